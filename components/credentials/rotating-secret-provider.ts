@@ -212,3 +212,6 @@ export function createRotatingSecretProvider(
     },
   };
 }
+
+/** What the runtime shim loads (components/dynamic): a fresh provider on the real clock. */
+export const rotatingSecretProvider = () => createRotatingSecretProvider();

@@ -1,0 +1,425 @@
+/**
+ * The AdoPat dynamic provider: an organization-scoped Azure DevOps PAT managed over the PAT lifecycle
+ * API, rotated before it expires with the same two-slot overlap as RotatingSecret (create new, hand it
+ * to consumers, revoke the old one when the overlap ends: ADO has no "regenerate").
+ *
+ * The PAT API accepts only a Microsoft Entra *user* token. It is read from the environment at run time
+ * (HOOKFLEET_ADO_USER_TOKEN), never captured in the serialized provider. A CI run (service principal)
+ * has none: refresh and diff then work from state, and a rotation that falls due is not an error: the
+ * run warns, names the command security runs, and keeps the current PAT.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { AdoPatApi, PatToken } from "../../ado/types";
+import { isAdoError } from "../../ado/errors";
+import { createPatApi } from "./ado-pat-client";
+import { Clock, systemClock } from "./clock";
+import {
+  applyRotation,
+  dueBeforeExpiry,
+  initialState,
+  nextActionAt,
+  planRotation,
+  policyProblems,
+  RotationPlan,
+  RotationPolicy,
+  RotationState,
+} from "./rotation";
+
+/** Environment variable holding a Microsoft Entra user access token for Azure DevOps (audience 499b84ac-…). */
+export const USER_TOKEN_ENV = "HOOKFLEET_ADO_USER_TOKEN";
+const DAY_MS = 86_400_000;
+/** ADO's hard ceiling; organizations may set a lower one (patLifespanPolicyViolation). */
+export const MAX_PAT_VALIDITY_DAYS = 365;
+/** Scopes that grant everything: never requested (least privilege; orgs often forbid them anyway). */
+const FULL_SCOPES = ["app_token", "vso.full"];
+
+export interface AdoPatInputs {
+  /** Organization URL, e.g. https://dev.azure.com/contoso. */
+  organizationUrl: string;
+  /** PAT lifecycle API base (default https://vssps.dev.azure.com/{org}); the emulator's in tests. */
+  vsspsUrl: string;
+  displayName: string;
+  /** Least scopes, e.g. ["vso.hooks_write", "vso.project"]. */
+  scopes: string[];
+  validityDays: number;
+  rotateBeforeExpiryDays: number;
+  overlapHours: number;
+  rotationNonce: string;
+  /** Stack name, only to name the rotate command in warnings. */
+  stack: string;
+}
+
+/** One PAT as kept in state. */
+export interface PatSlot {
+  authorizationId: string;
+  token: string;
+  validTo: string;
+}
+
+export interface AdoPatOutputs extends AdoPatInputs {
+  /** Secret: the PAT itself, for Key Vault. */
+  token: string;
+  authorizationId: string;
+  validTo: string;
+  /** Space-separated scopes of the current PAT as created. */
+  scope: string;
+  rotatedAt: string;
+  /** Secret: the previous PAT during the overlap. */
+  previousToken?: string;
+  previousAuthorizationId?: string;
+  previousValidTo?: string;
+  previousNotAfter?: string;
+  nextRotationAt: string;
+}
+
+export const ADO_PAT_SECRET_OUTPUTS = ["token", "previousToken"] as const;
+
+export interface AdoPatProviderDeps {
+  now?: Clock;
+  /** Where warnings go (default pulumi.log.warn, shown by `pulumi up`). */
+  warn?: (message: string) => void;
+  /** Builds the PAT API client for a user token (default: the AdoClient of ado/client.ts). */
+  patApi?: (inputs: AdoPatInputs, userToken: string) => Promise<AdoPatApi>;
+  /** Reads the user token (default: HOOKFLEET_ADO_USER_TOKEN). */
+  userToken?: () => string | undefined;
+}
+
+/** https://dev.azure.com/contoso or https://contoso.visualstudio.com → https://vssps.dev.azure.com/contoso. */
+export function defaultVsspsUrl(organizationUrl: string): string {
+  const u = new URL(organizationUrl);
+  const org = u.hostname.endsWith(".visualstudio.com")
+    ? u.hostname.split(".")[0]
+    : u.pathname.split("/").filter(Boolean)[0];
+  if (!org) throw new Error(`cannot tell the organization from ${organizationUrl}`);
+  return `https://vssps.dev.azure.com/${org}`;
+}
+
+export function rotateCommand(stack: string): string {
+  return `npm run rotate -- --stack ${stack} --credential pat`;
+}
+
+/** Inputs with defaults, and the problems found (no secrets are involved in PAT inputs). */
+export function checkAdoPatInputs(news: Record<string, unknown>): {
+  inputs?: AdoPatInputs;
+  failures: { property: string; reason: string }[];
+} {
+  const failures: { property: string; reason: string }[] = [];
+  const fail = (property: string, reason: string) => failures.push({ property, reason });
+  let vsspsUrl = news.vsspsUrl;
+  if (typeof news.organizationUrl !== "string" || !/^https?:\/\//.test(news.organizationUrl))
+    fail("organizationUrl", "organizationUrl must be an http(s) URL such as https://dev.azure.com/contoso");
+  else if (vsspsUrl === undefined || vsspsUrl === "") {
+    try {
+      vsspsUrl = defaultVsspsUrl(news.organizationUrl);
+    } catch (e) {
+      fail("organizationUrl", (e as Error).message);
+    }
+  }
+  if (typeof news.displayName !== "string" || news.displayName.trim() === "")
+    fail("displayName", "displayName is required");
+  const scopes = news.scopes;
+  if (
+    !Array.isArray(scopes) ||
+    scopes.length === 0 ||
+    !scopes.every((s) => typeof s === "string" && s !== "")
+  )
+    fail("scopes", "scopes must list at least one scope, e.g. vso.hooks_write");
+  else if (scopes.some((s) => FULL_SCOPES.includes(s)))
+    fail("scopes", "full-access scopes are not allowed: list the least scopes the PAT needs");
+  const validityDays = news.validityDays ?? 90;
+  const rotateBeforeExpiryDays = news.rotateBeforeExpiryDays ?? 14;
+  if (
+    typeof validityDays !== "number" ||
+    !Number.isInteger(validityDays) ||
+    validityDays < 1 ||
+    validityDays > MAX_PAT_VALIDITY_DAYS
+  )
+    fail("validityDays", `validityDays must be a whole number from 1 to ${MAX_PAT_VALIDITY_DAYS}`);
+  else if (
+    typeof rotateBeforeExpiryDays !== "number" ||
+    rotateBeforeExpiryDays < 0 ||
+    rotateBeforeExpiryDays >= validityDays
+  )
+    fail("rotateBeforeExpiryDays", "rotateBeforeExpiryDays must be >= 0 and less than validityDays");
+  const overlapHours = news.overlapHours ?? 24;
+  const rotationNonce = news.rotationNonce ?? "";
+  // No upper bound: the previous PAT's overlap is cut short at its own expiry (see overlapEnd).
+  for (const reason of policyProblems({ overlapHours, nonce: rotationNonce }, undefined))
+    fail(reason.startsWith("rotationNonce") ? "rotationNonce" : "overlapHours", reason);
+  if (failures.length > 0) return { failures };
+  return {
+    failures,
+    inputs: {
+      organizationUrl: news.organizationUrl as string,
+      vsspsUrl: vsspsUrl as string,
+      displayName: news.displayName as string,
+      scopes: [...(scopes as string[])],
+      validityDays: validityDays as number,
+      rotateBeforeExpiryDays: rotateBeforeExpiryDays as number,
+      overlapHours: overlapHours as number,
+      rotationNonce: rotationNonce as string,
+      stack: typeof news.stack === "string" ? news.stack : "<env>",
+    },
+  };
+}
+
+export function scopeString(scopes: string[]): string {
+  return [...new Set(scopes)].sort().join(" ");
+}
+
+function slotOf(pat: PatToken): PatSlot {
+  if (!pat.token) throw new Error(`ADO created PAT ${pat.authorizationId} but returned no token value`);
+  return { authorizationId: pat.authorizationId, token: pat.token, validTo: pat.validTo };
+}
+
+export function patStateOf(outs: AdoPatOutputs): RotationState<PatSlot> {
+  return {
+    current: { authorizationId: outs.authorizationId, token: outs.token, validTo: outs.validTo },
+    previous:
+      outs.previousAuthorizationId && outs.previousToken && outs.previousValidTo
+        ? {
+            authorizationId: outs.previousAuthorizationId,
+            token: outs.previousToken,
+            validTo: outs.previousValidTo,
+          }
+        : undefined,
+    rotatedAt: outs.rotatedAt,
+    previousNotAfter: outs.previousNotAfter ?? undefined,
+    nonce: outs.rotationNonce,
+  };
+}
+
+/** Outputs of a state. `rotationNonce` is the nonce *applied*, so a pending nonce keeps showing as a change. */
+export function patOutputsOf(
+  inputs: AdoPatInputs,
+  state: RotationState<PatSlot>,
+  scope: string,
+): AdoPatOutputs {
+  const outs: AdoPatOutputs = {
+    ...inputs,
+    rotationNonce: state.nonce,
+    token: state.current.token,
+    authorizationId: state.current.authorizationId,
+    validTo: state.current.validTo,
+    scope,
+    rotatedAt: state.rotatedAt,
+    nextRotationAt: nextActionAt(
+      state,
+      dueBeforeExpiry(state.current.validTo, inputs.rotateBeforeExpiryDays),
+    ),
+  };
+  if (state.previous) {
+    outs.previousToken = state.previous.token;
+    outs.previousAuthorizationId = state.previous.authorizationId;
+    outs.previousValidTo = state.previous.validTo;
+    outs.previousNotAfter = state.previousNotAfter;
+  }
+  return outs;
+}
+
+/** What a run at `now` must do; a change of scopes or name needs a new PAT, so it rotates too. */
+export function planPat(olds: AdoPatOutputs, news: AdoPatInputs, now: Date): RotationPlan {
+  const state = patStateOf(olds);
+  const policy: RotationPolicy = { overlapHours: news.overlapHours, nonce: news.rotationNonce };
+  const plan = planRotation(state, policy, dueBeforeExpiry(olds.validTo, news.rotateBeforeExpiryDays), now);
+  if (!plan.rotate && (olds.scope !== scopeString(news.scopes) || olds.displayName !== news.displayName))
+    return { rotate: true, dropPrevious: false, reasons: ["nonce"] };
+  return plan;
+}
+
+const POLICY_HINTS: Record<string, string> = {
+  patlifespanpolicyviolation:
+    "the organization's maximum PAT lifespan is shorter than validityDays: lower validityDays (and rotateBeforeExpiryDays)",
+  globalpatpolicyviolation:
+    "the organization forbids all-organization PATs; HookFleet only asks for org-scoped ones, so check the vssps URL and organization",
+  fullscopepatpolicyviolation: "the organization forbids full-scope PATs: list only the scopes needed",
+};
+
+/** A clear error for a refused PAT request: what ADO said, and what to change. Never includes a token. */
+export function explainPatError(err: unknown, action: string, inputs: AdoPatInputs): Error {
+  if (isAdoError(err) && err.kind === "patPolicy") {
+    const key = (err.typeKey ?? "").toLowerCase();
+    const code = Object.keys(POLICY_HINTS).find(
+      (k) => key.includes(k) || (err.message ?? "").toLowerCase().includes(k),
+    );
+    const hint = code ? POLICY_HINTS[code] : "an organization PAT policy refused it";
+    return new Error(
+      `AdoPat "${inputs.displayName}": ADO refused to ${action}: ${err.typeKey ?? "policy violation"}: ${hint} ` +
+        `(validityDays=${inputs.validityDays}, scopes=${scopeString(inputs.scopes)}). ADO said: ${err.adoMessage ?? err.message}`,
+      { cause: err },
+    );
+  }
+  if (isAdoError(err) && err.kind === "patNeedsUserToken")
+    return new Error(
+      `AdoPat "${inputs.displayName}": the PAT API needs a Microsoft Entra *user* token in ${USER_TOKEN_ENV} ` +
+        `(a PAT, service principal or managed identity cannot ${action}). Security runs: ${rotateCommand(inputs.stack)}`,
+      { cause: err },
+    );
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+async function defaultPatApi(inputs: AdoPatInputs, userToken: string): Promise<AdoPatApi> {
+  return createPatApi(inputs, userToken);
+}
+
+export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dynamic.ResourceProvider {
+  const now = deps.now ?? systemClock;
+  const warn = deps.warn ?? ((m: string) => void pulumi.log.warn(m));
+  const userToken = deps.userToken ?? (() => process.env[USER_TOKEN_ENV] || undefined);
+  const makeApi = deps.patApi ?? defaultPatApi;
+
+  async function api(inputs: AdoPatInputs): Promise<AdoPatApi | undefined> {
+    const token = userToken();
+    return token ? makeApi(inputs, token) : undefined;
+  }
+
+  async function mint(a: AdoPatApi, inputs: AdoPatInputs, at: Date): Promise<PatSlot> {
+    try {
+      const validTo = new Date(at.getTime() + inputs.validityDays * DAY_MS).toISOString();
+      return slotOf(
+        await a.createPat({ displayName: inputs.displayName, scope: scopeString(inputs.scopes), validTo }),
+      );
+    } catch (e) {
+      throw explainPatError(e, "create a PAT", inputs);
+    }
+  }
+
+  async function revoke(a: AdoPatApi, inputs: AdoPatInputs, slot: PatSlot): Promise<void> {
+    try {
+      await a.revokePat(slot.authorizationId); // false = already gone, which is what we want
+    } catch (e) {
+      throw explainPatError(e, `revoke PAT ${slot.authorizationId}`, inputs);
+    }
+  }
+
+  function deferred(inputs: AdoPatInputs, plan: RotationPlan, state: RotationState<PatSlot>): void {
+    const what = plan.rotate
+      ? `rotation is due (${plan.reasons.join(", ")}); the current PAT stays in place, valid until ${state.current.validTo}`
+      : `the previous PAT's overlap has ended but it cannot be revoked; it stays valid until ${state.previous?.validTo}`;
+    warn(
+      `AdoPat "${inputs.displayName}": ${what}. This run has no Microsoft Entra user token (${USER_TOKEN_ENV}), ` +
+        `which the PAT API requires. Security rotates it with: ${rotateCommand(inputs.stack)}`,
+    );
+  }
+
+  return {
+    async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
+      const { inputs, failures } = checkAdoPatInputs(news);
+      return { inputs: inputs ?? news, failures };
+    },
+
+    async create(inputs: AdoPatInputs) {
+      const a = await api(inputs);
+      if (!a)
+        throw new Error(
+          `AdoPat "${inputs.displayName}": creating a PAT needs a Microsoft Entra user token in ${USER_TOKEN_ENV}; ` +
+            `a CI service principal cannot create PATs. Security runs: ${rotateCommand(inputs.stack)}`,
+        );
+      const at = now();
+      const slot = await mint(a, inputs, at);
+      const state = initialState(
+        slot,
+        { overlapHours: inputs.overlapHours, nonce: inputs.rotationNonce },
+        at,
+      );
+      return {
+        id: `pat-${at.getTime().toString(36)}`,
+        outs: patOutputsOf(inputs, state, scopeString(inputs.scopes)),
+      };
+    },
+
+    async read(id: string, props: AdoPatOutputs) {
+      const a = await api(props);
+      if (!a) return { id, props }; // cannot look without a user token: trust state (diff still sees expiry)
+      const at = now();
+      const live = await a.getPat(props.authorizationId).catch((e: unknown) => {
+        throw explainPatError(e, "read the PAT", props);
+      });
+      if (!live || Date.parse(live.validTo) <= at.getTime()) return { id: "", props: {} }; // gone → recreated
+      const state = patStateOf(props);
+      if (state.previous) {
+        const prev = await a.getPat(state.previous.authorizationId);
+        if (!prev || Date.parse(prev.validTo) <= at.getTime()) {
+          state.previous = undefined;
+          state.previousNotAfter = undefined;
+        }
+      }
+      return {
+        id,
+        props: patOutputsOf(
+          props,
+          { ...state, current: { ...state.current, validTo: live.validTo } },
+          props.scope,
+        ),
+      };
+    },
+
+    async diff(_id: string, olds: AdoPatOutputs, news: AdoPatInputs) {
+      if (olds.organizationUrl !== news.organizationUrl || olds.vsspsUrl !== news.vsspsUrl)
+        return { changes: true, replaces: ["organizationUrl"], deleteBeforeReplace: false };
+      const plan = planPat(olds, news, now());
+      // Inputs that only shape the *next* PAT or the schedule: recorded without a new PAT.
+      const inputsChanged =
+        olds.validityDays !== news.validityDays ||
+        olds.rotateBeforeExpiryDays !== news.rotateBeforeExpiryDays ||
+        olds.overlapHours !== news.overlapHours ||
+        olds.stack !== news.stack;
+      if ((plan.rotate || plan.dropPrevious) && !userToken()) {
+        deferred(news, plan, patStateOf(olds));
+        return { changes: inputsChanged, replaces: [], deleteBeforeReplace: false };
+      }
+      return {
+        changes: plan.rotate || plan.dropPrevious || inputsChanged,
+        replaces: [],
+        deleteBeforeReplace: false,
+      };
+    },
+
+    async update(_id: string, olds: AdoPatOutputs, news: AdoPatInputs) {
+      const at = now();
+      const state = patStateOf(olds);
+      const plan = planPat(olds, news, at);
+      if (!plan.rotate && !plan.dropPrevious) return { outs: patOutputsOf(news, state, olds.scope) };
+      const a = await api(news);
+      if (!a) {
+        deferred(news, plan, state);
+        return { outs: patOutputsOf(news, state, olds.scope) };
+      }
+      const policy: RotationPolicy = { overlapHours: news.overlapHours, nonce: news.rotationNonce };
+      if (plan.rotate) {
+        const fresh = await mint(a, news, at);
+        const next = applyRotation(state, plan, policy, at, () => fresh, state.current.validTo);
+        // Whatever the new state no longer holds is revoked now: the old previous, and with overlap 0
+        // (emergency) the old current too.
+        for (const old of [state.previous, state.current])
+          if (old && old !== next.previous) await revoke(a, news, old);
+        return { outs: patOutputsOf(news, next, scopeString(news.scopes)) };
+      }
+      if (state.previous) await revoke(a, news, state.previous);
+      return {
+        outs: patOutputsOf(
+          news,
+          applyRotation(state, plan, policy, at, () => state.current),
+          olds.scope,
+        ),
+      };
+    },
+
+    async delete(_id: string, props: AdoPatOutputs) {
+      const a = await api(props);
+      const state = patStateOf(props);
+      const slots = [state.current, state.previous].filter((s): s is PatSlot => s !== undefined);
+      if (!a) {
+        warn(
+          `AdoPat "${props.displayName}": removed from the stack but not revoked (no ${USER_TOKEN_ENV}); ` +
+            `it expires on ${props.validTo}. Revoke ${slots.map((s) => s.authorizationId).join(", ")} with a user token.`,
+        );
+        return;
+      }
+      for (const s of slots) await revoke(a, props, s);
+    },
+  };
+}
+
+/** What the runtime shim loads (components/dynamic): a provider on the real clock and environment. */
+export const adoPatProvider = () => createAdoPatProvider();

@@ -1,0 +1,227 @@
+/**
+ * Declarative credential rotation: RotatingSecret (URL token or Basic password), WebhookCredentials
+ * (the pair one system's hooks and receiver need) and AdoPat (an ADO PAT over the lifecycle API).
+ *
+ * Security rotates by changing a schedule or a nonce in stack config and running `pulumi up`. The
+ * receiver is given the hashes of both slots (the previous one with its not-after time), the hooks
+ * the current value, so deliveries queued with the old value still land during the overlap.
+ * Wiring order matters: make the hooks depend on the receiver app, so that the revision accepting the
+ * new value is live before any hook starts sending it.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { CredentialHash, UrlTokenSetting } from "../../app/settings";
+import { runtimeProvider } from "../dynamic/runtime-provider";
+import { ADO_PAT_SECRET_OUTPUTS } from "./ado-pat-provider";
+import { ROTATING_SECRET_SECRET_OUTPUTS, SecretKind } from "./rotating-secret-provider";
+
+export { CLOCK_ENV } from "./clock";
+export { USER_TOKEN_ENV, rotateCommand } from "./ado-pat-provider";
+export type { SecretKind } from "./rotating-secret-provider";
+
+// Thin shims: state holds only where the implementation lives; refresh runs today's code (components/dynamic).
+const rotatingSecretShim = runtimeProvider({
+  modulePath: "components/credentials/rotating-secret-provider.ts",
+  exportName: "rotatingSecretProvider",
+});
+const adoPatShim = runtimeProvider({
+  modulePath: "components/credentials/ado-pat-provider.ts",
+  exportName: "adoPatProvider",
+});
+
+export interface RotatingSecretArgs {
+  /** `urlToken` (an `alw_` token for the webhook URL) or `basicPassword`. */
+  kind: pulumi.Input<SecretKind>;
+  /** The receiver system the credential delivers to, e.g. `devops`. */
+  systemId: pulumi.Input<string>;
+  /** Days between scheduled rotations. Default 30. */
+  rotateEveryDays?: pulumi.Input<number>;
+  /** Hours the previous value stays accepted after a rotation. Default 24; 0 = emergency revoke. */
+  overlapHours?: pulumi.Input<number>;
+  /** Any new value rotates at once (stack config `rotation nonce`). Default "". */
+  rotationNonce?: pulumi.Input<string>;
+}
+
+/** A two-slot secret that rotates by update, never by replace. Values are secret in state and outputs. */
+export class RotatingSecret extends pulumi.dynamic.Resource {
+  /** Secret: the value hooks send now. */
+  declare readonly current: pulumi.Output<string>;
+  /** Secret: the value retired by the last rotation, accepted until `previousNotAfter`; absent otherwise. */
+  declare readonly previous: pulumi.Output<string | undefined>;
+  declare readonly previousNotAfter: pulumi.Output<string | undefined>;
+  declare readonly currentSha256: pulumi.Output<string>;
+  declare readonly previousSha256: pulumi.Output<string | undefined>;
+  /** Receiver-ready hashes (current, then previous with notAfter): `SystemSetting.basicPasswords`. */
+  declare readonly hashes: pulumi.Output<CredentialHash[]>;
+  /** The same bound to the system: entries of HOOKFLEET_URL_TOKENS (empty for a password). */
+  declare readonly urlTokens: pulumi.Output<UrlTokenSetting[]>;
+  declare readonly rotatedAt: pulumi.Output<string>;
+  /** When the next `pulumi up` has something to do (rotate, or drop the previous value). */
+  declare readonly nextRotationAt: pulumi.Output<string>;
+  declare readonly kind: pulumi.Output<SecretKind>;
+  declare readonly systemId: pulumi.Output<string>;
+
+  constructor(name: string, args: RotatingSecretArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      rotatingSecretShim,
+      name,
+      {
+        ...args,
+        current: undefined,
+        previous: undefined,
+        previousNotAfter: undefined,
+        currentSha256: undefined,
+        previousSha256: undefined,
+        hashes: undefined,
+        urlTokens: undefined,
+        rotatedAt: undefined,
+        nextRotationAt: undefined,
+      },
+      {
+        ...opts,
+        additionalSecretOutputs: [
+          ...(opts?.additionalSecretOutputs ?? []),
+          ...ROTATING_SECRET_SECRET_OUTPUTS,
+        ],
+      },
+      "credentials",
+      "RotatingSecret",
+    );
+  }
+}
+
+export type WebhookAuthMode = "urlToken" | "basic" | "both";
+
+export interface WebhookCredentialsArgs {
+  /** The receiver system these credentials deliver to. */
+  systemId: pulumi.Input<string>;
+  /** Which credentials the system's hooks use: URL token, Basic password, or both. */
+  authMode: WebhookAuthMode;
+  /** Days between scheduled rotations. Default 30. */
+  rotateEveryDays?: pulumi.Input<number>;
+  /** Hours a retired value stays accepted. Default 24; 0 = emergency revoke. */
+  overlapHours?: pulumi.Input<number>;
+  /** Rotate the URL token now when this changes. */
+  urlTokenNonce?: pulumi.Input<string>;
+  /** Rotate the Basic password now when this changes. */
+  basicPasswordNonce?: pulumi.Input<string>;
+}
+
+/** The credentials one system's hooks send and its receiver accepts, each a RotatingSecret. */
+export class WebhookCredentials extends pulumi.ComponentResource {
+  readonly urlToken?: RotatingSecret;
+  readonly basicPassword?: RotatingSecret;
+  /** Secret: the URL token hooks put in the path (undefined when the mode has none). */
+  readonly currentUrlToken: pulumi.Output<string | undefined>;
+  /** Secret: the Basic password hooks send (undefined when the mode has none). */
+  readonly currentBasicPassword: pulumi.Output<string | undefined>;
+  /** HOOKFLEET_URL_TOKENS entries for this system. */
+  readonly urlTokens: pulumi.Output<UrlTokenSetting[]>;
+  /** `SystemSetting.basicPasswords` for this system. */
+  readonly basicPasswords: pulumi.Output<CredentialHash[]>;
+  /** The earliest time either credential next needs a run. */
+  readonly nextRotationAt: pulumi.Output<string>;
+
+  constructor(name: string, args: WebhookCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("hookfleet:credentials:WebhookCredentials", name, {}, opts);
+    const common = {
+      systemId: args.systemId,
+      rotateEveryDays: args.rotateEveryDays,
+      overlapHours: args.overlapHours,
+    };
+    // One resource per credential, so each rotates (and is rotated by its own nonce) independently.
+    if (args.authMode !== "basic")
+      this.urlToken = new RotatingSecret(
+        `${name}-url-token`,
+        { ...common, kind: "urlToken", rotationNonce: args.urlTokenNonce },
+        { parent: this },
+      );
+    if (args.authMode !== "urlToken")
+      this.basicPassword = new RotatingSecret(
+        `${name}-basic-password`,
+        { ...common, kind: "basicPassword", rotationNonce: args.basicPasswordNonce },
+        { parent: this },
+      );
+    const none = pulumi.secret(pulumi.output<string | undefined>(undefined));
+    this.currentUrlToken = this.urlToken ? pulumi.secret(this.urlToken.current) : none;
+    this.currentBasicPassword = this.basicPassword ? pulumi.secret(this.basicPassword.current) : none;
+    this.urlTokens = this.urlToken ? this.urlToken.urlTokens : pulumi.output([]);
+    this.basicPasswords = this.basicPassword ? this.basicPassword.hashes : pulumi.output([]);
+    const times = [this.urlToken?.nextRotationAt, this.basicPassword?.nextRotationAt].filter(
+      (t): t is pulumi.Output<string> => t !== undefined,
+    );
+    this.nextRotationAt = pulumi.all(times).apply((ts) => [...ts].sort()[0]);
+    this.registerOutputs({
+      currentUrlToken: this.currentUrlToken,
+      currentBasicPassword: this.currentBasicPassword,
+      urlTokens: this.urlTokens,
+      basicPasswords: this.basicPasswords,
+      nextRotationAt: this.nextRotationAt,
+    });
+  }
+}
+
+export interface AdoPatArgs {
+  /** Organization URL, e.g. https://dev.azure.com/contoso. The PAT is scoped to this org only. */
+  organizationUrl: pulumi.Input<string>;
+  /** PAT lifecycle API base. Default https://vssps.dev.azure.com/{org}. */
+  vsspsUrl?: pulumi.Input<string>;
+  /** Name shown in the user's PAT list, e.g. `hookfleet-prod-receiver`. */
+  displayName: pulumi.Input<string>;
+  /** Least scopes, e.g. ["vso.hooks_write", "vso.project"]. Full-access scopes are refused. */
+  scopes: pulumi.Input<pulumi.Input<string>[]>;
+  /** Validity of each new PAT in days, within the org's policy (at most 365). Default 90. */
+  validityDays?: pulumi.Input<number>;
+  /** Rotate this many days before the current PAT expires. Default 14. */
+  rotateBeforeExpiryDays?: pulumi.Input<number>;
+  /** Hours the previous PAT stays valid after a rotation before it is revoked. Default 24; 0 = revoke at once. */
+  overlapHours?: pulumi.Input<number>;
+  /** Any new value rotates at once. Default "". */
+  rotationNonce?: pulumi.Input<string>;
+}
+
+/**
+ * An org-scoped ADO PAT, rotated before expiry and revoked after the overlap. Needs a Microsoft Entra
+ * user token in HOOKFLEET_ADO_USER_TOKEN to create, rotate or revoke; without one a due rotation is a
+ * warning naming `npm run rotate -- --stack <env> --credential pat`, and the current PAT stays.
+ */
+export class AdoPat extends pulumi.dynamic.Resource {
+  /** Secret: the PAT, for Key Vault. */
+  declare readonly token: pulumi.Output<string>;
+  declare readonly authorizationId: pulumi.Output<string>;
+  declare readonly validTo: pulumi.Output<string>;
+  /** Space-separated scopes of the current PAT. */
+  declare readonly scope: pulumi.Output<string>;
+  declare readonly rotatedAt: pulumi.Output<string>;
+  /** Secret: the previous PAT during the overlap. */
+  declare readonly previousToken: pulumi.Output<string | undefined>;
+  declare readonly previousAuthorizationId: pulumi.Output<string | undefined>;
+  declare readonly previousNotAfter: pulumi.Output<string | undefined>;
+  declare readonly nextRotationAt: pulumi.Output<string>;
+
+  constructor(name: string, args: AdoPatArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      adoPatShim,
+      name,
+      {
+        ...args,
+        stack: pulumi.getStack(),
+        token: undefined,
+        authorizationId: undefined,
+        validTo: undefined,
+        scope: undefined,
+        rotatedAt: undefined,
+        previousToken: undefined,
+        previousAuthorizationId: undefined,
+        previousValidTo: undefined,
+        previousNotAfter: undefined,
+        nextRotationAt: undefined,
+      },
+      {
+        ...opts,
+        additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...ADO_PAT_SECRET_OUTPUTS],
+      },
+      "credentials",
+      "AdoPat",
+    );
+  }
+}
