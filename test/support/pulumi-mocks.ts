@@ -15,6 +15,7 @@
  * Each record also carries the options the engine saw: parent URN, dependencies, provider,
  * additionalSecretOutputs, protect, ignoreChanges, deleteBeforeReplace.
  */
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
 
@@ -264,4 +265,176 @@ export function setupPulumiMocks(options: PulumiMocksOptions = {}): PulumiMocks 
       calls.length = 0;
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Realistic azure-native answers, for `setupPulumiMocks({ outputs: azureNativeOutputs, call: azureNativeCall })`.
+// Under mocks, a resource's outputs are whatever the mock returns: these give the ids, endpoints and
+// principals Azure would, so that wiring (an app using an identity's principalId, an endpoint) is testable.
+
+/** Subscription and tenant the Azure mocks pretend to run in. */
+export const mockAzure = {
+  subscriptionId: "5b0c1e3a-0000-4000-8000-00000000a5b5",
+  tenantId: "7e1d2c3b-0000-4000-8000-0000000077e1",
+  deployerObjectId: "9a8b7c6d-0000-4000-8000-000000009a8b",
+  location: "westeurope",
+  /** Region `getResourceGroup` reports for an existing group. */
+  existingGroupLocation: "northeurope",
+} as const;
+
+/** A GUID derived from a string, so ids are stable per resource name. */
+function mockGuid(seed: string): string {
+  const hex = createHash("sha256").update(seed).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The physical name an azure-native resource was given, by the input each type uses for it. */
+function azurePhysicalName(type: string, inputs: Record<string, unknown>, logicalName: string): string {
+  const keys = [
+    "resourceGroupName:ResourceGroup",
+    "workspaceName",
+    "resourceName",
+    "accountName:DatabaseAccount",
+    "databaseName:SqlResourceSqlDatabase",
+    "containerName",
+    "roleAssignmentId",
+    "vaultName:Vault",
+    "secretName",
+    "environmentName",
+    "containerAppName",
+    "registryName",
+    "roleAssignmentName",
+  ];
+  for (const entry of keys) {
+    const [key, onlyFor] = entry.split(":");
+    if (onlyFor && !type.endsWith(`:${onlyFor}`)) continue;
+    if (typeof inputs[key] === "string") return inputs[key] as string;
+  }
+  return logicalName;
+}
+
+/** Provider path segment of the ARM id for the azure-native types the project uses. */
+const armPaths: Record<string, (name: string, i: Record<string, unknown>) => string> = {
+  "operationalinsights:Workspace": (n) => `Microsoft.OperationalInsights/workspaces/${n}`,
+  "applicationinsights:Component": (n) => `Microsoft.Insights/components/${n}`,
+  "managedidentity:UserAssignedIdentity": (n) => `Microsoft.ManagedIdentity/userAssignedIdentities/${n}`,
+  "cosmosdb:DatabaseAccount": (n) => `Microsoft.DocumentDB/databaseAccounts/${n}`,
+  "cosmosdb:SqlResourceSqlDatabase": (n, i) =>
+    `Microsoft.DocumentDB/databaseAccounts/${i.accountName}/sqlDatabases/${n}`,
+  "cosmosdb:SqlResourceSqlContainer": (n, i) =>
+    `Microsoft.DocumentDB/databaseAccounts/${i.accountName}/sqlDatabases/${i.databaseName}/containers/${n}`,
+  "cosmosdb:SqlResourceSqlRoleAssignment": (n, i) =>
+    `Microsoft.DocumentDB/databaseAccounts/${i.accountName}/sqlRoleAssignments/${n}`,
+  "keyvault:Vault": (n) => `Microsoft.KeyVault/vaults/${n}`,
+  "keyvault:Secret": (n, i) => `Microsoft.KeyVault/vaults/${i.vaultName}/secrets/${n}`,
+  "app:ManagedEnvironment": (n) => `Microsoft.App/managedEnvironments/${n}`,
+  "app:ContainerApp": (n) => `Microsoft.App/containerApps/${n}`,
+  "app:Job": (n) => `Microsoft.App/jobs/${n}`,
+  "containerregistry:Registry": (n) => `Microsoft.ContainerRegistry/registries/${n}`,
+};
+
+/** ARM-style id for an azure-native resource (use as `setupPulumiMocks({ id: azureNativeId })`). */
+export function azureNativeId(args: pulumi.runtime.MockResourceArgs): string {
+  const inputs = unwrapSecrets((args.inputs ?? {}) as Record<string, unknown>);
+  const name = azurePhysicalName(args.type, inputs, args.name);
+  const sub = `/subscriptions/${mockAzure.subscriptionId}`;
+  const shortType = args.type.replace(/^azure-native:/, "");
+  if (shortType === "resources:ResourceGroup") return `${sub}/resourceGroups/${name}`;
+  if (shortType === "authorization:RoleAssignment") {
+    return `${inputs.scope}/providers/Microsoft.Authorization/roleAssignments/${mockGuid(args.name)}`;
+  }
+  const path = armPaths[shortType];
+  if (!args.type.startsWith("azure-native:") || !path) return `${args.name}-id`;
+  return `${sub}/resourceGroups/${inputs.resourceGroupName}/providers/${path(name, inputs)}`;
+}
+
+/** Output state Azure would add for the azure-native types the project uses (merged over the inputs). */
+export function azureNativeOutputs(
+  args: pulumi.runtime.MockResourceArgs,
+): Record<string, unknown> | undefined {
+  if (!args.type.startsWith("azure-native:")) return undefined;
+  const inputs = unwrapSecrets((args.inputs ?? {}) as Record<string, unknown>);
+  const name = azurePhysicalName(args.type, inputs, args.name);
+  const common = { name, location: inputs.location ?? mockAzure.location };
+  switch (args.type.replace(/^azure-native:/, "")) {
+    case "operationalinsights:Workspace":
+      return { ...common, customerId: mockGuid(`workspace/${name}`) };
+    case "applicationinsights:Component": {
+      const key = mockGuid(`insights/${name}`);
+      return {
+        ...common,
+        instrumentationKey: key,
+        connectionString: `InstrumentationKey=${key};IngestionEndpoint=https://${common.location}-1.in.applicationinsights.azure.com/`,
+      };
+    }
+    case "managedidentity:UserAssignedIdentity":
+      return {
+        ...common,
+        principalId: mockGuid(`principal/${name}`),
+        clientId: mockGuid(`client/${name}`),
+        tenantId: mockAzure.tenantId,
+      };
+    case "cosmosdb:DatabaseAccount":
+      return { ...common, documentEndpoint: `https://${name}.documents.azure.com:443/` };
+    case "keyvault:Vault":
+      return {
+        ...common,
+        properties: {
+          ...(inputs.properties as object),
+          vaultUri: `https://${inputs.vaultName}.vault.azure.net/`,
+        },
+      };
+    case "keyvault:Secret": {
+      // Azure never returns a secret's value from the management plane; neither does this mock.
+      const uri = `https://${inputs.vaultName}.vault.azure.net/secrets/${name}`;
+      const props = inputs.properties as Record<string, unknown>;
+      return {
+        ...common,
+        properties: {
+          contentType: props.contentType,
+          secretUri: uri,
+          secretUriWithVersion: `${uri}/${mockGuid(`${uri}/${JSON.stringify(props.value)}`).replace(/-/g, "")}`,
+        },
+      };
+    }
+    case "app:ManagedEnvironment":
+      return { ...common, defaultDomain: `${name}-a1b2c3.${common.location}.azurecontainerapps.io` };
+    case "app:ContainerApp": {
+      const configuration = (inputs.configuration ?? {}) as Record<string, unknown>;
+      const fqdn = `${name}.kindhill-a1b2c3.${common.location}.azurecontainerapps.io`;
+      return {
+        ...common,
+        configuration: { ...configuration, ingress: { ...(configuration.ingress as object), fqdn } },
+        latestRevisionFqdn: `${name}--rev1.kindhill-a1b2c3.${common.location}.azurecontainerapps.io`,
+      };
+    }
+    default:
+      return common;
+  }
+}
+
+/** Answers for the azure-native invokes the project uses (getClientConfig, getSharedKeys, getResourceGroup). */
+export function azureNativeCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+  switch (args.token) {
+    case "azure-native:authorization:getClientConfig":
+      return {
+        clientId: mockGuid("deployer-client"),
+        objectId: mockAzure.deployerObjectId,
+        subscriptionId: mockAzure.subscriptionId,
+        tenantId: mockAzure.tenantId,
+      };
+    case "azure-native:operationalinsights:getSharedKeys":
+      return {
+        primarySharedKey: "bW9jay1wcmltYXJ5LXNoYXJlZC1rZXk=",
+        secondarySharedKey: "bW9jay1zZWNvbmRhcnk=",
+      };
+    case "azure-native:resources:getResourceGroup":
+      return {
+        id: `/subscriptions/${mockAzure.subscriptionId}/resourceGroups/${args.inputs.resourceGroupName}`,
+        name: args.inputs.resourceGroupName,
+        location: mockAzure.existingGroupLocation,
+      };
+    default:
+      return {};
+  }
 }
