@@ -1,0 +1,2 @@
+/** Thin, run-time-loading shims for Pulumi dynamic providers (see runtime-provider.ts). */
+export * from "./runtime-provider";

@@ -1,0 +1,253 @@
+import { MASKED_SECRET, Subscription } from "../../ado/types";
+import {
+  canKeepStoredPassword,
+  checkServiceHookInputs,
+  diffServiceHook,
+  isAdoptable,
+  outputsFromSubscription,
+  parseHeaders,
+  secretHash,
+  ServiceHookInputs,
+  ServiceHookOutputs,
+  toSubscriptionInput,
+} from "../../components/hooks/mapping";
+import { normalizeEventTypes, planHooks } from "../../components/hooks/hook-fleet";
+
+const PROJECT = "0f3e5a1c-1111-4c2b-9d7e-000000000001";
+
+function desired(over: Partial<ServiceHookInputs> = {}): ServiceHookInputs {
+  const { inputs, failures } = checkServiceHookInputs({
+    orgUrl: "https://dev.azure.com/contoso",
+    projectId: PROJECT,
+    eventType: "git.push",
+    url: "https://rx.example.net/api/v1/webhooks/alw_token",
+    filters: { branch: "main" },
+    httpHeaders: { "X-Env": "prod" },
+    basicAuthUsername: "ado",
+    basicAuthPassword: "s3cret-password",
+  });
+  expect(failures).toEqual([]);
+  return { ...inputs, ...over };
+}
+
+/** What ADO returns for a subscription created from `d`: masked password, its own publisher inputs. */
+function liveFrom(d: ServiceHookInputs, over: Partial<Subscription> = {}): Subscription {
+  const body = toSubscriptionInput(d);
+  return {
+    id: "sub-1",
+    ...body,
+    publisherInputs: { ...body.publisherInputs, hostId: "host-guid", tfsSubscriptionId: "tfs-guid" },
+    consumerInputs: { ...body.consumerInputs, basicAuthPassword: MASKED_SECRET },
+    status: "enabled",
+    ...over,
+  };
+}
+
+function recorded(d: ServiceHookInputs, sub: Subscription = liveFrom(d)): ServiceHookOutputs {
+  return outputsFromSubscription(sub, {
+    orgUrl: d.orgUrl,
+    passwordHash: secretHash(d.basicAuthPassword),
+    testDelivery: d.testDelivery,
+    lastTestDelivery: "succeeded",
+    adopted: false,
+  });
+}
+
+describe("checkServiceHookInputs", () => {
+  it("fills publisher, resource version and all/all/all from the catalogue", () => {
+    const d = desired();
+    expect(d.publisherId).toBe("tfs");
+    expect(d.resourceVersion).toBe("1.0");
+    expect([d.resourceDetailsToSend, d.messagesToSend, d.detailedMessagesToSend]).toEqual([
+      "all",
+      "all",
+      "all",
+    ]);
+    expect(d.enabled).toBe(true);
+    const rm = checkServiceHookInputs({
+      ...d,
+      eventType: "ms.vss-release.deployment-completed-event",
+      filters: {},
+    });
+    expect(rm.inputs.publisherId).toBe("tfs"); // explicit publisherId wins over the catalogue
+    const fresh = checkServiceHookInputs({
+      ...d,
+      publisherId: undefined,
+      resourceVersion: undefined,
+      eventType: "ms.vss-release.deployment-completed-event",
+      filters: {},
+    });
+    expect(fresh.inputs.publisherId).toBe("rm");
+    expect(fresh.inputs.resourceVersion).toBe("3.0-preview.1");
+  });
+
+  it("rejects unknown events, foreign filters, the mask as a password, and never quotes secrets", () => {
+    const { failures } = checkServiceHookInputs({
+      orgUrl: "contoso",
+      projectId: "",
+      eventType: "git.push",
+      url: "not a url",
+      filters: { areaPath: "x" },
+      basicAuthPassword: MASKED_SECRET,
+      messagesToSend: "everything",
+    });
+    expect(failures.map((f) => f.property).sort()).toEqual(
+      ["basicAuthPassword", "filters", "messagesToSend", "orgUrl", "projectId", "url"].sort(),
+    );
+    expect(checkServiceHookInputs({ eventType: "git.pushed" }).failures.map((f) => f.property)).toContain(
+      "eventType",
+    );
+    const secretUrl = checkServiceHookInputs({ ...desired(), url: "ftp://alw_SECRET" });
+    expect(JSON.stringify(secretUrl.failures)).not.toContain("alw_SECRET");
+  });
+});
+
+describe("toSubscriptionInput", () => {
+  it("maps filters, project, headers and Basic credentials to ADO's input maps", () => {
+    const body = toSubscriptionInput(desired());
+    expect(body).toMatchObject({
+      publisherId: "tfs",
+      eventType: "git.push",
+      consumerId: "webHooks",
+      consumerActionId: "httpRequest",
+      publisherInputs: { projectId: PROJECT, branch: "main" },
+      status: "enabled",
+    });
+    expect(body.consumerInputs).toEqual({
+      url: "https://rx.example.net/api/v1/webhooks/alw_token",
+      httpHeaders: "X-Env:prod",
+      basicAuthUsername: "ado",
+      basicAuthPassword: "s3cret-password",
+      resourceDetailsToSend: "all",
+      messagesToSend: "all",
+      detailedMessagesToSend: "all",
+    });
+  });
+
+  it("sends the mask for an unchanged password and leaves the key out to delete it", () => {
+    expect(
+      toSubscriptionInput(desired(), { keepStoredPassword: true }).consumerInputs.basicAuthPassword,
+    ).toBe(MASKED_SECRET);
+    expect(
+      "basicAuthPassword" in toSubscriptionInput(desired({ basicAuthPassword: "" })).consumerInputs,
+    ).toBe(false);
+    expect(toSubscriptionInput(desired({ enabled: false })).status).toBe("disabledByUser");
+  });
+
+  it("keeps the stored password only when ADO holds exactly the desired one", () => {
+    const outs = recorded(desired());
+    expect(canKeepStoredPassword(outs, "s3cret-password")).toBe(true);
+    expect(canKeepStoredPassword(outs, "rotated")).toBe(false);
+    expect(canKeepStoredPassword({ ...outs, passwordSet: false }, "s3cret-password")).toBe(false);
+  });
+});
+
+describe("diffServiceHook", () => {
+  it("sees no change right after create, ignoring inputs ADO added (hostId, tfsSubscriptionId)", () => {
+    const d = desired();
+    expect(diffServiceHook(recorded(d), d)).toMatchObject({ changes: false, replaces: [], drift: [] });
+  });
+
+  it("reports a hook ADO disabled or put on probation as an update, not a replace", () => {
+    const d = desired();
+    for (const status of [
+      "disabledBySystem",
+      "onProbation",
+      "disabledByUser",
+      "disabledByInactiveIdentity",
+    ] as const) {
+      const diff = diffServiceHook(recorded(d, liveFrom(d, { status })), d);
+      expect(diff).toMatchObject({ changes: true, replaces: [], drift: ["status"] });
+    }
+  });
+
+  it("detects url, header, filter, what-to-send and username drift", () => {
+    const d = desired();
+    const base = liveFrom(d);
+    const drifted = liveFrom(d, {
+      publisherInputs: { ...base.publisherInputs, branch: "dev" },
+      consumerInputs: {
+        ...base.consumerInputs,
+        url: "https://elsewhere.example.net/hook",
+        httpHeaders: "X-Env:staging",
+        basicAuthUsername: "someone",
+        messagesToSend: "none",
+      },
+    });
+    expect(diffServiceHook(recorded(d, drifted), d).drift.sort()).toEqual(
+      ["basicAuthUsername", "filters", "httpHeaders", "messagesToSend", "url"].sort(),
+    );
+  });
+
+  it("detects a rotated password through its hash, and a password removed by hand", () => {
+    const d = desired();
+    expect(diffServiceHook(recorded(d), { ...d, basicAuthPassword: "rotated" }).drift).toEqual([
+      "basicAuthPassword",
+    ]);
+    const base = liveFrom(d);
+    const { basicAuthPassword: _removed, ...withoutPassword } = base.consumerInputs;
+    expect(diffServiceHook(recorded(d, { ...base, consumerInputs: withoutPassword }), d).drift).toEqual([
+      "basicAuthPassword",
+    ]);
+  });
+
+  it("replaces on event type or project change", () => {
+    const d = desired();
+    expect(
+      diffServiceHook(recorded(d), { ...d, eventType: "git.pullrequest.created", filters: {} }).replaces,
+    ).toEqual(["eventType"]);
+    expect(diffServiceHook(recorded(d), { ...d, projectId: "other" }).replaces).toEqual(["projectId"]);
+  });
+
+  it("treats an empty filter value as unset", () => {
+    const d = desired({ filters: {} });
+    const base = liveFrom(d);
+    const live = liveFrom(d, { publisherInputs: { ...base.publisherInputs, repository: "", branch: "" } });
+    expect(diffServiceHook(recorded(d, live), d).changes).toBe(false);
+  });
+});
+
+describe("isAdoptable", () => {
+  it("matches our own subscription (project, event, filters, URL) and nothing else", () => {
+    const d = desired();
+    expect(isAdoptable(liveFrom(d), d)).toBe(true);
+    expect(isAdoptable(liveFrom(d, { status: "disabledBySystem" }), d)).toBe(true);
+    expect(isAdoptable(liveFrom({ ...d, url: "https://rx.example.net/other" }), d)).toBe(false);
+    expect(isAdoptable(liveFrom({ ...d, filters: { branch: "dev" } }), d)).toBe(false);
+    expect(isAdoptable(liveFrom({ ...d, projectId: "p2" }), d)).toBe(false);
+    expect(isAdoptable(liveFrom({ ...d, eventType: "git.pullrequest.created", filters: {} }), d)).toBe(false);
+  });
+});
+
+describe("fleet planning", () => {
+  it("names one hook per project id and event type, defaults to the 8 default events", () => {
+    const events = normalizeEventTypes(undefined);
+    expect(events).toHaveLength(8);
+    const plan = planHooks(
+      "hf",
+      [
+        { id: "b", name: "Zeta", state: "wellFormed" },
+        { id: "a", name: "Alpha", state: "wellFormed" },
+      ],
+      events,
+    );
+    expect(plan).toHaveLength(16);
+    expect(plan[0].name).toBe("hf-a-git.push");
+    expect(new Set(plan.map((p) => p.name)).size).toBe(16);
+  });
+
+  it("keeps per-event filters and rejects unknown or repeated event types", () => {
+    expect(
+      normalizeEventTypes(["git.push", { eventType: "build.complete", filters: { buildStatus: "failed" } }]),
+    ).toEqual([
+      { eventType: "git.push", filters: {} },
+      { eventType: "build.complete", filters: { buildStatus: "failed" } },
+    ]);
+    expect(() => normalizeEventTypes(["git.pushed"])).toThrow(/unknown ADO event type/);
+    expect(() => normalizeEventTypes(["git.push", "git.push"])).toThrow(/twice/);
+  });
+
+  it("parses ADO's header format", () => {
+    expect(parseHeaders("A: 1\nB:two:three\n\nbad")).toEqual({ A: "1", B: "two:three" });
+  });
+});
