@@ -120,6 +120,7 @@ export class WebhookCredentials extends pulumi.ComponentResource {
   readonly basicPasswords: pulumi.Output<CredentialHash[]>;
   /** The earliest time either credential next needs a run. */
   readonly nextRotationAt: pulumi.Output<string>;
+  readonly systemId: pulumi.Output<string>;
 
   constructor(name: string, args: WebhookCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hookfleet:credentials:WebhookCredentials", name, {}, opts);
@@ -150,6 +151,7 @@ export class WebhookCredentials extends pulumi.ComponentResource {
       (t): t is pulumi.Output<string> => t !== undefined,
     );
     this.nextRotationAt = pulumi.all(times).apply((ts) => [...ts].sort()[0]);
+    this.systemId = pulumi.output(args.systemId);
     this.registerOutputs({
       currentUrlToken: this.currentUrlToken,
       currentBasicPassword: this.currentBasicPassword,
@@ -158,6 +160,23 @@ export class WebhookCredentials extends pulumi.ComponentResource {
       nextRotationAt: this.nextRotationAt,
     });
   }
+}
+
+/**
+ * The URL hooks deliver to (secret when it carries the token): the URL-token route when the system has
+ * a URL token, else the Basic-auth route (receiver-contract.md).
+ */
+export function webhookUrl(
+  receiverBaseUrl: pulumi.Input<string>,
+  creds: WebhookCredentials,
+): pulumi.Output<string> {
+  return pulumi
+    .all([receiverBaseUrl, creds.currentUrlToken, creds.systemId])
+    .apply(([base, token, systemId]) =>
+      token
+        ? `${base.replace(/\/+$/, "")}/api/v1/webhooks/${token}`
+        : `${base.replace(/\/+$/, "")}/api/v1/systems/${encodeURIComponent(systemId)}/webhooks`,
+    );
 }
 
 export interface AdoPatArgs {

@@ -1,12 +1,14 @@
 /**
- * The rotation timeline of a whole program under `pulumi.runtime.setMocks`. The mocks play the
- * engine: each registration loads the *serialized* provider the way Pulumi's dynamic-provider host
- * does (require-from-string → handler()) and runs check, then create or diff + update against the
- * state the previous "pulumi up" left. The clock moves through HOOKFLEET_NOW, which the provider reads
+ * The rotation timeline of a whole program under `pulumi.runtime.setMocks`, through the dynamic
+ * harness (test/support): each registration loads the *serialized* provider the way Pulumi's
+ * dynamic-provider host does and runs check, then create or diff + update against the state the
+ * previous "pulumi up" left. The clock moves through HOOKFLEET_NOW, which the provider reads
  * at run time, exactly as it would in a real provider process.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { sha256Hex } from "../../app/tokens";
+import { WebhookCredentials, webhookUrl } from "../../components/credentials";
+import { DynamicHarness } from "../support/dynamic-harness";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- what the dynamic-provider host uses
 const requireFromString = require("require-from-string") as (code: string) => {
@@ -21,88 +23,50 @@ const providerEnv = (requireFromString as unknown as (code: string) => NodeJS.Pr
   "module.exports = process.env",
 );
 
-type State = Record<string, unknown>;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const T0 = Date.parse("2026-03-01T00:00:00.000Z");
 
-/** State by resource name, kept across runs like a stack's state file. */
-const stack = new Map<string, { id: string; outs: State }>();
-const steps: { name: string; op: "create" | "update" | "same" }[] = [];
-const serializedProviders: string[] = [];
-
-function setEngineMocks() {
-  void pulumi.runtime.setMocks(
-    {
-      async newResource(args) {
-        if (!args.type.startsWith("pulumi-nodejs:dynamic"))
-          return { id: `${args.name}-id`, state: args.inputs };
-        const { __provider, ...raw } = args.inputs as State & { __provider: string };
-        serializedProviders.push(__provider);
-        const provider = requireFromString(__provider).handler();
-        const news = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== null));
-        const prior = stack.get(args.name);
-        const checked = await provider.check!(prior?.outs ?? {}, news);
-        if (checked.failures?.length) throw new Error(JSON.stringify(checked.failures));
-        if (!prior) {
-          const created = wire(await provider.create(checked.inputs));
-          stack.set(args.name, { id: created.id, outs: created.outs });
-          steps.push({ name: args.name, op: "create" });
-          return { id: created.id, state: created.outs };
-        }
-        const d = await provider.diff!(prior.id, prior.outs, checked.inputs);
-        if (d.replaces?.length) throw new Error(`unexpected replace of ${args.name}: ${d.replaces}`);
-        if (!d.changes) {
-          steps.push({ name: args.name, op: "same" });
-          return { id: prior.id, state: prior.outs };
-        }
-        const updated = wire(await provider.update!(prior.id, prior.outs, checked.inputs));
-        stack.set(args.name, { id: prior.id, outs: updated.outs });
-        steps.push({ name: args.name, op: "update" });
-        return { id: prior.id, state: updated.outs };
-      },
-      call: () => ({}),
-    },
-    "hookfleet",
-    "dev",
-    false,
-  );
-}
-
-/** What crossing the gRPC boundary (protobuf Struct) does to a provider's answer. */
 const wire = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
-
-const value = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply(resolve));
+const harness = new DynamicHarness({ project: "hookfleet", stack: "dev" });
 
 /** One `pulumi up` of a program holding the credentials of system `devops`, at time `at`. */
 async function up(at: number, config: { overlapHours?: number; urlTokenNonce?: string } = {}) {
   providerEnv.HOOKFLEET_NOW = new Date(at).toISOString();
-  steps.length = 0;
-  setEngineMocks();
-  // Imported after setMocks, as a program would be.
-  const { WebhookCredentials } = await import("../../components/credentials");
-  const creds = new WebhookCredentials("devops", {
-    systemId: "devops",
-    authMode: "both",
-    rotateEveryDays: 30,
-    overlapHours: config.overlapHours ?? 24,
-    urlTokenNonce: config.urlTokenNonce,
+  let secrets: pulumi.Output<unknown>[] = [];
+  const run = await harness.up(() => {
+    const creds = new WebhookCredentials("devops", {
+      systemId: "devops",
+      authMode: "both",
+      rotateEveryDays: 30,
+      overlapHours: config.overlapHours ?? 24,
+      urlTokenNonce: config.urlTokenNonce,
+    });
+    const url = webhookUrl("https://rx.example/", creds);
+    secrets = [creds.currentUrlToken, creds.currentBasicPassword, url];
+    return {
+      token: creds.currentUrlToken,
+      password: creds.currentBasicPassword,
+      urlTokens: creds.urlTokens,
+      basicPasswords: creds.basicPasswords,
+      next: creds.nextRotationAt,
+      hookUrl: url,
+    };
   });
-  const [token, password, urlTokens, basicPasswords, next] = await Promise.all([
-    value(creds.currentUrlToken),
-    value(creds.currentBasicPassword),
-    value(creds.urlTokens),
-    value(creds.basicPasswords),
-    value(creds.nextRotationAt),
-  ]);
+  const o = run.outputs;
+  // The receiver-ready lists are read from state, after the JSON trip the gRPC wire makes: the harness
+  // hands the provider's arrays (built in Node's realm, not jest's) straight to the SDK, which does not
+  // recognise a foreign realm's Array (instanceof) and would turn it into an object.
+  const stateOf = (name: string) =>
+    wire(harness.state.get(`pulumi-nodejs:dynamic/credentials:RotatingSecret::${name}`)!.outputs);
   return {
-    creds,
-    token: token!,
-    password: password!,
-    urlTokens,
-    basicPasswords,
-    next,
-    ops: Object.fromEntries(steps.map((s) => [s.name, s.op])),
+    ...o,
+    urlTokens: stateOf("devops-url-token").urlTokens as unknown[],
+    basicPasswords: stateOf("devops-basic-password").hashes as unknown[],
+    token: o.token!,
+    password: o.password!,
+    allSecret: (await Promise.all(secrets.map((x) => pulumi.isSecret(x)))).every(Boolean),
+    ops: Object.fromEntries(run.ops.map(([op, key]) => [key.split("::")[1], op])),
   };
 }
 
@@ -113,11 +77,11 @@ afterAll(() => {
 test("not due → no change; due → both slots; overlap end → dropped; nonce → now; emergency → gone at once", async () => {
   const r1 = await up(T0);
   expect(r1.ops).toEqual({ "devops-url-token": "create", "devops-basic-password": "create" });
-  expect(await pulumi.isSecret(r1.creds.currentUrlToken)).toBe(true);
-  expect(await pulumi.isSecret(r1.creds.currentBasicPassword)).toBe(true);
+  expect(r1.allSecret).toBe(true);
   expect(r1.urlTokens).toEqual([{ sha256: sha256Hex(r1.token), systemId: "devops" }]);
   expect(r1.basicPasswords).toEqual([{ sha256: sha256Hex(r1.password) }]);
   expect(r1.next).toBe(new Date(T0 + 30 * DAY).toISOString());
+  expect(r1.hookUrl).toBe(`https://rx.example/api/v1/webhooks/${r1.token}`);
 
   // Not due: a plain up changes nothing.
   const r2 = await up(T0 + 29 * DAY);
@@ -161,7 +125,7 @@ test("not due → no change; due → both slots; overlap end → dropped; nonce 
   expect(r6.basicPasswords).toEqual([{ sha256: sha256Hex(r4.password) }]);
 
   // The serialized providers hold no credential: only the loader shim.
-  for (const code of serializedProviders) {
+  for (const code of harness.providerTexts()) {
     for (const secret of [r1.token, r1.password, r6.token]) expect(code).not.toContain(secret);
     expect(code).not.toMatch(/alw_[0-9A-Za-z]{36}/);
   }
