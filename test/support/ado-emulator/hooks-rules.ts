@@ -1,0 +1,317 @@
+/**
+ * The service hooks rules of the ADO emulator that need no server: validation of a subscription
+ * like ADO's (400 with a message), masking of confidential inputs, the `********` replace rules,
+ * event matching by project and publisher-input filters, and shaping of the delivered payload.
+ * Facts: ../../../../shared/design/azure-devops-facts.md. Unconfirmed choices say so inline.
+ */
+import { eventTypeInfo } from "../../../ado/events";
+import { MASKED_SECRET, type AdoEvent, type Subscription, type SubscriptionInput } from "../../../ado/types";
+
+/** Publisher inputs ADO itself adds on create; clients must not be required to send them. */
+export const SERVER_PUBLISHER_INPUTS = ["hostId", "tfsSubscriptionId"] as const;
+
+const CONFIDENTIAL_CONSUMER_INPUTS = ["basicAuthPassword"];
+const DETAIL_LEVELS = ["all", "minimal", "none"];
+const MESSAGE_FORMATS = ["all", "text", "html", "markdown", "none"];
+const KNOWN_WEBHOOK_INPUTS = new Set([
+  "url",
+  "httpHeaders",
+  "basicAuthUsername",
+  "basicAuthPassword",
+  "resourceDetailsToSend",
+  "messagesToSend",
+  "detailedMessagesToSend",
+  "acceptUntrustedCerts",
+]);
+
+/** An ADO-shaped refusal: HTTP status plus the JSON error body ADO sends. */
+export class AdoFault extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly typeKey: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+
+  body(): Record<string, unknown> {
+    return {
+      $id: "1",
+      innerException: null,
+      message: this.message,
+      typeName: `Microsoft.VisualStudio.Services.ServiceHooks.WebApi.${this.typeKey}, Microsoft.VisualStudio.Services.ServiceHooks.WebApi`,
+      typeKey: this.typeKey,
+      errorCode: 0,
+      eventId: 3000,
+    };
+  }
+}
+
+const bad = (message: string, typeKey = "ServiceHookException") => new AdoFault(400, message, typeKey);
+
+function checkStringMap(value: unknown, name: string): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== "object" || Array.isArray(value))
+    throw bad(`${name} must be an object of string values.`);
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== "string") throw bad(`The value of input '${k}' in ${name} must be a string.`);
+  }
+  return { ...(value as Record<string, string>) };
+}
+
+/**
+ * Validates a create or replace body the way ADO does (the exact wording of ADO's messages is
+ * *unconfirmed*; the statuses and the reasons are from the facts) and returns it normalized.
+ * `projectExists` answers whether a projectId names a project of the organization.
+ */
+export function validateSubscription(
+  body: unknown,
+  projectExists: (id: string) => boolean,
+): SubscriptionInput {
+  if (!body || typeof body !== "object") throw bad("The subscription body is missing or not JSON.");
+  const b = body as Partial<SubscriptionInput> & Record<string, unknown>;
+  if (!b.publisherId) throw bad("Value cannot be null. Parameter name: publisherId", "ArgumentNullException");
+  if (!b.eventType) throw bad("Value cannot be null. Parameter name: eventType", "ArgumentNullException");
+  const info = eventTypeInfo(String(b.eventType));
+  if (!info || info.publisherId !== b.publisherId) {
+    throw bad(
+      `The event type '${b.eventType}' is not supported by publisher '${b.publisherId}'.`,
+      "EventTypeNotFoundException",
+    );
+  }
+  // Unconfirmed: ADO may accept other versions of an event's resource; we accept the catalogue's.
+  const resourceVersion = b.resourceVersion ? String(b.resourceVersion) : info.resourceVersion;
+  if (resourceVersion !== info.resourceVersion) {
+    throw bad(`Resource version '${resourceVersion}' is not supported for event type '${info.eventType}'.`);
+  }
+  if (b.consumerId !== "webHooks") {
+    throw bad(
+      `The consumer '${b.consumerId}' is not supported by this emulator (only webHooks).`,
+      "ConsumerNotFoundException",
+    );
+  }
+  if (b.consumerActionId !== "httpRequest") {
+    throw bad(
+      `The action '${b.consumerActionId}' is not supported by consumer 'webHooks'.`,
+      "ConsumerActionNotFoundException",
+    );
+  }
+  const publisherInputs = checkStringMap(b.publisherInputs, "publisherInputs");
+  const consumerInputs = checkStringMap(b.consumerInputs, "consumerInputs");
+
+  const allowedPublisherInputs = new Set<string>(["projectId", ...info.filters, ...SERVER_PUBLISHER_INPUTS]);
+  for (const key of Object.keys(publisherInputs)) {
+    if (!allowedPublisherInputs.has(key)) {
+      throw bad(
+        `Input '${key}' is not a valid publisher input for event type '${info.eventType}'.`,
+        "InvalidInputException",
+      );
+    }
+  }
+  const projectId = publisherInputs.projectId;
+  if (projectId && !projectExists(projectId)) {
+    throw bad(
+      `TF200016: The following project does not exist: ${projectId}. Verify that the name of the project is correct and that the project exists on the specified Azure DevOps Server.`,
+      "ProjectDoesNotExistException",
+    );
+  }
+
+  for (const key of Object.keys(consumerInputs)) {
+    if (!KNOWN_WEBHOOK_INPUTS.has(key))
+      throw bad(`Input '${key}' is not a valid input for consumer 'webHooks'.`, "InvalidInputException");
+  }
+  const url = consumerInputs.url;
+  if (!url) throw bad("The required input 'url' is missing a value.", "InputValidationException");
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw bad(`The input 'url' is not a valid absolute URI: ${url}`, "InputValidationException");
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw bad(`The input 'url' must use http or https: ${url}`, "InputValidationException");
+  }
+  const oneOf = (key: string, allowed: string[]) => {
+    const v = consumerInputs[key];
+    if (v !== undefined && !allowed.includes(v)) {
+      throw bad(
+        `The value '${v}' of input '${key}' is not one of: ${allowed.join(", ")}.`,
+        "InputValidationException",
+      );
+    }
+  };
+  oneOf("resourceDetailsToSend", DETAIL_LEVELS);
+  oneOf("messagesToSend", MESSAGE_FORMATS);
+  oneOf("detailedMessagesToSend", MESSAGE_FORMATS);
+  oneOf("acceptUntrustedCerts", ["true", "false"]);
+  if (consumerInputs.httpHeaders) parseHttpHeaders(consumerInputs.httpHeaders);
+
+  return {
+    publisherId: info.publisherId,
+    eventType: info.eventType,
+    resourceVersion,
+    consumerId: "webHooks",
+    consumerActionId: "httpRequest",
+    publisherInputs,
+    consumerInputs,
+    status: b.status,
+  };
+}
+
+/** `"K1:v1\nK2:v2"` → headers; a line without a colon is a 400 like ADO's input validation. */
+export function parseHttpHeaders(value: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const line of value.split(/\r?\n/)) {
+    if (!line.trim()) continue;
+    const colon = line.indexOf(":");
+    if (colon <= 0)
+      throw bad(
+        `The input 'httpHeaders' has a line that is not 'Name:value': ${line}`,
+        "InputValidationException",
+      );
+    headers[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
+/** What a GET shows: confidential inputs as `********`. */
+export function maskSubscription(sub: Subscription): Subscription {
+  const consumerInputs = { ...sub.consumerInputs };
+  for (const key of CONFIDENTIAL_CONSUMER_INPUTS)
+    if (consumerInputs[key] !== undefined) consumerInputs[key] = MASKED_SECRET;
+  return { ...structuredClone(sub), consumerInputs };
+}
+
+export function maskInputs(inputs: Record<string, string>): Record<string, string> {
+  const out = { ...inputs };
+  for (const key of CONFIDENTIAL_CONSUMER_INPUTS) if (out[key] !== undefined) out[key] = MASKED_SECRET;
+  return out;
+}
+
+/**
+ * PUT rules for confidential inputs (seen in ADO Server code; the cloud doing the same is
+ * *unconfirmed*): `********` keeps the stored secret, another value replaces it, absence deletes it.
+ */
+export function mergeConfidentialInputs(
+  stored: Record<string, string>,
+  incoming: Record<string, string>,
+): Record<string, string> {
+  const merged = { ...incoming };
+  for (const key of CONFIDENTIAL_CONSUMER_INPUTS) {
+    if (merged[key] === MASKED_SECRET) {
+      if (stored[key] !== undefined) merged[key] = stored[key];
+      else delete merged[key];
+    }
+  }
+  return merged;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Matching an event to subscriptions
+
+type Resource = Record<string, unknown>;
+const get = (o: unknown, path: string): unknown =>
+  path
+    .split(".")
+    .reduce<unknown>((acc, k) => (acc && typeof acc === "object" ? (acc as Resource)[k] : undefined), o);
+const strs = (...values: unknown[]): string[] =>
+  values
+    .flat()
+    .filter((v) => v !== undefined && v !== null && v !== "")
+    .map((v) => String(v));
+
+/** A work item field; workitem.updated carries `{oldValue, newValue}` in `fields` and the whole item in `revision`. */
+function fieldOf(r: Resource, name: string): unknown {
+  const revision = get(r, "revision.fields") as Resource | undefined;
+  const fields = get(r, "fields") as Resource | undefined;
+  const v = revision?.[name] ?? fields?.[name];
+  if (v && typeof v === "object" && "newValue" in v) return (v as { newValue: unknown }).newValue;
+  return v;
+}
+
+/** Values in the event a publisher-input filter compares with; undefined = we cannot tell (match). */
+const FILTER_VALUES: Record<string, (r: Resource) => string[] | undefined> = {
+  repository: (r) => strs(get(r, "repository.id"), get(r, "repository.name")),
+  branch: (r) => {
+    const refs = strs(
+      ((get(r, "refUpdates") as Resource[] | undefined) ?? []).map((u) => u.name),
+      get(r, "targetRefName"),
+      get(r, "pullRequest.targetRefName"),
+    );
+    return refs.flatMap((ref) => [ref, ref.replace(/^refs\/heads\//, "")]);
+  },
+  pushedBy: (r) => strs(get(r, "pushedBy.id"), get(r, "pushedBy.uniqueName"), get(r, "pushedBy.displayName")),
+  pullrequestCreatedBy: (r) => strs(get(r, "createdBy.id"), get(r, "createdBy.uniqueName")),
+  workItemType: (r) => strs(fieldOf(r, "System.WorkItemType")),
+  definitionName: (r) => strs(get(r, "definition.name")),
+  buildStatus: (r) => strs(get(r, "status"), get(r, "result")),
+  pipelineId: (r) => strs(get(r, "pipeline.id"), get(r, "run.pipeline.id")),
+  releaseDefinitionId: (r) =>
+    strs(
+      get(r, "release.releaseDefinition.id"),
+      get(r, "deployment.releaseDefinition.id"),
+      get(r, "releaseDefinition.id"),
+    ),
+};
+
+/**
+ * Whether `sub` receives `event`: same publisher and event type, same project when the
+ * subscription names one, and every publisher-input filter we can evaluate holds. Filters we
+ * cannot evaluate from the payload (tag, changedFields, commentPattern…) match: being lenient
+ * here over-delivers in tests rather than hiding a delivery (*unconfirmed* semantics per filter).
+ */
+export function subscriptionMatches(sub: Subscription, event: AdoEvent): boolean {
+  if (sub.publisherId !== event.publisherId || sub.eventType !== event.eventType) return false;
+  const inputs = sub.publisherInputs ?? {};
+  if (
+    inputs.projectId &&
+    inputs.projectId.toLowerCase() !== (event.resourceContainers?.project?.id ?? "").toLowerCase()
+  ) {
+    return false;
+  }
+  for (const [key, wanted] of Object.entries(inputs)) {
+    if (!wanted || key === "projectId" || (SERVER_PUBLISHER_INPUTS as readonly string[]).includes(key))
+      continue;
+    if (key === "areaPath") {
+      const area = String(fieldOf(event.resource, "System.AreaPath") ?? "");
+      if (area && !area.toLowerCase().startsWith(wanted.toLowerCase())) return false;
+      continue;
+    }
+    const values = FILTER_VALUES[key]?.(event.resource);
+    if (!values || values.length === 0) continue;
+    if (!values.some((v) => v.toLowerCase() === wanted.toLowerCase())) return false;
+  }
+  return true;
+}
+
+/** The body ADO POSTs: the event trimmed per resourceDetailsToSend / messagesToSend, plus ids. */
+export function deliveredPayload(
+  event: AdoEvent,
+  consumerInputs: Record<string, string>,
+  ids: { subscriptionId: string; notificationId: number },
+): AdoEvent {
+  const payload: AdoEvent = {
+    ...structuredClone(event),
+    subscriptionId: ids.subscriptionId,
+    notificationId: ids.notificationId,
+  };
+  const details = consumerInputs.resourceDetailsToSend ?? "all";
+  if (details === "none") payload.resource = {};
+  else if (details === "minimal") {
+    const r = event.resource;
+    payload.resource = Object.fromEntries(
+      Object.entries(r).filter(([k]) => ["id", "url", "_links"].includes(k)),
+    );
+  }
+  const pick = (format: string, msg: AdoEvent["message"]): AdoEvent["message"] | undefined => {
+    if (!msg || format === "all") return msg;
+    if (format === "none") return undefined;
+    return { [format]: (msg as Record<string, string | undefined>)[format] };
+  };
+  payload.message = pick(consumerInputs.messagesToSend ?? "all", event.message);
+  payload.detailedMessage = pick(consumerInputs.detailedMessagesToSend ?? "all", event.detailedMessage);
+  if (!payload.message) delete payload.message;
+  if (!payload.detailedMessage) delete payload.detailedMessage;
+  return payload;
+}
