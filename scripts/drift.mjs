@@ -1,0 +1,119 @@
+#!/usr/bin/env -S npx tsx
+// Drift check: `pulumi preview --refresh --expect-no-changes --json`, then a table of what
+// drifted (hooks ADO disabled, hooks deleted, settings changed). Exit 2 on drift, so a scheduled
+// CI job fails visibly; --fix applies (`pulumi up --refresh --yes`) and checks again.
+import * as fs from "node:fs";
+import { $ } from "zx";
+import { formatHelp, parseArgs } from "./lib/args.ts";
+import { EXIT, preparePulumi, ScriptError } from "./lib/prepare.ts";
+import { failure, heartbeat, progress } from "./lib/progress.ts";
+import { formatDriftTable, parsePulumiJson, summariseDrift } from "./lib/pulumiJson.ts";
+
+const spec = {
+  usage: "npm run drift -- --stack <env> [--fix] [--json] [--summary-file <path>]",
+  summary:
+    "Compares the live resources (ADO hooks, Azure) with the program after a refresh and lists what drifted.\n" +
+    "Exit 0: no drift. Exit 2: drift (and not fixed). Exit 1: pulumi or the program failed.",
+  options: [
+    { name: "stack", type: "string", required: true, valueName: "<env>", description: "Stack to check." },
+    {
+      name: "fix",
+      type: "boolean",
+      description: "Repair: run `pulumi up --refresh --yes`, then check again.",
+    },
+    {
+      name: "json",
+      type: "boolean",
+      description: "Print the drift summary as JSON on stdout instead of a table.",
+    },
+    {
+      name: "summary-file",
+      type: "string",
+      valueName: "<path>",
+      description: "Also write the drift summary as JSON to this file (for CI to attach or comment).",
+    },
+  ],
+  epilogue:
+    "Environment: as for `npm run up` (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE, AZURE_DEVOPS_EXT_PAT).",
+};
+
+async function checkDrift(ctx, stack) {
+  progress(`previewing ${stack} with refresh (reads every live hook; may take a minute)`);
+  const stop = heartbeat("pulumi preview");
+  const preview = await $({
+    cwd: ctx.cwd,
+    env: ctx.env,
+    quiet: true,
+    nothrow: true,
+  })`${ctx.pulumi} preview --stack ${stack} --refresh --expect-no-changes --json --non-interactive`;
+  stop();
+  let run;
+  try {
+    run = parsePulumiJson(preview.stdout);
+  } catch (err) {
+    // No JSON: pulumi failed before the engine ran (no such stack, bad credentials…).
+    process.stderr.write(preview.stderr);
+    throw new ScriptError(`pulumi preview failed (exit ${preview.exitCode}): ${err.message}`, EXIT.failed);
+  }
+  return summariseDrift(run);
+}
+
+function report(summary, values) {
+  if (values.json) console.log(JSON.stringify(summary, null, 2));
+  else console.log(formatDriftTable(summary));
+  if (values["summary-file"])
+    fs.writeFileSync(String(values["summary-file"]), JSON.stringify(summary, null, 2));
+  for (const e of summary.errors) failure(e);
+}
+
+async function main() {
+  const parsed = parseArgs(spec, process.argv.slice(2));
+  if (parsed.kind === "help") {
+    console.log(formatHelp(spec));
+    return EXIT.ok;
+  }
+  if (parsed.kind === "error") {
+    for (const e of parsed.errors) failure(e);
+    failure("see: npm run drift -- --help");
+    return EXIT.usage;
+  }
+  const stack = String(parsed.values.stack);
+  progress(`stack ${stack}: checking the Pulumi CLI`);
+  const ctx = preparePulumi({ stack, interactive: false });
+  progress(`using ${ctx.pulumi}; ${ctx.backend.description}`);
+
+  const before = await checkDrift(ctx, stack);
+  report(before, parsed.values);
+  if (before.errors.length > 0 && before.clean) return EXIT.failed;
+  if (before.clean) return EXIT.ok;
+  if (!parsed.values.fix) {
+    progress(`to repair: npm run drift -- --stack ${stack} --fix   (or npm run up -- --stack ${stack})`);
+    return EXIT.drift;
+  }
+
+  progress(`repairing: pulumi up --refresh --yes --stack ${stack}`);
+  const up = await $({
+    cwd: ctx.cwd,
+    env: ctx.env,
+    stdio: "inherit",
+    nothrow: true,
+  })`${ctx.pulumi} up --stack ${stack} --refresh --yes --non-interactive`;
+  if (up.exitCode !== 0) throw new ScriptError(`pulumi up failed (exit ${up.exitCode})`, EXIT.failed);
+
+  progress("checking again after the repair");
+  const after = await checkDrift(ctx, stack);
+  report(after, parsed.values);
+  if (!after.clean) {
+    failure(`still drifting after the repair: ${after.rows.length} resource(s)`);
+    return EXIT.drift;
+  }
+  progress(`repaired ${before.rows.length} resource(s); stack ${stack} matches the program`);
+  return EXIT.ok;
+}
+
+main()
+  .then((code) => process.exit(code))
+  .catch((err) => {
+    failure(err instanceof Error ? err.message : String(err));
+    process.exit(err instanceof ScriptError ? err.exitCode : EXIT.failed);
+  });

@@ -1,0 +1,85 @@
+/**
+ * What every script does before it runs `pulumi`: validate the stack, find the CLI, choose the
+ * backend. Problems become a ScriptError with the exit code the script ends with, so each script
+ * body is only "prepare, run, report".
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { validateStackName } from "./args";
+import {
+  chooseBackend,
+  findExecutable,
+  installHint,
+  missingStackProblem,
+  passphraseProblem,
+  readBackendInputs,
+  REPO_ROOT,
+  type BackendChoice,
+} from "./pulumiCli";
+
+/** Exit codes shared by the scripts (documented in docs/readme/program.md). */
+export const EXIT = {
+  ok: 0,
+  /** Pulumi failed, or the program reported errors. */
+  failed: 1,
+  /** drift.mjs: the stack differs from the program (like `terraform plan -detailed-exitcode`). */
+  drift: 2,
+  /** Bad command line. */
+  usage: 64,
+  /** No Pulumi CLI on PATH (the shell's "command not found"). */
+  pulumiMissing: 127,
+} as const;
+
+export class ScriptError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface PreparedPulumi {
+  /** Absolute path of the pulumi executable. */
+  pulumi: string;
+  /** Environment for `pulumi` child processes. */
+  env: NodeJS.ProcessEnv;
+  backend: BackendChoice;
+  /** Directory to run pulumi in (holds Pulumi.yaml). */
+  cwd: string;
+}
+
+export function checkStack(stack: string, repoRoot = REPO_ROOT): void {
+  const problem = validateStackName(stack) ?? missingStackProblem(stack, repoRoot);
+  if (problem) throw new ScriptError(problem, EXIT.usage);
+}
+
+/** Finds the CLI or throws the install hint. */
+export function requirePulumi(env: NodeJS.ProcessEnv = process.env): string {
+  const found = findExecutable("pulumi", env.PATH);
+  if (!found) throw new ScriptError(installHint(), EXIT.pulumiMissing);
+  return found;
+}
+
+export function preparePulumi(options: {
+  stack?: string;
+  env?: NodeJS.ProcessEnv;
+  interactive: boolean;
+  repoRoot?: string;
+}): PreparedPulumi {
+  const env = options.env ?? process.env;
+  const repoRoot = options.repoRoot ?? REPO_ROOT;
+  if (options.stack !== undefined) checkStack(options.stack, repoRoot);
+  const pulumi = requirePulumi(env);
+  const backend = chooseBackend(readBackendInputs(env, repoRoot));
+  const passphrase = passphraseProblem(env, backend, options.interactive);
+  if (passphrase) throw new ScriptError(passphrase, EXIT.usage);
+  if (backend.local) fs.mkdirSync(path.join(repoRoot, ".pulumi-state"), { recursive: true });
+  return {
+    pulumi,
+    // Pulumi's own update check and colour codes would clutter logs and parsed output.
+    env: { ...env, ...backend.env, PULUMI_SKIP_UPDATE_CHECK: "true" },
+    backend,
+    cwd: repoRoot,
+  };
+}

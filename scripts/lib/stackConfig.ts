@@ -1,0 +1,94 @@
+/**
+ * The stack-config changes the scripts make, as data: which `pulumi config set` calls a rotation
+ * needs, and how the sandbox points a stack at local servers. The keys are the ones declared in
+ * Pulumi.yaml (project namespace `hookfleet`).
+ */
+
+export const PROJECT = "hookfleet";
+
+export const CREDENTIALS = ["url-token", "basic-password", "read-token", "pat"] as const;
+export type Credential = (typeof CREDENTIALS)[number];
+
+/** Config key prefix per credential, e.g. `urlToken` → `urlTokenRotationNonce`. */
+const KEY_PREFIX: Record<Credential, string> = {
+  "url-token": "urlToken",
+  "basic-password": "basicPassword",
+  "read-token": "readToken",
+  pat: "pat",
+};
+
+export function rotationKeys(credential: Credential): {
+  nonce: string;
+  overlapHours: string;
+  everyDays: string;
+} {
+  const p = KEY_PREFIX[credential];
+  return {
+    nonce: `${PROJECT}:${p}RotationNonce`,
+    overlapHours: `${PROJECT}:${p}OverlapHours`,
+    everyDays: `${PROJECT}:${p}RotateEveryDays`,
+  };
+}
+
+export interface ConfigSet {
+  key: string;
+  value: string;
+  /** Passed as `--path` (the key addresses inside a structured value). */
+  path?: boolean;
+}
+
+export interface RotationPlan {
+  sets: ConfigSet[];
+  /** Lines the script prints after applying (what changed, what to do next). */
+  notes: string[];
+}
+
+/**
+ * A rotation is a new nonce: the credential resource sees its nonce input change and rotates on
+ * the next `up`. The nonce records who asked when (it lands in the stack file, so in git). An
+ * emergency also sets the overlap to 0 so the previous secret stops working at once.
+ */
+export function planRotation(options: {
+  credential: Credential;
+  emergency: boolean;
+  now: Date;
+  /** Who asked, for the audit trail (e.g. $USER or the CI actor). */
+  requestedBy?: string;
+  /** The overlap in effect before an emergency, to tell how to restore it. */
+  previousOverlapHours?: string;
+}): RotationPlan {
+  const keys = rotationKeys(options.credential);
+  const stamp = options.now.toISOString().replace(/\.\d{3}Z$/, "Z");
+  const who = (options.requestedBy ?? "").replace(/[^A-Za-z0-9._@-]/g, "") || "unknown";
+  const nonce = `${options.emergency ? "emergency" : "rotate"}-${stamp}-${who}`;
+  const sets: ConfigSet[] = [{ key: keys.nonce, value: nonce }];
+  const notes = [`${options.credential}: ${keys.nonce} = ${nonce}`];
+  if (options.emergency) {
+    sets.push({ key: keys.overlapHours, value: "0" });
+    const restore = options.previousOverlapHours ?? "48";
+    notes.push(
+      `${options.credential}: ${keys.overlapHours} = 0 (the previous secret is rejected at once).`,
+      `Once the incident is over, restore the overlap: pulumi config set ${keys.overlapHours} ${restore} --stack <env>`,
+    );
+  }
+  if (options.credential === "pat") {
+    notes.push(
+      "PAT rotation calls the ADO PAT API, which accepts only a Microsoft Entra user token: run this as a person (az login), not as a CI service principal.",
+    );
+  }
+  return { sets, notes };
+}
+
+/** `pulumi config set` argv for one change. Values are plain: rotation never sets a secret. */
+export function configSetArgs(set: ConfigSet, stack: string): string[] {
+  return ["config", "set", ...(set.path ? ["--path"] : []), set.key, set.value, "--stack", stack];
+}
+
+/** The sandbox points the stack at the receiver and emulator it started (ports chosen at run time). */
+export function sandboxConfig(options: { receiverUrl: string; organizationUrl: string }): ConfigSet[] {
+  return [
+    { key: `${PROJECT}:deployReceiver`, value: "false" },
+    { key: `${PROJECT}:receiverUrl`, value: options.receiverUrl },
+    { key: `${PROJECT}:organizations[0].url`, value: options.organizationUrl, path: true },
+  ];
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env -S npx tsx
+// Rotate a credential now: set its rotation nonce in the stack config (stacks/Pulumi.<env>.yaml,
+// so the rotation is recorded in git) and apply. --emergency also sets its overlap to 0, so the
+// previous secret stops working at once instead of after the overlap window.
+import * as os from "node:os";
+import { $ } from "zx";
+import { formatHelp, parseArgs } from "./lib/args.ts";
+import { EXIT, preparePulumi, ScriptError } from "./lib/prepare.ts";
+import { failure, progress } from "./lib/progress.ts";
+import { configSetArgs, CREDENTIALS, planRotation, rotationKeys } from "./lib/stackConfig.ts";
+
+const spec = {
+  usage:
+    "npm run rotate -- --stack <env> --credential <url-token|basic-password|read-token|pat> [--emergency]",
+  summary:
+    "Rotates one credential of a stack: a new secret becomes current, the old one stays accepted for the\n" +
+    "overlap (or not at all with --emergency), ADO hooks are updated to the new secret. Nothing is lost.",
+  options: [
+    { name: "stack", type: "string", required: true, valueName: "<env>", description: "Stack to rotate in." },
+    {
+      name: "credential",
+      type: "string",
+      required: true,
+      choices: CREDENTIALS,
+      description: "Which credential to rotate.",
+    },
+    {
+      name: "emergency",
+      type: "boolean",
+      description: "Leaked secret: overlap 0, the previous value is rejected as soon as the update lands.",
+    },
+    {
+      name: "apply",
+      type: "boolean",
+      default: true,
+      description: "Run `pulumi up` after setting the config (--no-apply: only set it).",
+    },
+    { name: "yes", type: "boolean", description: "Apply without asking (CI)." },
+  ],
+  epilogue:
+    "After a rotation, commit stacks/Pulumi.<env>.yaml: the nonce records who rotated what, and when.\n" +
+    "Exit codes: 0 rotated, 1 pulumi failed, 64 bad arguments, 127 Pulumi CLI missing.",
+};
+
+async function main() {
+  const parsed = parseArgs(spec, process.argv.slice(2));
+  if (parsed.kind === "help") {
+    console.log(formatHelp(spec));
+    return EXIT.ok;
+  }
+  if (parsed.kind === "error") {
+    for (const e of parsed.errors) failure(e);
+    failure("see: npm run rotate -- --help");
+    return EXIT.usage;
+  }
+  const stack = String(parsed.values.stack);
+  const credential = String(parsed.values.credential);
+  const emergency = parsed.values.emergency === true;
+  const yes = parsed.values.yes === true;
+  progress(`stack ${stack}: checking the Pulumi CLI`);
+  const ctx = preparePulumi({ stack, interactive: !yes && Boolean(process.stdin.isTTY) });
+  const quiet = $({ cwd: ctx.cwd, env: ctx.env, quiet: true, nothrow: true });
+
+  const select = await quiet`${ctx.pulumi} stack select ${stack} --non-interactive`;
+  if (select.exitCode !== 0) {
+    throw new ScriptError(
+      `stack ${stack} does not exist yet: deploy it first (npm run up -- --stack ${stack})`,
+      EXIT.failed,
+    );
+  }
+  const previousOverlap = (
+    await quiet`${ctx.pulumi} config get ${rotationKeys(credential).overlapHours} --stack ${stack}`
+  ).stdout.trim();
+  const plan = planRotation({
+    credential,
+    emergency,
+    now: new Date(),
+    requestedBy: process.env.GITHUB_ACTOR ?? process.env.BUILD_REQUESTEDFOR ?? os.userInfo().username,
+    previousOverlapHours: previousOverlap || undefined,
+  });
+  for (const set of plan.sets) {
+    progress(`pulumi config set ${set.key} ${set.value}`);
+    const r = await quiet`${ctx.pulumi} ${configSetArgs(set, stack)}`;
+    if (r.exitCode !== 0)
+      throw new ScriptError(`pulumi config set ${set.key} failed: ${r.stderr.trim()}`, EXIT.failed);
+  }
+  if (parsed.values.apply === false) {
+    progress(`config set; apply with: npm run up -- --stack ${stack}`);
+  } else {
+    progress(`applying the rotation: pulumi up --stack ${stack}`);
+    const up = await $({
+      cwd: ctx.cwd,
+      env: ctx.env,
+      stdio: "inherit",
+      nothrow: true,
+    })`${ctx.pulumi} up --stack ${stack} ${yes ? ["--yes", "--non-interactive"] : []}`;
+    if (up.exitCode !== 0)
+      throw new ScriptError(
+        `pulumi up failed (exit ${up.exitCode}); the new nonce stays set, run it again`,
+        EXIT.failed,
+      );
+  }
+  for (const note of plan.notes) progress(note);
+  progress(`commit stacks/Pulumi.${stack.split("/").pop()}.yaml to record the rotation`);
+  return EXIT.ok;
+}
+
+main()
+  .then((code) => process.exit(code))
+  .catch((err) => {
+    failure(err instanceof Error ? err.message : String(err));
+    process.exit(err instanceof ScriptError ? err.exitCode : EXIT.failed);
+  });

@@ -1,0 +1,78 @@
+#!/usr/bin/env -S npx tsx
+// Apply one stack: check the Pulumi CLI, pick the backend (local .pulumi-state/ when none is
+// configured), create or select the stack whose config is in stacks/, run `pulumi up`.
+// Run through tsx (`npm run up -- --stack dev`) because it imports the TypeScript in scripts/lib.
+import { $ } from "zx";
+import { formatHelp, parseArgs } from "./lib/args.ts";
+import { EXIT, preparePulumi, ScriptError } from "./lib/prepare.ts";
+import { failure, progress } from "./lib/progress.ts";
+import { availableStacks } from "./lib/pulumiCli.ts";
+
+const spec = {
+  usage: "npm run up -- --stack <env> [--yes] [--preview] [-- <extra pulumi up flags>]",
+  summary:
+    "Deploys a HookFleet stack: the receiver on Azure and one ADO service hook per (project × event type).\n" +
+    "Every run refreshes first (Pulumi.yaml: options.refresh: always), so hooks ADO disabled are re-enabled.",
+  options: [
+    {
+      name: "stack",
+      type: "string",
+      required: true,
+      valueName: "<env>",
+      description: `Stack to apply; its config is stacks/Pulumi.<env>.yaml (${availableStacks().join(", ")}).`,
+    },
+    { name: "yes", type: "boolean", description: "Apply without asking (CI)." },
+    { name: "preview", type: "boolean", description: "Only show what would change (`pulumi preview`)." },
+  ],
+  epilogue: [
+    "Environment:",
+    "  PULUMI_BACKEND_URL        backend to use; unset (and no `pulumi login`): file backend in .pulumi-state/",
+    "  PULUMI_CONFIG_PASSPHRASE  passphrase of the stack's secrets (file backend); needed when not interactive",
+    "  AZURE_DEVOPS_EXT_PAT      ADO PAT the program and the hook provider use to list projects and manage hooks",
+    "Exit codes: 0 applied, 1 pulumi failed, 64 bad arguments, 127 Pulumi CLI missing.",
+  ].join("\n"),
+};
+
+async function main() {
+  const parsed = parseArgs(spec, process.argv.slice(2));
+  if (parsed.kind === "help") {
+    console.log(formatHelp(spec));
+    return EXIT.ok;
+  }
+  if (parsed.kind === "error") {
+    for (const e of parsed.errors) failure(e);
+    failure("see: npm run up -- --help");
+    return EXIT.usage;
+  }
+  const stack = String(parsed.values.stack);
+  const yes = parsed.values.yes === true;
+  const interactive = !yes && Boolean(process.stdin.isTTY);
+
+  progress(`stack ${stack}: checking the Pulumi CLI`);
+  const ctx = preparePulumi({ stack, interactive });
+  progress(`using ${ctx.pulumi}; ${ctx.backend.description} (${ctx.backend.url})`);
+  const pulumi = $({ cwd: ctx.cwd, env: ctx.env, stdio: "inherit", nothrow: true });
+
+  progress(`selecting stack ${stack} (created from stacks/Pulumi.${stack.split("/").pop()}.yaml if new)`);
+  const select = await pulumi`${ctx.pulumi} stack select --create ${stack} --non-interactive`;
+  if (select.exitCode !== 0) throw new ScriptError(`could not select or create stack ${stack}`, EXIT.failed);
+
+  const command = parsed.values.preview
+    ? ["preview"]
+    : ["up", ...(yes ? ["--yes", "--non-interactive"] : [])];
+  progress(`running pulumi ${command.join(" ")} --stack ${stack}`);
+  const run = await pulumi`${ctx.pulumi} ${command} --stack ${stack} ${parsed.passthrough}`;
+  if (run.exitCode !== 0) {
+    failure(`pulumi ${command[0]} failed (exit ${run.exitCode})`);
+    return EXIT.failed;
+  }
+  progress(`stack ${stack}: done. Outputs: pulumi stack output --stack ${stack}`);
+  return EXIT.ok;
+}
+
+main()
+  .then((code) => process.exit(code))
+  .catch((err) => {
+    failure(err instanceof Error ? err.message : String(err));
+    process.exit(err instanceof ScriptError ? err.exitCode : EXIT.failed);
+  });

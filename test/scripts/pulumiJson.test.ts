@@ -1,0 +1,143 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+  downFor,
+  formatDriftTable,
+  nameFromUrn,
+  parsePulumiJson,
+  summariseDrift,
+  typeFromUrn,
+  urnHasType,
+} from "../../scripts/lib/pulumiJson";
+
+const fixture = (name: string) => fs.readFileSync(path.join(__dirname, "fixtures", name), "utf8");
+
+describe("parsePulumiJson", () => {
+  it("reads a `pulumi preview --json` digest: steps, states, diffs, diagnostics, change summary", () => {
+    const run = parsePulumiJson(fixture("preview-drift.json"));
+    expect(run.steps.map((s) => s.op)).toEqual([
+      "same",
+      "refresh",
+      "update",
+      "create",
+      "update",
+      "replace",
+      "create-replacement",
+      "delete-replaced",
+      "delete",
+    ]);
+    const disabled = run.steps[2];
+    expect(disabled.type).toBe("pulumi-nodejs:dynamic:Resource");
+    expect(disabled.old?.outputs?.status).toBe("disabledBySystem");
+    expect(disabled.diffKeys).toEqual(["status"]);
+    expect(disabled.detailedDiff).toEqual({ status: "update" });
+    expect(run.diagnostics).toEqual([
+      expect.objectContaining({ severity: "warning", message: expect.stringContaining("HTTP 404") }),
+    ]);
+    expect(run.changeSummary).toEqual({ create: 1, delete: 1, replace: 1, same: 44, update: 2 });
+  });
+
+  it("reads engine events one per line (`pulumi up --json`), skipping non-JSON lines and debug diagnostics", () => {
+    const run = parsePulumiJson(fixture("up-events.jsonl"));
+    expect(run.steps.map((s) => `${s.op} ${nameFromUrn(s.urn)}`)).toEqual([
+      "same hookfleet-prod",
+      "update contoso-6ce954b1-git.push",
+      "create contoso-8a1c2b3d-build.complete",
+    ]);
+    expect(run.steps[1].detailedDiff).toEqual({ status: "update" });
+    expect(run.diagnostics.map((d) => d.severity)).toEqual(["warning"]);
+    expect(run.changeSummary).toEqual({ create: 1, same: 45, update: 1 });
+  });
+
+  it("rejects output that holds no JSON, quoting what came instead", () => {
+    expect(() => parsePulumiJson("error: no stack named 'dev' found\n")).toThrow(/no stack named 'dev'/);
+    expect(() => parsePulumiJson("")).toThrow(/expected JSON/);
+  });
+
+  it("splits URNs into type, name and parent chain", () => {
+    const urn =
+      "urn:pulumi:prod::hookfleet::hookfleet:hooks:HookFleet$pulumi-nodejs:dynamic:Resource::contoso-6ce954b1-git.push";
+    expect(typeFromUrn(urn)).toBe("pulumi-nodejs:dynamic:Resource");
+    expect(nameFromUrn(urn)).toBe("contoso-6ce954b1-git.push");
+    expect(urnHasType(urn, "hookfleet:hooks:HookFleet")).toBe(true);
+    expect(urnHasType(urn, "hookfleet:receiver:ReceiverInfra")).toBe(false);
+  });
+});
+
+describe("summariseDrift", () => {
+  it("classifies every drifted hook once: disabled, deleted, changed, replaced, unwanted", () => {
+    const summary = summariseDrift(parsePulumiJson(fixture("preview-drift.json")));
+    expect(summary.clean).toBe(false);
+    expect(summary.rows.map((r) => [r.kind, r.name])).toEqual([
+      ["disabled", "contoso-6ce954b1-git.push"],
+      ["deleted", "contoso-8a1c2b3d-build.complete"],
+      ["changed", "contoso-5b7e4f7a-git.pullrequest.created"],
+      ["replaced", "contoso-5b7e4f7a-workitem.updated"],
+      ["unwanted", "contoso-0f3d2c1b-git.push"],
+    ]);
+    const [disabled, , changed, replaced] = summary.rows;
+    expect(disabled.detail).toBe("status: disabledBySystem → enabled");
+    expect(disabled.since).toBe("2026-11-20T23:40:00Z");
+    expect(changed.detail).toBe("changed: consumerInputs");
+    expect(replaced.detail).toBe("replace (publisherInputs)");
+    expect(summary.counts).toEqual({
+      disabled: 1,
+      deleted: 1,
+      changed: 1,
+      replaced: 1,
+      missing: 0,
+      unwanted: 1,
+    });
+    expect(summary.errors).toEqual([]);
+  });
+
+  it("tells a hook created for a new project (missing) from one deleted in ADO (deleted)", () => {
+    const run = parsePulumiJson(fixture("preview-drift.json"));
+    run.steps = run.steps.filter((s) => s.op !== "refresh");
+    const created = summariseDrift(run).rows.find((r) => r.op === "create");
+    expect(created?.kind).toBe("missing");
+  });
+
+  it("is clean when only the stack itself appears, and reports program errors", () => {
+    expect(summariseDrift(parsePulumiJson(fixture("preview-clean.json")))).toMatchObject({
+      clean: true,
+      rows: [],
+    });
+    const failed = summariseDrift(parsePulumiJson(fixture("preview-error.json")));
+    expect(failed.clean).toBe(true);
+    expect(failed.errors).toEqual([expect.stringContaining("ADO answered 401")]);
+  });
+
+  it("never carries a secret value into the summary", () => {
+    const text = JSON.stringify(summariseDrift(parsePulumiJson(fixture("preview-drift.json"))));
+    expect(text).not.toContain("[secret]");
+    expect(text).not.toContain("webhooks/");
+  });
+});
+
+describe("formatDriftTable", () => {
+  it("prints one line per drifted resource with how long a disabled hook has been down", () => {
+    const summary = summariseDrift(parsePulumiJson(fixture("preview-drift.json")));
+    const table = formatDriftTable(summary, new Date("2026-11-21T02:10:00Z"));
+    const lines = table.split("\n");
+    expect(lines[0]).toMatch(/^KIND\s+RESOURCE\s+TYPE\s+DETAIL\s+DOWN FOR$/);
+    expect(lines[1]).toMatch(
+      /^disabled\s+contoso-6ce954b1-git\.push\s+dynamic\s+status: disabledBySystem → enabled\s+2h 30m$/,
+    );
+    expect(lines).toContainEqual(expect.stringMatching(/^deleted\s+contoso-8a1c2b3d-build\.complete/));
+    expect(lines[lines.length - 1]).toBe(
+      "Drift: 5 resource(s) (1 disabled, 1 deleted, 1 changed, 1 replaced, 1 unwanted).",
+    );
+  });
+
+  it("says so when nothing drifted", () => {
+    expect(formatDriftTable(summariseDrift({ steps: [], diagnostics: [] }))).toMatch(/^No drift/);
+  });
+
+  it("formats downtime in days and hours, and leaves unknown times empty", () => {
+    const now = new Date("2026-11-23T05:00:00Z");
+    expect(downFor("2026-11-20T23:40:00Z", now)).toBe("2d 5h");
+    expect(downFor("not a date", now)).toBe("");
+    expect(downFor("2026-11-24T00:00:00Z", now)).toBe("");
+  });
+});

@@ -1,0 +1,324 @@
+/**
+ * The zx scripts run as real processes. The Pulumi CLI is absent on this machine, so the
+ * "no CLI" path is tested as users meet it; the up/drift/rotate flows run against a stand-in
+ * `pulumi` executable first on PATH (fixtures/bin/pulumi) that answers with recorded JSON.
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+const repoRoot = path.resolve(__dirname, "../..");
+const tsxCli = path.join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs");
+const fixtures = path.join(__dirname, "fixtures");
+const fakeBin = path.join(fixtures, "bin");
+// A PATH with a shell for zx and node for the stand-in, but no pulumi.
+const basePath = [path.dirname(process.execPath), "/usr/bin", "/bin"].join(path.delimiter);
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Calls the stand-in pulumi received. */
+  calls: { argv: string[]; backend: string | null; passphraseSet: boolean }[];
+  project: string;
+}
+
+/** A throwaway project (Pulumi.yaml + stacks/) so the local backend lands in a temp dir. */
+function makeProject(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hookfleet-scripts-"));
+  fs.copyFileSync(path.join(repoRoot, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+  fs.cpSync(path.join(repoRoot, "stacks"), path.join(dir, "stacks"), { recursive: true });
+  fs.mkdirSync(path.join(dir, "pulumi-home"));
+  return dir;
+}
+
+const projects: string[] = [];
+afterAll(() => projects.forEach((p) => fs.rmSync(p, { recursive: true, force: true })));
+
+function run(
+  script: string,
+  args: string[],
+  options: { fake?: boolean; env?: Record<string, string>; previews?: string[] } = {},
+): Promise<Run> {
+  const project = makeProject();
+  projects.push(project);
+  const log = path.join(project, "pulumi-calls.jsonl");
+  const env: Record<string, string> = {
+    PATH: options.fake ? `${fakeBin}${path.delimiter}${basePath}` : basePath,
+    HOME: project,
+    // An empty Pulumi home: no `pulumi login` of the machine leaks into the backend choice.
+    PULUMI_HOME: path.join(project, "pulumi-home"),
+    FAKE_PULUMI_LOG: log,
+    FAKE_PULUMI_PREVIEWS: (options.previews ?? []).map((f) => path.join(fixtures, f)).join(","),
+    ...options.env,
+  };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [tsxCli, path.join(repoRoot, "scripts", script), ...args], {
+      cwd: project,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const calls = fs.existsSync(log)
+        ? fs
+            .readFileSync(log, "utf8")
+            .trim()
+            .split("\n")
+            .map((l) => JSON.parse(l) as Run["calls"][number])
+        : [];
+      resolve({ code, stdout, stderr, calls, project });
+    });
+  });
+}
+
+const withPassphrase = { PULUMI_CONFIG_PASSPHRASE: "" };
+
+describe("every script", () => {
+  it.concurrent.each(["up.mjs", "drift.mjs", "rotate.mjs", "sandbox.mjs"])(
+    "%s --help prints usage and exits 0",
+    async (script) => {
+      const r = await run(script, ["--help"]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: npm run /);
+      expect(r.stdout).toMatch(/--help\s+Show this help/);
+    },
+  );
+
+  it.concurrent.each([
+    ["up.mjs", ["--stack", "dev"]],
+    ["drift.mjs", ["--stack", "prod"]],
+    ["rotate.mjs", ["--stack", "prod", "--credential", "url-token"]],
+    ["sandbox.mjs", []],
+  ])("%s without the Pulumi CLI says so, how to install it, and exits 127", async (script, args) => {
+    const r = await run(script, args);
+    expect(r.code).toBe(127);
+    expect(r.stderr).toContain("The Pulumi CLI was not found on PATH");
+    expect(r.stderr).toContain("curl -fsSL https://get.pulumi.com | sh");
+  });
+});
+
+describe("argument validation (exit 64, before anything runs)", () => {
+  it.concurrent("up needs --stack and a stack file in stacks/", async () => {
+    const missing = await run("up.mjs", [], { fake: true });
+    expect(missing.code).toBe(64);
+    expect(missing.stderr).toContain("--stack is required");
+    const unknown = await run("up.mjs", ["--stack", "qa"], { fake: true });
+    expect(unknown.code).toBe(64);
+    expect(unknown.stderr).toContain(
+      "no stack file stacks/Pulumi.qa.yaml (stacks with a file: dev, prod, sandbox, staging)",
+    );
+    expect(unknown.calls).toEqual([]);
+  });
+
+  it.concurrent("rotate refuses an unknown credential, naming the valid ones", async () => {
+    const r = await run("rotate.mjs", ["--stack", "prod", "--credential", "password"], { fake: true });
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain("--credential must be one of url-token, basic-password, read-token, pat");
+    expect(r.calls).toEqual([]);
+  });
+
+  it.concurrent("drift refuses unknown options", async () => {
+    const r = await run("drift.mjs", ["--stack", "prod", "--repair"], { fake: true });
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain("unknown option --repair");
+  });
+});
+
+describe("up.mjs", () => {
+  it.concurrent(
+    "uses a local file backend under .pulumi-state/, creates/selects the stack, runs pulumi up",
+    async () => {
+      const r = await run("up.mjs", ["--stack", "dev", "--yes"], { fake: true, env: withPassphrase });
+      expect(r.stderr).toContain("no backend configured: local file backend, state in .pulumi-state/");
+      expect(r.code).toBe(0);
+      expect(r.calls.map((c) => c.argv)).toEqual([
+        ["stack", "select", "--create", "dev", "--non-interactive"],
+        ["up", "--yes", "--non-interactive", "--stack", "dev"],
+      ]);
+      const backend = `file://${r.project}/.pulumi-state`;
+      expect(r.calls.every((c) => c.backend === backend)).toBe(true);
+      expect(fs.existsSync(path.join(r.project, ".pulumi-state"))).toBe(true);
+    },
+  );
+
+  it.concurrent("keeps a configured backend and passes extra flags through", async () => {
+    const r = await run("up.mjs", ["--stack", "prod", "--yes", "--", "--diff"], {
+      fake: true,
+      env: { ...withPassphrase, PULUMI_BACKEND_URL: "azblob://hookfleet-state" },
+    });
+    expect(r.code).toBe(0);
+    expect(r.calls[1]).toEqual({
+      argv: ["up", "--yes", "--non-interactive", "--stack", "prod", "--diff"],
+      backend: "azblob://hookfleet-state",
+      passphraseSet: true,
+    });
+  });
+
+  it.concurrent(
+    "stops before pulumi when the local backend has no passphrase and cannot prompt",
+    async () => {
+      const r = await run("up.mjs", ["--stack", "dev", "--yes"], { fake: true });
+      expect(r.code).toBe(64);
+      expect(r.stderr).toContain("set PULUMI_CONFIG_PASSPHRASE");
+      expect(r.calls).toEqual([]);
+    },
+  );
+
+  it.concurrent("exits 1 when pulumi up fails", async () => {
+    const r = await run("up.mjs", ["--stack", "dev", "--yes"], {
+      fake: true,
+      env: { ...withPassphrase, FAKE_PULUMI_UP_EXIT: "255" },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("pulumi up failed (exit 255)");
+  });
+});
+
+describe("drift.mjs", () => {
+  it.concurrent("runs the refresh preview gate and prints the drift table, exit 2", async () => {
+    const r = await run("drift.mjs", ["--stack", "prod"], {
+      fake: true,
+      env: withPassphrase,
+      previews: ["preview-drift.json"],
+    });
+    expect(r.code).toBe(2);
+    expect(r.calls.map((c) => c.argv)).toEqual([
+      ["preview", "--stack", "prod", "--refresh", "--expect-no-changes", "--json", "--non-interactive"],
+    ]);
+    expect(r.stdout).toMatch(
+      /^disabled\s+contoso-6ce954b1-git\.push\s+dynamic\s+status: disabledBySystem → enabled/m,
+    );
+    expect(r.stdout).toMatch(/^deleted\s+contoso-8a1c2b3d-build\.complete/m);
+    expect(r.stdout).toContain("Drift: 5 resource(s)");
+    expect(r.stdout).not.toContain("[secret]");
+    expect(r.stderr).toContain("npm run drift -- --stack prod --fix");
+  });
+
+  it.concurrent("exits 0 with no drift, and writes the summary file for CI", async () => {
+    const r = await run("drift.mjs", ["--stack", "prod", "--summary-file", "drift.json"], {
+      fake: true,
+      env: withPassphrase,
+      previews: ["preview-clean.json"],
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("No drift");
+    expect(JSON.parse(fs.readFileSync(path.join(r.project, "drift.json"), "utf8"))).toMatchObject({
+      clean: true,
+    });
+  });
+
+  it.concurrent("--json prints the summary as JSON", async () => {
+    const r = await run("drift.mjs", ["--stack", "prod", "--json"], {
+      fake: true,
+      env: withPassphrase,
+      previews: ["preview-drift.json"],
+    });
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout).counts).toEqual({
+      disabled: 1,
+      deleted: 1,
+      changed: 1,
+      replaced: 1,
+      missing: 0,
+      unwanted: 1,
+    });
+  });
+
+  it.concurrent("--fix applies with refresh, checks again and reports the repair", async () => {
+    const r = await run("drift.mjs", ["--stack", "prod", "--fix"], {
+      fake: true,
+      env: withPassphrase,
+      previews: ["preview-drift.json", "preview-clean.json"],
+    });
+    expect(r.code).toBe(0);
+    expect(r.calls.map((c) => c.argv[0])).toEqual(["preview", "up", "preview"]);
+    expect(r.calls[1].argv).toEqual(["up", "--stack", "prod", "--refresh", "--yes", "--non-interactive"]);
+    expect(r.stderr).toContain("repaired 5 resource(s); stack prod matches the program");
+  });
+
+  it.concurrent("--fix that leaves drift exits 2", async () => {
+    const r = await run("drift.mjs", ["--stack", "prod", "--fix"], {
+      fake: true,
+      env: withPassphrase,
+      previews: ["preview-drift.json", "preview-drift.json"],
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("still drifting after the repair");
+  });
+
+  it.concurrent("a failing program is an error (exit 1) with its message, not drift", async () => {
+    const r = await run("drift.mjs", ["--stack", "prod"], {
+      fake: true,
+      env: withPassphrase,
+      previews: ["preview-error.json"],
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("ADO answered 401 listing projects");
+  });
+});
+
+describe("rotate.mjs", () => {
+  it.concurrent(
+    "an emergency rotation sets the nonce and overlap 0, applies, and says how to restore the overlap",
+    async () => {
+      const r = await run(
+        "rotate.mjs",
+        ["--stack", "prod", "--credential", "url-token", "--emergency", "--yes"],
+        {
+          fake: true,
+          env: {
+            ...withPassphrase,
+            FAKE_PULUMI_CONFIG: JSON.stringify({ "hookfleet:urlTokenOverlapHours": "48" }),
+            GITHUB_ACTOR: "octocat",
+          },
+        },
+      );
+      expect(r.code).toBe(0);
+      const argv = r.calls.map((c) => c.argv);
+      expect(argv[0]).toEqual(["stack", "select", "prod", "--non-interactive"]);
+      expect(argv[1]).toEqual(["config", "get", "hookfleet:urlTokenOverlapHours", "--stack", "prod"]);
+      expect(argv[2]).toEqual([
+        "config",
+        "set",
+        "hookfleet:urlTokenRotationNonce",
+        expect.stringMatching(/^emergency-\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ-octocat$/),
+        "--stack",
+        "prod",
+      ]);
+      expect(argv[3]).toEqual(["config", "set", "hookfleet:urlTokenOverlapHours", "0", "--stack", "prod"]);
+      expect(argv[4]).toEqual(["up", "--stack", "prod", "--yes", "--non-interactive"]);
+      expect(r.stderr).toContain("pulumi config set hookfleet:urlTokenOverlapHours 48");
+    },
+  );
+
+  it.concurrent("--no-apply only sets the nonce", async () => {
+    const r = await run("rotate.mjs", ["--stack", "dev", "--credential", "basic-password", "--no-apply"], {
+      fake: true,
+      env: withPassphrase,
+    });
+    expect(r.code).toBe(0);
+    expect(r.calls.map((c) => c.argv.slice(0, 3))).toEqual([
+      ["stack", "select", "dev"],
+      ["config", "get", "hookfleet:basicPasswordOverlapHours"],
+      ["config", "set", "hookfleet:basicPasswordRotationNonce"],
+    ]);
+  });
+
+  it.concurrent("refuses to rotate in a stack that was never deployed", async () => {
+    const r = await run("rotate.mjs", ["--stack", "staging", "--credential", "pat", "--yes"], {
+      fake: true,
+      env: { ...withPassphrase, FAKE_PULUMI_NO_STACK: "1" },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "stack staging does not exist yet: deploy it first (npm run up -- --stack staging)",
+    );
+    expect(r.calls.some((c) => c.argv[0] === "config")).toBe(false);
+  });
+});

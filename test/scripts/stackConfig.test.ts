@@ -1,0 +1,70 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { configSetArgs, planRotation, rotationKeys, sandboxConfig } from "../../scripts/lib/stackConfig";
+
+const now = new Date("2026-11-22T17:30:12.345Z");
+
+describe("planRotation", () => {
+  it("sets only the credential's nonce for a scheduled-style rotation, stamped with time and requester", () => {
+    const plan = planRotation({ credential: "url-token", emergency: false, now, requestedBy: "alice" });
+    expect(plan.sets).toEqual([
+      { key: "hookfleet:urlTokenRotationNonce", value: "rotate-2026-11-22T17:30:12Z-alice" },
+    ]);
+  });
+
+  it("also sets the overlap to 0 in an emergency and says how to restore it", () => {
+    const plan = planRotation({
+      credential: "basic-password",
+      emergency: true,
+      now,
+      requestedBy: "bob",
+      previousOverlapHours: "24",
+    });
+    expect(plan.sets).toEqual([
+      { key: "hookfleet:basicPasswordRotationNonce", value: "emergency-2026-11-22T17:30:12Z-bob" },
+      { key: "hookfleet:basicPasswordOverlapHours", value: "0" },
+    ]);
+    expect(plan.notes.join("\n")).toContain("pulumi config set hookfleet:basicPasswordOverlapHours 24");
+  });
+
+  it("keeps the requester safe to write into YAML and a command line", () => {
+    const plan = planRotation({ credential: "pat", emergency: false, now, requestedBy: "a b;rm -rf\n" });
+    expect(plan.sets[0].value).toBe("rotate-2026-11-22T17:30:12Z-abrm-rf");
+    expect(plan.notes.join("\n")).toMatch(/Entra user token/);
+  });
+
+  it("uses the keys Pulumi.yaml declares for each credential", () => {
+    const declared = fs.readFileSync(path.join(__dirname, "../../Pulumi.yaml"), "utf8");
+    for (const credential of ["url-token", "basic-password", "read-token", "pat"] as const) {
+      for (const key of Object.values(rotationKeys(credential))) {
+        expect(declared).toContain(`\n  ${key.replace("hookfleet:", "")}:\n`);
+      }
+    }
+  });
+});
+
+describe("configSetArgs and sandboxConfig", () => {
+  it("builds `pulumi config set` argv, with --path for structured keys", () => {
+    expect(configSetArgs({ key: "hookfleet:urlTokenOverlapHours", value: "0" }, "prod")).toEqual([
+      "config",
+      "set",
+      "hookfleet:urlTokenOverlapHours",
+      "0",
+      "--stack",
+      "prod",
+    ]);
+    const [, , org] = sandboxConfig({
+      receiverUrl: "http://127.0.0.1:5000",
+      organizationUrl: "http://127.0.0.1:5001/sandbox",
+    });
+    expect(configSetArgs(org, "sandbox")).toEqual([
+      "config",
+      "set",
+      "--path",
+      "hookfleet:organizations[0].url",
+      "http://127.0.0.1:5001/sandbox",
+      "--stack",
+      "sandbox",
+    ]);
+  });
+});
