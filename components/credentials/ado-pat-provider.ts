@@ -258,6 +258,12 @@ export function explainPatError(err: unknown, action: string, inputs: AdoPatInpu
   return err instanceof Error ? err : new Error(String(err));
 }
 
+/** The run's token is not a user token (e.g. a service principal's put in the variable by mistake). */
+export function needsUserToken(err: unknown): boolean {
+  const cause = err instanceof Error && err.cause !== undefined ? err.cause : err;
+  return isAdoError(cause) && cause.kind === "patNeedsUserToken";
+}
+
 async function defaultPatApi(inputs: AdoPatInputs, userToken: string): Promise<AdoPatApi> {
   return createPatApi(inputs, userToken);
 }
@@ -297,7 +303,7 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
       ? `rotation is due (${plan.reasons.join(", ")}); the current PAT stays in place, valid until ${state.current.validTo}`
       : `the previous PAT's overlap has ended but it cannot be revoked; it stays valid until ${state.previous?.validTo}`;
     warn(
-      `AdoPat "${inputs.displayName}": ${what}. This run has no Microsoft Entra user token (${USER_TOKEN_ENV}), ` +
+      `AdoPat "${inputs.displayName}": ${what}. This run has no Microsoft Entra user token in ${USER_TOKEN_ENV}, ` +
         `which the PAT API requires. Security rotates it with: ${rotateCommand(inputs.stack)}`,
     );
   }
@@ -332,17 +338,23 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
       const a = await api(props);
       if (!a) return { id, props }; // cannot look without a user token: trust state (diff still sees expiry)
       const at = now();
-      const live = await a.getPat(props.authorizationId).catch((e: unknown) => {
-        throw explainPatError(e, "read the PAT", props);
-      });
-      if (!live || Date.parse(live.validTo) <= at.getTime()) return { id: "", props: {} }; // gone → recreated
+      // The active list (not GET by id): a revoked PAT may still be returned by id, but it is never
+      // listed as active, nor is an expired one.
+      let active: PatToken[];
+      try {
+        active = await a.listPats();
+      } catch (e) {
+        if (needsUserToken(e)) return { id, props }; // same as no user token: trust state
+        throw explainPatError(e, "list PATs", props);
+      }
+      const alive = (authorizationId: string) =>
+        active.find((p) => p.authorizationId === authorizationId && Date.parse(p.validTo) > at.getTime());
+      const live = alive(props.authorizationId);
+      if (!live) return { id: "", props: {} }; // gone, revoked or expired → the next up creates a new one
       const state = patStateOf(props);
-      if (state.previous) {
-        const prev = await a.getPat(state.previous.authorizationId);
-        if (!prev || Date.parse(prev.validTo) <= at.getTime()) {
-          state.previous = undefined;
-          state.previousNotAfter = undefined;
-        }
+      if (state.previous && !alive(state.previous.authorizationId)) {
+        state.previous = undefined;
+        state.previousNotAfter = undefined;
       }
       return {
         id,
@@ -387,7 +399,14 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
       }
       const policy: RotationPolicy = { overlapHours: news.overlapHours, nonce: news.rotationNonce };
       if (plan.rotate) {
-        const fresh = await mint(a, news, at);
+        let fresh: PatSlot;
+        try {
+          fresh = await mint(a, news, at);
+        } catch (e) {
+          if (!needsUserToken(e)) throw e;
+          deferred(news, plan, state); // a service principal's token: warn and keep, as with none
+          return { outs: patOutputsOf(news, state, olds.scope) };
+        }
         const next = applyRotation(state, plan, policy, at, () => fresh, state.current.validTo);
         // Whatever the new state no longer holds is revoked now: the old previous, and with overlap 0
         // (emergency) the old current too.

@@ -6,6 +6,7 @@
  * at run time, exactly as it would in a real provider process.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { CredentialHash, UrlTokenSetting } from "../../app/settings";
 import { sha256Hex } from "../../app/tokens";
 import { WebhookCredentials, webhookUrl } from "../../components/credentials";
 import { DynamicHarness } from "../support/dynamic-harness";
@@ -53,7 +54,8 @@ async function up(at: number, config: { overlapHours?: number; urlTokenNonce?: s
       hookUrl: url,
     };
   });
-  const o = run.outputs;
+  // The harness resolves the program's Outputs to plain values.
+  const o = run.outputs as unknown as { token?: string; password?: string; next: string; hookUrl: string };
   // The receiver-ready lists are read from state, after the JSON trip the gRPC wire makes: the harness
   // hands the provider's arrays (built in Node's realm, not jest's) straight to the SDK, which does not
   // recognise a foreign realm's Array (instanceof) and would turn it into an object.
@@ -61,8 +63,8 @@ async function up(at: number, config: { overlapHours?: number; urlTokenNonce?: s
     wire(harness.state.get(`pulumi-nodejs:dynamic/credentials:RotatingSecret::${name}`)!.outputs);
   return {
     ...o,
-    urlTokens: stateOf("devops-url-token").urlTokens as unknown[],
-    basicPasswords: stateOf("devops-basic-password").hashes as unknown[],
+    urlTokens: stateOf("devops-url-token").urlTokens as UrlTokenSetting[],
+    basicPasswords: stateOf("devops-basic-password").hashes as CredentialHash[],
     token: o.token!,
     password: o.password!,
     allSecret: (await Promise.all(secrets.map((x) => pulumi.isSecret(x)))).every(Boolean),
