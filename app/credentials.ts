@@ -1,0 +1,92 @@
+/**
+ * Authentication against the configured credential hashes. A `Credentials` value is immutable;
+ * a running receiver swaps the whole value at once (see CredentialHolder), so a request sees
+ * either the old or the new set, never a mix.
+ */
+import type { CredentialSettings } from "./config";
+import type { CredentialHash, SystemSetting } from "./settings";
+import { digestEquals, isWellFormedToken, sha256Hex } from "./tokens";
+
+interface UrlTokenEntry extends CredentialHash {
+  systemId: string;
+}
+
+function live(h: CredentialHash, now: number): boolean {
+  return h.notAfter === undefined || Date.parse(h.notAfter) > now;
+}
+
+/** True when `digest` equals one of the live hashes; every entry is compared (no early exit on a match). */
+function matchesAny(digest: string, hashes: readonly CredentialHash[] | undefined, now: number): boolean {
+  let ok = false;
+  for (const h of hashes ?? []) if (digestEquals(digest, h.sha256) && live(h, now)) ok = true;
+  return ok;
+}
+
+export type BasicResult = "ok" | "missing" | "bad";
+
+export class Credentials {
+  readonly systems: ReadonlyMap<string, SystemSetting>;
+  private readonly urlTokens: ReadonlyMap<string, UrlTokenEntry[]>;
+
+  constructor(readonly settings: CredentialSettings) {
+    this.systems = new Map(settings.systems.map((s) => [s.id, s]));
+    const byHash = new Map<string, UrlTokenEntry[]>();
+    for (const t of settings.urlTokens) {
+      const key = t.sha256.toLowerCase();
+      byHash.set(key, [...(byHash.get(key) ?? []), t]);
+    }
+    this.urlTokens = byHash;
+  }
+
+  /**
+   * The system a URL token delivers to, or undefined for a malformed, unknown or expired token.
+   * The checksum is checked first, so garbage never reaches the lookup. The lookup is keyed by the
+   * SHA-256 of the token (an attacker cannot steer the digest), then confirmed with a fixed-length
+   * constant-time comparison.
+   */
+  systemForUrlToken(token: string, now = Date.now()): SystemSetting | undefined {
+    if (!isWellFormedToken(token)) return undefined;
+    const digest = sha256Hex(token);
+    for (const entry of this.urlTokens.get(digest) ?? [])
+      if (digestEquals(digest, entry.sha256) && live(entry, now)) return this.systems.get(entry.systemId);
+    return undefined;
+  }
+
+  /** Checks an `Authorization: Basic` header against the system's password hashes. */
+  checkBasic(system: SystemSetting, authorization: string | undefined, now = Date.now()): BasicResult {
+    if (!authorization) return "missing";
+    const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization);
+    if (!m) return "bad";
+    const decoded = Buffer.from(m[1], "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    if (colon < 0) return "bad";
+    const user = decoded.slice(0, colon);
+    const password = decoded.slice(colon + 1);
+    const passwordOk = matchesAny(sha256Hex(password), system.basicPasswords, now);
+    // The username is compared as a digest too, so its length does not show in the timing.
+    const userOk =
+      system.basicUsername === undefined || digestEquals(sha256Hex(user), sha256Hex(system.basicUsername));
+    return passwordOk && userOk ? "ok" : "bad";
+  }
+
+  /** Checks an `Authorization: Bearer` read token. */
+  checkReadToken(authorization: string | undefined, now = Date.now()): boolean {
+    const m = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
+    if (!m) return false;
+    return matchesAny(sha256Hex(m[1]), this.settings.readTokens, now);
+  }
+}
+
+/** Holds the current Credentials of a running receiver; `swap` replaces them atomically. */
+export class CredentialHolder {
+  private value: Credentials;
+  constructor(settings: CredentialSettings) {
+    this.value = new Credentials(settings);
+  }
+  get current(): Credentials {
+    return this.value;
+  }
+  swap(settings: CredentialSettings): void {
+    this.value = new Credentials(settings);
+  }
+}

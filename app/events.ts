@@ -1,0 +1,103 @@
+/**
+ * Recognises what a delivery carries: one ADO event, an Event Grid array, a CloudEvent or a
+ * CloudEvents batch. Each problem is reported in words a sender can act on.
+ */
+
+export type Json = Record<string, unknown>;
+
+export type Delivery =
+  | { kind: "ado"; event: Json }
+  | { kind: "eventgrid"; events: Json[] }
+  | { kind: "validation"; validationCode: string };
+
+export class BadDeliveryError extends Error {
+  readonly statusCode = 400;
+}
+
+const MAX_ID_LENGTH = 200;
+const MAX_EVENTS = 5000;
+export const VALIDATION_EVENT = "Microsoft.EventGrid.SubscriptionValidationEvent";
+
+function isObject(v: unknown): v is Json {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function checkId(v: unknown, where: string): void {
+  if (typeof v !== "string" || v.trim() === "")
+    throw new BadDeliveryError(
+      `${where} is missing \`id\` (the event's unique id, used to recognise retries)`,
+    );
+  // eslint-disable-next-line no-control-regex
+  if (v.length > MAX_ID_LENGTH || /[\u0000-\u001f]/.test(v))
+    throw new BadDeliveryError(
+      `${where} has an \`id\` longer than ${MAX_ID_LENGTH} characters or with control characters`,
+    );
+}
+
+function checkString(o: Json, key: string, where: string, what: string): void {
+  if (typeof o[key] !== "string" || (o[key] as string).trim() === "")
+    throw new BadDeliveryError(`${where} is missing \`${key}\` (${what})`);
+}
+
+function gridEvent(e: unknown, where: string): Json {
+  if (!isObject(e)) throw new BadDeliveryError(`${where} must be a JSON object`);
+  if (e.specversion !== undefined) {
+    if (e.specversion !== "1.0")
+      throw new BadDeliveryError(
+        `${where} has specversion ${JSON.stringify(e.specversion)}; only CloudEvents 1.0 is accepted`,
+      );
+    checkId(e.id, where);
+    checkString(e, "source", where, "the CloudEvents source");
+    checkString(e, "type", where, "the CloudEvents type");
+    return e;
+  }
+  checkId(e.id, where);
+  checkString(e, "eventType", where, "the Event Grid event type");
+  checkString(e, "subject", where, "the Event Grid subject");
+  checkString(e, "eventTime", where, "the Event Grid event time");
+  return e;
+}
+
+/** Classifies a parsed JSON body; throws BadDeliveryError naming what is missing. */
+export function classifyDelivery(
+  body: unknown,
+  headers: Record<string, string | string[] | undefined>,
+): Delivery {
+  if (Array.isArray(body)) {
+    if (body.length === 0)
+      throw new BadDeliveryError("body is an empty array: an Event Grid delivery carries at least one event");
+    if (body.length > MAX_EVENTS) throw new BadDeliveryError(`body carries more than ${MAX_EVENTS} events`);
+    const first = body[0] as Json | undefined;
+    const validation =
+      headers["aeg-event-type"] === "SubscriptionValidation" ||
+      (isObject(first) && first.eventType === VALIDATION_EVENT);
+    if (validation) {
+      const code = isObject(first) && isObject(first.data) ? first.data.validationCode : undefined;
+      if (typeof code !== "string" || code === "")
+        throw new BadDeliveryError("subscription validation event is missing `data.validationCode`");
+      return { kind: "validation", validationCode: code };
+    }
+    return { kind: "eventgrid", events: body.map((e, i) => gridEvent(e, `event [${i}]`)) };
+  }
+  if (!isObject(body))
+    throw new BadDeliveryError("body must be a JSON object (an ADO event) or an array (Event Grid events)");
+  if (body.specversion !== undefined) return { kind: "eventgrid", events: [gridEvent(body, "CloudEvent")] };
+  checkId(body.id, "ADO event");
+  checkString(body, "eventType", "ADO event", "for example git.push");
+  if (!isObject(body.resource))
+    throw new BadDeliveryError("ADO event is missing `resource` (the object the event is about)");
+  return { kind: "ado", event: body };
+}
+
+/** Deepest nesting of arrays/objects in a parsed JSON value, stopping once `limit` is exceeded. */
+export function nestingExceeds(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (typeof v !== "object" || v === null) continue;
+    if (depth > limit) return true;
+    const children = Array.isArray(v) ? v : Object.values(v);
+    for (const c of children) if (typeof c === "object" && c !== null) stack.push([c, depth + 1]);
+  }
+  return false;
+}

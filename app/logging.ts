@@ -1,0 +1,21 @@
+/**
+ * Log hygiene: URL tokens are secrets, so every path that can carry one is redacted, and every
+ * log line passes through a last-resort filter before it is written. Headers are never logged.
+ */
+
+const WEBHOOK_PATH_TOKEN = /(\/webhooks\/)[^/?#"\s\\]+/g;
+const ANY_TOKEN = /alw_[0-9A-Za-z]{4,}/g;
+
+/** `/api/v1/webhooks/alw_…?x` → `/api/v1/webhooks/[redacted]?x`. */
+export function redactPath(url: string): string {
+  return url.replace(WEBHOOK_PATH_TOKEN, "$1[redacted]").replace(ANY_TOKEN, "alw_[redacted]");
+}
+
+export interface LineSink {
+  write(line: string): unknown;
+}
+
+/** Wraps a log destination so no line can carry a URL token, whatever logged it. */
+export function redactingStream(dest: LineSink): LineSink {
+  return { write: (line: string) => dest.write(redactPath(line)) };
+}

@@ -1,0 +1,103 @@
+/**
+ * Entry point of the receiver container (`npm run receiver`, `node dist/app/main.js`).
+ * Reads the environment, and in local mode fills in what is missing: an embedded in-memory store
+ * and a freshly minted token for a system named `devops`, printed for scripts to pick up.
+ */
+import { ConfigError, parseConfig, type CredentialSettings, type ReceiverConfig } from "./config";
+import { startReceiver } from "./receiver";
+import { mintToken, sha256Hex } from "./tokens";
+
+const HELP = `Usage: npm run receiver   (or: node dist/app/main.js)
+
+Starts the HookFleet webhook receiver. Configuration comes from environment variables
+(see docs/readme/receiver.md): PORT, HOST, HOOKFLEET_MODE, COSMOS_ENDPOINT, COSMOS_KEY,
+COSMOS_DATABASE, COSMOS_CONTAINER, AZURE_CLIENT_ID, HOOKFLEET_SYSTEMS, HOOKFLEET_URL_TOKENS,
+HOOKFLEET_READ_TOKENS, METRICS_PORT, LOG_LEVEL, SHUTDOWN_GRACE_MS.
+
+In local mode (the default) with no COSMOS_ENDPOINT an in-memory store is started (not durable),
+and with no tokens configured one is minted for system "devops" and printed as
+  webhook url: <url>
+  read token: <token>`;
+
+/** Local mode: mint whatever credentials are missing, so `npm run receiver` works with no set-up. */
+function localCredentials(config: ReceiverConfig): {
+  credentials: CredentialSettings;
+  minted: { url?: string; read?: string };
+} {
+  const systems = config.systems.length
+    ? config.systems
+    : [{ id: "devops", storageMode: "full" as const, retentionDays: 1825 }];
+  const minted: { url?: string; read?: string } = {};
+  let urlTokens = config.urlTokens;
+  if (config.unset.urlTokens) {
+    minted.url = mintToken();
+    urlTokens = [{ sha256: sha256Hex(minted.url), systemId: systems[0].id }];
+  }
+  let readTokens = config.readTokens;
+  if (config.unset.readTokens) {
+    minted.read = mintToken();
+    readTokens = [{ sha256: sha256Hex(minted.read) }];
+  }
+  return { credentials: { systems, urlTokens, readTokens }, minted };
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes("--help") || process.argv.includes("-h")) {
+    console.log(HELP);
+    return;
+  }
+  let config: ReceiverConfig;
+  try {
+    config = parseConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const { credentials, minted } =
+    config.mode === "local" ? localCredentials(config) : { credentials: config, minted: {} };
+  if (config.mode === "local" && !config.cosmos.endpoint)
+    console.error(
+      "note: no COSMOS_ENDPOINT: using an embedded in-memory Cosmos DB server; data is NOT durable and is lost on exit",
+    );
+  const receiver = await startReceiver({
+    credentials,
+    mode: config.mode,
+    cosmos: config.cosmos,
+    port: config.port,
+    host: config.host,
+    metricsPort: config.metricsPort,
+    logLevel: config.logLevel,
+    shutdownGraceMs: config.shutdownGraceMs,
+    defaultMetrics: true,
+  });
+  // Plain lines on stdout, one per credential, so scripts can read them (`grep '^webhook url:'`).
+  if (minted.url) console.log(`webhook url: ${receiver.webhookUrl(minted.url)}`);
+  if (minted.read) console.log(`read token: ${minted.read}`);
+  console.error(
+    `receiver listening on ${receiver.url}${receiver.metricsUrl ? `, metrics on ${receiver.metricsUrl}` : ""}`,
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`${signal}: draining in-flight requests (up to ${config.shutdownGraceMs} ms)`);
+    receiver.close().then(
+      () => process.exit(0),
+      (err) => {
+        console.error(`shutdown failed: ${(err as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+main().catch((err: unknown) => {
+  console.error(`receiver failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

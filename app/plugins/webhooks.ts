@@ -1,0 +1,177 @@
+/**
+ * Delivery routes: URL token, Basic auth, the CloudEvents OPTIONS handshake and the Event Grid
+ * validation handshake. Authentication runs in onRequest, before a body is read, so unknown
+ * senders cost no parsing.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { CredentialHolder } from "../credentials";
+import { BadDeliveryError, classifyDelivery, type Json } from "../events";
+import { buildMessage, type MessageDocument } from "../messages";
+import type { ReceiverMetrics } from "../metrics";
+import type { SystemSetting } from "../settings";
+import type { CreateResult, MessageStore } from "../store";
+
+export interface WebhookRoutesOptions {
+  credentials: CredentialHolder;
+  store: MessageStore;
+  metrics: ReceiverMetrics;
+}
+
+const WEBHOOK_NOT_FOUND = { error: "webhook-not-found" };
+const BASIC_CHALLENGE = 'Basic realm="hookfleet", charset="UTF-8"';
+
+const createdSchema = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    duplicate: { type: "boolean" },
+    messages: {
+      type: "array",
+      items: { type: "object", properties: { id: { type: "string" }, duplicate: { type: "boolean" } } },
+    },
+  },
+} as const;
+
+const errorSchema = {
+  type: "object",
+  properties: { error: { type: "string" }, message: { type: "string" } },
+} as const;
+
+const deliverySchema = {
+  // The body is checked in code (classifyDelivery) so that the 400 names exactly what is missing.
+  response: {
+    200: { type: "object", properties: { validationResponse: { type: "string" } } },
+    201: createdSchema,
+    400: errorSchema,
+    401: errorSchema,
+    404: errorSchema,
+  },
+};
+
+function unauthorized(reply: FastifyReply, message: string): FastifyReply {
+  return reply.code(401).header("www-authenticate", BASIC_CHALLENGE).send({ error: "unauthorized", message });
+}
+
+export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOptions): Promise<void> {
+  const { credentials, store, metrics } = opts;
+  // Per-request system, set by the auth hooks (a request decoration, not shared state).
+  app.decorateRequest("hookfleetSystem", null);
+
+  async function storeAll(system: SystemSetting, docs: MessageDocument[]): Promise<CreateResult[]> {
+    if (docs.length === 1) return [await metrics.time("create", () => store.create(docs[0]))];
+    const settled = await Promise.allSettled(docs.map((d) => metrics.time("create", () => store.create(d))));
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    if (failed) {
+      // Nothing is stored unless the answer is 201: undo what this request created, then fail.
+      await Promise.all(
+        settled.map((s) =>
+          s.status === "fulfilled" && !s.value.duplicate ? store.remove(system.id, s.value.id) : undefined,
+        ),
+      );
+      throw failed.reason;
+    }
+    return settled.map((s) => (s as PromiseFulfilledResult<CreateResult>).value);
+  }
+
+  async function deliver(request: FastifyRequest, reply: FastifyReply) {
+    const system = request.hookfleetSystem as SystemSetting;
+    const delivery = classifyDelivery(request.body, request.headers);
+    if (delivery.kind === "validation")
+      return reply.code(200).send({ validationResponse: delivery.validationCode });
+    const receivedAt = new Date();
+    const docs =
+      delivery.kind === "ado"
+        ? [buildMessage(system, "ado", delivery.event, receivedAt)]
+        : delivery.events.map((e: Json) => buildMessage(system, "eventgrid", e, receivedAt));
+    if (new Set(docs.map((d) => d.id)).size !== docs.length)
+      throw new BadDeliveryError("the array carries the same event `id` more than once");
+    const results = await storeAll(system, docs);
+    for (const r of results) {
+      if (r.duplicate) metrics.duplicates.inc({ system: system.id });
+      else {
+        metrics.stored.inc({ system: system.id, mode: system.storageMode });
+        if (system.storageMode === "lean") metrics.projected.inc({ system: system.id });
+      }
+    }
+    const first = results[0];
+    if (delivery.kind === "ado") return reply.code(201).send(first);
+    return reply
+      .code(201)
+      .send({ id: first.id, duplicate: results.every((r) => r.duplicate), messages: results });
+  }
+
+  async function byUrlToken(request: FastifyRequest<{ Params: { token: string } }>, reply: FastifyReply) {
+    const creds = credentials.current;
+    const system = creds.systemForUrlToken(request.params.token);
+    if (!system) return reply.code(404).send(WEBHOOK_NOT_FOUND);
+    if (system.requireBoth && creds.checkBasic(system, request.headers.authorization) !== "ok")
+      return unauthorized(reply, "this webhook also requires its Basic-auth password");
+    request.hookfleetSystem = system;
+  }
+
+  async function byBasic(request: FastifyRequest<{ Params: { systemId: string } }>, reply: FastifyReply) {
+    const creds = credentials.current;
+    const system = creds.systems.get(request.params.systemId);
+    // An unknown system and a wrong password answer the same, so system ids cannot be probed.
+    const result = system ? creds.checkBasic(system, request.headers.authorization) : "bad";
+    if (!system || result !== "ok")
+      return unauthorized(
+        reply,
+        result === "missing" ? "Basic credentials are required" : "Basic credentials are not valid",
+      );
+    request.hookfleetSystem = system;
+  }
+
+  const tokenParams = {
+    type: "object",
+    properties: { token: { type: "string", maxLength: 256 } },
+    required: ["token"],
+  } as const;
+
+  app.post(
+    "/api/v1/webhooks/:token",
+    { schema: { ...deliverySchema, params: tokenParams }, onRequest: byUrlToken },
+    deliver,
+  );
+  app.post(
+    "/api/v1/systems/:systemId/webhooks",
+    {
+      schema: {
+        ...deliverySchema,
+        params: {
+          type: "object",
+          properties: { systemId: { type: "string", maxLength: 64 } },
+          required: ["systemId"],
+        },
+      },
+      onRequest: byBasic,
+    },
+    deliver,
+  );
+
+  // CloudEvents 1.0 abuse protection: the sender asks with OPTIONS before its first delivery.
+  app.options(
+    "/api/v1/webhooks/:token",
+    { schema: { params: tokenParams }, onRequest: byUrlToken },
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const origin = request.headers["webhook-request-origin"];
+      if (typeof origin !== "string" || origin === "")
+        return reply
+          .code(400)
+          .send({ error: "bad-request", message: "WebHook-Request-Origin header is required" });
+      return reply
+        .code(200)
+        .header("webhook-allowed-origin", origin)
+        .header("webhook-allowed-rate", "*")
+        .header("allow", "POST, OPTIONS")
+        .send();
+    },
+  );
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The system the request authenticated as (delivery routes only). */
+    hookfleetSystem: SystemSetting | null;
+  }
+}

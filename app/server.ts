@@ -1,0 +1,163 @@
+/**
+ * The fastify application: content types, size limit, error answers, one log line and one metric
+ * per request, and the route plugins. Everything it uses is passed in (no module-level state), so
+ * several receivers can run in one process (tests, benchmark).
+ */
+import Fastify, {
+  LogController,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
+import type { CredentialHolder } from "./credentials";
+import { BadDeliveryError, nestingExceeds } from "./events";
+import { redactPath, redactingStream, type LineSink } from "./logging";
+import type { ReceiverMetrics } from "./metrics";
+import { healthRoutes } from "./plugins/health";
+import { messageRoutes } from "./plugins/messages";
+import { webhookRoutes } from "./plugins/webhooks";
+import { BadContinuationError, StoreUnavailableError, type MessageStore } from "./store";
+
+/** Event Grid events reach 1 MB, and a 413 is never retried by Event Grid: accept up to 1 MB. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+/** Deeper JSON than this is not an ADO or Event Grid payload and would strain serialisers. */
+export const MAX_JSON_DEPTH = 64;
+
+export interface ServerDeps {
+  credentials: CredentialHolder;
+  store: MessageStore;
+  metrics: ReceiverMetrics;
+  logLevel: string;
+  /** Where JSON log lines go (default stdout); always passed through token redaction. */
+  logStream?: LineSink;
+  /** Serve /metrics on this app (false when METRICS_PORT gives it its own listener). */
+  serveMetrics: boolean;
+  isDraining: () => boolean;
+}
+
+function errorBody(error: string, message: string) {
+  return { error, message };
+}
+
+export function buildServer(deps: ServerDeps): FastifyInstance {
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT_BYTES,
+    logger: {
+      level: deps.logLevel,
+      stream: redactingStream(deps.logStream ?? process.stdout),
+      // Never log headers (Authorization, cookies) nor raw paths (URL tokens).
+      serializers: {
+        req: (req: { method: string; url: string }) => ({ method: req.method, url: redactPath(req.url) }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    },
+    // One line per request, written in onResponse below with the path redacted.
+    logController: new LogController({ disableRequestLogging: true }),
+    onProtoPoisoning: "error",
+    onConstructorPoisoning: "error",
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+    // ADO waits up to about 20 s for an answer; a request stuck longer is dropped.
+    requestTimeout: 30_000,
+  });
+
+  // ADO sends application/json; Event Grid may send CloudEvents JSON (single or batch).
+  const jsonParser = app.getDefaultJsonParser("error", "error");
+  const parseJson = (
+    request: FastifyRequest,
+    body: string,
+    done: (err: Error | null, body?: unknown) => void,
+  ) =>
+    jsonParser(request, body, (err: Error | null, value?: unknown) => {
+      if (err) return done(err);
+      if (nestingExceeds(value, MAX_JSON_DEPTH))
+        return done(
+          new BadDeliveryError(`body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`),
+        );
+      done(null, value);
+    });
+  app.removeContentTypeParser(["application/json", "text/plain"]);
+  app.addContentTypeParser(
+    ["application/json", "application/cloudevents+json", "application/cloudevents-batch+json"],
+    { parseAs: "string" },
+    parseJson,
+  );
+
+  app.setErrorHandler((err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    if (err instanceof StoreUnavailableError) {
+      request.log.warn(
+        { err: { message: err.message } },
+        "store unavailable: answering 503 so the sender retries",
+      );
+      return reply
+        .code(503)
+        .header("retry-after", String(err.retryAfterSeconds))
+        .send(errorBody("store-unavailable", `${err.message}; retry later`));
+    }
+    if (err instanceof BadDeliveryError) return reply.code(400).send(errorBody("bad-request", err.message));
+    if (err instanceof BadContinuationError)
+      return reply.code(400).send(errorBody("bad-request", err.message));
+    const fe = err as FastifyError;
+    if (fe.validation) return reply.code(400).send(errorBody("bad-request", fe.message));
+    switch (fe.code) {
+      case "FST_ERR_CTP_BODY_TOO_LARGE":
+        return reply
+          .code(413)
+          .send(
+            errorBody("payload-too-large", `request body is larger than ${BODY_LIMIT_BYTES} bytes (1 MB)`),
+          );
+      case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
+        if (fe.statusCode === 415)
+          return reply
+            .code(415)
+            .send(
+              errorBody(
+                "unsupported-media-type",
+                "Content-Type must be application/json or application/cloudevents+json",
+              ),
+            );
+        break;
+      case "FST_ERR_CTP_EMPTY_JSON_BODY":
+        return reply
+          .code(400)
+          .send(errorBody("bad-request", "body is empty: expected a JSON ADO event or Event Grid array"));
+      case "FST_ERR_CTP_INVALID_JSON_BODY":
+        return reply.code(400).send(errorBody("invalid-json", "body is not valid JSON"));
+    }
+    if (err instanceof SyntaxError || fe.statusCode === 400)
+      return reply.code(400).send(errorBody("invalid-json", `body is not valid JSON (${fe.message})`));
+    if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500)
+      return reply.code(fe.statusCode).send(errorBody("bad-request", fe.message));
+    request.log.error({ err: { message: err.message, stack: err.stack } }, "unexpected error");
+    return reply.code(500).send(errorBody("internal", "unexpected error; nothing was stored"));
+  });
+
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send(errorBody("not-found", "no such route")));
+
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    deps.metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    request.log.info(
+      {
+        method: request.method,
+        url: redactPath(request.url),
+        statusCode: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      "request",
+    );
+  });
+
+  const { credentials, store, metrics } = deps;
+  app.register(webhookRoutes, { credentials, store, metrics });
+  app.register(messageRoutes, { credentials, store, metrics });
+  app.register(healthRoutes, {
+    store,
+    metrics,
+    serveMetrics: deps.serveMetrics,
+    isDraining: deps.isDraining,
+  });
+  return app;
+}
