@@ -29,10 +29,10 @@ const adoPatShim = runtimeProvider({
 });
 
 export interface RotatingSecretArgs {
-  /** `urlToken` (an `alw_` token for the webhook URL) or `basicPassword`. */
+  /** `urlToken` (an `alw_` token for the webhook URL), `basicPassword`, or `readToken` (messages API). */
   kind: pulumi.Input<SecretKind>;
-  /** The receiver system the credential delivers to, e.g. `devops`. */
-  systemId: pulumi.Input<string>;
+  /** The receiver system the credential delivers to, e.g. `devops` (required for a URL token). */
+  systemId?: pulumi.Input<string>;
   /** Days between scheduled rotations. Default 30. */
   rotateEveryDays?: pulumi.Input<number>;
   /** Hours the previous value stays accepted after a rotation. Default 24; 0 = emergency revoke. */
@@ -50,7 +50,7 @@ export class RotatingSecret extends pulumi.dynamic.Resource {
   declare readonly previousNotAfter: pulumi.Output<string | undefined>;
   declare readonly currentSha256: pulumi.Output<string>;
   declare readonly previousSha256: pulumi.Output<string | undefined>;
-  /** Receiver-ready hashes (current, then previous with notAfter): `SystemSetting.basicPasswords`. */
+  /** Receiver-ready hashes (current, then previous with notAfter): `SystemSetting.basicPasswords` / HOOKFLEET_READ_TOKENS. */
   declare readonly hashes: pulumi.Output<CredentialHash[]>;
   /** The same bound to the system: entries of HOOKFLEET_URL_TOKENS (empty for a password). */
   declare readonly urlTokens: pulumi.Output<UrlTokenSetting[]>;

@@ -22,13 +22,14 @@ import {
   RotationState,
 } from "./rotation";
 
-export type SecretKind = "urlToken" | "basicPassword";
-export const SECRET_KINDS: readonly SecretKind[] = ["urlToken", "basicPassword"];
+/** `urlToken` (webhook URL), `basicPassword` (hooks' Basic auth), `readToken` (messages API bearer). */
+export type SecretKind = "urlToken" | "basicPassword" | "readToken";
+export const SECRET_KINDS: readonly SecretKind[] = ["urlToken", "basicPassword", "readToken"];
 
 /** Checked inputs of a RotatingSecret. */
 export interface RotatingSecretInputs {
   kind: SecretKind;
-  /** The system the credential delivers to (bound into the receiver's URL-token list). */
+  /** The system the credential delivers to (bound into the receiver's URL-token list); "" for a read token. */
   systemId: string;
   rotateEveryDays: number;
   overlapHours: number;
@@ -43,7 +44,10 @@ export interface RotatingSecretOutputs extends RotatingSecretInputs {
   previousNotAfter?: string;
   currentSha256: string;
   previousSha256?: string;
-  /** Hashes of the accepted values (current, then previous with its notAfter): `SystemSetting.basicPasswords`. */
+  /**
+   * Hashes of the accepted values (current, then previous with its notAfter): `SystemSetting.basicPasswords`
+   * for a password, HOOKFLEET_READ_TOKENS for a read token.
+   */
   hashes: CredentialHash[];
   /** The same hashes bound to the system: entries of HOOKFLEET_URL_TOKENS (empty for a password). */
   urlTokens: UrlTokenSetting[];
@@ -60,7 +64,8 @@ export interface RotatingSecretProviderDeps {
 }
 
 export function mintFor(kind: SecretKind): string {
-  return kind === "urlToken" ? mintToken() : mintPassword();
+  // Read tokens use the alw_ format too: a checksum rejects typos before any lookup.
+  return kind === "basicPassword" ? mintPassword() : mintToken();
 }
 
 /** The policy and due time the inputs define for a state. */
@@ -123,7 +128,13 @@ export function checkRotatingSecretInputs(news: Record<string, unknown>): {
   const kind = news.kind as SecretKind;
   if (!SECRET_KINDS.includes(kind))
     failures.push({ property: "kind", reason: `kind must be one of ${SECRET_KINDS.join(", ")}` });
-  if (typeof news.systemId !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(news.systemId))
+  // A URL token is bound to its system; a password or read token need not name one.
+  const systemId = news.systemId ?? (kind === "urlToken" ? undefined : "");
+  if (
+    typeof systemId !== "string" ||
+    !/^[A-Za-z0-9_.-]{0,64}$/.test(systemId) ||
+    (kind === "urlToken" && !systemId)
+  )
     failures.push({ property: "systemId", reason: "systemId must be 1-64 characters of A-Z a-z 0-9 _ . -" });
   const rotateEveryDays = news.rotateEveryDays ?? 30;
   if (typeof rotateEveryDays !== "number" || !Number.isFinite(rotateEveryDays) || rotateEveryDays <= 0)
@@ -141,7 +152,7 @@ export function checkRotatingSecretInputs(news: Record<string, unknown>): {
     failures,
     inputs: {
       kind,
-      systemId: news.systemId as string,
+      systemId: systemId as string,
       rotateEveryDays: rotateEveryDays as number,
       overlapHours: overlapHours as number,
       rotationNonce: rotationNonce as string,

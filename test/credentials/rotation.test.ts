@@ -203,3 +203,17 @@ describe("RotatingSecret provider", () => {
     expect(await provider.read!(id, outs)).toEqual({ id, props: outs });
   });
 });
+
+test("a read token is an alw_ token whose hashes feed HOOKFLEET_READ_TOKENS", async () => {
+  const provider = createRotatingSecretProvider({ now: () => T0 });
+  const { outs } = await provider.create({
+    kind: "readToken",
+    systemId: "devops",
+    rotateEveryDays: 90,
+    overlapHours: 24,
+    rotationNonce: "",
+  });
+  expect(isWellFormedToken(outs.current)).toBe(true);
+  expect(outs.hashes).toEqual([{ sha256: sha256Hex(outs.current) }]);
+  expect(outs.urlTokens).toEqual([]);
+});
