@@ -40,6 +40,9 @@ export type ProviderMethod = (typeof PROVIDER_METHODS)[number];
 /** Environment variable that overrides the project root the shim resolves `modulePath` against. */
 export const PROJECT_ROOT_ENV = "HOOKFLEET_PROJECT_ROOT";
 
+/** tsx namespace the shims load implementations in (their require-cache keys end in `?namespace=…`). */
+export const SHIM_NAMESPACE = "hookfleet-dynamic";
+
 /**
  * A dynamic provider whose methods load `ref` at run time and forward to it. Create it once per
  * provider type (module level): Pulumi serializes each provider object once per program run.
@@ -53,6 +56,7 @@ export function runtimeProvider(
 ): pulumi.dynamic.ResourceProvider {
   const modulePath = String(ref.modulePath);
   const exportName = String(ref.exportName);
+  const namespace = SHIM_NAMESPACE;
   if (modulePath.startsWith("/") || modulePath.includes("..")) {
     throw new Error(`runtimeProvider: modulePath must be relative to the project root: ${modulePath}`);
   }
@@ -74,7 +78,7 @@ export function runtimeProvider(
     // further TypeScript lazily. Typed loosely because this runs outside the type-checked program.
     const g = globalThis as unknown as Record<symbol, { require: (id: string, from: string) => unknown }>;
     if (!g[registryKey]) {
-      g[registryKey] = fromRoot("tsx/cjs/api").register({ namespace: "hookfleet-dynamic" });
+      g[registryKey] = fromRoot("tsx/cjs/api").register({ namespace });
     }
     const mod = g[registryKey].require(absPath, absPath) as Record<string, unknown>;
     const exported = mod[exportName];
@@ -105,17 +109,19 @@ export function runtimeProvider(
 
 /**
  * Forget the implementations the shims loaded, as if the next call ran in a fresh provider process
- * (each `pulumi up`/`refresh` starts a new one). For test harnesses and benchmarks: drops the
- * project's own modules (outside node_modules) from Node's require cache so that module-level
- * caches start empty. Shims already handed out keep their loaded instance: load new ones.
+ * (each `pulumi up`/`refresh` starts a new one). For test harnesses and benchmarks: drops every
+ * module loaded through the shims' tsx namespace from Node's require cache, so module-level caches
+ * start empty. Shims already handed out keep their loaded instance: load the provider text again.
  */
-export function forgetLoadedImplementations(
-  projectRoot: string = process.env[PROJECT_ROOT_ENV] || process.cwd(),
-) {
+export function forgetLoadedImplementations(): number {
   // Node's real require cache (also when called from a jest module registry); `_cache` is untyped.
-  const nodeModule = NodeModule as unknown as { _cache: Record<string, unknown> };
-  for (const key of Object.keys(nodeModule._cache)) {
-    const file = key.split("?")[0];
-    if (file.startsWith(projectRoot) && !file.includes("/node_modules/")) delete nodeModule._cache[key];
+  const cache = (NodeModule as unknown as { _cache: Record<string, unknown> })._cache;
+  let forgotten = 0;
+  for (const key of Object.keys(cache)) {
+    if (key.endsWith(`?namespace=${SHIM_NAMESPACE}`)) {
+      delete cache[key];
+      forgotten++;
+    }
   }
+  return forgotten;
 }

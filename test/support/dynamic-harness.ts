@@ -81,8 +81,6 @@ export interface DynamicHarnessOptions {
   stack?: string;
   /** Stack config the providers' `configure` sees, full keys (`<project>:<key>`). */
   config?: Record<string, string>;
-  /** Project root the shims resolve implementation paths against (default: process.cwd()). */
-  projectRoot?: string;
 }
 
 function isSecret(value: unknown): boolean {
@@ -121,14 +119,12 @@ export class DynamicHarness {
   private readonly project: string;
   private readonly stack: string;
   private readonly config: Record<string, string>;
-  private readonly projectRoot: string;
   private providers = new Map<string, Promise<pulumi.dynamic.ResourceProvider>>();
 
   constructor(options: DynamicHarnessOptions = {}) {
     this.project = options.project ?? "hookfleet";
     this.stack = options.stack ?? "test";
     this.config = options.config ?? {};
-    this.projectRoot = options.projectRoot ?? process.cwd();
   }
 
   /** Resources of one dynamic type (`pulumi-nodejs:dynamic/<module>:<Type>`), by name. */
@@ -149,7 +145,7 @@ export class DynamicHarness {
    */
   newProviderProcess(): void {
     this.providers = new Map();
-    forgetLoadedImplementations(this.projectRoot);
+    forgetLoadedImplementations();
   }
 
   /** Loads a serialized provider exactly like the dynamic-provider host's `getProvider`. */
