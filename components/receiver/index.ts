@@ -177,6 +177,40 @@ export class ReceiverInfra extends pulumi.ComponentResource {
     const names: Record<NameKind, string> = receiverResourceNames(name, suffix);
     const tags = { app: "hookfleet", component: "receiver", stack: pulumi.getStack(), ...args.tags };
     const child = { parent: this };
+
+    // Secret values: the credential hashes as JSON, plus extra secrets; all secret in state.
+    const json = (value: pulumi.Input<unknown[]> | undefined) =>
+      pulumi.secret(pulumi.output(value ?? []).apply((v) => JSON.stringify(v)));
+    const settingSecrets: Record<string, pulumi.Output<string>> = {
+      HOOKFLEET_SYSTEMS: json(args.systems),
+      HOOKFLEET_URL_TOKENS: json(args.urlTokens),
+      HOOKFLEET_READ_TOKENS: json(args.readTokens),
+    };
+    const vaultSecrets = new Map<string, { value: pulumi.Input<string>; setting?: string; json?: boolean }>();
+    for (const [setting, value] of Object.entries(settingSecrets)) {
+      if (setting in specs) vaultSecrets.set(secretNameFor(setting), { value, setting, json: true });
+    }
+    for (const [key, value] of Object.entries(args.extraSecrets ?? {})) {
+      const secretName = secretNameFor(key);
+      if (vaultSecrets.has(secretName))
+        throw new Error(`ReceiverInfra: extraSecrets.${key} collides with ${secretName}`);
+      vaultSecrets.set(secretName, { value: pulumi.secret(value), setting: key in specs ? key : undefined });
+    }
+    // The settings contract is checked now, before any resource exists, so a bad argument creates nothing.
+    const settingsWithSecrets = new Set(
+      [...vaultSecrets.values()].flatMap((s) => (s.setting ? [s.setting] : [])),
+    );
+    const environmentFor = (owned: Record<(typeof componentOwnedSettings)[number], pulumi.Input<string>>) =>
+      receiverEnvironment<pulumi.Input<string>>(specs, {
+        plain: { ...args.settings, ...owned },
+        secrets: settingsWithSecrets,
+      });
+    environmentFor(
+      Object.fromEntries(componentOwnedSettings.map((setting) => [setting, "placeholder"])) as Record<
+        (typeof componentOwnedSettings)[number],
+        string
+      >,
+    );
     const clientConfig = authorization.getClientConfigOutput({ parent: this });
 
     // The group holds everything, so one delete removes the receiver; an existing one is reused as is.
@@ -347,25 +381,7 @@ export class ReceiverInfra extends pulumi.ComponentResource {
       child,
     );
 
-    // Secret values: the credential hashes as JSON, plus extra secrets; all secret in state.
-    const json = (value: pulumi.Input<unknown[]> | undefined) =>
-      pulumi.secret(pulumi.output(value ?? []).apply((v) => JSON.stringify(v)));
-    const settingSecrets: Record<string, pulumi.Output<string>> = {
-      HOOKFLEET_SYSTEMS: json(args.systems),
-      HOOKFLEET_URL_TOKENS: json(args.urlTokens),
-      HOOKFLEET_READ_TOKENS: json(args.readTokens),
-    };
-    const vaultSecrets = new Map<string, { value: pulumi.Input<string>; setting?: string }>();
-    for (const [setting, value] of Object.entries(settingSecrets)) {
-      if (setting in specs) vaultSecrets.set(secretNameFor(setting), { value, setting });
-    }
-    for (const [key, value] of Object.entries(args.extraSecrets ?? {})) {
-      const secretName = secretNameFor(key);
-      if (vaultSecrets.has(secretName))
-        throw new Error(`ReceiverInfra: extraSecrets.${key} collides with ${secretName}`);
-      vaultSecrets.set(secretName, { value: pulumi.secret(value), setting: key in specs ? key : undefined });
-    }
-    const secretResources = [...vaultSecrets].map(([secretName, { value, setting }]) => ({
+    const secretResources = [...vaultSecrets].map(([secretName, { value, setting, json }]) => ({
       secretName,
       setting,
       // One vault secret per value, so each can be rotated and audited on its own.
@@ -377,7 +393,7 @@ export class ReceiverInfra extends pulumi.ComponentResource {
           secretName,
           properties: {
             value: pulumi.secret(value),
-            contentType: setting ? "application/json" : "text/plain",
+            contentType: json ? "application/json" : "text/plain",
           },
           tags,
         },
@@ -443,17 +459,13 @@ export class ReceiverInfra extends pulumi.ComponentResource {
     );
 
     // Environment from the settings schema: plain values inline, secrets by reference to Key Vault.
-    const env = receiverEnvironment<pulumi.Input<string>>(specs, {
-      plain: {
-        ...args.settings,
-        HOOKFLEET_MODE: "production",
-        COSMOS_ENDPOINT: account.documentEndpoint,
-        AZURE_CLIENT_ID: identity.clientId,
-        COSMOS_DATABASE: databaseName,
-        COSMOS_CONTAINER: containerName,
-        PORT: String(targetPort),
-      },
-      secrets: new Set(secretResources.flatMap((s) => (s.setting ? [s.setting] : []))),
+    const env = environmentFor({
+      HOOKFLEET_MODE: "production",
+      COSMOS_ENDPOINT: account.documentEndpoint,
+      AZURE_CLIENT_ID: identity.clientId,
+      COSMOS_DATABASE: databaseName,
+      COSMOS_CONTAINER: containerName,
+      PORT: String(targetPort),
     });
     const appSecrets = secretResources
       .filter((s) => s.setting !== undefined && specs[s.setting]?.source === "secret")

@@ -55,7 +55,7 @@ export const containerAppSecretNameRule = /^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9]
  * always gets the same names, two stacks (or two projects) get different ones.
  */
 export function stackSuffix(project: string, stack: string, length = 6): string {
-  const digest = createHash("sha256").update(`${project}/${stack}`).digest();
+  const digest = createHash("sha256").update(`${project}\u0000${stack}`).digest();
   // 64 bits in base 36 give 12–13 characters; take the leading ones.
   const base36 = BigInt(`0x${digest.subarray(0, 8).toString("hex")}`).toString(36);
   return base36.padStart(length, "0").slice(0, length);
