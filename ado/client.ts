@@ -824,9 +824,11 @@ export class AdoClient implements AdoApi, AdoPatApi {
   }
 
   private learn(o: Partial<AttemptOutcome> | undefined): void {
+    // ADO sends the X-RateLimit-* headers only near or past the limit: an answer without them
+    // means the budget is fine again, so stale pacing state is dropped.
+    this.gate.remaining = o?.remaining;
+    this.gate.limit = o?.limit;
     if (!o) return;
-    if (o.remaining !== undefined) this.gate.remaining = o.remaining;
-    if (o.limit !== undefined) this.gate.limit = o.limit;
     // ADO already delayed this request; holding the next ones as long keeps us out of the 429 phase.
     if (o.delaySeconds && o.delaySeconds > 0) {
       const until = Date.now() + Math.min(this.maxRetryDelayMs, o.delaySeconds * 1000);

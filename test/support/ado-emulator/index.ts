@@ -265,6 +265,7 @@ class Emulator implements AdoEmulator {
   private readonly deliveryAgentTls = new https.Agent({ keepAlive: false });
   private readonly background = new Set<Promise<unknown>>();
   private readonly timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  private readonly scaledWaits = new Set<ScaledWait>();
   private closed = false;
   private notificationSeq = 0;
   private readonly userIdentity: Identity = {
@@ -441,6 +442,7 @@ class Emulator implements AdoEmulator {
   setTimeScale(scale: number): void {
     if (!(scale > 0)) throw new Error("timeScale must be > 0");
     this.timeScale = scale;
+    for (const w of this.scaledWaits) w.rearm?.();
   }
 
   setLatency(ms: number): void {
@@ -467,6 +469,11 @@ class Emulator implements AdoEmulator {
       t.resolve();
     }
     this.timers.clear();
+    for (const w of this.scaledWaits) {
+      clearTimeout(w.timer);
+      w.resolve();
+    }
+    this.scaledWaits.clear();
     this.deliveryAgent.destroy();
     this.deliveryAgentTls.destroy();
     await new Promise<void>((resolve) => {
@@ -475,7 +482,7 @@ class Emulator implements AdoEmulator {
     });
   }
 
-  /** A cancellable wait: close() ends every wait at once so jest exits. */
+  /** A cancellable wait in real ms: close() ends every wait at once so jest exits. */
   private wait(ms: number): Promise<void> {
     if (this.closed) return Promise.resolve();
     return new Promise((resolve) => {
@@ -490,6 +497,42 @@ class Emulator implements AdoEmulator {
         resolve,
       };
       this.timers.add(entry);
+    });
+  }
+
+  /**
+   * A wait of `seconds` of ADO time, i.e. seconds × 1000 × timeScale real ms. setTimeScale re-arms
+   * the waits under way with the new scale for their remaining ADO time, so a test can let a hook
+   * fall on probation at a slow scale and then fast-forward.
+   */
+  private waitScaled(seconds: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const w: ScaledWait = {
+        remainingS: seconds,
+        armedAt: 0,
+        scale: this.timeScale,
+        resolve,
+        timer: undefined!,
+      };
+      const arm = () => {
+        w.armedAt = Date.now();
+        w.scale = this.timeScale;
+        w.timer = setTimeout(
+          () => {
+            this.scaledWaits.delete(w);
+            resolve();
+          },
+          Math.max(0, w.remainingS * 1000 * w.scale),
+        );
+      };
+      w.rearm = () => {
+        clearTimeout(w.timer);
+        w.remainingS = Math.max(0, w.remainingS - (Date.now() - w.armedAt) / 1000 / w.scale);
+        arm();
+      };
+      this.scaledWaits.add(w);
+      arm();
     });
   }
 
@@ -1192,7 +1235,7 @@ class Emulator implements AdoEmulator {
       }
       const transient = last.status === 0 || TRANSIENT_STATUSES.has(last.status);
       if (!transient || i >= TRANSIENT_RETRY_SCHEDULE_S.length) break;
-      await this.wait(TRANSIENT_RETRY_SCHEDULE_S[i] * 1000 * this.timeScale);
+      await this.waitScaled(TRANSIENT_RETRY_SCHEDULE_S[i]);
     }
     // Enduring failure: on probation ("Enabled (restricted)"), retried on the long schedule.
     if (stored.sub.status === "enabled" && stored.generation === generation) {
@@ -1211,7 +1254,7 @@ class Emulator implements AdoEmulator {
     const stillMine = () =>
       !this.closed && stored.generation === generation && stored.sub.status === "onProbation";
     for (let k = 0; k < PROBATION_RETRY_SCHEDULE_S.length; k++) {
-      await this.wait(PROBATION_RETRY_SCHEDULE_S[k] * 1000 * this.timeScale);
+      await this.waitScaled(PROBATION_RETRY_SCHEDULE_S[k]);
       if (!stillMine() || stored.pending.length === 0) return;
       const result = await this.attempt(org, stored, stored.pending[0]);
       if (!stillMine()) return;
@@ -1328,6 +1371,15 @@ class Emulator implements AdoEmulator {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
+
+interface ScaledWait {
+  remainingS: number;
+  armedAt: number;
+  scale: number;
+  timer: NodeJS.Timeout;
+  resolve: () => void;
+  rearm?: () => void;
+}
 
 interface AttemptResult {
   ok: boolean;

@@ -1,0 +1,187 @@
+import { AdoClient } from "../../ado/client";
+import { AdoError } from "../../ado/errors";
+import { MASKED_SECRET } from "../../ado/types";
+import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
+import { scriptFor, startReceiver, webhookInput, type Receiver } from "./helpers";
+
+describe("service hooks through the client against the emulator", () => {
+  let emu: AdoEmulator;
+  let client: AdoClient;
+  let receiver: Receiver;
+  let projectId: string;
+
+  beforeAll(async () => {
+    emu = await startAdoEmulator({ timeScale: 1e-6 });
+    receiver = await startReceiver();
+    client = new AdoClient({ orgUrl: emu.orgUrl(), auth: { kind: "pat", pat: emu.pat } });
+    projectId = emu.projects()[0].id;
+  });
+  afterAll(async () => {
+    await emu.close();
+    await receiver.close();
+  });
+
+  test("create → get → list (by consumer URL prefix) → query → replace → delete", async () => {
+    const created = await client.createSubscription(webhookInput(`${receiver.url}/hooks/a`, { projectId }));
+    expect(created.status).toBe("enabled");
+    // ADO adds publisher inputs of its own.
+    expect(created.publisherInputs).toMatchObject({
+      projectId,
+      hostId: expect.any(String),
+      tfsSubscriptionId: expect.any(String),
+    });
+    expect(created.consumerInputs.basicAuthPassword).toBe(MASKED_SECRET);
+
+    const foreign = emu.addSubscription(webhookInput("https://someone-else.example/hook"));
+    const got = await client.getSubscription(created.id);
+    expect(got?.id).toBe(created.id);
+    expect(await client.getSubscription("00000000-0000-0000-0000-000000000001")).toBeUndefined();
+
+    const ours = await client.listSubscriptions({ consumerUrlPrefix: receiver.url });
+    expect(ours.map((s) => s.id)).toEqual([created.id]);
+    expect((await client.listSubscriptions()).map((s) => s.id).sort()).toEqual(
+      [created.id, foreign.id].sort(),
+    );
+    expect(await client.listSubscriptions({ eventType: "build.complete" })).toEqual([]);
+
+    const queried = await client.querySubscriptions({
+      publisherId: "tfs",
+      publisherInputFilters: [
+        { conditions: [{ inputId: "projectId", inputValue: projectId, operator: "equals" }] },
+      ],
+    });
+    expect(queried.map((s) => s.id)).toEqual([created.id]);
+    const notOurs = await client.querySubscriptions({
+      consumerInputFilters: [
+        { conditions: [{ inputId: "url", inputValue: `${receiver.url}/hooks/a`, operator: "notEquals" }] },
+      ],
+    });
+    expect(notOurs.map((s) => s.id)).toEqual([foreign.id]);
+
+    const replaced = await client.replaceSubscription(created.id, {
+      ...webhookInput(`${receiver.url}/hooks/b`, { projectId }),
+      eventType: "git.push",
+      publisherInputs: { projectId, branch: "main" },
+    });
+    expect(replaced.consumerInputs.url).toBe(`${receiver.url}/hooks/b`);
+    expect(replaced.publisherInputs.branch).toBe("main");
+    expect(replaced.publisherInputs.hostId).toBe(created.publisherInputs.hostId);
+
+    expect(await client.deleteSubscription(created.id)).toBe(true);
+    expect(await client.deleteSubscription(created.id)).toBe(false);
+    expect(await client.getSubscription(created.id)).toBeUndefined();
+  });
+
+  test("basicAuthPassword: masked on read; ******** keeps it, a new value replaces it, absence deletes it", async () => {
+    const sub = await client.createSubscription(webhookInput(`${receiver.url}/masked`, { projectId }));
+    const stored = () => emu.subscription(sub.id)!.consumerInputs.basicAuthPassword;
+    expect(stored()).toBe("s3cret-pass");
+
+    // Round trip: what a GET returns, PUT back unchanged, keeps the secret.
+    const read = (await client.getSubscription(sub.id))!;
+    expect(read.consumerInputs.basicAuthPassword).toBe(MASKED_SECRET);
+    await client.replaceSubscription(sub.id, { ...read, status: "enabled" });
+    expect(stored()).toBe("s3cret-pass");
+
+    await client.replaceSubscription(sub.id, {
+      ...read,
+      consumerInputs: { ...read.consumerInputs, basicAuthPassword: "rotated-pass" },
+    });
+    expect(stored()).toBe("rotated-pass");
+
+    const { basicAuthPassword: _dropped, ...withoutPassword } = read.consumerInputs;
+    const after = await client.replaceSubscription(sub.id, { ...read, consumerInputs: withoutPassword });
+    expect(stored()).toBeUndefined();
+    expect(after.consumerInputs.basicAuthPassword).toBeUndefined();
+  });
+
+  test.each([
+    ["an unknown event type", { eventType: "git.nothing" }, /event type 'git.nothing' is not supported/],
+    ["a publisher that does not raise the event", { publisherId: "rm" }, /not supported by publisher 'rm'/],
+    ["a missing url", { consumerInputs: { basicAuthUsername: "x" } }, /required input 'url'/],
+    ["a relative url", { consumerInputs: { url: "/hooks" } }, /not a valid absolute URI/],
+    [
+      "a bad resourceDetailsToSend",
+      { consumerInputs: { url: "http://x.example/", resourceDetailsToSend: "some" } },
+      /'some' of input 'resourceDetailsToSend'/,
+    ],
+    [
+      "a bad httpHeaders line",
+      { consumerInputs: { url: "http://x.example/", httpHeaders: "no-colon-here" } },
+      /httpHeaders/,
+    ],
+    [
+      "a non-string input",
+      { consumerInputs: { url: "http://x.example/", acceptUntrustedCerts: true as unknown as string } },
+      /must be a string/,
+    ],
+    [
+      "an unknown publisher input",
+      { publisherInputs: { colour: "blue" } },
+      /Input 'colour' is not a valid publisher input/,
+    ],
+    [
+      "a project that does not exist",
+      { publisherInputs: { projectId: "6f2f3a8c-0000-0000-0000-000000000000" } },
+      /TF200016/,
+    ],
+  ])("ADO's validation: %s is a 400 with a message", async (_what, change, message) => {
+    const err = (await client
+      .createSubscription({ ...webhookInput(`${receiver.url}/v`), ...change })
+      .catch((e: unknown) => e)) as AdoError;
+    expect(err).toBeInstanceOf(AdoError);
+    expect(err.status).toBe(400);
+    expect(err.adoMessage).toMatch(message);
+    expect(err.method).toBe("POST");
+    expect(err.url).toMatch(/\/_apis\/hooks\/subscriptions\?api-version=7\.1$/);
+  });
+
+  test("replace of a missing subscription is a 404 AdoError", async () => {
+    const err = (await client
+      .replaceSubscription("00000000-0000-0000-0000-00000000dead", webhookInput(`${receiver.url}/x`))
+      .catch((e: unknown) => e)) as AdoError;
+    expect(err.status).toBe(404);
+    expect(err.isNotFound).toBe(true);
+  });
+
+  test("notification history: failed deliveries carry their events; filters by result", async () => {
+    const sub = await client.createSubscription(webhookInput(`${receiver.url}/history`, { projectId }));
+    receiver.respond = scriptFor("/history", [500]);
+    const report = await emu.emit("git.push");
+    expect(report.deliveries.find((d) => d.subscriptionId === sub.id)?.outcome).toBe("failed");
+    await emu.idle(); // the probation retry (time-scaled) succeeds and restores the hook
+    expect((await client.getSubscription(sub.id))?.status).toBe("enabled");
+    const failed = await client.listNotifications(sub.id, { result: "failed" });
+    expect(failed).toHaveLength(1);
+    expect(failed[0].details?.event?.id).toBe(report.event.id);
+    expect(failed[0].details?.event?.resource).toEqual(report.event.resource);
+    expect(failed[0].details?.consumerInputs?.basicAuthPassword).toBe(MASKED_SECRET);
+    const all = await client.listNotifications(sub.id);
+    expect(all.map((n) => n.result)).toEqual(["succeeded", "failed"]); // newest first
+    expect(all[0].details?.event?.id).toBe(report.event.id);
+    expect(await client.listNotifications(sub.id, { maxResults: 1 })).toHaveLength(1);
+    await client.deleteSubscription(sub.id);
+  });
+
+  test("test notification: delivered through the subscription with its stored secret", async () => {
+    const sub = await client.createSubscription(webhookInput(`${receiver.url}/test`, { projectId }));
+    const before = receiver.received.length;
+    const n = await client.sendTestNotification(sub.id);
+    expect(n.status).toBe("completed");
+    expect(n.result).toBe("succeeded");
+    const got = receiver.received.slice(before).find((r) => r.path === "/test")!;
+    expect(got.headers.authorization).toBe(
+      `Basic ${Buffer.from("hookfleet:s3cret-pass").toString("base64")}`,
+    );
+    expect(got.body.eventType).toBe("git.push");
+
+    receiver.respond = () => 503;
+    const failed = await client.sendTestNotification(sub.id);
+    receiver.respond = () => 200;
+    expect(failed.result).toBe("failed");
+    expect(failed.details?.errorMessage).toMatch(/503/);
+    await expect(client.sendTestNotification("00000000-0000-0000-0000-0000000000aa")).rejects.toThrow(
+      /not found/,
+    );
+  });
+});
