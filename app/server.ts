@@ -54,6 +54,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     },
     // One line per request, written in onResponse below with the path redacted.
     logController: new LogController({ disableRequestLogging: true }),
+    // The router's own 414 for a long path parameter would echo the path (a token) in its answer:
+    // let any length through to the token check, which answers 404 without echoing anything.
+    maxParamLength: 16 * 1024,
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
     return503OnClosing: true,
@@ -135,6 +138,11 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
 
   app.setNotFoundHandler((_request, reply) => reply.code(404).send(errorBody("not-found", "no such route")));
+
+  // While draining, answers end their connection so that close() need not wait for keep-alive clients.
+  app.addHook("onSend", async (_request, reply) => {
+    if (deps.isDraining()) reply.header("connection", "close");
+  });
 
   app.addHook("onResponse", async (request, reply) => {
     const route = request.routeOptions.url ?? "unmatched";

@@ -1,0 +1,203 @@
+import { mintToken, sha256Hex } from "../../app/tokens";
+import { sampleEvent } from "../support/ado-events";
+import { credentialsFor, postJson, send, startHarness, type Harness } from "./harness";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.close());
+
+const read = (path: string, token = h.secrets.readToken) =>
+  send(`${h.receiver.url}${path}`, { method: "GET", headers: { authorization: `Bearer ${token}` } });
+
+describe("messages read API", () => {
+  const ids: string[] = [];
+  beforeAll(async () => {
+    // Seven messages, sent one after the other so receivedAt grows.
+    for (const type of [
+      "git.push",
+      "build.complete",
+      "git.push",
+      "workitem.created",
+      "git.push",
+      "tfvc.checkin",
+      "git.push",
+    ]) {
+      const res = await postJson(h.receiver.webhookUrl(h.secrets.devopsToken), sampleEvent(type));
+      ids.push(String(res.json().id));
+    }
+    await postJson(h.receiver.webhookUrl(h.secrets.leanToken), sampleEvent("git.push"));
+  });
+
+  it("lists a system's messages newest first, page by page with continuation, each exactly once", async () => {
+    const seen: string[] = [];
+    let continuation: string | null = null;
+    let pages = 0;
+    do {
+      const qs: string = `systemId=devops&limit=3${continuation ? `&continuation=${encodeURIComponent(continuation)}` : ""}`;
+      const res = await read(`/api/v1/messages?${qs}`);
+      expect(res.status).toBe(200);
+      const body = res.json() as { messages: { id: string; _rid?: string }[]; continuation: string | null };
+      expect(body.messages.length).toBeLessThanOrEqual(3);
+      for (const m of body.messages) expect(m._rid).toBeUndefined();
+      seen.push(...body.messages.map((m) => m.id));
+      continuation = body.continuation;
+      pages++;
+    } while (continuation && pages < 10);
+    expect(pages).toBe(3);
+    expect(seen).toEqual([...ids].reverse());
+  });
+
+  it("filters by type and time, across systems when no systemId is given", async () => {
+    const pushes = await read("/api/v1/messages?systemId=devops&type=git.push");
+    expect((pushes.json().messages as unknown[]).length).toBe(4);
+    const all = await read("/api/v1/messages?type=git.push&limit=200");
+    const systems = new Set((all.json().messages as { systemId: string }[]).map((m) => m.systemId));
+    expect(systems).toEqual(new Set(["devops", "lean"]));
+    const future = await read(
+      `/api/v1/messages?systemId=devops&since=${encodeURIComponent("2999-01-01T00:00:00Z")}`,
+    );
+    expect(future.json().messages).toEqual([]);
+    const past = await read(
+      `/api/v1/messages?systemId=devops&until=${encodeURIComponent("2000-01-01T00:00:00Z")}`,
+    );
+    expect(past.json().messages).toEqual([]);
+  });
+
+  it("reads one message, and answers 404 for an unknown one", async () => {
+    const one = await read(`/api/v1/messages/devops/${ids[0]}`);
+    expect(one.status).toBe(200);
+    expect(one.json()).toMatchObject({ id: ids[0], systemId: "devops", type: "git.push" });
+    expect((await read(`/api/v1/messages/devops/nope`)).status).toBe(404);
+  });
+
+  it("answers 400 for bad query parameters and a forged continuation", async () => {
+    expect((await read("/api/v1/messages?limit=0")).status).toBe(400);
+    expect((await read("/api/v1/messages?limit=1000")).status).toBe(400);
+    expect((await read("/api/v1/messages?since=yesterday")).status).toBe(400);
+    const forged = await read("/api/v1/messages?systemId=devops&continuation=not-ours");
+    expect(forged.status).toBe(400);
+  });
+
+  it("answers 401 with a Bearer challenge without a valid read token (a URL token is not one)", async () => {
+    for (const token of ["", mintToken(), h.secrets.devopsToken]) {
+      const res = await read("/api/v1/messages", token);
+      expect(res.status).toBe(401);
+      expect(res.headers.get("www-authenticate")).toMatch(/^Bearer /);
+    }
+    const noHeader = await send(`${h.receiver.url}/api/v1/messages`, { method: "GET" });
+    expect(noHeader.status).toBe(401);
+  });
+});
+
+describe("health and metrics", () => {
+  it("serves liveness and readiness", async () => {
+    expect((await send(`${h.receiver.url}/healthz`, { method: "GET" })).json()).toEqual({ status: "ok" });
+    expect((await send(`${h.receiver.url}/readyz`, { method: "GET" })).json()).toEqual({ status: "ready" });
+  });
+
+  it("counts requests by status, stored, duplicates, projected and store latency", async () => {
+    const event = sampleEvent("git.push");
+    await postJson(h.receiver.webhookUrl(h.secrets.devopsToken), event);
+    await postJson(h.receiver.webhookUrl(h.secrets.devopsToken), event);
+    await postJson(h.receiver.webhookUrl(h.secrets.leanToken), sampleEvent("build.complete"));
+    await postJson(h.receiver.webhookUrl(mintToken()), event);
+    const res = await send(`${h.receiver.url}/metrics`, { method: "GET" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/text\/plain/);
+    const text = res.text;
+    expect(text).toMatch(
+      /hookfleet_http_requests_total\{method="POST",route="\/api\/v1\/webhooks\/:token",status="201"\} \d+/,
+    );
+    expect(text).toMatch(
+      /hookfleet_http_requests_total\{method="POST",route="\/api\/v1\/webhooks\/:token",status="404"\} 1/,
+    );
+    expect(text).toMatch(/hookfleet_messages_duplicate_total\{system="devops"\} 1/);
+    expect(text).toMatch(/hookfleet_messages_projected_total\{system="lean"\} 2/);
+    expect(text).toMatch(/hookfleet_messages_stored_total\{system="devops",mode="full"\} \d+/);
+    expect(text).toMatch(/hookfleet_store_latency_seconds_count\{operation="create",outcome="ok"\} \d+/);
+    expect(text).not.toMatch(/alw_/);
+  });
+
+  it("serves /metrics on its own port when asked, and not on the main one", async () => {
+    const h2 = await startHarness({ metricsPort: 0 });
+    try {
+      expect(h2.receiver.metricsUrl).toBeDefined();
+      expect((await send(`${h2.receiver.metricsUrl}/metrics`, { method: "GET" })).text).toMatch(
+        /hookfleet_http_requests_total/,
+      );
+      expect((await send(`${h2.receiver.url}/metrics`, { method: "GET" })).status).toBe(404);
+    } finally {
+      await h2.close();
+    }
+  });
+});
+
+describe("credential swap on a running receiver", () => {
+  it("switches URL tokens, systems and read tokens at once, and rejects an invalid set", async () => {
+    const h3 = await startHarness();
+    try {
+      const oldToken = h3.secrets.devopsToken;
+      const newToken = mintToken();
+      const base = credentialsFor(h3.secrets);
+      const next = {
+        ...base,
+        // The old token stays in its overlap window; the new one is added (a rotation).
+        urlTokens: [...base.urlTokens, { sha256: sha256Hex(newToken), systemId: "devops" }],
+      };
+      h3.receiver.setCredentials(next);
+      expect((await postJson(h3.receiver.webhookUrl(newToken), sampleEvent("git.push"))).status).toBe(201);
+      expect((await postJson(h3.receiver.webhookUrl(oldToken), sampleEvent("git.push"))).status).toBe(201);
+      // The overlap ends: the old token is gone.
+      h3.receiver.setCredentials({
+        ...next,
+        urlTokens: next.urlTokens.filter((t) => t.sha256 !== sha256Hex(oldToken)),
+      });
+      expect((await postJson(h3.receiver.webhookUrl(oldToken), sampleEvent("git.push"))).status).toBe(404);
+      expect(() =>
+        h3.receiver.setCredentials({
+          ...next,
+          systems: [{ id: "bad id", storageMode: "full", retentionDays: 1 }],
+        }),
+      ).toThrow(/systems\[0\]\.id/);
+      // The invalid set changed nothing.
+      expect((await postJson(h3.receiver.webhookUrl(newToken), sampleEvent("git.push"))).status).toBe(201);
+    } finally {
+      await h3.close();
+    }
+  });
+
+  it("drops no request while credentials are swapped under load (rotation with overlap)", async () => {
+    const h4 = await startHarness();
+    try {
+      const base = credentialsFor(h4.secrets);
+      const tokens = [h4.secrets.devopsToken, ...Array.from({ length: 6 }, () => mintToken())];
+      const set = (...live: string[]) =>
+        h4.receiver.setCredentials({
+          ...base,
+          urlTokens: live.map((t) => ({ sha256: sha256Hex(t), systemId: "devops" })),
+        });
+      const answers: number[] = [];
+      for (let r = 0; r + 1 < tokens.length; r++) {
+        // The sender uses token r while, mid-flight, the previous token is dropped and the next added.
+        const batch = Promise.all(
+          Array.from({ length: 25 }, () =>
+            postJson(h4.receiver.webhookUrl(tokens[r]), sampleEvent("git.push")),
+          ),
+        );
+        await new Promise((resolve) => setImmediate(resolve));
+        set(tokens[r]);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        set(tokens[r], tokens[r + 1]);
+        answers.push(...(await batch).map((b) => b.status));
+      }
+      expect(answers).toHaveLength(150);
+      expect(answers.filter((s) => s !== 201)).toEqual([]);
+      // A token dropped by the rotation is refused afterwards.
+      expect((await postJson(h4.receiver.webhookUrl(tokens[0]), sampleEvent("git.push"))).status).toBe(404);
+    } finally {
+      await h4.close();
+    }
+  });
+});

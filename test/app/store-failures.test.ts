@@ -1,0 +1,105 @@
+import { sampleEvent } from "../support/ado-events";
+import { startReceiver, type RunningReceiver } from "../../app/receiver";
+import { startCosmosServer, type CosmosTestServer } from "../support/cosmos-server";
+import { credentialsFor, makeSecrets, postJson, send, startStoreProxy, type Secrets } from "./harness";
+
+let cosmos: CosmosTestServer;
+let proxy: Awaited<ReturnType<typeof startStoreProxy>>;
+let receiver: RunningReceiver;
+let secrets: Secrets;
+
+beforeAll(async () => {
+  cosmos = await startCosmosServer();
+  proxy = await startStoreProxy(cosmos.endpoint);
+  secrets = makeSecrets();
+  receiver = await startReceiver({
+    credentials: credentialsFor(secrets),
+    cosmos: { endpoint: proxy.endpoint, key: cosmos.key },
+    logLevel: "silent",
+  });
+});
+afterAll(async () => {
+  await receiver.close();
+  await proxy.close();
+  await cosmos.close();
+});
+afterEach(() => {
+  proxy.mode = { kind: "pass" };
+});
+
+describe("store trouble", () => {
+  it("answers 503 with Retry-After when the store throttles, and stores nothing", async () => {
+    proxy.mode = { kind: "throttle", retryAfterMs: 50 };
+    const event = sampleEvent("git.push");
+    const res = await postJson(receiver.webhookUrl(secrets.devopsToken), event);
+    expect(res.status).toBe(503);
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(res.json().error).toBe("store-unavailable");
+    expect(await cosmos.storedMessages()).toEqual([]);
+    // Once the store recovers, the sender's retry is stored.
+    proxy.mode = { kind: "pass" };
+    const retry = await postJson(receiver.webhookUrl(secrets.devopsToken), event);
+    expect(retry.status).toBe(201);
+    expect(retry.json().duplicate).toBe(false);
+  });
+
+  it("undoes the events of an Event Grid array it had stored when the rest fail", async () => {
+    const events = [1, 2, 3].map((i) => ({
+      id: `partial-${i}-${Date.now()}`,
+      subject: "/s",
+      eventType: "Custom.Thing",
+      eventTime: new Date().toISOString(),
+      data: {},
+    }));
+    // The first write is stored, then the store throttles: the array must not stay half-stored.
+    proxy.mode = { kind: "throttleAfter", passes: 1, retryAfterMs: 20 };
+    const res = await postJson(receiver.webhookUrl(secrets.devopsToken), events);
+    expect(res.status).toBe(503);
+    proxy.mode = { kind: "pass" };
+    const stored = await cosmos.storedMessages("devops");
+    expect(stored.filter((m) => String(m.sourceEventId).startsWith("partial-"))).toEqual([]);
+    const retry = await postJson(receiver.webhookUrl(secrets.devopsToken), events);
+    expect(retry.status).toBe(201);
+    expect(retry.json().duplicate).toBe(false);
+  });
+
+  it("finishes a delivery in flight when it is closed (drain), then refuses new connections", async () => {
+    const cosmos2 = await startCosmosServer();
+    const slow = await startStoreProxy(cosmos2.endpoint);
+    const s = makeSecrets();
+    const r = await startReceiver({
+      credentials: credentialsFor(s),
+      cosmos: { endpoint: slow.endpoint, key: cosmos2.key },
+      logLevel: "silent",
+      shutdownGraceMs: 10_000,
+    });
+    slow.mode = { kind: "delay", ms: 400 };
+    const inFlight = postJson(r.webhookUrl(s.devopsToken), sampleEvent("build.complete"));
+    while (slow.writes === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const closed = r.close();
+    const res = await inFlight;
+    await closed;
+    expect(res.status).toBe(201);
+    expect(await cosmos2.storedMessages("devops")).toHaveLength(1);
+    await expect(fetch(`${r.url}/healthz`)).rejects.toThrow();
+    await slow.close();
+    await cosmos2.close();
+  });
+
+  it("answers 503 when the store is down, stores nothing, and readiness fails while liveness holds", async () => {
+    const cosmos3 = await startCosmosServer();
+    const s = makeSecrets();
+    const r = await startReceiver({
+      credentials: credentialsFor(s),
+      cosmos: { endpoint: cosmos3.endpoint, key: cosmos3.key },
+      logLevel: "silent",
+    });
+    await cosmos3.close();
+    const res = await postJson(r.webhookUrl(s.devopsToken), sampleEvent("git.push"));
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("5");
+    expect((await send(`${r.url}/readyz`, { method: "GET" })).status).toBe(503);
+    expect((await send(`${r.url}/healthz`, { method: "GET" })).status).toBe(200);
+    await r.close();
+  });
+});
