@@ -186,7 +186,12 @@ class AuthState {
     if (this.auth.kind === "pat") return this.header;
     const now = Date.now();
     if (!this.header || now >= this.refreshAt) {
-      this.refreshing ??= this.refresh().finally(() => (this.refreshing = undefined));
+      if (!this.refreshing) {
+        const refreshing = this.refresh().finally(() => (this.refreshing = undefined));
+        // A failed background refresh is retried on the next call; callers that wait see the error.
+        refreshing.catch(() => undefined);
+        this.refreshing = refreshing;
+      }
       // A still-valid token keeps serving while a refresh runs; an expired one waits for it.
       if (!this.header || now >= this.expiresAt - 30_000) await this.refreshing;
     }

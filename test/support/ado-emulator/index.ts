@@ -649,15 +649,14 @@ class Emulator implements AdoEmulator {
    * TSTU here (ADO weighs by load: *unconfirmed* mapping). Headers appear from half the budget on.
    */
   private async applyRateLimit(
-    req: http.IncomingMessage,
+    _req: http.IncomingMessage,
     res: http.ServerResponse,
     identity: Identity,
   ): Promise<void> {
     const rl = this.rateLimit;
     if (!rl.enabled) return;
-    const key = `${identity.kind}:${identity.id}:${digest(req.headers.authorization ?? "")
-      .toString("hex")
-      .slice(0, 16)}`;
+    // Per identity, not per credential: every PAT of a user shares that user's budget, as in ADO.
+    const key = `${identity.kind}:${identity.id}`;
     const now = Date.now();
     const stamps = (this.usage.get(key) ?? []).filter((t) => t > now - rl.windowMs);
     this.usage.set(key, stamps);
