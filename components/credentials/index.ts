@@ -8,6 +8,7 @@
  * Wiring order matters: make the hooks depend on the receiver app, so that the revision accepting the
  * new value is live before any hook starts sending it.
  */
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { CredentialHash, UrlTokenSetting } from "../../app/settings";
 import { runtimeProvider } from "../dynamic/runtime-provider";
@@ -177,6 +178,19 @@ export function webhookUrl(
         ? `${base.replace(/\/+$/, "")}/api/v1/webhooks/${token}`
         : `${base.replace(/\/+$/, "")}/api/v1/systems/${encodeURIComponent(systemId)}/webhooks`,
     );
+}
+
+/**
+ * A short, non-secret fingerprint of the receiver's credential settings (hashes only), for a
+ * *revision-scope* field of the Container App (e.g. a plain env var HOOKFLEET_CREDENTIALS_REVISION).
+ * Why: changing a Container App secret does not create a revision, and running revisions keep the old
+ * value until one is created or restarted (learn.microsoft.com/azure/container-apps/manage-secrets).
+ * Without a revision-scope change a rotation would reach the hooks but not the receiver.
+ */
+export function credentialsFingerprint(...settings: pulumi.Input<unknown>[]): pulumi.Output<string> {
+  return pulumi
+    .all(settings)
+    .apply((values) => createHash("sha256").update(JSON.stringify(values)).digest("hex").slice(0, 16));
 }
 
 export interface AdoPatArgs {

@@ -57,3 +57,13 @@ test("AdoPat: secret token outputs, org-scoped inputs, stack named for the warni
   // The serialized provider is the loader shim: no user token, no client captured.
   expect(pat.inputs.__provider).not.toMatch(/azure-devops-node-api|HOOKFLEET_ADO_USER_TOKEN=/);
 });
+
+test("credentialsFingerprint changes with the hashes and holds no secret", async () => {
+  const a = [{ sha256: "a".repeat(64), systemId: "devops" }];
+  const b = [...a, { sha256: "b".repeat(64), systemId: "devops", notAfter: "2026-01-01T00:00:00.000Z" }];
+  const value = (o: import("@pulumi/pulumi").Output<string>) => new Promise<string>((r) => o.apply(r));
+  const fa = await value(credentials.credentialsFingerprint(a, []));
+  expect(fa).toMatch(/^[0-9a-f]{16}$/);
+  expect(await value(credentials.credentialsFingerprint(a, []))).toBe(fa);
+  expect(await value(credentials.credentialsFingerprint(b, []))).not.toBe(fa);
+});
