@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AdoPatApi, PatToken } from "../../ado/types";
 import { isAdoError } from "../../ado/errors";
 import { createPatApi } from "./ado-pat-client";
-import { Clock, systemClock } from "./clock";
+import { Clock, hasUnknownInputs, systemClock } from "./clock";
 import {
   applyRotation,
   dueBeforeExpiry,
@@ -310,6 +310,8 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
 
   return {
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
+      // Preview with inputs not known yet: validated when the real run has them.
+      if (hasUnknownInputs(news)) return { inputs: news, failures: [] };
       const { inputs, failures } = checkAdoPatInputs(news);
       return { inputs: inputs ?? news, failures };
     },
@@ -367,6 +369,8 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
     },
 
     async diff(_id: string, olds: AdoPatOutputs, news: AdoPatInputs) {
+      if (hasUnknownInputs(news as unknown as Record<string, unknown>))
+        return { changes: true, replaces: [], deleteBeforeReplace: false };
       if (olds.organizationUrl !== news.organizationUrl || olds.vsspsUrl !== news.vsspsUrl)
         return { changes: true, replaces: ["organizationUrl"], deleteBeforeReplace: false };
       const plan = planPat(olds, news, now());

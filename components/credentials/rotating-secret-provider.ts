@@ -9,7 +9,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { mintPassword, mintToken, sha256Hex } from "../../app/tokens";
 import type { CredentialHash, UrlTokenSetting } from "../../app/settings";
-import { Clock, systemClock } from "./clock";
+import { Clock, hasUnknownInputs, systemClock } from "./clock";
 import {
   applyRotation,
   dueByAge,
@@ -175,6 +175,8 @@ export function createRotatingSecretProvider(
   const now = deps.now ?? systemClock;
   return {
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
+      // Preview with inputs not known yet: validated when the real run has them.
+      if (hasUnknownInputs(news)) return { inputs: news, failures: [] };
       const { inputs, failures } = checkRotatingSecretInputs(news);
       return { inputs: inputs ?? news, failures };
     },
@@ -199,6 +201,8 @@ export function createRotatingSecretProvider(
     },
 
     async diff(_id: string, olds: RotatingSecretOutputs, news: RotatingSecretInputs) {
+      if (hasUnknownInputs(news as unknown as Record<string, unknown>))
+        return { changes: true, replaces: [], deleteBeforeReplace: false };
       if (olds.kind !== news.kind) return { changes: true, replaces: ["kind"], deleteBeforeReplace: false };
       const plan = planFor(olds, news, now());
       const inputsChanged = INPUT_KEYS.some((k) => olds[k] !== news[k]);

@@ -217,3 +217,19 @@ test("a read token is an alw_ token whose hashes feed HOOKFLEET_READ_TOKENS", as
   expect(outs.hashes).toEqual([{ sha256: sha256Hex(outs.current) }]);
   expect(outs.urlTokens).toEqual([]);
 });
+
+test("preview with inputs not known yet: check defers, diff reports an update, never a replace", async () => {
+  const provider = createRotatingSecretProvider({ now: () => T0 });
+  const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+  const checked = await provider.check!({}, { kind: "urlToken", systemId: unknown });
+  expect(checked.failures).toEqual([]);
+  const { outs } = await provider.create({
+    kind: "urlToken",
+    systemId: "devops",
+    rotateEveryDays: 30,
+    overlapHours: 24,
+    rotationNonce: "",
+  });
+  const d = await provider.diff!("id", outs, { ...outs, kind: unknown } as unknown as RotatingSecretInputs);
+  expect(d).toMatchObject({ changes: true, replaces: [] });
+});
