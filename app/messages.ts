@@ -65,7 +65,10 @@ export const LEAN_BODY_MAX_BYTES = 16 * 1024;
  * the second create fails with 409 and the receiver answers "duplicate".
  */
 export function messageId(systemId: string, sourceEventId: string): string {
-  return createHash("sha256").update(`${systemId}\n${sourceEventId}`, "utf8").digest("base64url");
+  // Length-prefixed so that no two (systemId, sourceEventId) pairs hash the same input.
+  return createHash("sha256")
+    .update(`${systemId.length}:${systemId}\n${sourceEventId}`, "utf8")
+    .digest("base64url");
 }
 
 export function ttlSeconds(retentionDays: number): number {
@@ -334,7 +337,8 @@ export function projectAdoEvent(event: Obj): Projection {
     eventType,
     actor: dropEmpty(parts.actor),
     target: dropEmpty(parts.target),
-    summary: str(at(event, "message", "text"), 300),
+    summary:
+      typeof at(event, "message", "text") === "string" ? str(at(event, "message", "text"), 300) : undefined,
     project: dropEmpty({ id: projectId, name: parts.projectName }),
   });
 }

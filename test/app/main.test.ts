@@ -1,0 +1,83 @@
+/** The service as `npm run receiver` starts it: a real process, its printed lines, SIGTERM. */
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import path from "node:path";
+import { isWellFormedToken } from "../../app/tokens";
+import { sampleEvent } from "../support/ado-events";
+import { postJson, send } from "./harness";
+
+const root = path.resolve(__dirname, "../..");
+const tsx = path.join(root, "node_modules/.bin/tsx");
+
+function start(env: Record<string, string>): {
+  child: ChildProcessWithoutNullStreams;
+  out: string[];
+  err: string[];
+} {
+  const child = spawn(tsx, ["app/main.ts"], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+  });
+  const out: string[] = [];
+  const err: string[] = [];
+  child.stdout.setEncoding("utf8").on("data", (d: string) => out.push(d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => err.push(d));
+  return { child, out, err };
+}
+
+async function waitFor(fn: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function exitOf(child: ChildProcessWithoutNullStreams): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once("exit", (code) => resolve(code));
+  });
+}
+
+describe("npm run receiver (local mode)", () => {
+  it("starts an embedded store, mints a token for devops, prints both lines, stores a delivery, drains on SIGTERM", async () => {
+    const { child, out, err } = start({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn" });
+    try {
+      await waitFor(() => /read token: /.test(out.join("")), "the read token line");
+      const text = out.join("");
+      const webhookUrl = /^webhook url: (\S+)$/m.exec(text)?.[1];
+      const readToken = /^read token: (\S+)$/m.exec(text)?.[1];
+      expect(webhookUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/v1\/webhooks\/alw_/);
+      expect(isWellFormedToken(webhookUrl!.split("/").pop())).toBe(true);
+      expect(err.join("")).toMatch(/not durable/i);
+
+      const event = sampleEvent("git.push");
+      const res = await postJson(webhookUrl!, event);
+      expect(res.status).toBe(201);
+      const base = new URL(webhookUrl!).origin;
+      const list = await send(`${base}/api/v1/messages?systemId=devops`, {
+        method: "GET",
+        headers: { authorization: `Bearer ${readToken}` },
+      });
+      expect((list.json().messages as { sourceEventId: string }[]).map((m) => m.sourceEventId)).toEqual([
+        event.id,
+      ]);
+
+      child.kill("SIGTERM");
+      expect(await exitOf(child)).toBe(0);
+      expect(err.join("")).toMatch(/SIGTERM: draining/);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
+
+  it("refuses to start with a clear message per configuration mistake", async () => {
+    const { child, err } = start({ HOOKFLEET_MODE: "production", PORT: "99999", HOOKFLEET_SYSTEMS: "[{]" });
+    expect(await exitOf(child)).toBe(2);
+    const text = err.join("");
+    expect(text).toMatch(/invalid receiver configuration/);
+    expect(text).toMatch(/PORT must be a port number/);
+    expect(text).toMatch(/COSMOS_ENDPOINT is required in production mode/);
+    expect(text).toMatch(/HOOKFLEET_SYSTEMS is not valid JSON/);
+  });
+});
