@@ -103,6 +103,8 @@ class OrgGate {
   private readonly waiting: (() => void)[] = [];
   /** No request starts before this time (Retry-After / X-RateLimit-Delay). */
   pauseUntil = 0;
+  /** When the org's latest request started; pacing spaces starts from it, across all slots. */
+  lastStartAt = 0;
   remaining?: number;
   limit?: number;
 
@@ -274,6 +276,14 @@ function num(v: string | number | undefined): number | undefined {
   if (v === undefined || v === "") return undefined;
   const n = typeof v === "number" ? v : Number(v);
   return Number.isFinite(n) ? n : undefined;
+}
+
+/** Retry-After is seconds or an HTTP date. */
+function retryAfterOf(value: string | undefined): number | undefined {
+  const seconds = num(value);
+  if (seconds !== undefined || !value) return seconds;
+  const at = Date.parse(value);
+  return Number.isFinite(at) ? Math.max(0, (at - Date.now()) / 1000) : undefined;
 }
 
 function parseJson(text: string): unknown {
@@ -823,9 +833,17 @@ export class AdoClient implements AdoApi, AdoPatApi {
     const { remaining, limit } = this.gate;
     if (remaining !== undefined && limit && limit > 0) {
       const ratio = remaining / limit;
-      // Below a quarter of the budget, space requests out up to maxPaceMs as it nears zero.
-      if (ratio < 0.25) await sleep(this.maxPaceMs * (1 - ratio / 0.25));
+      // Below a quarter of the budget, space the org's requests out (up to maxPaceMs apart) as it
+      // nears zero; each request takes the next start slot, so concurrency does not undo it.
+      if (ratio < 0.25) {
+        const spacing = this.maxPaceMs * (1 - ratio / 0.25);
+        const start = Math.max(Date.now(), this.gate.lastStartAt + spacing);
+        this.gate.lastStartAt = start;
+        await sleep(start - Date.now());
+        return;
+      }
     }
+    this.gate.lastStartAt = Math.max(this.gate.lastStartAt, Date.now());
   }
 
   private learn(o: Partial<AttemptOutcome> | undefined): void {
@@ -878,7 +896,7 @@ function outcomeOf(err: unknown): AttemptOutcome {
     const h = err.response.headers;
     return {
       status: err.response.status,
-      retryAfterSeconds: num(headerOf(h, "retry-after")),
+      retryAfterSeconds: retryAfterOf(headerOf(h, "retry-after")),
       delaySeconds: num(headerOf(h, "x-ratelimit-delay")),
       remaining: num(headerOf(h, "x-ratelimit-remaining")),
       limit: num(headerOf(h, "x-ratelimit-limit")),

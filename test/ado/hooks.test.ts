@@ -136,6 +136,16 @@ describe("service hooks through the client against the emulator", () => {
     expect(err.url).toMatch(/\/_apis\/hooks\/subscriptions\?api-version=7\.1$/);
   });
 
+  test("a deleted project takes its subscriptions with it", async () => {
+    const doomed = emu.addProject("Doomed");
+    const sub = await client.createSubscription(
+      webhookInput(`${receiver.url}/doomed`, { projectId: doomed.id }),
+    );
+    expect(emu.deleteProject("Doomed")).toBe(true);
+    expect(await client.getSubscription(sub.id)).toBeUndefined();
+    expect((await client.listProjects()).map((p) => p.name)).not.toContain("Doomed");
+  });
+
   test("replace of a missing subscription is a 404 AdoError", async () => {
     const err = (await client
       .replaceSubscription("00000000-0000-0000-0000-00000000dead", webhookInput(`${receiver.url}/x`))

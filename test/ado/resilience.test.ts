@@ -153,7 +153,7 @@ describe("throttling, retries and concurrency against the emulator", () => {
       const c = client({ maxPaceMs: 200 });
       const started = Date.now();
       for (let i = 0; i < 9; i++) await c.listSubscriptions();
-      // Remaining 1 and then 0 (below a quarter of 8) add pauses of ~100 and ~200 ms.
+      // Remaining 1 and then 0 (below a quarter of 8) space the last starts ~100 and ~200 ms apart.
       expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     } finally {
       emu.setRateLimit({ enabled: false });

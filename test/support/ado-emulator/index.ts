@@ -401,7 +401,14 @@ class Emulator implements AdoEmulator {
       (p) => p.id === nameOrId || p.name.toLowerCase() === nameOrId.toLowerCase(),
     );
     if (i < 0) return false;
-    o.projects.splice(i, 1);
+    const [gone] = o.projects.splice(i, 1);
+    // A project's service hook subscriptions go with it (*unconfirmed*, but they are project-scoped).
+    for (const [key, stored] of o.subs) {
+      if (stored.sub.publisherInputs.projectId?.toLowerCase() === gone.id.toLowerCase()) {
+        stored.generation++;
+        o.subs.delete(key);
+      }
+    }
     return true;
   }
 
