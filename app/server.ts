@@ -56,7 +56,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     // The router's own 414 for a long path parameter would echo the path (a token) in its answer:
     // let any length through to the token check, which answers 404 without echoing anything.
-    maxParamLength: 16 * 1024,
+    routerOptions: { maxParamLength: 16 * 1024 },
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
     return503OnClosing: true,
