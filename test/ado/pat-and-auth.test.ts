@@ -1,5 +1,5 @@
 import type { AccessToken, TokenCredential } from "@azure/identity";
-import { ADO_SCOPE, AdoClient } from "../../ado/client";
+import { ADO_SCOPE, AdoClient, deriveVsspsUrl } from "../../ado/client";
 import { AdoError } from "../../ado/errors";
 import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
 
@@ -136,6 +136,20 @@ describe("Entra auth and the PAT lifecycle API against the emulator", () => {
     expect(err.kind).toBe("patNeedsUserToken");
     expect(err.status).toBe(401);
     expect(err.message).not.toContain("opaque-token-value");
+  });
+
+  test("the PAT API URL is derived for cloud organizations and required elsewhere", async () => {
+    expect(deriveVsspsUrl("https://dev.azure.com/contoso/")).toBe("https://vssps.dev.azure.com/contoso");
+    expect(deriveVsspsUrl("https://contoso.visualstudio.com")).toBe("https://vssps.dev.azure.com/contoso");
+    expect(deriveVsspsUrl("http://127.0.0.1:8080/contoso")).toBeUndefined();
+    const noVssps = new AdoClient({
+      orgUrl: emu.orgUrl(),
+      auth: { kind: "entra", credential: credential(() => emu.userToken, 3_600_000) },
+    });
+    await expect(noVssps.listPats()).rejects.toMatchObject({
+      kind: "config",
+      message: expect.stringMatching(/vsspsUrl/),
+    });
   });
 
   test("fromEnvironment uses AZURE_DEVOPS_EXT_PAT", async () => {
