@@ -940,7 +940,9 @@ function bodyOf(err: unknown): AdoErrorBody | undefined {
 function toAdoError(spec: RequestSpec, err: unknown, outcome: AttemptOutcome, attempts: number): AdoError {
   if (outcome.networkCode) {
     const unsure = spec.idempotent === false ? " (the request may or may not have been processed)" : "";
-    return new AdoError(`no answer from Azure DevOps: ${outcome.networkCode}${unsure}`, {
+    // Node's network error messages name the address and the code, never a credential.
+    const detail = err instanceof Error && err.message ? ` (${err.message})` : "";
+    return new AdoError(`no answer from Azure DevOps: ${outcome.networkCode}${detail}${unsure}`, {
       kind: "network",
       method: spec.method,
       url: spec.url,

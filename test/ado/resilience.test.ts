@@ -125,6 +125,19 @@ describe("throttling, retries and concurrency against the emulator", () => {
     });
   });
 
+  test("no server at all: a network AdoError after the retries, without the credential", async () => {
+    const gone = new AdoClient({
+      orgUrl: "http://127.0.0.1:9/contoso",
+      auth: { kind: "pat", pat: "pat-that-must-not-leak" },
+      retryBaseMs: 1,
+      maxRetries: 2,
+    });
+    const err = (await gone.listSubscriptions().catch((e: unknown) => e)) as AdoError;
+    expect(err).toMatchObject({ kind: "network", status: 0, attempts: 3, method: "GET" });
+    expect(err.message).toMatch(/ECONNREFUSED/);
+    expect(err.message).not.toContain("pat-that-must-not-leak");
+  });
+
   test("concurrency per organization stays within maxConcurrency", async () => {
     emu.setLatency(40);
     try {

@@ -22,7 +22,7 @@
  *     idle() → Promise<void>          every background delivery (probation, test notifications) done
  *     subscriptions(org?) / subscription(id, org?)   stored state, secrets NOT masked (copies)
  *     notifications(subscriptionId, org?)            the delivery history, newest first
- *     projects(org?), addProject(name, { org?, state? }), deleteProject(nameOrId, org?)
+ *     projects(org?), addProject(name, { org?, state?, id? }), deleteProject(nameOrId, org?) (drops its hooks)
  *     addSubscription(input, { org? })  a hand-made subscription (no validation, server inputs added)
  *     setSubscriptionStatus(id, status, org?)
  *     pats(org?)                        PATs created through the PAT API (with their secrets)
