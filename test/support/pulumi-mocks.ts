@@ -13,7 +13,12 @@
  * `inputs` have secrets unwrapped (so assertions read plain values); `rawInputs` keep Pulumi's secret
  * markers: `isSecretValue(rawInputs.x)` tells whether an input reached the engine as a secret.
  * Each record also carries the options the engine saw: parent URN, dependencies, provider,
- * additionalSecretOutputs, protect, ignoreChanges, deleteBeforeReplace.
+ * additionalSecretOutputs (applied to the returned state, as the engine would), protect, ignoreChanges,
+ * deleteBeforeReplace.
+ *
+ * For azure-native resources, pass the realistic answers defined at the end of this file:
+ *   setupPulumiMocks({ outputs: azureNativeOutputs, id: azureNativeId, call: azureNativeCall })
+ * (ARM ids, principal/client ids, Cosmos endpoint, Key Vault URIs, Container App FQDN, getClientConfig…).
  */
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
