@@ -1,0 +1,273 @@
+/**
+ * `npm run bench:receiver`: how much the receiver costs next to its store and next to bare Node.
+ *
+ * Rows, each with realistic ADO payloads (4 KB and 18 KB) and a unique event id per request:
+ *   (a) the receiver with its embedded store (what `npm run receiver` runs)
+ *   (b) the same documents created straight in the same store with raw @azure/cosmos calls,
+ *       behind a minimal node:http server so that the same client load applies
+ *   (c) a bare node:http server that reads the body and answers 201
+ *   (d) the receiver's whole pipeline with the store write awaited but not performed
+ * Each server runs in its own child process; autocannon runs in this one. Prints one table.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import http from "node:http";
+import os from "node:os";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import autocannon from "autocannon";
+import { CosmosClient } from "@azure/cosmos";
+import { startEmbeddedCosmos } from "../../app/embedded-cosmos";
+import { buildMessage } from "../../app/messages";
+import { startReceiver } from "../../app/receiver";
+import type { SystemSetting } from "../../app/settings";
+import { messageStoreLayout } from "../../app/settings";
+import { DiscardingStore } from "../../app/store";
+import { mintToken, sha256Hex } from "../../app/tokens";
+import { sampleEvent } from "../../test/support/ado-events";
+
+const HELP = `Usage: npm run bench:receiver -- [--duration <s>] [--connections <n>] [--rows abcd] [--sizes 4,18]
+
+Measures req/s, p50 and p99 latency of (a) receiver + embedded store, (b) raw @azure/cosmos creates
+of the same documents behind a minimal HTTP server, (c) bare node:http, (d) receiver pipeline with
+the store write skipped, for realistic 4 KB and 18 KB ADO payloads, and prints a/b, a/c, d/c.
+Options:
+  --duration <s>      seconds per measurement (default 8; a 2 s warm-up precedes each)
+  --connections <n>   concurrent connections (default 32)
+  --rows <letters>    subset of rows to run (default abcd)
+  --sizes <list>      payload sizes in KB (default 4,18)
+  --help              this text`;
+
+type Row = "a" | "b" | "c" | "d";
+const ROW_NAMES: Record<Row, string> = {
+  a: "(a) receiver + embedded store",
+  b: "(b) raw @azure/cosmos creates",
+  c: "(c) bare node:http",
+  d: "(d) receiver, store skipped",
+};
+const SYSTEM: SystemSetting = { id: "devops", storageMode: "full", retentionDays: 1825 };
+const ID_PLACEHOLDER = "00000000-0000-4000-8000-00000000b0b0";
+
+// ---------- server side (child process) ----------
+
+async function serve(row: Row): Promise<void> {
+  const token = mintToken();
+  let url: string;
+  if (row === "a" || row === "d") {
+    const receiver = await startReceiver({
+      credentials: {
+        systems: [SYSTEM],
+        urlTokens: [{ sha256: sha256Hex(token), systemId: SYSTEM.id }],
+        readTokens: [],
+      },
+      ...(row === "d" ? { store: new DiscardingStore() } : {}),
+      // Logging on, as deployed: one JSON line per request, to /dev/null here.
+      logStream: { write: () => true },
+    });
+    url = receiver.webhookUrl(token);
+  } else {
+    let handle: (body: string) => Promise<string>;
+    if (row === "b") {
+      const cosmos = await startEmbeddedCosmos();
+      const client = new CosmosClient({
+        endpoint: cosmos.endpoint,
+        key: cosmos.key,
+        connectionPolicy: { enableEndpointDiscovery: false },
+      });
+      const { database } = await client.databases.createIfNotExists({ id: "hookfleet" });
+      const { container } = await database.containers.createIfNotExists({
+        id: "messages",
+        partitionKey: { paths: [messageStoreLayout.partitionKeyPath] },
+        defaultTtl: messageStoreLayout.defaultTtl,
+      });
+      handle = async (body) => {
+        // The same document the receiver would store, created with no framework around it.
+        const doc = buildMessage(SYSTEM, "ado", JSON.parse(body) as Record<string, unknown>, new Date());
+        try {
+          await container.items.create(doc);
+        } catch (err) {
+          if ((err as { code?: number }).code !== 409) throw err;
+        }
+        return JSON.stringify({ id: doc.id, duplicate: false });
+      };
+    } else {
+      handle = async () => '{"id":"x","duplicate":false}';
+    }
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        handle(Buffer.concat(chunks).toString("utf8")).then(
+          (out) => res.writeHead(201, { "content-type": "application/json" }).end(out),
+          () => res.writeHead(503).end(),
+        );
+      });
+    });
+    server.keepAliveTimeout = 60_000;
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  }
+  // Exit on a signal through process.exit so that `node --cpu-prof` writes its profile.
+  for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => process.exit(0));
+  process.stdout.write(`ready ${url}\n`);
+}
+
+// ---------- client side ----------
+
+interface Measured {
+  row: Row;
+  kb: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+function startServer(row: Row): Promise<{ child: ChildProcess; url: string }> {
+  const tsx = path.resolve(__dirname, "../../node_modules/.bin/tsx");
+  const child = spawn(tsx, [__filename, "--serve", row], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => {
+      out += d;
+      const m = /ready (\S+)/.exec(out);
+      if (m) resolve({ child, url: m[1] });
+    });
+    child.once("exit", (code) => reject(new Error(`server for row ${row} exited early (code ${code})`)));
+  });
+}
+
+function payload(kb: number): string {
+  const event =
+    kb <= 4
+      ? sampleEvent("build.complete", { targetBytes: kb * 1024 })
+      : sampleEvent("git.push", { targetBytes: kb * 1024 });
+  event.id = ID_PLACEHOLDER;
+  return JSON.stringify(event);
+}
+
+function run(url: string, body: string, connections: number, duration: number): Promise<autocannon.Result> {
+  const [head, tail] = body.split(ID_PLACEHOLDER);
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url,
+        method: "POST",
+        connections,
+        duration,
+        headers: { "content-type": "application/json; charset=utf-8" },
+        // A unique ADO event id per request, so every delivery is a new message.
+        requests: [{ setupRequest: (req) => ({ ...req, body: head + randomUUID() + tail }) }],
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
+    autocannon.track(instance, {
+      renderProgressBar: false,
+      renderResultsTable: false,
+      renderLatencyTable: false,
+    });
+  });
+}
+
+async function measure(row: Row, kb: number, connections: number, duration: number): Promise<Measured> {
+  const { child, url } = await startServer(row);
+  try {
+    const body = payload(kb);
+    await run(url, body, connections, 2); // warm-up: JIT, connection pools
+    const r = await run(url, body, connections, duration);
+    return {
+      row,
+      kb,
+      rps: r.requests.average,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      errors: r.errors + r.timeouts,
+      non2xx: r.non2xx,
+    };
+  } finally {
+    child.kill("SIGTERM");
+  }
+}
+
+function parseArgs(argv: string[]) {
+  const opts = { duration: 8, connections: 32, rows: ["a", "b", "c", "d"] as Row[], sizes: [4, 18] };
+  const fail = (m: string): never => {
+    console.error(`bench:receiver: ${m}\n\n${HELP}`);
+    process.exit(2);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => argv[++i] ?? fail(`${a} needs a value`);
+    if (a === "--help" || a === "-h") {
+      console.log(HELP);
+      process.exit(0);
+    } else if (a === "--duration") {
+      opts.duration = Number(next());
+      if (!Number.isInteger(opts.duration) || opts.duration < 1)
+        fail("--duration must be a whole number of seconds >= 1");
+    } else if (a === "--connections") {
+      opts.connections = Number(next());
+      if (!Number.isInteger(opts.connections) || opts.connections < 1)
+        fail("--connections must be a whole number >= 1");
+    } else if (a === "--rows") {
+      const rows = next().split("");
+      if (!rows.length || rows.some((r) => !"abcd".includes(r))) fail("--rows takes letters from abcd");
+      opts.rows = rows as Row[];
+    } else if (a === "--sizes") {
+      opts.sizes = next().split(",").map(Number);
+      if (opts.sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 1000))
+        fail("--sizes takes KB values like 4,18");
+    } else fail(`unknown argument "${a}"`);
+  }
+  return opts;
+}
+
+async function main(): Promise<void> {
+  const serveAt = process.argv.indexOf("--serve");
+  if (serveAt >= 0) return serve(process.argv[serveAt + 1] as Row);
+  const opts = parseArgs(process.argv.slice(2));
+  const results: Measured[] = [];
+  for (const kb of opts.sizes) {
+    const bytes = Buffer.byteLength(payload(kb));
+    for (const row of opts.rows) {
+      process.stderr.write(
+        `measuring ${ROW_NAMES[row]} with ${kb} KB payloads (${bytes} bytes), ${opts.duration} s…\n`,
+      );
+      results.push(await measure(row, kb, opts.connections, opts.duration));
+    }
+  }
+  const pad = (s: string, n: number) => s.padEnd(n);
+  const num = (n: number) => n.toFixed(0).padStart(8);
+  console.log(
+    `\nreceiver benchmark: ${opts.connections} connections, ${opts.duration} s per row, node ${process.version}, ` +
+      `${os.cpus().length} CPUs, load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")}\n`,
+  );
+  console.log(
+    `${pad("row", 34)}${pad("payload", 9)}${"req/s".padStart(8)}${"p50 ms".padStart(8)}${"p99 ms".padStart(8)}  errors/non-2xx`,
+  );
+  for (const r of results)
+    console.log(
+      `${pad(ROW_NAMES[r.row], 34)}${pad(`${r.kb} KB`, 9)}${num(r.rps)}${num(r.p50)}${num(r.p99)}  ${r.errors}/${r.non2xx}`,
+    );
+  console.log("");
+  for (const kb of opts.sizes) {
+    const get = (row: Row) => results.find((r) => r.row === row && r.kb === kb)?.rps;
+    const ratio = (x?: number, y?: number) => (x && y ? (x / y).toFixed(2) : "n/a");
+    console.log(
+      `${kb} KB: a/b = ${ratio(get("a"), get("b"))} (target >= 0.8)   a/c = ${ratio(get("a"), get("c"))}   d/c = ${ratio(get("d"), get("c"))} (target >= 0.5)`,
+    );
+  }
+  if (results.some((r) => r.errors || r.non2xx)) {
+    console.error("some requests failed: see errors/non-2xx above");
+    process.exitCode = 1;
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench:receiver failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
