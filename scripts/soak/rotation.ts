@@ -193,6 +193,8 @@ export async function runRotationSoak(options: RotationSoakOptions): Promise<Rot
         const report = await ado.emit(event);
         if (report.matched > 0) sentIds.add(report.event.id);
         failedDeliveries += report.deliveries.filter((d) => d.outcome !== "delivered").length;
+        // An emit to a hook on probation only queues (no I/O): yield, or the loop would starve timers.
+        await new Promise((r) => setImmediate(r));
       }
     };
     const workers = Array.from({ length: options.concurrency }, worker);
