@@ -190,9 +190,12 @@ export class DynamicHarness {
    * each dynamic resource it registers, then deletes resources the program no longer declares.
    * `program` returns what to await, like a stack's exports (e.g. the component's outputs).
    */
-  async up<T>(program: () => T | Promise<T>, opts: { refresh?: boolean } = {}): Promise<HarnessRun<T>> {
+  async up<T>(
+    program: () => T | Promise<T>,
+    opts: { refresh?: boolean } = {},
+  ): Promise<HarnessRun<pulumi.Unwrap<T>>> {
     const refreshed = opts.refresh ? await this.refresh() : undefined;
-    const run = this.newRun<T>(undefined as T);
+    const run = this.newRun<pulumi.Unwrap<T>>(undefined as pulumi.Unwrap<T>);
     if (refreshed) run.gone = refreshed.gone;
     const seen = new Set<string>();
     const failures: Error[] = [];
@@ -225,7 +228,7 @@ export class DynamicHarness {
     );
     try {
       const result = await program();
-      run.outputs = await Promise.race([resolved(result), failed]);
+      run.outputs = (await Promise.race([resolved(result), failed])) as pulumi.Unwrap<T>;
       await this.settle();
     } catch (err) {
       if (failures.length === 0) throw err;

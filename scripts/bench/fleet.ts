@@ -1,0 +1,192 @@
+/**
+ * HookFleet at organization scale against the ADO emulator: the real HookFleet program under
+ * Pulumi mocks, each ServiceHook run through its *serialized* provider (the dynamic-provider host's
+ * way, test/support/dynamic-harness.ts), the real ADO client, HTTP on loopback with latency and an
+ * ADO-like rate limiter. Prints one line per phase:
+ *
+ *   phase: <name> hooks=<n> calls=<n> seconds=<s>
+ *
+ * calls = every HTTP request the emulator answered during the phase (program-time project listing
+ * included). Details (calls by route) go to stderr with progress.
+ */
+import { parseArgs } from "node:util";
+import { AdoClient } from "../../ado/client";
+import { DEFAULT_EVENT_TYPES, EVENT_CATALOGUE } from "../../ado/events";
+import { HookFleet } from "../../components/hooks/hook-fleet";
+import { SERVICE_HOOK_TYPE } from "../../components/hooks/service-hook";
+import { startAdoEmulator } from "../../test/support/ado-emulator";
+import { DynamicHarness } from "../../test/support/dynamic-harness";
+import { startReceiverStub } from "../../test/hooks/receiver-stub";
+
+const HELP = `Usage: npm run bench:fleet -- [options]
+
+Creates, refreshes, repairs and re-checks projects × event types ADO service hooks through the
+real HookFleet program and ServiceHook provider against the ADO emulator (docs/readme/hooks.md).
+
+Options:
+  --projects N        projects in the organization (default 250)
+  --events N          event types per project, the defaults first (default 8, at most ${EVENT_CATALOGUE.length})
+  --latency-ms N      latency the emulator adds to every API request (default 50)
+  --repair N          hooks the emulator disables before the repair phase (default 100)
+  --rate-budget N     requests per identity per window before ADO-like delays start (default 2000)
+  --rate-window-s N   the rate limiter's sliding window in seconds (default 60)
+  --no-rate-limit     no rate limiting
+  --no-test-delivery  skip ADO's test notification after create/update (HookFleet default: on)
+  --help              this text
+
+Output (stdout): one line per phase, e.g. "phase: create hooks=2000 calls=6012 seconds=61.3".`;
+
+function fail(message: string): never {
+  console.error(`bench:fleet: ${message}\n\n${HELP}`);
+  process.exit(2);
+}
+
+function parse() {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        projects: { type: "string", default: "250" },
+        events: { type: "string", default: "8" },
+        "latency-ms": { type: "string", default: "50" },
+        repair: { type: "string", default: "100" },
+        "rate-budget": { type: "string", default: "2000" },
+        "rate-window-s": { type: "string", default: "60" },
+        "no-rate-limit": { type: "boolean", default: false },
+        "no-test-delivery": { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  if (values.help) {
+    console.log(HELP);
+    process.exit(0);
+  }
+  const int = (name: keyof typeof values, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const n = Number(values[name]);
+    if (!Number.isInteger(n) || n < min || n > max)
+      fail(`--${name} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+  const projects = int("projects", 1, 5000);
+  const events = int("events", 1, EVENT_CATALOGUE.length);
+  return {
+    projects,
+    events,
+    latencyMs: int("latency-ms", 0, 10_000),
+    repair: Math.min(int("repair", 0), projects * events),
+    rateBudget: int("rate-budget", 1),
+    rateWindowS: int("rate-window-s", 1),
+    rateLimit: !values["no-rate-limit"],
+    testDelivery: !values["no-test-delivery"],
+  };
+}
+
+function progress(message: string): void {
+  process.stderr.write(`» ${message}\n`);
+}
+
+async function main() {
+  const opts = parse();
+  // Pulumi's SDK records a stack trace per resource and per promise; with tsx's source maps on,
+  // each one is resolved through the maps, which costs more than our provider at this scale.
+  process.setSourceMapsEnabled(false);
+  const eventTypes = [
+    ...DEFAULT_EVENT_TYPES,
+    ...EVENT_CATALOGUE.map((e) => e.eventType).filter((e) => !DEFAULT_EVENT_TYPES.includes(e)),
+  ].slice(0, opts.events);
+  progress(
+    `${opts.projects} projects × ${eventTypes.length} event types = ${opts.projects * eventTypes.length} hooks; ` +
+      `latency ${opts.latencyMs} ms; rate limit ${opts.rateLimit ? `${opts.rateBudget} requests / ${opts.rateWindowS} s` : "off"}; ` +
+      `test delivery ${opts.testDelivery ? "on" : "off"}`,
+  );
+  const emu = await startAdoEmulator({
+    orgs: [{ name: "contoso", projects: opts.projects }],
+    latencyMs: opts.latencyMs,
+    rateLimit: {
+      enabled: opts.rateLimit,
+      budget: opts.rateBudget,
+      windowMs: opts.rateWindowS * 1000,
+      delayMs: 200,
+    },
+  });
+  const receiver = await startReceiverStub();
+  const programClient = new AdoClient({ orgUrl: emu.orgUrl(), auth: { kind: "pat", pat: emu.pat } });
+  const harness = new DynamicHarness({
+    project: "hookfleet",
+    stack: "bench",
+    config: { "hookfleet:adoPat": emu.pat },
+  });
+  const program = () => {
+    const fleet = new HookFleet("bench", {
+      orgUrl: emu.orgUrl(),
+      receiverUrl: `${receiver.baseUrl}/api/v1/webhooks/alw_benchToken`,
+      eventTypes,
+      adoClient: programClient,
+      testDeliveries: opts.testDelivery,
+    });
+    return { hookCount: fleet.hookCount, statusCounts: fleet.statusCounts };
+  };
+
+  const phase = async (name: string, run: () => Promise<number>) => {
+    harness.newProviderProcess(); // every Pulumi command starts a new provider host
+    emu.counters.reset();
+    const started = process.hrtime.bigint();
+    const hooks = await run();
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    console.log(`phase: ${name} hooks=${hooks} calls=${emu.counters.total} seconds=${seconds.toFixed(1)}`);
+    const routes = Object.entries(emu.counters.byRoute)
+      .sort((a, b) => b[1] - a[1])
+      .map(([route, n]) => `${route}=${n}`)
+      .join(", ");
+    progress(`${name}: ${routes}; 429s=${emu.counters.byStatus["429"] ?? 0}`);
+  };
+
+  const heartbeat = setInterval(() => progress(`… ${emu.counters.total} calls so far`), 10_000);
+  try {
+    await phase("create", async () => {
+      const run = await harness.up(program);
+      if (run.outputs.hookCount !== opts.projects * eventTypes.length)
+        throw new Error("not every hook was created");
+      return run.created;
+    });
+    await phase("refresh", async () => {
+      const run = await harness.refresh();
+      return run.ops.filter(([op]) => op === "read").length;
+    });
+    const victims = harness.ofType(SERVICE_HOOK_TYPE).slice(0, opts.repair);
+    for (const r of victims) emu.setSubscriptionStatus(r.id, "disabledBySystem");
+    progress(`disabled ${victims.length} hooks in the emulator`);
+    await phase("repair", async () => {
+      const run = await harness.up(program, { refresh: true });
+      if (run.outputs.statusCounts.enabled !== opts.projects * eventTypes.length)
+        throw new Error("repair incomplete");
+      if (run.updated !== victims.length)
+        throw new Error(`expected ${victims.length} updates, got ${run.updated}`);
+      return run.updated;
+    });
+    await phase("no-change", async () => {
+      const run = await harness.up(program, { refresh: true });
+      if (run.created + run.updated + run.replaced + run.deleted > 0)
+        throw new Error("a no-change run changed something");
+      return run.same;
+    });
+  } finally {
+    clearInterval(heartbeat);
+    await emu.idle();
+    await emu.close();
+    await receiver.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(`bench:fleet: ${(err as Error).stack ?? err}`);
+    process.exit(1);
+  },
+);
