@@ -1,0 +1,526 @@
+/**
+ * The heal run: finds HookFleet's service hooks that ADO has taken out of service, replays the
+ * events whose delivery failed into the message store, and puts the hooks back to `enabled`.
+ *
+ * Order per hook: history and replay first, PUT second. Once a hook is enabled again a later run no
+ * longer looks at it, so if the replay failed (store down) and the hook were enabled anyway, the
+ * failed events would be forgotten. With the store down the receiver would fail ADO's deliveries
+ * too, so keeping such a hook disabled until the next run loses nothing that enabling would save.
+ */
+import type { CredentialSettings } from "../config";
+import { classifyDelivery } from "../events";
+import { buildMessage, messageId } from "../messages";
+import type { SystemSetting } from "../settings";
+import type { MessageStore } from "../store";
+import { digestEquals, sha256Hex } from "../tokens";
+import type { AdoApi, AdoEvent, Notification, Subscription, SubscriptionInput } from "../../ado/types";
+
+export type SubscriptionStatusName = Subscription["status"];
+
+/** What to do with hooks on probation or disabled by a person. */
+export type HealPolicy = "leave" | "enable";
+
+export interface HealOptions {
+  /** One ADO client per organization (bounded concurrency and retries live in the client). */
+  orgs: AdoApi[];
+  /** The receiver's public base URL; subscriptions whose consumer URL starts with it are ours. */
+  webhookBaseUrl: string;
+  /** The receiver's message store (same database and container). */
+  store: MessageStore;
+  /** The receiver's systems and URL-token hashes: map a hook's URL to its system. */
+  credentials: Pick<CredentialSettings, "systems" | "urlTokens">;
+  /** Report what would be done; change nothing in ADO or the store. */
+  dryRun?: boolean;
+  /** Hooks on probation: `leave` (default) lets ADO keep retrying; `enable` PUTs them enabled. */
+  probation?: HealPolicy;
+  /** Hooks a person disabled: `leave` (default) reports them only. */
+  disabledByUser?: HealPolicy;
+  /** maxResults of each notification-history read. Default 1000. */
+  historyMaxResults?: number;
+  /** Hooks healed at once. Default 4. */
+  concurrency?: number;
+  /** One line per step, for progress output. */
+  onProgress?: (line: string) => void;
+  /** Clock (tests). */
+  now?: () => Date;
+}
+
+export type HookAction =
+  /** PUT back to enabled. */
+  | "enabled"
+  /** Dry run: would have been PUT back to enabled. */
+  | "wouldEnable"
+  /** Left as found by policy (probation, disabled by a person). */
+  | "left"
+  /** Should have been enabled but was not (see problems). */
+  | "notEnabled"
+  /** Already enabled again (or gone) when the heal got to it. */
+  | "skipped";
+
+export interface HookHealResult {
+  orgUrl: string;
+  id: string;
+  projectId?: string;
+  project?: string;
+  eventType: string;
+  /** The receiver system the hook delivers to, when its URL says so. */
+  systemId?: string;
+  statusFound: SubscriptionStatusName;
+  /** Status after the heal (the same as found unless it was PUT). */
+  statusAfter: SubscriptionStatusName | "deleted";
+  action: HookAction;
+  /** Start of the failure streak: first failed delivery after the last success (else modifiedDate). */
+  downSince?: string;
+  /** When ADO disabled it (modifiedDate of a disabled hook). */
+  disabledAt?: string;
+  /** When it was enabled again by this run. */
+  enabledAt?: string;
+  /** downSince → enabledAt, or → now when still down. */
+  downtimeMs?: number;
+  /** Distinct events whose delivery failed with no later success (found in the history). */
+  failedEvents: number;
+  /** Of those, stored by this run (dry run: would be stored). */
+  replayed: number;
+  /** Of those, already in the store (a duplicate, not stored again). */
+  alreadyPresent: number;
+  /** Failed deliveries whose history entry carries no usable event. */
+  notRecoverable: number;
+  /** ADO event ids replayed (or, in a dry run, that would be). */
+  replayedEventIds: string[];
+  /** Why the hook is not fully repaired; any problem makes the run fail (non-zero exit). */
+  problems: string[];
+  /** Facts worth knowing that are not failures. */
+  notes: string[];
+}
+
+export interface OrgHealResult {
+  orgUrl: string;
+  /** HookFleet subscriptions in the org (any status). */
+  hooks: number;
+  /** Of those, not enabled when listed. */
+  notEnabled: number;
+  error?: string;
+}
+
+export interface HealReport {
+  startedAt: string;
+  finishedAt: string;
+  dryRun: boolean;
+  webhookBaseUrl: string;
+  orgs: OrgHealResult[];
+  /** Every hook found not enabled, healed or not. */
+  hooks: HookHealResult[];
+  totals: { hooks: number; notEnabled: number; enabled: number; replayed: number; alreadyPresent: number };
+  /** True when every org was listed and no hook has a problem. */
+  ok: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pure helpers (exported and tested directly)
+
+/** Prefix of HookFleet's consumer URLs: the base URL with exactly one trailing slash. */
+export function consumerPrefix(webhookBaseUrl: string): string {
+  const u = new URL(webhookBaseUrl);
+  u.search = "";
+  u.hash = "";
+  return u.href.endsWith("/") ? u.href : `${u.href}/`;
+}
+
+export interface HookTarget {
+  route: "token" | "basic" | "unknown";
+  system?: SystemSetting;
+  /** Token route: the token is configured but past its notAfter (rotated out). */
+  tokenExpired?: boolean;
+  problem?: string;
+}
+
+/**
+ * The receiver system a consumer URL delivers to: `/api/v1/webhooks/{token}` through the URL-token
+ * hashes (expired ones included: events sent with them still belong to that system),
+ * `/api/v1/systems/{id}/webhooks` by name. Never returns or logs the token.
+ */
+export function targetOf(
+  consumerUrl: string,
+  credentials: Pick<CredentialSettings, "systems" | "urlTokens">,
+  now = Date.now(),
+): HookTarget {
+  let path: string;
+  try {
+    path = new URL(consumerUrl).pathname;
+  } catch {
+    return { route: "unknown", problem: "consumer URL is not a URL" };
+  }
+  const systems = new Map(credentials.systems.map((s) => [s.id, s]));
+  const token = /\/api\/v1\/webhooks\/([^/]+)\/?$/.exec(path);
+  if (token) {
+    const digest = sha256Hex(decodeURIComponent(token[1]));
+    const entries = credentials.urlTokens.filter((t) => digestEquals(digest, t.sha256));
+    if (entries.length === 0)
+      return {
+        route: "token",
+        problem:
+          "its URL token is not one the receiver knows (rotated out or never configured): run `pulumi up` to give the hook a current URL",
+      };
+    const live = entries.find((e) => e.notAfter === undefined || Date.parse(e.notAfter) > now);
+    const entry = live ?? entries[0];
+    const system = systems.get(entry.systemId);
+    if (!system)
+      return { route: "token", problem: `its URL token maps to unknown system "${entry.systemId}"` };
+    return { route: "token", system, tokenExpired: !live };
+  }
+  const basic = /\/api\/v1\/systems\/([^/]+)\/webhooks\/?$/.exec(path);
+  if (basic) {
+    const id = decodeURIComponent(basic[1]);
+    const system = systems.get(id);
+    return system
+      ? { route: "basic", system }
+      : { route: "basic", problem: `its URL names system "${id}", which the receiver does not configure` };
+  }
+  return { route: "unknown", problem: "its consumer URL is not a receiver webhook route" };
+}
+
+export interface FailedEvent {
+  eventId: string;
+  /** The event as ADO tried to deliver it (from the history entry), when present. */
+  event?: AdoEvent;
+  firstFailedAt: string;
+  lastFailedAt: string;
+}
+
+export interface HistoryAnalysis {
+  failed: FailedEvent[];
+  /** First failed delivery after the last successful one. */
+  downSince?: string;
+  lastSuccessAt?: string;
+  inspected: number;
+}
+
+function byTime(a: Notification, b: Notification): number {
+  return a.createdDate < b.createdDate ? -1 : a.createdDate > b.createdDate ? 1 : a.id - b.id;
+}
+
+/**
+ * From a hook's delivery history to the events to replay: every event with a failed (or, if ADO
+ * records such, a never-completed) delivery and no successful delivery at or after its last
+ * failure. Filtered notifications were never meant to be delivered.
+ */
+export function analyzeHistory(notifications: readonly Notification[]): HistoryAnalysis {
+  const sorted = [...notifications].sort(byTime);
+  const lastOk = new Map<string, string>();
+  let lastSuccessAt: string | undefined;
+  for (const n of sorted)
+    if (n.result === "succeeded") {
+      lastSuccessAt = n.createdDate;
+      const id = n.eventId ?? n.details?.event?.id;
+      if (id) lastOk.set(id, n.createdDate);
+    }
+  const failed = new Map<string, FailedEvent>();
+  let downSince: string | undefined;
+  for (const n of sorted) {
+    if (n.result === "succeeded" || n.result === "filtered") continue;
+    if (lastSuccessAt === undefined || n.createdDate > lastSuccessAt) downSince ??= n.createdDate;
+    const eventId = n.eventId ?? n.details?.event?.id;
+    if (!eventId) {
+      failed.set(`#${n.id}`, {
+        eventId: `#${n.id}`,
+        firstFailedAt: n.createdDate,
+        lastFailedAt: n.createdDate,
+      });
+      continue;
+    }
+    const prev = failed.get(eventId);
+    failed.set(eventId, {
+      eventId,
+      event: n.details?.event ?? prev?.event,
+      firstFailedAt: prev?.firstFailedAt ?? n.createdDate,
+      lastFailedAt: n.createdDate,
+    });
+  }
+  const open = [...failed.values()].filter((f) => {
+    const ok = lastOk.get(f.eventId);
+    return ok === undefined || ok < f.lastFailedAt;
+  });
+  return { failed: open, downSince, lastSuccessAt, inspected: notifications.length };
+}
+
+/** The PUT body that re-enables a subscription as read: masked secrets stay `********` (kept by ADO). */
+export function reenableInput(sub: Subscription): SubscriptionInput {
+  return {
+    publisherId: sub.publisherId,
+    eventType: sub.eventType,
+    resourceVersion: sub.resourceVersion,
+    consumerId: sub.consumerId,
+    consumerActionId: sub.consumerActionId,
+    publisherInputs: { ...sub.publisherInputs },
+    consumerInputs: { ...sub.consumerInputs },
+    status: "enabled",
+  };
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function pool<T>(items: readonly T[], size: number, work: (item: T, index: number) => Promise<void>) {
+  let next = 0;
+  const runners = Array.from({ length: Math.max(1, Math.min(size, items.length)) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await work(items[i], i);
+    }
+  });
+  await Promise.all(runners);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+
+export async function runHeal(opts: HealOptions): Promise<HealReport> {
+  const now = opts.now ?? (() => new Date());
+  const startedAt = now().toISOString();
+  const prefix = consumerPrefix(opts.webhookBaseUrl);
+  const progress = opts.onProgress ?? (() => {});
+  const dryRun = opts.dryRun ?? false;
+  const orgs: OrgHealResult[] = [];
+  const hooks: HookHealResult[] = [];
+  let total = 0;
+
+  for (const client of opts.orgs) {
+    let subs: Subscription[];
+    try {
+      // One org-wide list call; the prefix filter keeps only HookFleet's subscriptions.
+      subs = await client.listSubscriptions({ consumerUrlPrefix: prefix });
+    } catch (err) {
+      orgs.push({ orgUrl: client.orgUrl, hooks: 0, notEnabled: 0, error: message(err) });
+      progress(`${client.orgUrl}: could not list subscriptions: ${message(err)}`);
+      continue;
+    }
+    total += subs.length;
+    const down = subs.filter((s) => s.status !== "enabled");
+    orgs.push({ orgUrl: client.orgUrl, hooks: subs.length, notEnabled: down.length });
+    progress(`${client.orgUrl}: ${subs.length} HookFleet hooks, ${down.length} not enabled`);
+    if (down.length === 0) continue;
+
+    const projectNames = new Map<string, string>();
+    try {
+      for (const p of await client.listProjects()) projectNames.set(p.id.toLowerCase(), p.name);
+    } catch (err) {
+      progress(`${client.orgUrl}: project names unavailable (${message(err)}); showing ids`);
+    }
+
+    await pool(down, opts.concurrency ?? 4, async (sub, i) => {
+      const result = await healHook(client, sub, projectNames, opts, now);
+      hooks.push(result);
+      const what =
+        result.action === "enabled" || result.action === "wouldEnable"
+          ? `${result.statusFound} → ${result.action === "enabled" ? "enabled" : "enabled (dry run)"}`
+          : `${result.statusFound}, ${result.action}`;
+      progress(
+        `[${i + 1}/${down.length}] ${result.project ?? result.projectId ?? "?"} ${result.eventType} ${result.id}: ${what}; ` +
+          `${dryRun ? "would replay" : "replayed"} ${result.replayed}, already stored ${result.alreadyPresent}` +
+          (result.problems.length ? `; PROBLEM: ${result.problems.join("; ")}` : ""),
+      );
+    });
+  }
+
+  hooks.sort((a, b) => a.orgUrl.localeCompare(b.orgUrl) || a.id.localeCompare(b.id));
+  return {
+    startedAt,
+    finishedAt: now().toISOString(),
+    dryRun,
+    webhookBaseUrl: prefix,
+    orgs,
+    hooks,
+    totals: {
+      hooks: total,
+      notEnabled: hooks.length,
+      enabled: hooks.filter((h) => h.action === "enabled").length,
+      replayed: hooks.reduce((n, h) => n + h.replayed, 0),
+      alreadyPresent: hooks.reduce((n, h) => n + h.alreadyPresent, 0),
+    },
+    ok: orgs.every((o) => !o.error) && hooks.every((h) => h.problems.length === 0),
+  };
+}
+
+async function healHook(
+  client: AdoApi,
+  sub: Subscription,
+  projectNames: Map<string, string>,
+  opts: HealOptions,
+  now: () => Date,
+): Promise<HookHealResult> {
+  const dryRun = opts.dryRun ?? false;
+  const projectId = sub.publisherInputs?.projectId;
+  const target = targetOf(sub.consumerInputs?.url ?? "", opts.credentials, now().getTime());
+  const r: HookHealResult = {
+    orgUrl: client.orgUrl,
+    id: sub.id,
+    projectId,
+    project: projectId ? projectNames.get(projectId.toLowerCase()) : undefined,
+    eventType: sub.eventType,
+    systemId: target.system?.id,
+    statusFound: sub.status,
+    statusAfter: sub.status,
+    action: "left",
+    disabledAt: sub.status.startsWith("disabled") ? sub.modifiedDate : undefined,
+    failedEvents: 0,
+    replayed: 0,
+    alreadyPresent: 0,
+    notRecoverable: 0,
+    replayedEventIds: [],
+    problems: [],
+    notes: [],
+  };
+
+  // Should this hook go back to enabled?
+  let wantEnable: boolean;
+  switch (sub.status) {
+    case "disabledBySystem":
+      wantEnable = true;
+      break;
+    case "onProbation":
+      wantEnable = opts.probation === "enable";
+      if (!wantEnable)
+        r.notes.push(
+          "on probation: ADO keeps retrying and delivers the queued events after one success; left to ADO (policy)",
+        );
+      break;
+    case "disabledByUser":
+      wantEnable = opts.disabledByUser === "enable";
+      if (!wantEnable) r.notes.push("disabled by a person: left alone (policy)");
+      break;
+    case "disabledByInactiveIdentity":
+      wantEnable = false;
+      r.problems.push(
+        `the identity that owns it (${sub.createdBy?.uniqueName ?? sub.createdBy?.displayName ?? "unknown"}) is inactive: ` +
+          "ADO cannot deliver for it, so enabling would not help; re-create the hook under an active identity (`pulumi up --replace` of that ServiceHook)",
+      );
+      break;
+    default:
+      wantEnable = false;
+  }
+  // A hook a person disabled and that we leave alone is not ours to fix: its troubles are notes.
+  const concerns = sub.status === "disabledByUser" && !wantEnable ? r.notes : r.problems;
+  if (target.problem) concerns.push(target.problem);
+  if (target.tokenExpired)
+    concerns.push(
+      "its URL token is past its overlap end and no longer accepted: run `pulumi up` to give the hook the current URL",
+    );
+  const deliverable = !target.problem && !target.tokenExpired;
+
+  // History: the events that failed, and since when the hook was down.
+  let historyOk = true;
+  let notifications: Notification[] = [];
+  const maxResults = opts.historyMaxResults ?? 1000;
+  try {
+    notifications = await client.listNotifications(sub.id, { maxResults });
+  } catch (err) {
+    historyOk = false;
+    r.problems.push(`could not read its delivery history: ${message(err)}`);
+  }
+  const history = analyzeHistory(notifications);
+  if (notifications.length >= maxResults)
+    r.notes.push(`history read stopped at ${maxResults} entries: older failed deliveries were not looked at`);
+  r.downSince = history.downSince ?? sub.lastProbationRetryDate ?? sub.modifiedDate;
+  r.failedEvents = history.failed.length;
+
+  // Replay every failed event into the store, through the receiver's own document builder.
+  let replayOk = historyOk;
+  if (target.system) {
+    const system = target.system;
+    for (const f of history.failed) {
+      const event = f.event as unknown;
+      let valid = false;
+      try {
+        valid = event !== undefined && classifyDelivery(event, {}).kind === "ado";
+      } catch {
+        valid = false;
+      }
+      if (!valid) {
+        r.notRecoverable++;
+        continue;
+      }
+      try {
+        if (dryRun) {
+          const present = await opts.store.get(system.id, messageId(system.id, f.eventId));
+          if (present) r.alreadyPresent++;
+          else {
+            r.replayed++;
+            r.replayedEventIds.push(f.eventId);
+          }
+        } else {
+          const doc = buildMessage(system, "ado", event as Record<string, unknown>, now());
+          const created = await opts.store.create(doc);
+          if (created.duplicate) r.alreadyPresent++;
+          else {
+            r.replayed++;
+            r.replayedEventIds.push(f.eventId);
+          }
+        }
+      } catch (err) {
+        replayOk = false;
+        r.problems.push(`replay of event ${f.eventId} failed: ${message(err)}`);
+        break;
+      }
+    }
+    if (r.notRecoverable)
+      r.problems.push(
+        `${r.notRecoverable} failed deliveries carry no event in ADO's history: not recoverable`,
+      );
+  } else if (history.failed.length) {
+    replayOk = false;
+    concerns.push(`${history.failed.length} failed events not replayed: the hook's system is unknown`);
+  }
+
+  // Enable (after the replay, see the module comment).
+  if (wantEnable) {
+    if (!deliverable) r.action = "notEnabled";
+    else if (!replayOk) {
+      r.action = "notEnabled";
+      r.notes.push("kept as it is so that the next run retries the replay");
+    } else {
+      try {
+        // Fresh read: the list may be minutes old, and a person or `pulumi up` may have acted since.
+        const current = await client.getSubscription(sub.id);
+        if (!current) {
+          r.action = "skipped";
+          r.statusAfter = "deleted";
+        } else if (current.status === "enabled") {
+          r.action = "skipped";
+          r.statusAfter = "enabled";
+          r.notes.push("enabled again by someone else meanwhile");
+        } else if (dryRun) {
+          r.action = "wouldEnable";
+        } else {
+          const updated = await client.replaceSubscription(sub.id, reenableInput(current));
+          r.statusAfter = updated.status;
+          if (updated.status === "enabled") {
+            r.action = "enabled";
+            r.enabledAt = now().toISOString();
+          } else {
+            r.action = "notEnabled";
+            r.problems.push(`ADO answered the re-enable with status ${updated.status}`);
+          }
+        }
+      } catch (err) {
+        r.action = "notEnabled";
+        r.problems.push(`re-enable failed: ${message(err)}`);
+      }
+    }
+  }
+
+  if (r.downSince) {
+    const end = r.enabledAt ? Date.parse(r.enabledAt) : now().getTime();
+    const ms = end - Date.parse(r.downSince);
+    if (Number.isFinite(ms)) r.downtimeMs = Math.max(0, ms);
+  }
+  if (sub.status.startsWith("disabled"))
+    r.notes.push(
+      `events raised while it was disabled (since ${r.disabledAt ?? "?"}) were neither delivered nor recorded by ADO: not recoverable from ADO`,
+    );
+  else if (r.action === "enabled")
+    r.notes.push(
+      "events ADO had queued behind the failed delivery during probation may be dropped by the re-enable (ADO behaviour unconfirmed)",
+    );
+  return r;
+}

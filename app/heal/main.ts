@@ -1,0 +1,18 @@
+/**
+ * Entry point of the heal job (`node dist/app/heal/main.js` in the receiver image, run on a
+ * schedule as a Container Apps Job; `npm run heal` locally). See app/heal/cli.ts.
+ */
+import { runHealCli } from "./cli";
+
+runHealCli(process.argv.slice(2), process.env, {
+  stdout: (text) => process.stdout.write(text + "\n"),
+  stderr: (text) => process.stderr.write(text + "\n"),
+}).then(
+  ({ code }) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`heal failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

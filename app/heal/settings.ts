@@ -1,0 +1,70 @@
+/**
+ * The heal job's settings schema: the environment variables it reads besides the receiver's own.
+ *
+ * Pure module (no I/O, no Pulumi), like app/settings.ts, so that ReceiverInfra can set exactly these
+ * variables on a scheduled Container Apps Job. The job also reads the receiver settings named in
+ * `healReceiverSettingNames` (same names, same meaning, same Key Vault secrets as the receiver).
+ */
+import type { ReceiverSettingName, SettingSpec } from "../settings";
+
+export const healSettings = {
+  HOOKFLEET_HEAL_ORG_URLS: {
+    description:
+      "Azure DevOps organization URLs to heal, comma- or whitespace-separated (e.g. https://dev.azure.com/contoso).",
+    requiredInProduction: true,
+    source: "plain",
+  },
+  HOOKFLEET_WEBHOOK_BASE_URL: {
+    description:
+      "The receiver's public base URL (e.g. https://receiver.example.azurecontainerapps.io): subscriptions whose consumer URL starts with it are HookFleet's.",
+    requiredInProduction: true,
+    source: "plain",
+  },
+  AZURE_DEVOPS_EXT_PAT: {
+    description:
+      "ADO PAT (scope vso.hooks_write, vso.project). Unset: Microsoft Entra through DefaultAzureCredential (managed identity; AZURE_CLIENT_ID picks a user-assigned one).",
+    requiredInProduction: false,
+    source: "secret",
+  },
+  HOOKFLEET_HEAL_PROBATION: {
+    description:
+      "`leave` (default): hooks on probation are reported and their failed deliveries replayed, but ADO keeps retrying them; `enable`: PUT them back to enabled too.",
+    requiredInProduction: false,
+    source: "plain",
+    default: "leave",
+  },
+  HOOKFLEET_HEAL_DISABLED_BY_USER: {
+    description:
+      "`leave` (default): hooks a person disabled are only reported; `enable`: treat them like disabledBySystem.",
+    requiredInProduction: false,
+    source: "plain",
+    default: "leave",
+  },
+  HOOKFLEET_HEAL_HISTORY_MAX: {
+    description: "maxResults of each notification-history read (deliveries looked at per hook).",
+    requiredInProduction: false,
+    source: "plain",
+    default: "1000",
+  },
+  HOOKFLEET_HEAL_CONCURRENCY: {
+    description:
+      "Hooks healed at once; ADO requests are further bounded per organization by the ADO client (8).",
+    requiredInProduction: false,
+    source: "plain",
+    default: "4",
+  },
+} as const satisfies Record<string, SettingSpec>;
+
+export type HealSettingName = keyof typeof healSettings;
+
+/** Receiver settings the heal job reads too (set them on the job exactly as on the receiver). */
+export const healReceiverSettingNames = [
+  "HOOKFLEET_MODE",
+  "COSMOS_ENDPOINT",
+  "COSMOS_KEY",
+  "COSMOS_DATABASE",
+  "COSMOS_CONTAINER",
+  "AZURE_CLIENT_ID",
+  "HOOKFLEET_SYSTEMS",
+  "HOOKFLEET_URL_TOKENS",
+] as const satisfies readonly ReceiverSettingName[];
