@@ -18,6 +18,13 @@ export interface WebhookRoutesOptions {
 }
 
 const WEBHOOK_NOT_FOUND = { error: "webhook-not-found" };
+/** Stand-in for an unknown system id: no password matches it (the hash is of nothing anyone sends). */
+const UNKNOWN_SYSTEM: SystemSetting = {
+  id: "-",
+  storageMode: "lean",
+  retentionDays: 1,
+  basicPasswords: [{ sha256: "0".repeat(64) }],
+};
 const BASIC_CHALLENGE = 'Basic realm="hookfleet", charset="UTF-8"';
 
 const createdSchema = {
@@ -112,8 +119,9 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOpt
   async function byBasic(request: FastifyRequest<{ Params: { systemId: string } }>, reply: FastifyReply) {
     const creds = credentials.current;
     const system = creds.systems.get(request.params.systemId);
-    // An unknown system and a wrong password answer the same, so system ids cannot be probed.
-    const result = system ? creds.checkBasic(system, request.headers.authorization) : "bad";
+    // An unknown system and a wrong password answer the same, after the same hashing work, so
+    // system ids cannot be probed.
+    const result = creds.checkBasic(system ?? UNKNOWN_SYSTEM, request.headers.authorization);
     if (!system || result !== "ok")
       return unauthorized(
         reply,
