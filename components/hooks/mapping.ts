@@ -271,6 +271,12 @@ export function isAdoptable(sub: Subscription, desired: ServiceHookInputs): bool
   );
 }
 
+/**
+ * The value the engine passes for an input not known yet during a preview (e.g. the receiver URL of
+ * a Container App not created yet). `@pulumi/pulumi/runtime/rpc` `unknownValue`.
+ */
+export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
 export interface CheckFailure {
   property: string;
   reason: string;
@@ -285,8 +291,14 @@ export function checkServiceHookInputs(raw: Record<string, unknown>): {
   inputs: ServiceHookInputs;
   failures: CheckFailure[];
 } {
-  const failures: CheckFailure[] = [];
+  const allFailures: CheckFailure[] = [];
   const str = (k: string): string => (typeof raw[k] === "string" ? (raw[k] as string) : "");
+  // Inputs unknown during a preview are validated on the real run, when they are known.
+  const failures = {
+    push: (f: CheckFailure) => {
+      if (raw[f.property] !== UNKNOWN_VALUE) allFailures.push(f);
+    },
+  };
   const record = (k: string): Record<string, string> => {
     const v = raw[k];
     if (v === undefined || v === null) return {};
@@ -347,5 +359,5 @@ export function checkServiceHookInputs(raw: Record<string, unknown>): {
     enabled: raw.enabled === undefined ? true : raw.enabled === true,
     testDelivery: raw.testDelivery === undefined ? true : raw.testDelivery === true,
   };
-  return { inputs, failures };
+  return { inputs, failures: allFailures };
 }

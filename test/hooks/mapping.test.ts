@@ -10,6 +10,7 @@ import {
   ServiceHookInputs,
   ServiceHookOutputs,
   toSubscriptionInput,
+  UNKNOWN_VALUE,
 } from "../../components/hooks/mapping";
 import { normalizeEventTypes, planHooks } from "../../components/hooks/hook-fleet";
 
@@ -249,5 +250,22 @@ describe("fleet planning", () => {
 
   it("parses ADO's header format", () => {
     expect(parseHeaders("A: 1\nB:two:three\n\nbad")).toEqual({ A: "1", B: "two:three" });
+  });
+});
+
+describe("preview with unknown inputs", () => {
+  it("does not fail check on values the engine does not know yet", () => {
+    const { failures } = checkServiceHookInputs({
+      orgUrl: "https://dev.azure.com/contoso",
+      projectId: "p1",
+      eventType: "git.push",
+      url: UNKNOWN_VALUE,
+      basicAuthPassword: UNKNOWN_VALUE,
+    });
+    expect(failures).toEqual([]);
+    expect(
+      checkServiceHookInputs({ orgUrl: "x", projectId: "p1", eventType: "git.push", url: UNKNOWN_VALUE })
+        .failures,
+    ).toEqual([{ property: "orgUrl", reason: "must be an http(s) URL" }]);
   });
 });
