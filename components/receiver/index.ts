@@ -36,6 +36,20 @@ export const builtInRoleIds = {
   acrPull: "7f951dda-4ed3-4680-a7ca-43fe172d7043",
 } as const;
 
+/** A scheduled job beside the receiver (the hook heal job): same image, environment and identity. */
+export interface ScheduledJobArgs {
+  /** Cron expression (5 fields, UTC), e.g. `0,15,30,45 * * * *` for every quarter hour. */
+  cronExpression: string;
+  /** Command run in the receiver image, e.g. `["node", "dist/app/heal.js"]`. */
+  command: string[];
+  /** Plain environment variables, added to the Cosmos/identity settings the job gets anyway. */
+  env?: Record<string, pulumi.Input<string>>;
+  /** Secret environment variables: env name → `extraSecrets` key, read from Key Vault as the identity. */
+  secretEnv?: Record<string, string>;
+  /** Longest run of one execution in seconds; default 1800. */
+  timeoutSeconds?: number;
+}
+
 /** Cosmos DB capacity: pay per request, or provisioned autoscale throughput. */
 export type CosmosCapacityMode = "serverless" | "autoscale";
 
@@ -86,6 +100,8 @@ export interface ReceiverInfraArgs {
   nameSuffix?: string;
   /** Tags on every resource, merged over `app: hookfleet, component: receiver, stack: <stack>`. */
   tags?: Record<string, string>;
+  /** Optional scheduled job (the hook heal job) in the same environment, as the same identity; default none. */
+  healJob?: ScheduledJobArgs;
 }
 
 /** Settings the component itself fills in; `args.settings` cannot override them. */
@@ -130,6 +146,26 @@ function validate(args: ReceiverInfraArgs, minReplicas: number, maxReplicas: num
       );
     }
   }
+  if (args.healJob) {
+    const job = args.healJob;
+    if (job.cronExpression.trim().split(/\s+/).length !== 5) {
+      throw new Error(
+        `ReceiverInfra: healJob.cronExpression must have 5 fields, got "${job.cronExpression}"`,
+      );
+    }
+    if (job.command.length === 0) throw new Error("ReceiverInfra: healJob.command is empty");
+    for (const [envName, key] of Object.entries(job.secretEnv ?? {})) {
+      if (!(key in (args.extraSecrets ?? {}))) {
+        throw new Error(
+          `ReceiverInfra: healJob.secretEnv.${envName} names "${key}", which is not in extraSecrets`,
+        );
+      }
+      if (job.env?.[envName] !== undefined) {
+        throw new Error(`ReceiverInfra: healJob sets ${envName} both as env and secretEnv`);
+      }
+    }
+    if (job.timeoutSeconds !== undefined) wholeNumber(job.timeoutSeconds, "healJob.timeoutSeconds", 1);
+  }
   for (const owned of componentOwnedSettings) {
     if (args.settings?.[owned] !== undefined)
       throw new Error(`ReceiverInfra: ${owned} is set by the component; remove it from settings`);
@@ -159,6 +195,8 @@ export class ReceiverInfra extends pulumi.ComponentResource {
   readonly containerAppName: pulumi.Output<string>;
   /** Application Insights connection string (secret). */
   readonly appInsightsConnectionString: pulumi.Output<string>;
+  /** Name of the scheduled heal job, when `healJob` was given. */
+  readonly healJobName: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: ReceiverInfraArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hookfleet:receiver:ReceiverInfra", name, {}, opts);
@@ -299,7 +337,7 @@ export class ReceiverInfra extends pulumi.ComponentResource {
 
     // The layout app/ expects: its partition key, the payload out of the index, per-item TTL on.
     const partitionKeyPaths: string[] = [messageStoreLayout.partitionKeyPath].flat();
-    const container = new cosmosdb.SqlResourceSqlContainer(
+    new cosmosdb.SqlResourceSqlContainer(
       `${name}-messages`,
       {
         resourceGroupName,
@@ -342,7 +380,7 @@ export class ReceiverInfra extends pulumi.ComponentResource {
         principalId: identity.principalId,
       },
       // The id is fixed, so a replacement must delete the old assignment first.
-      { parent: this, deleteBeforeReplace: true, dependsOn: [container] },
+      { parent: this, deleteBeforeReplace: true },
     );
 
     // Secrets live in an RBAC-mode vault: access is role assignments, never access policies.
@@ -536,6 +574,71 @@ export class ReceiverInfra extends pulumi.ComponentResource {
       { parent: this, dependsOn: [vaultRole, cosmosRole, ...(acrRole ? [acrRole] : [])] },
     );
 
+    // The heal job: no ingress, runs on a schedule as the same identity with only the secrets it names.
+    const healJob = args.healJob
+      ? (() => {
+          const job = args.healJob;
+          const jobSecrets = Object.entries(job.secretEnv ?? {}).map(([envName, key]) => {
+            const stored = secretResources.find((s) => s.secretName === secretNameFor(key))!;
+            return { envName, ...stored };
+          });
+          const plainEnv: Record<string, pulumi.Input<string>> = {
+            HOOKFLEET_MODE: "production",
+            AZURE_CLIENT_ID: identity.clientId,
+            COSMOS_ENDPOINT: account.documentEndpoint,
+            COSMOS_DATABASE: databaseName,
+            COSMOS_CONTAINER: containerName,
+            ...job.env,
+          };
+          return new app.Job(
+            `${name}-heal`,
+            {
+              resourceGroupName,
+              location,
+              tags,
+              jobName: names.containerAppJob,
+              environmentId: environment.id,
+              identity: {
+                type: app.ManagedServiceIdentityType.UserAssigned,
+                userAssignedIdentities: [identity.id],
+              },
+              configuration: {
+                triggerType: app.TriggerType.Schedule,
+                scheduleTriggerConfig: {
+                  cronExpression: job.cronExpression,
+                  parallelism: 1,
+                  replicaCompletionCount: 1,
+                },
+                replicaTimeout: job.timeoutSeconds ?? 1800,
+                // A failed run is retried by the next schedule, not at once (ADO throttles bursts).
+                replicaRetryLimit: 0,
+                secrets: [...new Map(jobSecrets.map((s) => [s.secretName, s])).values()].map((s) => ({
+                  name: s.secretName,
+                  keyVaultUrl: s.secret.properties.secretUriWithVersion,
+                  identity: identity.id,
+                })),
+                registries,
+              },
+              template: {
+                containers: [
+                  {
+                    name: "heal",
+                    image: args.image,
+                    command: job.command,
+                    env: [
+                      ...Object.entries(plainEnv).map(([envName, value]) => ({ name: envName, value })),
+                      ...jobSecrets.map((s) => ({ name: s.envName, secretRef: s.secretName })),
+                    ],
+                    resources: { cpu: 0.25, memory: "0.5Gi" },
+                  },
+                ],
+              },
+            },
+            { parent: this, dependsOn: [vaultRole, cosmosRole, ...(acrRole ? [acrRole] : [])] },
+          );
+        })()
+      : undefined;
+
     const fqdn = containerApp.configuration.apply((c) => c?.ingress?.fqdn ?? "");
     this.webhookBaseUrl = pulumi.interpolate`https://${fqdn}/api/v1/webhooks`;
     this.cosmosEndpoint = account.documentEndpoint;
@@ -550,6 +653,7 @@ export class ReceiverInfra extends pulumi.ComponentResource {
     this.managedEnvironmentId = environment.id;
     this.containerAppName = containerApp.name;
     this.appInsightsConnectionString = pulumi.secret(insights.connectionString);
+    this.healJobName = healJob ? healJob.name : pulumi.output(undefined);
 
     this.registerOutputs({
       webhookBaseUrl: this.webhookBaseUrl,
@@ -563,6 +667,7 @@ export class ReceiverInfra extends pulumi.ComponentResource {
       managedEnvironmentId: this.managedEnvironmentId,
       containerAppName: this.containerAppName,
       appInsightsConnectionString: this.appInsightsConnectionString,
+      healJobName: this.healJobName,
     });
   }
 }

@@ -41,6 +41,7 @@ export const nameRules = {
     tag: "cae",
   },
   containerApp: { minLength: 2, maxLength: 32, pattern: /^[a-z](?!.*--)[a-z0-9-]*[a-z0-9]$/, tag: "app" },
+  containerAppJob: { minLength: 2, maxLength: 32, pattern: /^[a-z](?!.*--)[a-z0-9-]*[a-z0-9]$/, tag: "job" },
 } as const satisfies Record<string, NameRule>;
 
 export type NameKind = keyof typeof nameRules;

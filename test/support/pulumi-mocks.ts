@@ -307,6 +307,7 @@ function azurePhysicalName(type: string, inputs: Record<string, unknown>, logica
     "secretName",
     "environmentName",
     "containerAppName",
+    "jobName",
     "registryName",
     "roleAssignmentName",
   ];
