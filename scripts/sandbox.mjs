@@ -2,7 +2,6 @@
 // The whole HookFleet loop on one machine, no cloud: the ADO emulator and the receiver on
 // loopback, the `sandbox` stack applied against them, events delivered and stored, a hook
 // disabled by ADO after failed deliveries, seen as drift, repaired by the next `up`.
-import { $ } from "zx";
 import { formatHelp, parseArgs } from "./lib/args.ts";
 import { EXIT, preparePulumi, ScriptError } from "./lib/prepare.ts";
 import { failure, progress } from "./lib/progress.ts";
@@ -55,7 +54,7 @@ async function main() {
     env: { PULUMI_CONFIG_PASSPHRASE: "", ...process.env },
   });
   progress(`using ${ctx.pulumi}; ${ctx.backend.description}`);
-  await runSandbox({ ctx, projects, keep: parsed.values.keep === true, $ });
+  await runSandbox({ ctx, projects, keep: parsed.values.keep === true, log: progress });
   return EXIT.ok;
 }
 

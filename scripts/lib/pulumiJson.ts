@@ -340,6 +340,7 @@ export function summariseDrift(run: PulumiRun): DriftSummary {
 
     const found = refreshed.get(step.urn);
     const status = stringField(step.old, STATUS_KEYS) ?? found?.status;
+    const retries = step.old?.outputs?.probationRetries;
     const since = stringField(step.old, SINCE_KEYS);
     const keys = changedKeys(step);
     let kind: DriftKind;
@@ -360,7 +361,9 @@ export function summariseDrift(run: PulumiRun): DriftSummary {
     } else if (status !== undefined && status !== "enabled") {
       kind = "disabled";
       const others = keys.filter((k) => k !== "status");
-      detail = `status: ${status} → enabled${others.length ? `; also ${others.join(", ")}` : ""}`;
+      const failedRetries =
+        typeof retries === "number" && retries > 0 ? ` after ${retries} failed retries` : "";
+      detail = `status: ${status}${failedRetries} → enabled${others.length ? `; also ${others.join(", ")}` : ""}`;
     } else {
       kind = "changed";
       detail = `changed: ${keys.join(", ") || "(provider reported a difference)"}`;
@@ -416,8 +419,10 @@ export function formatDriftTable(summary: DriftSummary, now: Date = new Date()):
   );
 }
 
-function shortType(type: string): string {
-  return type === "pulumi-nodejs:dynamic:Resource" ? "dynamic" : type;
+/** `pulumi-nodejs:dynamic/hookfleet:ServiceHook` → `ServiceHook`; other types stay whole. */
+export function shortType(type: string): string {
+  if (type === "pulumi-nodejs:dynamic:Resource") return "dynamic";
+  return type.startsWith("pulumi-nodejs:dynamic") ? (type.split(":").pop() ?? type) : type;
 }
 
 /** `3h 20m` since an ISO time; empty when the time is unreadable or in the future. */

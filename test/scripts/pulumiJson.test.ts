@@ -5,6 +5,7 @@ import {
   formatDriftTable,
   nameFromUrn,
   parsePulumiJson,
+  shortType,
   summariseDrift,
   typeFromUrn,
   urnHasType,
@@ -27,7 +28,7 @@ describe("parsePulumiJson", () => {
       "delete",
     ]);
     const disabled = run.steps[2];
-    expect(disabled.type).toBe("pulumi-nodejs:dynamic:Resource");
+    expect(disabled.type).toBe("pulumi-nodejs:dynamic/hookfleet:ServiceHook");
     expect(disabled.old?.outputs?.status).toBe("disabledBySystem");
     expect(disabled.diffKeys).toEqual(["status"]);
     expect(disabled.detailedDiff).toEqual({ status: "update" });
@@ -56,8 +57,9 @@ describe("parsePulumiJson", () => {
 
   it("splits URNs into type, name and parent chain", () => {
     const urn =
-      "urn:pulumi:prod::hookfleet::hookfleet:hooks:HookFleet$pulumi-nodejs:dynamic:Resource::contoso-6ce954b1-git.push";
-    expect(typeFromUrn(urn)).toBe("pulumi-nodejs:dynamic:Resource");
+      "urn:pulumi:prod::hookfleet::hookfleet:hooks:HookFleet$pulumi-nodejs:dynamic/hookfleet:ServiceHook::contoso-6ce954b1-git.push";
+    expect(typeFromUrn(urn)).toBe("pulumi-nodejs:dynamic/hookfleet:ServiceHook");
+    expect(shortType(typeFromUrn(urn))).toBe("ServiceHook");
     expect(nameFromUrn(urn)).toBe("contoso-6ce954b1-git.push");
     expect(urnHasType(urn, "hookfleet:hooks:HookFleet")).toBe(true);
     expect(urnHasType(urn, "hookfleet:receiver:ReceiverInfra")).toBe(false);
@@ -76,10 +78,10 @@ describe("summariseDrift", () => {
       ["unwanted", "contoso-0f3d2c1b-git.push"],
     ]);
     const [disabled, , changed, replaced] = summary.rows;
-    expect(disabled.detail).toBe("status: disabledBySystem → enabled");
-    expect(disabled.since).toBe("2026-11-20T23:40:00Z");
-    expect(changed.detail).toBe("changed: consumerInputs");
-    expect(replaced.detail).toBe("replace (publisherInputs)");
+    expect(disabled.detail).toBe("status: disabledBySystem after 8 failed retries → enabled");
+    expect(disabled.status).toBe("disabledBySystem");
+    expect(changed.detail).toBe("changed: httpHeaders, url");
+    expect(replaced.detail).toBe("replace (eventType)");
     expect(summary.counts).toEqual({
       disabled: 1,
       deleted: 1,
@@ -118,11 +120,13 @@ describe("summariseDrift", () => {
 describe("formatDriftTable", () => {
   it("prints one line per drifted resource with how long a disabled hook has been down", () => {
     const summary = summariseDrift(parsePulumiJson(fixture("preview-drift.json")));
+    // A provider that reports when the status changed gets a "down for" column.
+    summary.rows[0].since = "2026-11-20T23:40:00Z";
     const table = formatDriftTable(summary, new Date("2026-11-21T02:10:00Z"));
     const lines = table.split("\n");
     expect(lines[0]).toMatch(/^KIND\s+RESOURCE\s+TYPE\s+DETAIL\s+DOWN FOR$/);
     expect(lines[1]).toMatch(
-      /^disabled\s+contoso-6ce954b1-git\.push\s+dynamic\s+status: disabledBySystem → enabled\s+2h 30m$/,
+      /^disabled\s+contoso-6ce954b1-git\.push\s+ServiceHook\s+status: disabledBySystem after 8 failed retries → enabled\s+2h 30m$/,
     );
     expect(lines).toContainEqual(expect.stringMatching(/^deleted\s+contoso-8a1c2b3d-build\.complete/));
     expect(lines[lines.length - 1]).toBe(

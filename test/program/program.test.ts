@@ -1,0 +1,334 @@
+/**
+ * The whole program (index.ts) under Pulumi mocks, once per stack file in stacks/, with the config
+ * the CLI would give it (Pulumi.yaml defaults + the stack file). Projects are listed at program
+ * time from the ADO emulator, standing in for each stack's organizations. Asserts the resource
+ * graph: what exists, how many hooks, what is secret, and that no secret value travels in plain.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type * as pulumiType from "@pulumi/pulumi";
+import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
+import type * as mocksType from "../support/pulumi-mocks";
+import {
+  effectiveConfig,
+  orgSegment,
+  organizationsOf,
+  projectDeclarations,
+  repoRoot,
+  stackFile,
+} from "./stack-config";
+
+// Generous: the other suites of `npm test` load this 2-core machine while these run.
+jest.setTimeout(120_000);
+
+const SERVICE_HOOK = "pulumi-nodejs:dynamic/hookfleet:ServiceHook";
+const ROTATING_SECRET = "pulumi-nodejs:dynamic/credentials:RotatingSecret";
+
+/** Projects every emulated organization has: they exercise each stack's include/exclude/list filters. */
+const PROJECTS = [
+  "platform-api",
+  "platform-web",
+  "hookfleet-core",
+  "platform-archive",
+  "Payments",
+  "Identity",
+  "Storefront",
+  "sandbox-tools",
+  "billing-archive",
+  "Marketing",
+];
+
+/** Secret values the mocked credential resources return, to look for in plain inputs later. */
+const fakeSecret = (name: string) => `alw_FAKE${name.replace(/[^A-Za-z0-9]/g, "")}SECRETVALUE`;
+
+interface ProgramRun {
+  mocks: mocksType.PulumiMocks;
+  outputs: Record<string, unknown>;
+  /** Resolved outputs and whether each is secret. */
+  values: Record<string, { value: unknown; secret: boolean }>;
+  helpers: typeof mocksType;
+}
+
+let emulator: AdoEmulator;
+const savedPat = process.env.AZURE_DEVOPS_EXT_PAT;
+
+beforeAll(async () => {
+  const orgs = new Set<string>();
+  for (const stack of ["dev", "staging", "prod", "sandbox"]) {
+    for (const org of organizationsOf(stackFile(stack))) orgs.add(orgSegment(org.url));
+  }
+  emulator = await startAdoEmulator({ orgs: [...orgs].map((name) => ({ name, projects: PROJECTS })) });
+  // The program and HookFleet list projects through AdoClient.fromEnvironment: the PAT comes from here.
+  process.env.AZURE_DEVOPS_EXT_PAT = emulator.pat;
+});
+
+afterAll(async () => {
+  if (savedPat === undefined) delete process.env.AZURE_DEVOPS_EXT_PAT;
+  else process.env.AZURE_DEVOPS_EXT_PAT = savedPat;
+  await emulator.close();
+});
+
+/** The stack's config with each organization URL pointed at the emulator. */
+function configFor(stack: string): Record<string, string> {
+  const raw = stackFile(stack);
+  const orgs = organizationsOf(raw).map((o) => ({ ...o, url: emulator.orgUrl(orgSegment(o.url)) }));
+  return effectiveConfig({ ...raw, "hookfleet:organizations": orgs });
+}
+
+/** Runs index.ts in a fresh module registry (its own @pulumi/pulumi) with the stack's config. */
+async function runProgram(stack: string, config: Record<string, string>): Promise<ProgramRun> {
+  let mocks!: mocksType.PulumiMocks;
+  let outputs!: Record<string, unknown>;
+  let helpers!: typeof mocksType;
+  let pulumi!: typeof pulumiType;
+  // require() inside isolateModules: a fresh module registry per run (its own @pulumi/pulumi and program).
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  jest.isolateModules(() => {
+    pulumi = require("@pulumi/pulumi");
+    helpers = require("../support/pulumi-mocks");
+    mocks = helpers.setupPulumiMocks({
+      project: "hookfleet",
+      stack,
+      id: helpers.azureNativeId,
+      call: helpers.azureNativeCall,
+      outputs: (args) => {
+        if (args.type === ROTATING_SECRET) {
+          const kind = (args.inputs as Record<string, unknown>).kind;
+          const sha256 = "ab".repeat(32);
+          return {
+            current: fakeSecret(args.name),
+            hashes: [{ sha256 }],
+            urlTokens: kind === "urlToken" ? [{ sha256, systemId: "devops" }] : [],
+            nextRotationAt: "2027-02-20T00:00:00.000Z",
+          };
+        }
+        if (args.type === SERVICE_HOOK) return { status: "enabled", lastTestDelivery: "succeeded" };
+        return helpers.azureNativeOutputs(args);
+      },
+    });
+    pulumi.runtime.setAllConfig(config);
+    outputs = require("../../index");
+  });
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  await mocks.settled();
+  const values: ProgramRun["values"] = {};
+  for (const [key, out] of Object.entries(outputs)) {
+    if (out === undefined) continue;
+    const o = pulumi.output(out);
+    values[key] = { value: await helpers.outputValue(o), secret: await pulumi.isSecret(o) };
+  }
+  return { mocks, outputs, values, helpers };
+}
+
+/** Every string in a value, walking objects and arrays but not into secret-wrapped parts. */
+function plainStrings(value: unknown, helpers: typeof mocksType, out: string[] = []): string[] {
+  if (helpers.isSecretValue(value)) return out;
+  if (typeof value === "string") out.push(value);
+  else if (Array.isArray(value)) value.forEach((v) => plainStrings(v, helpers, out));
+  else if (value && typeof value === "object")
+    Object.values(value).forEach((v) => plainStrings(v, helpers, out));
+  return out;
+}
+
+function hooksOf(run: ProgramRun) {
+  return run.mocks.byType(SERVICE_HOOK);
+}
+
+function expectNoPlainSecrets(run: ProgramRun) {
+  const secrets = run.mocks.byType(ROTATING_SECRET).map((r) => fakeSecret(r.name));
+  expect(secrets.length).toBeGreaterThan(0);
+  for (const r of run.mocks.resources) {
+    if (r.type === ROTATING_SECRET) continue;
+    const leaks = plainStrings(r.rawInputs, run.helpers).filter((s) =>
+      secrets.some((secret) => s.includes(secret)),
+    );
+    expect({ resource: `${r.type}::${r.name}`, leaks }).toEqual({
+      resource: `${r.type}::${r.name}`,
+      leaks: [],
+    });
+  }
+}
+
+describe("Pulumi.yaml", () => {
+  it("declares a description for every key, and a default for every key but the organizations", () => {
+    const decls = projectDeclarations();
+    for (const [key, d] of Object.entries(decls)) {
+      expect({ key, description: Boolean(d.description) }).toEqual({ key, description: true });
+      if (key !== "organizations")
+        expect({ key, hasDefault: d.default !== undefined }).toEqual({ key, hasDefault: true });
+    }
+  });
+
+  it("declares exactly the keys index.ts reads (so every setting is documented where people look)", () => {
+    const program = fs.readFileSync(path.join(repoRoot, "index.ts"), "utf8");
+    const read = new Set<string>();
+    for (const m of program.matchAll(
+      /(?:config\.\w+(?:<[^>]*>)?|oneOf(?:<[^>]*>)?|wholeNumber)\(\s*"([A-Za-z]+)"/g,
+    ))
+      read.add(m[1]);
+    for (const m of program.matchAll(/rotation\("([a-zA-Z]+)"/g)) {
+      for (const suffix of ["RotateEveryDays", "OverlapHours", "RotationNonce"]) read.add(`${m[1]}${suffix}`);
+    }
+    // The hooks provider reads this one itself (its `configure`), not index.ts.
+    const readElsewhere = ["adoPat"];
+    const declared = Object.keys(projectDeclarations()).filter((k) => !readElsewhere.includes(k));
+    expect([...read].sort()).toEqual(declared.sort());
+  });
+
+  it("keeps secrets out of the stack files: none holds a credential-looking plain value", () => {
+    for (const file of fs.readdirSync(path.join(repoRoot, "stacks"))) {
+      const text = fs.readFileSync(path.join(repoRoot, "stacks", file), "utf8");
+      expect({
+        file,
+        match: /(pat|password|token|secret|key)\w*:\s*(?!\s*$)[^#\n]*[A-Za-z0-9]{20,}/i.exec(text)?.[0],
+      }).toEqual({
+        file,
+        match: undefined,
+      });
+    }
+  });
+});
+
+describe("program under each stack file", () => {
+  it("dev: receiver scaled to zero-to-2, lean storage, URL-token auth, 3 projects × 4 events", async () => {
+    const run = await runProgram("dev", configFor("dev"));
+    expect(run.mocks.byType("hookfleet:receiver:ReceiverInfra")).toHaveLength(1);
+    const app = run.mocks.one("azure-native:app:ContainerApp");
+    expect(app.inputs.template.scale).toMatchObject({ minReplicas: 0, maxReplicas: 2 });
+    expect(run.mocks.one("azure-native:cosmosdb:DatabaseAccount").inputs.capabilities).toEqual([
+      { name: "EnableServerless" },
+    ]);
+
+    // include platform-*, hookfleet-*; exclude *-archive
+    const hooks = hooksOf(run);
+    const projects = new Set(hooks.map((h) => h.inputs.projectId));
+    const names = emulator
+      .projects("contoso-dev")
+      .filter((p) => projects.has(p.id))
+      .map((p) => p.name)
+      .sort();
+    expect(names).toEqual(["hookfleet-core", "platform-api", "platform-web"]);
+    expect(hooks).toHaveLength(12);
+    expect(new Set(hooks.map((h) => h.inputs.eventType))).toEqual(
+      new Set(["git.push", "git.pullrequest.created", "git.pullrequest.merged", "build.complete"]),
+    );
+    expect(
+      run.mocks
+        .byType(ROTATING_SECRET)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(["read-token", "url-token"]);
+    for (const h of hooks) {
+      expect(run.helpers.isSecretValue(h.rawInputs.url)).toBe(true);
+      expect(h.inputs.url).toMatch(/\/api\/v1\/webhooks\/alw_FAKEurltokenSECRETVALUE$/);
+      expect(h.inputs.basicAuthPassword ?? "").toBe("");
+    }
+    expect(run.values.hookTotal).toEqual({ value: 12, secret: false });
+    expect(run.values.webhookUrl.secret).toBe(true);
+    expect(run.values.readToken.secret).toBe(true);
+    expect(run.values.hookCounts.value).toEqual({
+      "contoso-dev": expect.objectContaining({ enabled: 12, disabledBySystem: 0 }),
+    });
+    expect(run.values.hooksNotEnabled.value).toEqual({ "contoso-dev": [] });
+    expect(Object.keys(run.values.credentialsNextRotation.value as object).sort()).toEqual([
+      "readToken",
+      "urlToken",
+    ]);
+    expect(run.values.receiverEnvironment).toBeUndefined();
+    expectNoPlainSecrets(run);
+  });
+
+  it("staging: a project list × 8 events with a filter, both auth modes, 90-day retention", async () => {
+    const run = await runProgram("staging", configFor("staging"));
+    const hooks = hooksOf(run);
+    expect(hooks).toHaveLength(3 * 8);
+    const deployment = hooks.filter(
+      (h) => h.inputs.eventType === "ms.vss-release.deployment-completed-event",
+    );
+    expect(deployment).toHaveLength(3);
+    expect(deployment[0].inputs.filters).toEqual({ releaseEnvironmentStatus: "succeeded" });
+    expect(
+      run.mocks
+        .byType(ROTATING_SECRET)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(["basic-password", "read-token", "url-token"]);
+    for (const h of hooks) {
+      expect(run.helpers.isSecretValue(h.rawInputs.basicAuthPassword)).toBe(true);
+      expect(h.inputs.basicAuthPassword).toBe(fakeSecret("basic-password"));
+      expect(h.inputs.basicAuthUsername).toBe("hookfleet");
+    }
+    expect(run.mocks.one("azure-native:app:ContainerApp").inputs.template.scale).toMatchObject({
+      minReplicas: 1,
+      maxReplicas: 3,
+    });
+    expectNoPlainSecrets(run);
+  });
+
+  it("prod: two organizations, every project but the excluded, autoscale Cosmos DB, 2–10 replicas", async () => {
+    const run = await runProgram("prod", configFor("prod"));
+    expect(
+      run.mocks
+        .byType("hookfleet:hooks:HookFleet")
+        .map((f) => f.name)
+        .sort(),
+    ).toEqual(["contoso", "labs"]);
+    const hooks = hooksOf(run);
+    const contoso = hooks.filter((h) => h.inputs.orgUrl === emulator.orgUrl("contoso"));
+    const labs = hooks.filter((h) => h.inputs.orgUrl === emulator.orgUrl("contoso-labs"));
+    // 10 projects minus sandbox-tools, platform-archive, billing-archive; 8 event types
+    expect(contoso).toHaveLength(7 * 8);
+    expect(labs).toHaveLength(10 * 2);
+    expect(run.values.hookTotal.value).toBe(76);
+    expect(run.values.hookCounts.value).toEqual({
+      contoso: expect.objectContaining({ enabled: 56 }),
+      labs: expect.objectContaining({ enabled: 20 }),
+    });
+    const account = run.mocks.one("azure-native:cosmosdb:DatabaseAccount");
+    expect(account.inputs.capabilities).toEqual([]);
+    const container = run.mocks.one("azure-native:cosmosdb:SqlResourceSqlContainer");
+    expect(container.inputs.options).toEqual({ autoscaleSettings: { maxThroughput: 4000 } });
+    expect(run.mocks.one("azure-native:app:ContainerApp").inputs.template.scale).toMatchObject({
+      minReplicas: 2,
+      maxReplicas: 10,
+    });
+    expect(run.mocks.byType("azure-native:resources:ResourceGroup")).toHaveLength(0); // rg-hookfleet-prod exists
+    expectNoPlainSecrets(run);
+  });
+
+  it("sandbox: no Azure at all, hooks deliver to the local receiver, its settings exported as a secret", async () => {
+    const run = await runProgram("sandbox", configFor("sandbox"));
+    expect(run.mocks.resources.filter((r) => r.type.startsWith("azure-native:"))).toEqual([]);
+    expect(run.mocks.byType("hookfleet:receiver:ReceiverInfra")).toHaveLength(0);
+    const hooks = hooksOf(run);
+    expect(hooks).toHaveLength(10 * 3);
+    for (const h of hooks)
+      expect(h.inputs.url).toMatch(/^http:\/\/127\.0\.0\.1:7071\/api\/v1\/webhooks\/alw_/);
+    const env = run.values.receiverEnvironment;
+    expect(env.secret).toBe(true);
+    const systems = JSON.parse((env.value as Record<string, string>).HOOKFLEET_SYSTEMS);
+    expect(systems).toEqual([
+      expect.objectContaining({ id: "devops", storageMode: "full", retentionDays: 7, requireBoth: true }),
+    ]);
+    expectNoPlainSecrets(run);
+  });
+});
+
+describe("config mistakes fail before anything is created, naming the key", () => {
+  it.each([
+    [{ "hookfleet:authMode": "token" }, /hookfleet:authMode must be one of urlToken, basic, both/],
+    [
+      { "hookfleet:minReplicas": "5", "hookfleet:maxReplicas": "2" },
+      /minReplicas \(5\) exceeds hookfleet:maxReplicas \(2\)/,
+    ],
+    [{ "hookfleet:organizations": "[]" }, /hookfleet:organizations must list at least one organization/],
+    [
+      { "hookfleet:organizations": '[{"url":"contoso"}]' },
+      /organizations\[0\]\.url must be an organization URL/,
+    ],
+    [{ "hookfleet:deployReceiver": "false" }, /hookfleet:receiverUrl must be set/],
+  ])("%j", async (override, message) => {
+    const config = { ...configFor("dev"), ...override };
+    await expect(runProgram("dev", config)).rejects.toThrow(message);
+  });
+});
