@@ -396,13 +396,15 @@ export function summariseDrift(run: PulumiRun): DriftSummary {
 /** A fixed-width text table of the rows (what drift.mjs prints). */
 export function formatDriftTable(summary: DriftSummary, now: Date = new Date()): string {
   if (summary.rows.length === 0) return "No drift: every resource matches the program.";
-  const header = ["KIND", "RESOURCE", "TYPE", "DETAIL", "DOWN FOR"];
+  // "Down for" only when a provider reported when a hook's status changed.
+  const withDowntime = summary.rows.some((r) => r.kind === "disabled" && r.since);
+  const header = ["KIND", "RESOURCE", "TYPE", "DETAIL", ...(withDowntime ? ["DOWN FOR"] : [])];
   const body = summary.rows.map((r) => [
     r.kind,
     r.name,
     shortType(r.type),
     r.detail,
-    r.kind === "disabled" && r.since ? downFor(r.since, now) : "",
+    ...(withDowntime ? [r.kind === "disabled" && r.since ? downFor(r.since, now) : ""] : []),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   const line = (cells: string[]) =>

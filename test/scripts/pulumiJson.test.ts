@@ -134,6 +134,11 @@ describe("formatDriftTable", () => {
     );
   });
 
+  it("leaves out the downtime column when no provider reported it", () => {
+    const table = formatDriftTable(summariseDrift(parsePulumiJson(fixture("preview-drift.json"))));
+    expect(table.split("\n")[0]).toMatch(/^KIND\s+RESOURCE\s+TYPE\s+DETAIL$/);
+  });
+
   it("says so when nothing drifted", () => {
     expect(formatDriftTable(summariseDrift({ steps: [], diagnostics: [] }))).toMatch(/^No drift/);
   });
