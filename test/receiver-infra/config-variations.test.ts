@@ -115,6 +115,19 @@ describe("images", () => {
   });
 });
 
+describe("registry in another subscription", () => {
+  it("assigns AcrPull with the role definition of the registry's own subscription", async () => {
+    const otherSub = "0a1b2c3d-0000-4000-8000-0000000000ff";
+    const acrResourceId = `/subscriptions/${otherSub}/resourceGroups/shared/providers/Microsoft.ContainerRegistry/registries/sharedacr`;
+    const d = await deploy("cross-sub", { image: "sharedacr.azurecr.io/receiver:3", acrResourceId });
+    const role = d.all("authorization:RoleAssignment").find((r) => r.inputs.scope === acrResourceId)!;
+    expect(role.inputs.roleDefinitionId).toBe(
+      `/subscriptions/${otherSub}/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d7043`,
+    );
+    expect(role.inputs.principalId).toBe(d.one("managedidentity:UserAssignedIdentity").state.principalId);
+  });
+});
+
 describe("overrides", () => {
   it("passes plain settings through, and a different port reaches ingress, probes and PORT", async () => {
     const d = await deploy("tuned", { image, targetPort: 8080, settings: { LOG_LEVEL: "debug" } });
