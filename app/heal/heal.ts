@@ -110,6 +110,7 @@ export interface HealReport {
   orgs: OrgHealResult[];
   /** Every hook found not enabled, healed or not. */
   hooks: HookHealResult[];
+  /** enabled and replayed count what a dry run would do. */
   totals: { hooks: number; notEnabled: number; enabled: number; replayed: number; alreadyPresent: number };
   /** True when every org was listed and no hook has a problem. */
   ok: boolean;
@@ -334,7 +335,8 @@ export async function runHeal(opts: HealOptions): Promise<HealReport> {
     totals: {
       hooks: total,
       notEnabled: hooks.length,
-      enabled: hooks.filter((h) => h.action === "enabled").length,
+      // In a dry run: how many would be enabled.
+      enabled: hooks.filter((h) => h.action === "enabled" || h.action === "wouldEnable").length,
       replayed: hooks.reduce((n, h) => n + h.replayed, 0),
       alreadyPresent: hooks.reduce((n, h) => n + h.alreadyPresent, 0),
     },

@@ -13,6 +13,10 @@ export function formatDuration(ms: number | undefined): string {
   return `${Math.floor(h / 24)}d ${String(h % 24).padStart(2, "0")}h`;
 }
 
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows
@@ -47,7 +51,7 @@ export function formatHealReport(report: HealReport): string {
     lines.push(
       o.error
         ? `  ${o.orgUrl}: NOT LISTED: ${o.error}`
-        : `  ${o.orgUrl}: ${o.hooks} hooks, ${o.notEnabled} not enabled`,
+        : `  ${o.orgUrl}: ${count(o.hooks, "hook")}, ${o.notEnabled} not enabled`,
     );
   if (report.hooks.length) {
     const replayedHead = report.dryRun ? "TO REPLAY" : "REPLAYED";
@@ -93,8 +97,8 @@ export function formatHealReport(report: HealReport): string {
   const t = report.totals;
   lines.push(
     "",
-    `${t.hooks} hooks, ${t.notEnabled} not enabled, ${t.enabled} ${report.dryRun ? "to enable" : "enabled"}, ` +
-      `${t.replayed} events ${report.dryRun ? "to replay" : "replayed"}, ${t.alreadyPresent} already stored: ` +
+    `${count(t.hooks, "hook")}, ${t.notEnabled} not enabled, ${t.enabled} ${report.dryRun ? "to enable" : "enabled"}, ` +
+      `${count(t.replayed, "event")} ${report.dryRun ? "to replay" : "replayed"}, ${t.alreadyPresent} already stored: ` +
       (report.ok ? "OK" : "SOMETHING COULD NOT BE REPAIRED"),
   );
   return lines.join("\n");

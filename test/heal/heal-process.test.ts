@@ -1,0 +1,142 @@
+/**
+ * The heal command as a process (`npm run heal` runs scripts/heal.ts with tsx) against the ADO
+ * emulator and a Cosmos DB server, and the store-outage path: a replay that fails keeps the hook
+ * disabled so the next run retries it.
+ */
+import { spawn } from "node:child_process";
+import net from "node:net";
+import path from "node:path";
+import { AdoClient } from "../../ado/client";
+import type { SubscriptionInput } from "../../ado/types";
+import { runHeal, type HealReport } from "../../app/heal/heal";
+import { CosmosMessageStore } from "../../app/store";
+import { mintToken, sha256Hex } from "../../app/tokens";
+import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
+import { startCosmosServer, type CosmosTestServer } from "../support/cosmos-server";
+
+jest.setTimeout(60_000);
+
+const root = path.resolve(__dirname, "../..");
+const tsx = path.join(root, "node_modules", ".bin", "tsx");
+
+/** A loopback port with nothing listening: deliveries to it are refused. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function runProcess(args: string[], env: Record<string, string>) {
+  const child = spawn(tsx, ["scripts/heal.ts", ...args], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.once("exit", (code) => resolve({ code, stdout, stderr })),
+  );
+}
+
+describe("heal as a process, and with the store down", () => {
+  let emu: AdoEmulator;
+  let cosmos: CosmosTestServer;
+  let client: AdoClient;
+  let base: string;
+  let hookId: string;
+  const token = mintToken();
+  const systems = [{ id: "devops", storageMode: "full", retentionDays: 7 }];
+  const urlTokens = [{ sha256: sha256Hex(token), systemId: "devops" }];
+
+  beforeAll(async () => {
+    emu = await startAdoEmulator({ orgs: [{ name: "contoso", projects: ["Alpha"] }], timeScale: 1e-6 });
+    cosmos = await startCosmosServer();
+    client = new AdoClient({ orgUrl: emu.orgUrl(), auth: { kind: "pat", pat: emu.pat } });
+    // The receiver is down (connection refused): transient retries, then probation, then disabled.
+    base = `http://127.0.0.1:${await closedPort()}`;
+    const input: SubscriptionInput = {
+      publisherId: "tfs",
+      eventType: "git.push",
+      resourceVersion: "1.0",
+      consumerId: "webHooks",
+      consumerActionId: "httpRequest",
+      publisherInputs: { projectId: emu.projects()[0].id },
+      consumerInputs: { url: `${base}/api/v1/webhooks/${token}` },
+    };
+    hookId = (await client.createSubscription(input)).id;
+    await emu.emit("git.push");
+    await emu.idle();
+    expect(emu.subscription(hookId)!.status).toBe("disabledBySystem");
+  });
+  afterAll(async () => {
+    await emu?.close();
+    await cosmos?.close();
+  });
+
+  test("store unreachable: the replay fails, the hook stays disabled for the next run, the run fails", async () => {
+    const down = await startCosmosServer();
+    const store = await CosmosMessageStore.open({
+      settings: { endpoint: down.endpoint, key: down.key, database: "hookfleet", container: "messages" },
+      createIfMissing: false,
+      requestTimeoutMs: 2_000,
+    });
+    await down.close();
+    try {
+      const report: HealReport = await runHeal({
+        orgs: [client],
+        webhookBaseUrl: base,
+        store,
+        credentials: { systems: systems as never, urlTokens },
+      });
+      expect(report.ok).toBe(false);
+      expect(report.hooks[0]).toMatchObject({
+        id: hookId,
+        action: "notEnabled",
+        replayed: 0,
+        failedEvents: 1,
+      });
+      expect(report.hooks[0].problems.join()).toMatch(/replay of event .* failed/);
+      expect(emu.subscription(hookId)!.status).toBe("disabledBySystem");
+    } finally {
+      await store.close();
+    }
+  });
+
+  test("npm run heal: --dry-run --json, then a real run; exit codes; the process ends by itself", async () => {
+    const env = {
+      HOOKFLEET_HEAL_ORG_URLS: emu.orgUrl(),
+      HOOKFLEET_WEBHOOK_BASE_URL: base,
+      AZURE_DEVOPS_EXT_PAT: emu.pat,
+      COSMOS_ENDPOINT: cosmos.endpoint,
+      COSMOS_KEY: cosmos.key,
+      HOOKFLEET_SYSTEMS: JSON.stringify(systems),
+      HOOKFLEET_URL_TOKENS: JSON.stringify(urlTokens),
+    };
+    const dry = await runProcess(["--dry-run", "--json"], env);
+    expect(dry.code).toBe(0);
+    const dryReport = JSON.parse(dry.stdout) as HealReport;
+    expect(dryReport.hooks[0]).toMatchObject({ id: hookId, action: "wouldEnable", replayed: 1 });
+    expect(emu.subscription(hookId)!.status).toBe("disabledBySystem");
+    expect(await cosmos.storedMessages()).toHaveLength(0);
+
+    const real = await runProcess([], env);
+    expect(real.code).toBe(0);
+    expect(real.stdout).toMatch(
+      new RegExp(`contoso\\s+Alpha\\s+git\\.push\\s+${hookId}\\s+disabledBySystem\\s+enabled`),
+    );
+    expect(real.stderr).toMatch(/\[1\/1\] Alpha git.push .*disabledBySystem → enabled; replayed 1/);
+    expect(real.stdout + real.stderr).not.toContain(token);
+    expect(real.stdout + real.stderr).not.toContain(emu.pat);
+    expect(emu.subscription(hookId)!.status).toBe("enabled");
+    expect(await cosmos.storedMessages("devops")).toHaveLength(1);
+
+    const bad = await runProcess([], { ...env, HOOKFLEET_WEBHOOK_BASE_URL: "" });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/HOOKFLEET_WEBHOOK_BASE_URL \(or --base-url\) is required/);
+  });
+});
