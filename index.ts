@@ -230,7 +230,10 @@ const receiver = deployReceiver
       systems,
       urlTokens,
       readTokens,
-      extraSecrets: Object.fromEntries(pats.map((pat, i) => [`ado-pat-${organizations[i].name}`, pat.token])),
+      // Secret in state whatever the resource marks: the PAT value only ever travels as a secret.
+      extraSecrets: Object.fromEntries(
+        pats.map((pat, i) => [`ado-pat-${organizations[i].name}`, pulumi.secret(pat.token)]),
+      ),
     })
   : undefined;
 

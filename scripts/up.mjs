@@ -6,7 +6,7 @@ import { $ } from "zx";
 import { formatHelp, parseArgs } from "./lib/args.ts";
 import { EXIT, preparePulumi, ScriptError } from "./lib/prepare.ts";
 import { failure, progress } from "./lib/progress.ts";
-import { availableStacks } from "./lib/pulumiCli.ts";
+import { adoAccessDescription, availableStacks } from "./lib/pulumiCli.ts";
 
 const spec = {
   usage: "npm run up -- --stack <env> [--yes] [--preview] [-- <extra pulumi up flags>]",
@@ -51,6 +51,7 @@ async function main() {
   progress(`stack ${stack}: checking the Pulumi CLI`);
   const ctx = preparePulumi({ stack, interactive });
   progress(`using ${ctx.pulumi}; ${ctx.backend.description} (${ctx.backend.url})`);
+  progress(adoAccessDescription(ctx.env));
   const pulumi = $({ cwd: ctx.cwd, env: ctx.env, stdio: "inherit", nothrow: true });
 
   progress(`selecting stack ${stack} (created from stacks/Pulumi.${stack.split("/").pop()}.yaml if new)`);

@@ -192,3 +192,10 @@ export function missingStackProblem(stack: string, repoRoot = REPO_ROOT): string
     `(stacks with a file: ${known.length ? known.join(", ") : "none"})`
   );
 }
+
+/** One progress line saying how the program and the hook provider will reach ADO (never the PAT). */
+export function adoAccessDescription(env: NodeJS.ProcessEnv): string {
+  return env.AZURE_DEVOPS_EXT_PAT
+    ? "ADO access: the PAT in AZURE_DEVOPS_EXT_PAT"
+    : "ADO access: no AZURE_DEVOPS_EXT_PAT, so Microsoft Entra (DefaultAzureCredential: az login, workload identity, managed identity)";
+}

@@ -23,6 +23,7 @@ jest.setTimeout(120_000);
 
 const SERVICE_HOOK = "pulumi-nodejs:dynamic/hookfleet:ServiceHook";
 const ROTATING_SECRET = "pulumi-nodejs:dynamic/credentials:RotatingSecret";
+const ADO_PAT = "pulumi-nodejs:dynamic/credentials:AdoPat";
 
 /** Projects every emulated organization has: they exercise each stack's include/exclude/list filters. */
 const PROJECTS = [
@@ -103,6 +104,8 @@ async function runProgram(stack: string, config: Record<string, string>): Promis
           };
         }
         if (args.type === SERVICE_HOOK) return { status: "enabled", lastTestDelivery: "succeeded" };
+        if (args.type === ADO_PAT)
+          return { token: fakeSecret(args.name), nextRotationAt: "2027-01-05T00:00:00.000Z" };
         return helpers.azureNativeOutputs(args);
       },
     });
@@ -135,10 +138,12 @@ function hooksOf(run: ProgramRun) {
 }
 
 function expectNoPlainSecrets(run: ProgramRun) {
-  const secrets = run.mocks.byType(ROTATING_SECRET).map((r) => fakeSecret(r.name));
+  const secrets = [...run.mocks.byType(ROTATING_SECRET), ...run.mocks.byType(ADO_PAT)].map((r) =>
+    fakeSecret(r.name),
+  );
   expect(secrets.length).toBeGreaterThan(0);
   for (const r of run.mocks.resources) {
-    if (r.type === ROTATING_SECRET) continue;
+    if (r.type === ROTATING_SECRET || r.type === ADO_PAT) continue;
     const leaks = plainStrings(r.rawInputs, run.helpers).filter((s) =>
       secrets.some((secret) => s.includes(secret)),
     );
@@ -314,6 +319,34 @@ describe("program under each stack file", () => {
   });
 });
 
+describe("managed PATs", () => {
+  it("prod with managePat: one org-scoped PAT per organization, kept in Key Vault, its rotation reported", async () => {
+    const run = await runProgram("prod", { ...configFor("prod"), "hookfleet:managePat": "true" });
+    const pats = run.mocks.byType(ADO_PAT);
+    expect(pats.map((p) => [p.name, p.inputs.organizationUrl, p.inputs.displayName])).toEqual([
+      ["contoso-pat", emulator.orgUrl("contoso"), "hookfleet-prod-contoso"],
+      ["labs-pat", emulator.orgUrl("contoso-labs"), "hookfleet-prod-labs"],
+    ]);
+    expect(pats[0].inputs).toMatchObject({
+      scopes: ["vso.hooks_write", "vso.project"],
+      validityDays: 90,
+      rotateBeforeExpiryDays: 30,
+    });
+    const vaultSecrets = run.mocks
+      .byType("azure-native:keyvault:Secret")
+      .filter((s) => s.inputs.properties?.value === fakeSecret("contoso-pat"));
+    expect(vaultSecrets).toHaveLength(1);
+    // Secret at `properties` or at `properties.value`: either way the value is encrypted in state.
+    const { properties } = vaultSecrets[0].rawInputs;
+    expect(run.helpers.isSecretValue(properties) || run.helpers.isSecretValue(properties.value)).toBe(true);
+    expect(run.values.credentialsNextRotation.value).toMatchObject({
+      "pat-contoso": "2027-01-05T00:00:00.000Z",
+      "pat-labs": "2027-01-05T00:00:00.000Z",
+    });
+    expectNoPlainSecrets(run);
+  });
+});
+
 describe("config mistakes fail before anything is created, naming the key", () => {
   it.each([
     [{ "hookfleet:authMode": "token" }, /hookfleet:authMode must be one of urlToken, basic, both/],
@@ -327,6 +360,10 @@ describe("config mistakes fail before anything is created, naming the key", () =
       /organizations\[0\]\.url must be an organization URL/,
     ],
     [{ "hookfleet:deployReceiver": "false" }, /hookfleet:receiverUrl must be set/],
+    [
+      { "hookfleet:managePat": "true", "hookfleet:patRotateEveryDays": "90" },
+      /patRotateEveryDays must be below/,
+    ],
   ])("%j", async (override, message) => {
     const config = { ...configFor("dev"), ...override };
     await expect(runProgram("dev", config)).rejects.toThrow(message);

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
+  adoAccessDescription,
   availableStacks,
   chooseBackend,
   findExecutable,
@@ -121,5 +122,13 @@ describe("stack files", () => {
   it("finds the project root from a subdirectory", () => {
     expect(findProjectRoot(path.join(repoRoot, "scripts", "lib"))).toBe(repoRoot);
     expect(findProjectRoot(tmp)).toBeUndefined();
+  });
+});
+
+describe("adoAccessDescription", () => {
+  it("says which ADO credential will be used without printing it", () => {
+    const withPat = adoAccessDescription({ AZURE_DEVOPS_EXT_PAT: "s3cr3tpatvalue" });
+    expect(withPat).toBe("ADO access: the PAT in AZURE_DEVOPS_EXT_PAT");
+    expect(adoAccessDescription({})).toMatch(/Microsoft Entra/);
   });
 });
