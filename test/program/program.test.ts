@@ -77,7 +77,11 @@ function configFor(stack: string): Record<string, string> {
 }
 
 /** Runs index.ts in a fresh module registry (its own @pulumi/pulumi) with the stack's config. */
-async function runProgram(stack: string, config: Record<string, string>): Promise<ProgramRun> {
+async function runProgram(
+  stack: string,
+  config: Record<string, string>,
+  preview = false,
+): Promise<ProgramRun> {
   let mocks!: mocksType.PulumiMocks;
   let outputs!: Record<string, unknown>;
   let helpers!: typeof mocksType;
@@ -90,6 +94,7 @@ async function runProgram(stack: string, config: Record<string, string>): Promis
     mocks = helpers.setupPulumiMocks({
       project: "hookfleet",
       stack,
+      preview,
       id: helpers.azureNativeId,
       call: helpers.azureNativeCall,
       outputs: (args) => {
@@ -316,6 +321,14 @@ describe("program under each stack file", () => {
       expect.objectContaining({ id: "devops", storageMode: "full", retentionDays: 7, requireBoth: true }),
     ]);
     expectNoPlainSecrets(run);
+  });
+});
+
+describe("pulumi preview (outputs of new resources unknown)", () => {
+  it("prod previews: every hook is planned while the receiver URL and credentials are still unknown", async () => {
+    const run = await runProgram("prod", configFor("prod"), true);
+    expect(hooksOf(run)).toHaveLength(76);
+    expect(run.mocks.byType("hookfleet:receiver:ReceiverInfra")).toHaveLength(1);
   });
 });
 
