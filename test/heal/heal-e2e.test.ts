@@ -89,13 +89,16 @@ describe("heal: disabled hooks back, failed deliveries replayed", () => {
       logLevel: "silent",
     });
     emu = await startAdoEmulator({
-      orgs: [{ name: "contoso", projects: ["Alpha", "Beta"] }],
+      orgs: [
+        { name: "contoso", projects: ["Alpha", "Beta"] },
+        { name: "fabrikam", projects: ["Gamma"] },
+      ],
       timeScale: 1e-6,
     });
     client = new AdoClient({ orgUrl: emu.orgUrl(), auth: { kind: "pat", pat: emu.pat } });
     const [alpha, beta] = ["Alpha", "Beta"].map((n) => emu.projects().find((p) => p.name === n)!.id);
     env = {
-      HOOKFLEET_HEAL_ORG_URLS: emu.orgUrl(),
+      HOOKFLEET_HEAL_ORG_URLS: `${emu.orgUrl("contoso")}, ${emu.orgUrl("fabrikam")}`,
       HOOKFLEET_WEBHOOK_BASE_URL: receiver.url,
       AZURE_DEVOPS_EXT_PAT: emu.pat,
       COSMOS_ENDPOINT: cosmos.endpoint,
@@ -119,6 +122,12 @@ describe("heal: disabled hooks back, failed deliveries replayed", () => {
     ids.D = (await create(input("build.complete", beta, { url: receiver.webhookUrl(tokD) }))).id;
     // Not HookFleet's: another receiver (a different origin), disabled too.
     ids.X = (await create(input("git.push", alpha, { url: "http://127.0.0.1:9/hooks" }))).id;
+
+    // A second organization whose hooks are all healthy: one list call, nothing else.
+    const fabrikam = new AdoClient({ orgUrl: emu.orgUrl("fabrikam"), auth: { kind: "pat", pat: emu.pat } });
+    const gamma = emu.projects("fabrikam")[0].id;
+    for (const eventType of ["git.push", "workitem.created", "build.complete"])
+      await fabrikam.createSubscription(input(eventType, gamma, { url: receiver.webhookUrl(tokOther) }));
 
     // Healthy: delivered and stored.
     events.e1 = (await emu.emit("git.push", { project: "Alpha" })).event;
@@ -190,6 +199,7 @@ describe("heal: disabled hooks back, failed deliveries replayed", () => {
 
   test("heal: hooks enabled again, every failed event stored exactly once, the report names the hooks and their downtime", async () => {
     const startedAt = Date.now();
+    emu.counters.reset();
     const { code, report, stderr } = await run(["--json"]);
     expect(code).toBe(1); // because of D, reported below
 
@@ -256,7 +266,18 @@ describe("heal: disabled hooks back, failed deliveries replayed", () => {
     // X is not HookFleet's.
     expect(hookIn(report, ids.X)).toBeUndefined();
     expect(emu.subscription(ids.X)!.status).toBe("disabledBySystem");
-    expect(report.orgs).toEqual([{ orgUrl: emu.orgUrl(), hooks: 4, notEnabled: 4 }]);
+    expect(report.orgs).toEqual([
+      { orgUrl: emu.orgUrl("contoso"), hooks: 4, notEnabled: 4 },
+      { orgUrl: emu.orgUrl("fabrikam"), hooks: 3, notEnabled: 0 },
+    ]);
+    // Cost: one org-wide list per organization; history for each hook found down; a fresh GET and
+    // a PUT only for the hooks re-enabled; nothing per healthy hook.
+    expect(emu.counters.byRoute).toMatchObject({
+      "GET /_apis/hooks/subscriptions": 2,
+      "GET /_apis/hooks/subscriptions/{id}/notifications": 4,
+      "GET /_apis/hooks/subscriptions/{id}": 2,
+      "PUT /_apis/hooks/subscriptions/{id}": 2,
+    });
 
     // Progress on stderr names each hook; no token appears anywhere.
     expect(stderr).toMatch(new RegExp(`${ids.A}: disabledBySystem → enabled`));

@@ -9,6 +9,7 @@ import path from "node:path";
 import { AdoClient } from "../../ado/client";
 import type { SubscriptionInput } from "../../ado/types";
 import { runHeal, type HealReport } from "../../app/heal/heal";
+import type { SystemSetting } from "../../app/settings";
 import { CosmosMessageStore } from "../../app/store";
 import { mintToken, sha256Hex } from "../../app/tokens";
 import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
@@ -50,7 +51,7 @@ describe("heal as a process, and with the store down", () => {
   let base: string;
   let hookId: string;
   const token = mintToken();
-  const systems = [{ id: "devops", storageMode: "full", retentionDays: 7 }];
+  const systems: SystemSetting[] = [{ id: "devops", storageMode: "full", retentionDays: 7 }];
   const urlTokens = [{ sha256: sha256Hex(token), systemId: "devops" }];
 
   beforeAll(async () => {
@@ -91,7 +92,7 @@ describe("heal as a process, and with the store down", () => {
         orgs: [client],
         webhookBaseUrl: base,
         store,
-        credentials: { systems: systems as never, urlTokens },
+        credentials: { systems, urlTokens },
       });
       expect(report.ok).toBe(false);
       expect(report.hooks[0]).toMatchObject({
@@ -105,6 +106,30 @@ describe("heal as a process, and with the store down", () => {
     } finally {
       await store.close();
     }
+  });
+
+  test("an organization that cannot be listed fails the run; the others are still healed (dry run here)", async () => {
+    const store = await CosmosMessageStore.open({
+      settings: { endpoint: cosmos.endpoint, key: cosmos.key, database: "hookfleet", container: "messages" },
+      createIfMissing: false,
+    });
+    const report = await runHeal({
+      orgs: [
+        new AdoClient({ orgUrl: `${emu.baseUrl}/nosuchorg`, auth: { kind: "pat", pat: emu.pat } }),
+        client,
+      ],
+      webhookBaseUrl: base,
+      store,
+      credentials: { systems, urlTokens },
+      dryRun: true,
+    }).finally(() => store.close());
+    expect(report.ok).toBe(false);
+    expect(report.orgs[0]).toMatchObject({
+      orgUrl: `${emu.baseUrl}/nosuchorg`,
+      error: expect.stringMatching(/organization/),
+    });
+    expect(report.orgs[1]).toMatchObject({ orgUrl: emu.orgUrl(), hooks: 1, notEnabled: 1 });
+    expect(report.hooks[0]).toMatchObject({ id: hookId, action: "wouldEnable" });
   });
 
   test("npm run heal: --dry-run --json, then a real run; exit codes; the process ends by itself", async () => {
