@@ -89,15 +89,33 @@ export function classifyDelivery(
   return { kind: "ado", event: body };
 }
 
-/** Deepest nesting of arrays/objects in a parsed JSON value, stopping once `limit` is exceeded. */
+/** True when arrays/objects nest deeper than `limit` (iterative: deep input cannot overflow the stack). */
 export function nestingExceeds(value: unknown, limit: number): boolean {
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length) {
-    const [v, depth] = stack.pop() as [unknown, number];
+  // Two parallel stacks instead of [value, depth] tuples: this runs on every delivery.
+  const values: unknown[] = [value];
+  const depths: number[] = [1];
+  while (values.length) {
+    const v = values.pop();
+    const depth = depths.pop() as number;
     if (typeof v !== "object" || v === null) continue;
     if (depth > limit) return true;
-    const children = Array.isArray(v) ? v : Object.values(v);
-    for (const c of children) if (typeof c === "object" && c !== null) stack.push([c, depth + 1]);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const c: unknown = v[i];
+        if (typeof c === "object" && c !== null) {
+          values.push(c);
+          depths.push(depth + 1);
+        }
+      }
+    } else {
+      for (const k in v) {
+        const c = (v as Record<string, unknown>)[k];
+        if (typeof c === "object" && c !== null) {
+          values.push(c);
+          depths.push(depth + 1);
+        }
+      }
+    }
   }
   return false;
 }

@@ -7,7 +7,8 @@
  *       behind a minimal node:http server so that the same client load applies
  *   (c) a bare node:http server that reads the body and answers 201
  *   (d) the receiver's whole pipeline with the store write awaited but not performed
- * Each server runs in its own child process; autocannon runs in this one. Prints one table.
+ * Each server runs in its own child process; autocannon runs in this one. Rounds are interleaved
+ * across rows and medians reported, so drifting machine load does not favour one row. One table.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -26,13 +27,14 @@ import { DiscardingStore } from "../../app/store";
 import { mintToken, sha256Hex } from "../../app/tokens";
 import { sampleEvent } from "../../test/support/ado-events";
 
-const HELP = `Usage: npm run bench:receiver -- [--duration <s>] [--connections <n>] [--rows abcd] [--sizes 4,18]
+const HELP = `Usage: npm run bench:receiver -- [--duration <s>] [--rounds <n>] [--connections <n>] [--rows abcd] [--sizes 4,18]
 
 Measures req/s, p50 and p99 latency of (a) receiver + embedded store, (b) raw @azure/cosmos creates
 of the same documents behind a minimal HTTP server, (c) bare node:http, (d) receiver pipeline with
 the store write skipped, for realistic 4 KB and 18 KB ADO payloads, and prints a/b, a/c, d/c.
 Options:
-  --duration <s>      seconds per measurement (default 8; a 2 s warm-up precedes each)
+  --duration <s>      seconds per measurement (default 3; a 2 s warm-up per server precedes them)
+  --rounds <n>        interleaved rounds per row; figures are medians (default 3)
   --connections <n>   concurrent connections (default 32)
   --rows <letters>    subset of rows to run (default abcd)
   --sizes <list>      payload sizes in KB (default 4,18)
@@ -170,28 +172,57 @@ function run(url: string, body: string, connections: number, duration: number): 
   });
 }
 
-async function measure(row: Row, kb: number, connections: number, duration: number): Promise<Measured> {
-  const { child, url } = await startServer(row);
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * Measures every row for one payload size. The rows' servers run side by side and the rounds are
+ * interleaved (a b c d a b c d …), so a change in machine load affects every row alike; each
+ * figure is the median over the rounds.
+ */
+async function measureSize(
+  kb: number,
+  rows: Row[],
+  opts: { connections: number; duration: number; rounds: number },
+) {
+  const servers = await Promise.all(rows.map(async (row) => ({ row, ...(await startServer(row)) })));
   try {
     const body = payload(kb);
-    await run(url, body, connections, 2); // warm-up: JIT, connection pools
-    const r = await run(url, body, connections, duration);
-    return {
-      row,
-      kb,
-      rps: r.requests.average,
-      p50: r.latency.p50,
-      p99: r.latency.p99,
-      errors: r.errors + r.timeouts,
-      non2xx: r.non2xx,
-    };
+    for (const s of servers) await run(s.url, body, opts.connections, 2); // warm-up: JIT, pools
+    const samples = new Map<Row, autocannon.Result[]>(rows.map((r) => [r, []]));
+    for (let round = 1; round <= opts.rounds; round++) {
+      process.stderr.write(`  ${kb} KB round ${round}/${opts.rounds}\n`);
+      for (const s of servers)
+        samples.get(s.row)!.push(await run(s.url, body, opts.connections, opts.duration));
+    }
+    return rows.map((row): Measured => {
+      const rs = samples.get(row)!;
+      return {
+        row,
+        kb,
+        rps: median(rs.map((r) => r.requests.average)),
+        p50: median(rs.map((r) => r.latency.p50)),
+        p99: median(rs.map((r) => r.latency.p99)),
+        errors: rs.reduce((n, r) => n + r.errors + r.timeouts, 0),
+        non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
+      };
+    });
   } finally {
-    child.kill("SIGTERM");
+    for (const s of servers) s.child.kill("SIGTERM");
   }
 }
 
 function parseArgs(argv: string[]) {
-  const opts = { duration: 8, connections: 32, rows: ["a", "b", "c", "d"] as Row[], sizes: [4, 18] };
+  const opts = {
+    duration: 3,
+    rounds: 3,
+    connections: 32,
+    rows: ["a", "b", "c", "d"] as Row[],
+    sizes: [4, 18],
+  };
   const fail = (m: string): never => {
     console.error(`bench:receiver: ${m}\n\n${HELP}`);
     process.exit(2);
@@ -206,6 +237,9 @@ function parseArgs(argv: string[]) {
       opts.duration = Number(next());
       if (!Number.isInteger(opts.duration) || opts.duration < 1)
         fail("--duration must be a whole number of seconds >= 1");
+    } else if (a === "--rounds") {
+      opts.rounds = Number(next());
+      if (!Number.isInteger(opts.rounds) || opts.rounds < 1) fail("--rounds must be a whole number >= 1");
     } else if (a === "--connections") {
       opts.connections = Number(next());
       if (!Number.isInteger(opts.connections) || opts.connections < 1)
@@ -230,17 +264,15 @@ async function main(): Promise<void> {
   const results: Measured[] = [];
   for (const kb of opts.sizes) {
     const bytes = Buffer.byteLength(payload(kb));
-    for (const row of opts.rows) {
-      process.stderr.write(
-        `measuring ${ROW_NAMES[row]} with ${kb} KB payloads (${bytes} bytes), ${opts.duration} s…\n`,
-      );
-      results.push(await measure(row, kb, opts.connections, opts.duration));
-    }
+    process.stderr.write(
+      `measuring rows ${opts.rows.join("")} with ${kb} KB payloads (${bytes} bytes): ${opts.rounds} interleaved rounds of ${opts.duration} s…\n`,
+    );
+    results.push(...(await measureSize(kb, opts.rows, opts)));
   }
   const pad = (s: string, n: number) => s.padEnd(n);
   const num = (n: number) => n.toFixed(0).padStart(8);
   console.log(
-    `\nreceiver benchmark: ${opts.connections} connections, ${opts.duration} s per row, node ${process.version}, ` +
+    `\nreceiver benchmark: ${opts.connections} connections, median of ${opts.rounds} × ${opts.duration} s per row, node ${process.version}, ` +
       `${os.cpus().length} CPUs, load average ${os
         .loadavg()
         .map((l) => l.toFixed(1))
