@@ -12,7 +12,7 @@ import { healSettings, type HealSettingName } from "./settings";
 import type { AdoApi } from "../../ado/types";
 
 export const HEAL_HELP = `Usage: npm run heal -- [--dry-run] [--json] [--org URL]... [--base-url URL]
-       [--probation leave|enable] [--disabled-by-user leave|enable]
+       [--probation leave|enable] [--disabled-by-user leave|enable] [--include-enabled]
        (in the container: node dist/app/heal/main.js)
 
 Finds HookFleet's service hooks that Azure DevOps has disabled or put on probation, replays the
@@ -26,13 +26,15 @@ Options:
   --base-url URL       the receiver's base URL (default HOOKFLEET_WEBHOOK_BASE_URL)
   --probation P        hooks on probation: leave (default) or enable
   --disabled-by-user P hooks a person disabled: leave (default) or enable
+  --include-enabled    also replay failed deliveries of hooks that are enabled (re-enabled by
+                       \`pulumi up\` or a person before heal saw them); one ADO call per hook
   -h, --help           this text
 
 Environment: HOOKFLEET_HEAL_ORG_URLS, HOOKFLEET_WEBHOOK_BASE_URL, AZURE_DEVOPS_EXT_PAT (else
 Microsoft Entra via DefaultAzureCredential / managed identity, AZURE_CLIENT_ID), COSMOS_ENDPOINT,
 COSMOS_KEY, COSMOS_DATABASE, COSMOS_CONTAINER, HOOKFLEET_SYSTEMS, HOOKFLEET_URL_TOKENS,
-HOOKFLEET_HEAL_PROBATION, HOOKFLEET_HEAL_DISABLED_BY_USER, HOOKFLEET_HEAL_HISTORY_MAX,
-HOOKFLEET_HEAL_CONCURRENCY. See docs/readme/heal.md.
+HOOKFLEET_HEAL_PROBATION, HOOKFLEET_HEAL_DISABLED_BY_USER, HOOKFLEET_HEAL_INCLUDE_ENABLED,
+HOOKFLEET_HEAL_HISTORY_MAX, HOOKFLEET_HEAL_CONCURRENCY. See docs/readme/heal.md.
 
 Exit codes: 0 every hook found is healthy or was repaired (or, dry run, can be); 1 something could
 not be repaired (see the report); 2 bad arguments or configuration.`;
@@ -47,11 +49,12 @@ export interface HealArgs {
   baseUrl?: string;
   probation?: HealPolicy;
   disabledByUser?: HealPolicy;
+  includeEnabled: boolean;
 }
 
 /** Parses the command line; throws ConfigError for anything it does not know. */
 export function parseHealArgs(argv: readonly string[]): HealArgs {
-  const args: HealArgs = { help: false, dryRun: false, json: false, orgs: [] };
+  const args: HealArgs = { help: false, dryRun: false, json: false, orgs: [], includeEnabled: false };
   const problems: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -86,6 +89,9 @@ export function parseHealArgs(argv: readonly string[]): HealArgs {
       case "--json":
         args.json = true;
         break;
+      case "--include-enabled":
+        args.includeEnabled = true;
+        break;
       case "--org": {
         const v = value();
         if (v) args.orgs.push(v);
@@ -118,6 +124,7 @@ export interface HealConfig {
   disabledByUser: HealPolicy;
   historyMaxResults: number;
   concurrency: number;
+  includeEnabled: boolean;
 }
 
 function healSetting(env: Env, name: HealSettingName): string | undefined {
@@ -190,6 +197,10 @@ export function loadHealConfig(env: Env, args: HealArgs = parseHealArgs([])): He
     return n;
   };
   const historyMaxResults = positive("HOOKFLEET_HEAL_HISTORY_MAX", 100_000);
+  const includeRaw = healSetting(env, "HOOKFLEET_HEAL_INCLUDE_ENABLED");
+  if (includeRaw !== "true" && includeRaw !== "false")
+    problems.push(`HOOKFLEET_HEAL_INCLUDE_ENABLED must be "true" or "false" (got "${includeRaw}")`);
+  const includeEnabled = args.includeEnabled || includeRaw === "true";
   const concurrency = positive("HOOKFLEET_HEAL_CONCURRENCY", 64);
 
   if (receiver && !receiver.cosmos.endpoint)
@@ -210,6 +221,7 @@ export function loadHealConfig(env: Env, args: HealArgs = parseHealArgs([])): He
     disabledByUser,
     historyMaxResults,
     concurrency,
+    includeEnabled,
   };
 }
 
@@ -276,6 +288,7 @@ export async function runHealCli(
       dryRun: args.dryRun,
       probation: config.probation,
       disabledByUser: config.disabledByUser,
+      includeEnabled: config.includeEnabled,
       historyMaxResults: config.historyMaxResults,
       concurrency: config.concurrency,
       onProgress: (line) => io.stderr(line),

@@ -37,6 +37,12 @@ export interface HealOptions {
   disabledByUser?: HealPolicy;
   /** maxResults of each notification-history read. Default 1000. */
   historyMaxResults?: number;
+  /**
+   * Also read the history of hooks that are enabled and replay their failed deliveries (no PUT):
+   * for hooks that `pulumi up` (or a person) re-enabled before a heal run saw them. Costs one ADO
+   * call per hook. Default false.
+   */
+  includeEnabled?: boolean;
   /** Hooks healed at once. Default 4. */
   concurrency?: number;
   /** One line per step, for progress output. */
@@ -297,9 +303,10 @@ export async function runHeal(opts: HealOptions): Promise<HealReport> {
       continue;
     }
     total += subs.length;
-    const down = subs.filter((s) => s.status !== "enabled");
-    orgs.push({ orgUrl: client.orgUrl, hooks: subs.length, notEnabled: down.length });
-    progress(`${client.orgUrl}: ${subs.length} HookFleet hooks, ${down.length} not enabled`);
+    const notEnabled = subs.filter((s) => s.status !== "enabled").length;
+    const down = opts.includeEnabled ? subs : subs.filter((s) => s.status !== "enabled");
+    orgs.push({ orgUrl: client.orgUrl, hooks: subs.length, notEnabled });
+    progress(`${client.orgUrl}: ${subs.length} HookFleet hooks, ${notEnabled} not enabled`);
     if (down.length === 0) continue;
 
     const projectNames = new Map<string, string>();
@@ -311,6 +318,9 @@ export async function runHeal(opts: HealOptions): Promise<HealReport> {
 
     await pool(down, opts.concurrency ?? 4, async (sub, i) => {
       const result = await healHook(client, sub, projectNames, opts, now);
+      // An enabled hook (includeEnabled) is worth a line only when something was (or would be) replayed.
+      const quiet = result.statusFound === "enabled" && !result.replayed && !result.problems.length;
+      if (quiet) return;
       hooks.push(result);
       const what =
         result.action === "enabled" || result.action === "wouldEnable"
@@ -334,7 +344,7 @@ export async function runHeal(opts: HealOptions): Promise<HealReport> {
     hooks,
     totals: {
       hooks: total,
-      notEnabled: hooks.length,
+      notEnabled: hooks.filter((h) => h.statusFound !== "enabled").length,
       // In a dry run: how many would be enabled.
       enabled: hooks.filter((h) => h.action === "enabled" || h.action === "wouldEnable").length,
       replayed: hooks.reduce((n, h) => n + h.replayed, 0),
@@ -399,10 +409,13 @@ async function healHook(
       );
       break;
     default:
+      // enabled (includeEnabled): replay only.
       wantEnable = false;
   }
   // A hook a person disabled and that we leave alone is not ours to fix: its troubles are notes.
-  const concerns = sub.status === "disabledByUser" && !wantEnable ? r.notes : r.problems;
+  // An enabled hook's URL troubles are for `pulumi up`; only events it cannot replay are problems.
+  const leftByPolicy = sub.status === "disabledByUser" && !wantEnable;
+  const concerns = leftByPolicy || sub.status === "enabled" ? r.notes : r.problems;
   if (target.problem) concerns.push(target.problem);
   if (target.tokenExpired)
     concerns.push(
@@ -423,7 +436,10 @@ async function healHook(
   const history = analyzeHistory(notifications);
   if (notifications.length >= maxResults)
     r.notes.push(`history read stopped at ${maxResults} entries: older failed deliveries were not looked at`);
-  r.downSince = history.downSince ?? sub.lastProbationRetryDate ?? sub.modifiedDate;
+  r.downSince =
+    sub.status === "enabled"
+      ? history.downSince
+      : (history.downSince ?? sub.lastProbationRetryDate ?? sub.modifiedDate);
   r.failedEvents = history.failed.length;
 
   // Replay every failed event into the store, through the receiver's own document builder.
@@ -471,7 +487,9 @@ async function healHook(
       );
   } else if (history.failed.length) {
     replayOk = false;
-    concerns.push(`${history.failed.length} failed events not replayed: the hook's system is unknown`);
+    (leftByPolicy ? r.notes : r.problems).push(
+      `${history.failed.length} failed events not replayed: the hook's system is unknown`,
+    );
   }
 
   // Enable (after the replay, see the module comment).
@@ -512,7 +530,14 @@ async function healHook(
   }
 
   if (r.downSince) {
-    const end = r.enabledAt ? Date.parse(r.enabledAt) : now().getTime();
+    // An enabled hook came back when it was last modified (the re-enable), if that was later.
+    const reenabledAt =
+      sub.status === "enabled" && sub.modifiedDate && sub.modifiedDate > r.downSince
+        ? Date.parse(sub.modifiedDate)
+        : undefined;
+    if (reenabledAt !== undefined)
+      r.notes.push(`enabled again before this run (modifiedDate ${sub.modifiedDate})`);
+    const end = r.enabledAt ? Date.parse(r.enabledAt) : (reenabledAt ?? now().getTime());
     const ms = end - Date.parse(r.downSince);
     if (Number.isFinite(ms)) r.downtimeMs = Math.max(0, ms);
   }

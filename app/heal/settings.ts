@@ -40,6 +40,13 @@ export const healSettings = {
     source: "plain",
     default: "leave",
   },
+  HOOKFLEET_HEAL_INCLUDE_ENABLED: {
+    description:
+      "`true`: also replay failed deliveries of enabled hooks (re-enabled by `pulumi up` before heal saw them); one ADO call per hook. Default `false`.",
+    requiredInProduction: false,
+    source: "plain",
+    default: "false",
+  },
   HOOKFLEET_HEAL_HISTORY_MAX: {
     description: "maxResults of each notification-history read (deliveries looked at per hook).",
     requiredInProduction: false,

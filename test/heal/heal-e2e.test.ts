@@ -310,4 +310,44 @@ describe("heal: disabled hooks back, failed deliveries replayed", () => {
     expect(code).toBe(0);
     expect(report.ok).toBe(true);
   });
+
+  test("a hook `pulumi up` re-enabled before heal saw it: only --include-enabled replays its failed events", async () => {
+    const tokF = mintToken();
+    const alpha = emu.projects("contoso").find((p) => p.name === "Alpha")!.id;
+    const f = await client.createSubscription(
+      input("git.pullrequest.created", alpha, { url: receiver.webhookUrl(tokF) }),
+    );
+    // tokF is not (yet) accepted: the hook fails and is disabled.
+    const failed = (await emu.emit("git.pullrequest.created", { project: "Alpha" })).event;
+    await emu.idle();
+    expect(emu.subscription(f.id)!.status).toBe("disabledBySystem");
+    // `pulumi up` repairs it first (the provider's PUT), and the receiver now accepts tokF.
+    receiver.setCredentials({
+      ...good,
+      urlTokens: [...good.urlTokens, { sha256: sha256Hex(tokF), systemId: "devops" }],
+    });
+    const current = (await client.getSubscription(f.id))!;
+    await client.replaceSubscription(f.id, { ...current, status: "enabled" });
+    const fEnv = { HOOKFLEET_URL_TOKENS: JSON.stringify(receiver.credentials().urlTokens) };
+
+    const plain = await run([], fEnv);
+    expect(hookIn(plain.report, f.id)).toBeUndefined();
+    expect(await stored("devops", failed)).toHaveLength(0);
+
+    const wide = await run(["--include-enabled"], fEnv);
+    const fr = hookIn(wide.report, f.id)!;
+    expect(fr).toMatchObject({
+      statusFound: "enabled",
+      action: "left",
+      failedEvents: 1,
+      replayed: 1,
+      problems: [],
+    });
+    expect(fr.downtimeMs).toBeGreaterThanOrEqual(0);
+    expect(await stored("devops", failed)).toHaveLength(1);
+    // Enabled hooks with nothing (left) to replay are not listed: A and B were replayed earlier.
+    expect(wide.report.hooks.map((h) => h.id)).not.toContain(ids.A);
+    expect(wide.report.hooks.filter((h) => h.statusFound === "enabled").map((h) => h.id)).toEqual([f.id]);
+    expect(emu.subscription(f.id)!.status).toBe("enabled");
+  });
 });
