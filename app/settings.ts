@@ -119,6 +119,12 @@ export const receiverSettings = {
     requiredInProduction: true,
     source: "secret",
   },
+  HOOKFLEET_CREDENTIALS_FINGERPRINT: {
+    description:
+      "Set by ReceiverInfra, ignored by the service: a 16-hex, non-secret hash of the credential hashes (and of the versions of other Key Vault secrets the app reads). Container App secrets are application-scope: changing one creates no revision, and running revisions keep the old value (learn.microsoft.com/azure/container-apps/manage-secrets). This plain env var is in the template (revision-scope), so every credential change rolls a new revision.",
+    requiredInProduction: false,
+    source: "plain",
+  },
   METRICS_PORT: {
     description: "Port of the internal /metrics listener; unset serves /metrics on the main port.",
     requiredInProduction: false,

@@ -20,6 +20,7 @@ import {
   type SystemSetting,
   type UrlTokenSetting,
 } from "../../app/settings";
+import { credentialsFingerprint } from "../credentials";
 import { receiverEnvironment } from "./environment";
 import { receiverResourceNames, secretNameFor, stableGuid, stackSuffix, type NameKind } from "./names";
 
@@ -112,6 +113,7 @@ const componentOwnedSettings = [
   "COSMOS_DATABASE",
   "COSMOS_CONTAINER",
   "PORT",
+  "HOOKFLEET_CREDENTIALS_FINGERPRINT",
 ] as const;
 
 /** The registry host of an image reference when it is an Azure Container Registry, else undefined. */
@@ -497,7 +499,25 @@ export class ReceiverInfra extends pulumi.ComponentResource {
     );
 
     // Environment from the settings schema: plain values inline, secrets by reference to Key Vault.
+    // Container App secrets are application-scope: changing one creates no revision, and running
+    // revisions keep the old value (learn.microsoft.com/azure/container-apps/manage-secrets). This plain
+    // env var sits in the template (revision-scope), so each credential change rolls a new revision in the
+    // same update, before the hooks (whose URL comes from the app's outputs) switch to a new value. It is a
+    // hash of the hashes (credentials) and of the versioned URIs of other secrets the app reads, never of
+    // a secret value, so it may be plain (and visible in the preview's diff).
+    const otherAppSecretVersions = secretResources
+      .filter((s) => s.setting && !(s.setting in settingSecrets) && specs[s.setting]?.source === "secret")
+      .map((s) => s.secret.properties.secretUriWithVersion);
+    const fingerprint = pulumi.unsecret(
+      credentialsFingerprint(
+        args.systems ?? [],
+        args.urlTokens ?? [],
+        args.readTokens ?? [],
+        pulumi.all(otherAppSecretVersions),
+      ),
+    );
     const env = environmentFor({
+      HOOKFLEET_CREDENTIALS_FINGERPRINT: fingerprint,
       HOOKFLEET_MODE: "production",
       COSMOS_ENDPOINT: account.documentEndpoint,
       AZURE_CLIENT_ID: identity.clientId,
@@ -509,7 +529,7 @@ export class ReceiverInfra extends pulumi.ComponentResource {
       .filter((s) => s.setting !== undefined && specs[s.setting]?.source === "secret")
       .map((s) => ({
         name: s.secretName,
-        // Versioned URI: a changed value (token rotation) rolls a new revision within the same update.
+        // Versioned URI, so the new revision (rolled by the fingerprint above) reads the new value.
         keyVaultUrl: s.secret.properties.secretUriWithVersion,
         identity: identity.id,
       }));
