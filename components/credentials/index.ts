@@ -182,7 +182,7 @@ export function webhookUrl(
 
 /**
  * A short, non-secret fingerprint of the receiver's credential settings (hashes only), for a
- * *revision-scope* field of the Container App (e.g. a plain env var HOOKFLEET_CREDENTIALS_REVISION).
+ * *revision-scope* field of the Container App (the plain env var HOOKFLEET_CREDENTIALS_FINGERPRINT that ReceiverInfra sets).
  * Why: changing a Container App secret does not create a revision, and running revisions keep the old
  * value until one is created or restarted (learn.microsoft.com/azure/container-apps/manage-secrets).
  * Without a revision-scope change a rotation would reach the hooks but not the receiver.
