@@ -33,7 +33,7 @@ Measures req/s, p50 and p99 latency of (a) receiver + embedded store, (b) raw @a
 of the same documents behind a minimal HTTP server, (c) bare node:http, (d) receiver pipeline with
 the store write skipped, for realistic 4 KB and 18 KB ADO payloads, and prints a/b, a/c, d/c.
 Options:
-  --duration <s>      seconds per measurement (default 3; a 2 s warm-up per server precedes them)
+  --duration <s>      seconds per measurement (default 3; a 1 s warm-up per server precedes them)
   --rounds <n>        interleaved rounds per row; figures are medians (default 3)
   --connections <n>   concurrent connections (default 32)
   --rows <letters>    subset of rows to run (default abcd)
@@ -191,7 +191,7 @@ async function measureSize(
   const servers = await Promise.all(rows.map(async (row) => ({ row, ...(await startServer(row)) })));
   try {
     const body = payload(kb);
-    for (const s of servers) await run(s.url, body, opts.connections, 2); // warm-up: JIT, pools
+    for (const s of servers) await run(s.url, body, opts.connections, 1); // warm-up: JIT, pools
     const samples = new Map<Row, autocannon.Result[]>(rows.map((r) => [r, []]));
     for (let round = 1; round <= opts.rounds; round++) {
       process.stderr.write(`  ${kb} KB round ${round}/${opts.rounds}\n`);
