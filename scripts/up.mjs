@@ -6,6 +6,7 @@ import { $ } from "zx";
 import { formatHelp, parseArgs } from "./lib/args.ts";
 import { EXIT, preparePulumi, ScriptError } from "./lib/prepare.ts";
 import { failure, progress } from "./lib/progress.ts";
+import { summariseStackOutputs } from "./lib/pulumiJson.ts";
 import { adoAccessDescription, availableStacks } from "./lib/pulumiCli.ts";
 
 const spec = {
@@ -67,7 +68,21 @@ async function main() {
     failure(`pulumi ${command[0]} failed (exit ${run.exitCode})`);
     return EXIT.failed;
   }
-  progress(`stack ${stack}: done. Outputs: pulumi stack output --stack ${stack}`);
+  if (!parsed.values.preview) {
+    // The state of the fleet after the run: hooks per status, any not enabled, next rotations.
+    const out = await $({
+      cwd: ctx.cwd,
+      env: ctx.env,
+      quiet: true,
+      nothrow: true,
+    })`${ctx.pulumi} stack output --json --stack ${stack}`;
+    try {
+      for (const line of summariseStackOutputs(JSON.parse(out.stdout))) console.log(line);
+    } catch {
+      // No outputs to read (a failed first run): the pulumi output above says why.
+    }
+  }
+  progress(`stack ${stack}: done. All outputs: pulumi stack output --stack ${stack}`);
   return EXIT.ok;
 }
 

@@ -437,3 +437,46 @@ export function downFor(sinceIso: string, now: Date): string {
   if (days > 0) return `${days}d ${hours}h`;
   return `${hours}h ${minutes % 60}m`;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Stack outputs (`pulumi stack output --json`, secrets shown as "[secret]")
+
+interface HookNotEnabledOutput {
+  name?: string;
+  projectName?: string;
+  eventType?: string;
+  status?: string;
+}
+
+/**
+ * What an operator wants to read after an `up`: hooks per status, the ones not enabled (by name,
+ * project, event type), when each credential next needs a run. Never a secret value.
+ */
+export function summariseStackOutputs(outputs: Record<string, unknown>): string[] {
+  const lines: string[] = [];
+  const counts = isObject(outputs.hookCounts) ? outputs.hookCounts : {};
+  for (const [org, byStatus] of Object.entries(counts)) {
+    if (!isObject(byStatus)) continue;
+    const parts = Object.entries(byStatus)
+      .filter(([, n]) => typeof n === "number" && n > 0)
+      .map(([status, n]) => `${n} ${status}`);
+    lines.push(`hooks in ${org}: ${parts.join(", ") || "none"}`);
+  }
+  const notEnabled = isObject(outputs.hooksNotEnabled) ? outputs.hooksNotEnabled : {};
+  for (const [org, list] of Object.entries(notEnabled)) {
+    for (const h of Array.isArray(list) ? (list as HookNotEnabledOutput[]) : []) {
+      lines.push(`not enabled in ${org}: ${h.eventType} in ${h.projectName} (${h.status}) — ${h.name}`);
+    }
+  }
+  const failed = isObject(outputs.failedTestDeliveries) ? outputs.failedTestDeliveries : {};
+  for (const [org, list] of Object.entries(failed)) {
+    const names = asStrings(list);
+    if (names.length) lines.push(`test delivery failed in ${org}: ${names.join(", ")}`);
+  }
+  const next = isObject(outputs.credentialsNextRotation) ? outputs.credentialsNextRotation : {};
+  const rotations = Object.entries(next)
+    .filter(([, t]) => typeof t === "string")
+    .map(([credential, t]) => `${credential} ${t}`);
+  if (rotations.length) lines.push(`next credential runs: ${rotations.join(", ")}`);
+  return lines;
+}

@@ -7,6 +7,7 @@ import {
   parsePulumiJson,
   shortType,
   summariseDrift,
+  summariseStackOutputs,
   typeFromUrn,
   urnHasType,
 } from "../../scripts/lib/pulumiJson";
@@ -148,5 +149,23 @@ describe("formatDriftTable", () => {
     expect(downFor("2026-11-20T23:40:00Z", now)).toBe("2d 5h");
     expect(downFor("not a date", now)).toBe("");
     expect(downFor("2026-11-24T00:00:00Z", now)).toBe("");
+  });
+});
+
+describe("summariseStackOutputs", () => {
+  it("reports hooks per status, the ones not enabled, failed test deliveries and the next credential runs", () => {
+    const outputs = JSON.parse(fixture("stack-outputs.json"));
+    expect(summariseStackOutputs(outputs)).toEqual([
+      "hooks in contoso: 55 enabled, 1 disabledBySystem",
+      "hooks in labs: 20 enabled",
+      "not enabled in contoso: git.push in Payments (disabledBySystem) — contoso-6ce954b1-git.push",
+      "test delivery failed in contoso: contoso-5b7e4f7a-git.pullrequest.created",
+      "next credential runs: urlToken 2027-02-20T09:00:00.000Z, basicPassword 2027-02-20T09:00:00.000Z, readToken 2027-02-20T09:00:00.000Z",
+    ]);
+    expect(summariseStackOutputs(outputs).join("\n")).not.toContain("[secret]");
+  });
+
+  it("says nothing about outputs a stack does not have", () => {
+    expect(summariseStackOutputs({})).toEqual([]);
   });
 });

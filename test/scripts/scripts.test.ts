@@ -42,7 +42,7 @@ afterAll(() => projects.forEach((p) => fs.rmSync(p, { recursive: true, force: tr
 function run(
   script: string,
   args: string[],
-  options: { fake?: boolean; env?: Record<string, string>; previews?: string[] } = {},
+  options: { fake?: boolean; env?: Record<string, string>; previews?: string[]; outputs?: string } = {},
 ): Promise<Run> {
   const project = makeProject();
   projects.push(project);
@@ -54,6 +54,7 @@ function run(
     PULUMI_HOME: path.join(project, "pulumi-home"),
     FAKE_PULUMI_LOG: log,
     FAKE_PULUMI_PREVIEWS: (options.previews ?? []).map((f) => path.join(fixtures, f)).join(","),
+    FAKE_PULUMI_OUTPUTS: options.outputs ? path.join(fixtures, options.outputs) : "",
     ...options.env,
   };
   return new Promise((resolve, reject) => {
@@ -135,15 +136,24 @@ describe("argument validation (exit 64, before anything runs)", () => {
 
 describe("up.mjs", () => {
   it.concurrent(
-    "uses a local file backend under .pulumi-state/, creates/selects the stack, runs pulumi up",
+    "uses a local file backend under .pulumi-state/, creates/selects the stack, runs pulumi up, summarises the fleet",
     async () => {
-      const r = await run("up.mjs", ["--stack", "dev", "--yes"], { fake: true, env: withPassphrase });
+      const r = await run("up.mjs", ["--stack", "dev", "--yes"], {
+        fake: true,
+        env: withPassphrase,
+        outputs: "stack-outputs.json",
+      });
       expect(r.stderr).toContain("no backend configured: local file backend, state in .pulumi-state/");
       expect(r.code).toBe(0);
       expect(r.calls.map((c) => c.argv)).toEqual([
         ["stack", "select", "--create", "dev", "--non-interactive"],
         ["up", "--yes", "--non-interactive", "--stack", "dev"],
+        ["stack", "output", "--json", "--stack", "dev"],
       ]);
+      // After the run: the fleet's state, which hooks are down; never a secret.
+      expect(r.stdout).toContain("hooks in contoso: 55 enabled, 1 disabledBySystem");
+      expect(r.stdout).toContain("not enabled in contoso: git.push in Payments (disabledBySystem)");
+      expect(r.stdout).not.toContain("[secret]");
       const backend = `file://${r.project}/.pulumi-state`;
       expect(r.calls.every((c) => c.backend === backend)).toBe(true);
       expect(fs.existsSync(path.join(r.project, ".pulumi-state"))).toBe(true);
