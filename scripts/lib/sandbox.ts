@@ -9,6 +9,7 @@
 import { spawn } from "node:child_process";
 import { configSetArgs, sandboxConfig } from "./stackConfig";
 import type { PreparedPulumi } from "./prepare";
+import { formatDriftTable, parsePulumiJson, summariseDrift } from "./pulumiJson";
 import { EXIT, ScriptError } from "./prepare";
 import type { CredentialSettings } from "../../app/config";
 import type { RunningReceiver } from "../../app/receiver";
@@ -35,6 +36,8 @@ export interface SandboxDeps {
   org: string;
   /** Applies the stack (refreshing first) and returns its outputs. */
   apply(label: string): Promise<SandboxOutputs>;
+  /** Optional: the drift table a `npm run drift` would print now (the CLI path has one). */
+  driftTable?: () => Promise<string>;
   log(line: string): void;
 }
 
@@ -115,6 +118,10 @@ export async function sandboxLoop(deps: SandboxDeps): Promise<SandboxReport> {
   receiver.setCredentials(good);
   const disabled = emulator.subscriptions(org).filter((s) => s.status !== "enabled");
   for (const s of disabled) log(`    ${s.eventType} in ${project.name}: ${s.status}`);
+  if (deps.driftTable) {
+    log("    what the drift check sees (npm run drift -- --stack sandbox):");
+    for (const line of (await deps.driftTable()).split("\n")) log(`      ${line}`);
+  }
 
   log("5/6 applying again: the refresh sees the disabled hook as drift and re-enables it");
   outputs = await deps.apply("repair");
@@ -227,7 +234,17 @@ export async function runSandbox(options: {
       const json = await pulumi(["stack", "output", "--stack", stack, "--json", "--show-secrets"], true);
       return JSON.parse(json) as SandboxOutputs;
     };
-    const report = await sandboxLoop({ emulator, receiver, org: stack, apply, log });
+    const driftTable = async (): Promise<string> => {
+      // No --expect-no-changes: preview exits 0 and its JSON lists what drifted.
+      const json = await pulumi(
+        ["preview", "--stack", stack, "--refresh", "--json", "--non-interactive"],
+        true,
+      ).catch((err: unknown) => {
+        throw new ScriptError(`drift preview failed: ${(err as Error).message}`, EXIT.failed);
+      });
+      return formatDriftTable(summariseDrift(parsePulumiJson(json)));
+    };
+    const report = await sandboxLoop({ emulator, receiver, org: stack, apply, driftTable, log });
     log(
       `done: ${report.hooks} hooks; ${report.stored} events stored; ${report.disabled.length} hook disabled by ADO ` +
         `and re-enabled by the next apply; ${report.deliveredAfterRepair} delivery after the repair.`,
