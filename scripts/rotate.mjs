@@ -68,6 +68,17 @@ async function main() {
       EXIT.failed,
     );
   }
+  if (credential === "pat") {
+    const managed = (
+      await quiet`${ctx.pulumi} config get hookfleet:managePat --stack ${stack}`
+    ).stdout.trim();
+    if (managed !== "true") {
+      throw new ScriptError(
+        `stack ${stack} does not manage a PAT (hookfleet:managePat is not true): the PAT in AZURE_DEVOPS_EXT_PAT is yours to rotate in ADO`,
+        EXIT.usage,
+      );
+    }
+  }
   const previousOverlap = (
     await quiet`${ctx.pulumi} config get ${rotationKeys(credential).overlapHours} --stack ${stack}`
   ).stdout.trim();

@@ -323,6 +323,16 @@ describe("rotate.mjs", () => {
     ]);
   });
 
+  it.concurrent("refuses to rotate a PAT the stack does not manage", async () => {
+    const r = await run("rotate.mjs", ["--stack", "dev", "--credential", "pat", "--yes"], {
+      fake: true,
+      env: { ...withPassphrase, FAKE_PULUMI_CONFIG: JSON.stringify({ "hookfleet:managePat": "false" }) },
+    });
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain("does not manage a PAT");
+    expect(r.calls.some((c) => c.argv[1] === "set")).toBe(false);
+  });
+
   it.concurrent("refuses to rotate in a stack that was never deployed", async () => {
     const r = await run("rotate.mjs", ["--stack", "staging", "--credential", "pat", "--yes"], {
       fake: true,
