@@ -28,7 +28,7 @@ Options:
   --events N          event types per project, the defaults first (default 8, at most ${EVENT_CATALOGUE.length})
   --latency-ms N      latency the emulator adds to every API request (default 50)
   --repair N          hooks the emulator disables before the repair phase (default 100)
-  --rate-budget N     requests per identity per window before ADO-like delays start (default 2000)
+  --rate-budget N     requests per identity per window before ADO-like delays start (default 12000)
   --rate-window-s N   the rate limiter's sliding window in seconds (default 60)
   --no-rate-limit     no rate limiting
   --no-test-delivery  skip ADO's test notification after create/update (HookFleet default: on)
@@ -50,7 +50,7 @@ function parse() {
         events: { type: "string", default: "8" },
         "latency-ms": { type: "string", default: "50" },
         repair: { type: "string", default: "100" },
-        "rate-budget": { type: "string", default: "2000" },
+        "rate-budget": { type: "string", default: "12000" },
         "rate-window-s": { type: "string", default: "60" },
         "no-rate-limit": { type: "boolean", default: false },
         "no-test-delivery": { type: "boolean", default: false },
@@ -146,7 +146,12 @@ async function main() {
     progress(`${name}: ${routes}; 429s=${emu.counters.byStatus["429"] ?? 0}`);
   };
 
-  const heartbeat = setInterval(() => progress(`… ${emu.counters.total} calls so far`), 10_000);
+  const heartbeat = setInterval(() => {
+    const c = emu.counters;
+    progress(
+      `… ${c.total} calls so far (in flight ${c.inFlight}, 429s ${c.byStatus["429"] ?? 0}, state ${harness.state.size})`,
+    );
+  }, 10_000);
   try {
     await phase("create", async () => {
       const run = await harness.up(program);
