@@ -21,11 +21,19 @@ import {
   type UrlTokenSetting,
 } from "../../app/settings";
 import { credentialsFingerprint } from "../credentials";
-import { receiverEnvironment } from "./environment";
-import { receiverResourceNames, secretNameFor, stableGuid, stackSuffix, type NameKind } from "./names";
+import { healSettings, type HealSettingName } from "../../app/heal/settings";
+import { healJobSettings, receiverEnvironment } from "./environment";
+import {
+  receiverResourceNames,
+  resourceName,
+  secretNameFor,
+  stableGuid,
+  stackSuffix,
+  type NameKind,
+} from "./names";
 
 export * from "./names";
-export { receiverEnvironment } from "./environment";
+export { healJobSettings, receiverEnvironment } from "./environment";
 
 /** Built-in Azure role ids the identity gets (and nothing else). */
 export const builtInRoleIds = {
@@ -37,19 +45,40 @@ export const builtInRoleIds = {
   acrPull: "7f951dda-4ed3-4680-a7ca-43fe172d7043",
 } as const;
 
-/** A scheduled job beside the receiver (the hook heal job): same image, environment and identity. */
-export interface ScheduledJobArgs {
-  /** Cron expression (5 fields, UTC), e.g. `0,15,30,45 * * * *` for every quarter hour. */
+/** Heal options the job may set (plain HOOKFLEET_HEAL_* settings of app/heal/settings.ts). */
+export type HealOptionName = Exclude<
+  HealSettingName,
+  "HOOKFLEET_HEAL_ORG_URLS" | "HOOKFLEET_WEBHOOK_BASE_URL" | "AZURE_DEVOPS_EXT_PAT"
+>;
+
+/** One ADO organization the heal job repairs. */
+export interface HealOrganization {
+  /** Organization URL, e.g. `https://dev.azure.com/contoso`. */
+  url: pulumi.Input<string>;
+  /** `extraSecrets` key holding a PAT for it (AZURE_DEVOPS_EXT_PAT); default none: the identity (Entra). */
+  adoPatSecret?: string;
+}
+
+/**
+ * The scheduled hook heal job (app/heal) beside the receiver: same image, environment and identity,
+ * the receiver's settings (same Key Vault secrets), its own HOOKFLEET_HEAL_* settings. One job per
+ * distinct PAT, since the heal command takes one PAT and a managed PAT is scoped to one organization.
+ */
+export interface HealJobArgs {
+  /** Cron expression (5 fields, UTC), e.g. `0 * * * *` for hourly. */
   cronExpression: string;
-  /** Command run in the receiver image, e.g. `["node", "dist/app/heal.js"]`. */
-  command: string[];
-  /** Plain environment variables, added to the Cosmos/identity settings the job gets anyway. */
-  env?: Record<string, pulumi.Input<string>>;
-  /** Secret environment variables: env name → `extraSecrets` key, read from Key Vault as the identity. */
-  secretEnv?: Record<string, string>;
+  /** Organizations to heal (HOOKFLEET_HEAL_ORG_URLS), each with its PAT if any; at least one. */
+  organizations: HealOrganization[];
+  /** Heal options (HOOKFLEET_HEAL_PROBATION…); default: the schema defaults. */
+  settings?: Partial<Record<HealOptionName, pulumi.Input<string>>>;
+  /** Command run in the receiver image; default `["node", "dist/app/heal/main.js"]`. */
+  command?: string[];
   /** Longest run of one execution in seconds; default 1800. */
   timeoutSeconds?: number;
 }
+
+/** The heal job's command in the receiver image (app/heal/main.ts, built by tsconfig.build.json). */
+export const defaultHealCommand = ["node", "dist/app/heal/main.js"];
 
 /** Cosmos DB capacity: pay per request, or provisioned autoscale throughput. */
 export type CosmosCapacityMode = "serverless" | "autoscale";
@@ -102,7 +131,7 @@ export interface ReceiverInfraArgs {
   /** Tags on every resource, merged over `app: hookfleet, component: receiver, stack: <stack>`. */
   tags?: Record<string, string>;
   /** Optional scheduled job (the hook heal job) in the same environment, as the same identity; default none. */
-  healJob?: ScheduledJobArgs;
+  healJob?: HealJobArgs;
 }
 
 /** Settings the component itself fills in; `args.settings` cannot override them. */
@@ -125,6 +154,29 @@ export function acrServerOf(image: string): string | undefined {
 /** Full id of a built-in role definition in a subscription. */
 export function roleDefinitionId(subscriptionId: string, roleId: string): string {
   return `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`;
+}
+
+/** Plain heal-job settings the component fills in (see the job's construction). */
+const healPlaceholderSettings = [
+  "HOOKFLEET_MODE",
+  "COSMOS_ENDPOINT",
+  "AZURE_CLIENT_ID",
+  "COSMOS_DATABASE",
+  "COSMOS_CONTAINER",
+  "HOOKFLEET_WEBHOOK_BASE_URL",
+  "HOOKFLEET_HEAL_ORG_URLS",
+] as const;
+
+/** Organizations grouped per PAT (one heal job each), in first-seen order; no PAT is a group too. */
+export function healJobGroups(job: Pick<HealJobArgs, "organizations">): {
+  adoPatSecret?: string;
+  urls: pulumi.Input<string>[];
+}[] {
+  const groups = new Map<string | undefined, pulumi.Input<string>[]>();
+  for (const org of job.organizations) {
+    groups.set(org.adoPatSecret, [...(groups.get(org.adoPatSecret) ?? []), org.url]);
+  }
+  return [...groups].map(([adoPatSecret, urls]) => (adoPatSecret ? { adoPatSecret, urls } : { urls }));
 }
 
 function validate(args: ReceiverInfraArgs, minReplicas: number, maxReplicas: number): void {
@@ -155,16 +207,25 @@ function validate(args: ReceiverInfraArgs, minReplicas: number, maxReplicas: num
         `ReceiverInfra: healJob.cronExpression must have 5 fields, got "${job.cronExpression}"`,
       );
     }
-    if (job.command.length === 0) throw new Error("ReceiverInfra: healJob.command is empty");
-    for (const [envName, key] of Object.entries(job.secretEnv ?? {})) {
-      if (!(key in (args.extraSecrets ?? {}))) {
+    if (job.command?.length === 0) throw new Error("ReceiverInfra: healJob.command is empty");
+    if (job.organizations.length === 0) throw new Error("ReceiverInfra: healJob.organizations is empty");
+    for (const [i, org] of job.organizations.entries()) {
+      if (org.adoPatSecret !== undefined && !(org.adoPatSecret in (args.extraSecrets ?? {}))) {
         throw new Error(
-          `ReceiverInfra: healJob.secretEnv.${envName} names "${key}", which is not in extraSecrets`,
+          `ReceiverInfra: healJob.organizations[${i}].adoPatSecret names "${org.adoPatSecret}", which is not in extraSecrets`,
         );
       }
-      if (job.env?.[envName] !== undefined) {
-        throw new Error(`ReceiverInfra: healJob sets ${envName} both as env and secretEnv`);
-      }
+    }
+    for (const option of Object.keys(job.settings ?? {})) {
+      if (
+        !(option in healSettings) ||
+        ["HOOKFLEET_HEAL_ORG_URLS", "HOOKFLEET_WEBHOOK_BASE_URL"].includes(option)
+      )
+        throw new Error(
+          `ReceiverInfra: healJob.settings.${option} is not a heal option (app/heal/settings.ts)`,
+        );
+      if (healSettings[option as HealSettingName].source === "secret")
+        throw new Error(`ReceiverInfra: healJob.settings.${option} is a secret; use adoPatSecret`);
     }
     if (job.timeoutSeconds !== undefined) wholeNumber(job.timeoutSeconds, "healJob.timeoutSeconds", 1);
   }
@@ -197,8 +258,10 @@ export class ReceiverInfra extends pulumi.ComponentResource {
   readonly containerAppName: pulumi.Output<string>;
   /** Application Insights connection string (secret). */
   readonly appInsightsConnectionString: pulumi.Output<string>;
-  /** Name of the scheduled heal job, when `healJob` was given. */
+  /** Name of the (first) scheduled heal job, when `healJob` was given. */
   readonly healJobName: pulumi.Output<string | undefined>;
+  /** Names of every heal job (one per distinct PAT); empty without `healJob`. */
+  readonly healJobNames: pulumi.Output<string[]>;
 
   constructor(name: string, args: ReceiverInfraArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hookfleet:receiver:ReceiverInfra", name, {}, opts);
@@ -251,6 +314,32 @@ export class ReceiverInfra extends pulumi.ComponentResource {
         string
       >,
     );
+    // The heal job's variables: heal's schema plus the receiver settings it shares, same vault secrets.
+    const healEnvironmentFor = (plain: Record<string, pulumi.Input<string>>, patSecretName?: string) =>
+      receiverEnvironment<pulumi.Input<string>>(healJobSettings, {
+        plain: {
+          ...Object.fromEntries(Object.entries(args.settings ?? {}).filter(([k]) => k in healJobSettings)),
+          ...args.healJob?.settings,
+          ...plain,
+        },
+        secrets: new Set([
+          ...[...settingsWithSecrets].filter((setting) => setting in healJobSettings),
+          ...(patSecretName ? ["AZURE_DEVOPS_EXT_PAT"] : []),
+        ]),
+        secretRefs: patSecretName ? { AZURE_DEVOPS_EXT_PAT: patSecretName } : undefined,
+        schema: {
+          reader: "heal job",
+          declaredIn: "app/heal/settings.ts (healSettings, healReceiverSettingNames)",
+        },
+      });
+    if (args.healJob) {
+      for (const group of healJobGroups(args.healJob)) {
+        healEnvironmentFor(
+          Object.fromEntries(healPlaceholderSettings.map((setting) => [setting, "placeholder"])),
+          group.adoPatSecret ? secretNameFor(group.adoPatSecret) : undefined,
+        );
+      }
+    }
     const clientConfig = authorization.getClientConfigOutput({ parent: this });
 
     // The group holds everything, so one delete removes the receiver; an existing one is reused as is.
@@ -594,29 +683,36 @@ export class ReceiverInfra extends pulumi.ComponentResource {
       { parent: this, dependsOn: [vaultRole, cosmosRole, ...(acrRole ? [acrRole] : [])] },
     );
 
-    // The heal job: no ingress, runs on a schedule as the same identity with only the secrets it names.
-    const healJob = args.healJob
-      ? (() => {
-          const job = args.healJob;
-          const jobSecrets = Object.entries(job.secretEnv ?? {}).map(([envName, key]) => {
-            const stored = secretResources.find((s) => s.secretName === secretNameFor(key))!;
-            return { envName, ...stored };
-          });
-          const plainEnv: Record<string, pulumi.Input<string>> = {
-            HOOKFLEET_MODE: "production",
-            AZURE_CLIENT_ID: identity.clientId,
-            COSMOS_ENDPOINT: account.documentEndpoint,
-            COSMOS_DATABASE: databaseName,
-            COSMOS_CONTAINER: containerName,
-            ...job.env,
-          };
+    // The heal job(s): no ingress, on a schedule, as the same identity, with the receiver's settings.
+    const fqdn = containerApp.configuration.apply((c) => c?.ingress?.fqdn ?? "");
+    const healJobs = args.healJob
+      ? healJobGroups(args.healJob).map((group) => {
+          const job = args.healJob!;
+          const patSecretName = group.adoPatSecret ? secretNameFor(group.adoPatSecret) : undefined;
+          const env = healEnvironmentFor(
+            {
+              HOOKFLEET_MODE: "production",
+              COSMOS_ENDPOINT: account.documentEndpoint,
+              AZURE_CLIENT_ID: identity.clientId,
+              COSMOS_DATABASE: databaseName,
+              COSMOS_CONTAINER: containerName,
+              // The origin: both routes (token and Basic) start with it, and nothing else of ours does.
+              HOOKFLEET_WEBHOOK_BASE_URL: pulumi.interpolate`https://${fqdn}`,
+              HOOKFLEET_HEAL_ORG_URLS: pulumi.all(group.urls).apply((urls) => urls.join(" ")),
+            },
+            patSecretName,
+          );
+          const referenced = new Set(env.flatMap((e) => (e.secretRef ? [e.secretRef] : [])));
+          const jobName = group.adoPatSecret
+            ? resourceName("containerAppJob", name, `${suffix}-${stackSuffix(group.adoPatSecret, "", 4)}`)
+            : names.containerAppJob;
           return new app.Job(
-            `${name}-heal`,
+            group.adoPatSecret ? `${name}-heal-${patSecretName}` : `${name}-heal`,
             {
               resourceGroupName,
               location,
               tags,
-              jobName: names.containerAppJob,
+              jobName,
               environmentId: environment.id,
               identity: {
                 type: app.ManagedServiceIdentityType.UserAssigned,
@@ -632,11 +728,14 @@ export class ReceiverInfra extends pulumi.ComponentResource {
                 replicaTimeout: job.timeoutSeconds ?? 1800,
                 // A failed run is retried by the next schedule, not at once (ADO throttles bursts).
                 replicaRetryLimit: 0,
-                secrets: [...new Map(jobSecrets.map((s) => [s.secretName, s])).values()].map((s) => ({
-                  name: s.secretName,
-                  keyVaultUrl: s.secret.properties.secretUriWithVersion,
-                  identity: identity.id,
-                })),
+                // Versioned URIs, as on the app: a new credential version updates the job's next runs.
+                secrets: secretResources
+                  .filter((s) => referenced.has(s.secretName))
+                  .map((s) => ({
+                    name: s.secretName,
+                    keyVaultUrl: s.secret.properties.secretUriWithVersion,
+                    identity: identity.id,
+                  })),
                 registries,
               },
               template: {
@@ -644,11 +743,8 @@ export class ReceiverInfra extends pulumi.ComponentResource {
                   {
                     name: "heal",
                     image: args.image,
-                    command: job.command,
-                    env: [
-                      ...Object.entries(plainEnv).map(([envName, value]) => ({ name: envName, value })),
-                      ...jobSecrets.map((s) => ({ name: s.envName, secretRef: s.secretName })),
-                    ],
+                    command: job.command ?? defaultHealCommand,
+                    env,
                     resources: { cpu: 0.25, memory: "0.5Gi" },
                   },
                 ],
@@ -656,10 +752,9 @@ export class ReceiverInfra extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [vaultRole, cosmosRole, ...(acrRole ? [acrRole] : [])] },
           );
-        })()
-      : undefined;
+        })
+      : [];
 
-    const fqdn = containerApp.configuration.apply((c) => c?.ingress?.fqdn ?? "");
     this.webhookBaseUrl = pulumi.interpolate`https://${fqdn}/api/v1/webhooks`;
     this.cosmosEndpoint = account.documentEndpoint;
     this.identityPrincipalId = identity.principalId;
@@ -673,7 +768,8 @@ export class ReceiverInfra extends pulumi.ComponentResource {
     this.managedEnvironmentId = environment.id;
     this.containerAppName = containerApp.name;
     this.appInsightsConnectionString = pulumi.secret(insights.connectionString);
-    this.healJobName = healJob ? healJob.name : pulumi.output(undefined);
+    this.healJobName = healJobs.length ? healJobs[0].name : pulumi.output(undefined);
+    this.healJobNames = pulumi.all(healJobs.map((j) => j.name));
 
     this.registerOutputs({
       webhookBaseUrl: this.webhookBaseUrl,
@@ -688,6 +784,7 @@ export class ReceiverInfra extends pulumi.ComponentResource {
       containerAppName: this.containerAppName,
       appInsightsConnectionString: this.appInsightsConnectionString,
       healJobName: this.healJobName,
+      healJobNames: this.healJobNames,
     });
   }
 }
