@@ -8,6 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { ProjectFilter } from "./ado/types";
+import { healSettings } from "./app/heal/settings";
 import type { SystemSetting } from "./app/settings";
 import { AdoPat, RotatingSecret } from "./components/credentials";
 import { HookFleet, type EventSelection, type HookNotEnabled } from "./components/hooks";
@@ -128,6 +129,17 @@ const maxReplicas = wholeNumber("maxReplicas", 3, 1);
 if (minReplicas > maxReplicas) {
   throw new Error(`hookfleet:minReplicas (${minReplicas}) exceeds hookfleet:maxReplicas (${maxReplicas})`);
 }
+const acrResourceId = config.get("acrResourceId") || undefined;
+if (
+  acrResourceId &&
+  !/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ContainerRegistry\/registries\/[^/]+$/i.test(
+    acrResourceId,
+  )
+) {
+  throw new Error(
+    "hookfleet:acrResourceId must be a registry's ARM id: /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.ContainerRegistry/registries/<name>",
+  );
+}
 const cosmosCapacity = oneOf<CosmosCapacityMode>("cosmosCapacity", ["serverless", "autoscale"], "serverless");
 const cosmosMaxThroughput = wholeNumber("cosmosMaxThroughput", 1000, 1000);
 
@@ -167,6 +179,23 @@ if (managePat && patRotation.rotateEveryDays >= patValidDays) {
   );
 }
 
+// The heal job (app/heal): re-enables hooks ADO disabled and replays their failed deliveries between runs.
+const healEnabled = deployReceiver && (config.getBoolean("healEnabled") ?? true);
+const healSchedule = config.get("healSchedule") ?? "0 * * * *";
+if (healSchedule.trim().split(/\s+/).length !== 5) {
+  throw new Error(
+    `hookfleet:healSchedule must be a 5-field cron expression (UTC), e.g. "0 * * * *"; got "${healSchedule}"`,
+  );
+}
+const leaveOrEnable = ["leave", "enable"] as const;
+const healProbation = oneOf("healProbation", leaveOrEnable, healSettings.HOOKFLEET_HEAL_PROBATION.default);
+const healDisabledByUser = oneOf(
+  "healDisabledByUser",
+  leaveOrEnable,
+  healSettings.HOOKFLEET_HEAL_DISABLED_BY_USER.default,
+);
+const healIncludeEnabled = config.getBoolean("healIncludeEnabled") ?? false;
+
 // ---------------------------------------------------------------------------------------------
 // Credentials: generated here, rotated on schedule or by nonce (npm run rotate), never typed by hand.
 
@@ -185,6 +214,7 @@ const basicPassword = usesBasic
 const readTokenSecret = new RotatingSecret("read-token", { kind: "readToken", ...readTokenRotation });
 
 // One org-scoped PAT per organization, for the receiver's heal job (Key Vault), when asked for.
+const patSecretKey = (org: OrganizationConfig) => `ado-pat-${org.name}`;
 const pats = managePat
   ? organizations.map(
       (org) =>
@@ -232,8 +262,24 @@ const receiver = deployReceiver
       readTokens,
       // Secret in state whatever the resource marks: the PAT value only ever travels as a secret.
       extraSecrets: Object.fromEntries(
-        pats.map((pat, i) => [`ado-pat-${organizations[i].name}`, pulumi.secret(pat.token)]),
+        pats.map((pat, i) => [patSecretKey(organizations[i]), pulumi.secret(pat.token)]),
       ),
+      acrResourceId,
+      // Hourly by default: well inside ADO's notification history, so failed deliveries are still there.
+      healJob: healEnabled
+        ? {
+            cronExpression: healSchedule,
+            // With managed PATs each organization uses its own (org-scoped); else the identity (Entra).
+            organizations: organizations.map((org) =>
+              managePat ? { url: org.url, adoPatSecret: patSecretKey(org) } : { url: org.url },
+            ),
+            settings: {
+              HOOKFLEET_HEAL_PROBATION: healProbation,
+              HOOKFLEET_HEAL_DISABLED_BY_USER: healDisabledByUser,
+              HOOKFLEET_HEAL_INCLUDE_ENABLED: String(healIncludeEnabled),
+            },
+          }
+        : undefined,
     })
   : undefined;
 
@@ -326,6 +372,7 @@ export const receiverInfo = receiver
       containerAppName: receiver.containerAppName,
       cosmosEndpoint: receiver.cosmosEndpoint,
       identityClientId: receiver.identityClientId,
+      healJobNames: receiver.healJobNames,
     }
   : undefined;
 

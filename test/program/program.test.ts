@@ -7,6 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as pulumiType from "@pulumi/pulumi";
+import { healSettings } from "../../app/heal/settings";
 import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
 import type * as mocksType from "../support/pulumi-mocks";
 import {
@@ -142,6 +143,34 @@ function hooksOf(run: ProgramRun) {
   return run.mocks.byType(SERVICE_HOOK);
 }
 
+interface JobEnv {
+  name: string;
+  value?: string;
+  secretRef?: string;
+}
+
+/** The heal jobs, each summed up as what a reader of the portal would check. */
+function healJobsOf(run: ProgramRun) {
+  const fqdn = (
+    run.mocks.one("azure-native:app:ContainerApp").state.configuration as { ingress: { fqdn: string } }
+  ).ingress.fqdn;
+  return run.mocks.byType("azure-native:app:Job").map((job) => {
+    const env: JobEnv[] = job.inputs.template.containers[0].env;
+    const get = (name: string) => env.find((e) => e.name === name);
+    expect(get("HOOKFLEET_WEBHOOK_BASE_URL")?.value).toBe(`https://${fqdn}`);
+    for (const shared of ["HOOKFLEET_SYSTEMS", "HOOKFLEET_URL_TOKENS"])
+      expect(get(shared)).toEqual({ name: shared, secretRef: expect.any(String) });
+    return {
+      schedule: job.inputs.configuration.scheduleTriggerConfig.cronExpression,
+      command: job.inputs.template.containers[0].command,
+      orgs: get("HOOKFLEET_HEAL_ORG_URLS")?.value,
+      pat: get("AZURE_DEVOPS_EXT_PAT"),
+      probation: get("HOOKFLEET_HEAL_PROBATION")?.value,
+      includeEnabled: get("HOOKFLEET_HEAL_INCLUDE_ENABLED")?.value,
+    };
+  });
+}
+
 function expectNoPlainSecrets(run: ProgramRun) {
   const secrets = [...run.mocks.byType(ROTATING_SECRET), ...run.mocks.byType(ADO_PAT)].map((r) =>
     fakeSecret(r.name),
@@ -183,6 +212,17 @@ describe("Pulumi.yaml", () => {
     const readElsewhere = ["adoPat"];
     const declared = Object.keys(projectDeclarations()).filter((k) => !readElsewhere.includes(k));
     expect([...read].sort()).toEqual(declared.sort());
+  });
+
+  it("declares the heal job's defaults as heal itself has them, hourly", () => {
+    const decls = projectDeclarations();
+    expect(decls.healEnabled.default).toBe(true);
+    expect(decls.healSchedule.default).toBe("0 * * * *");
+    expect(decls.healProbation.default).toBe(healSettings.HOOKFLEET_HEAL_PROBATION.default);
+    expect(decls.healDisabledByUser.default).toBe(healSettings.HOOKFLEET_HEAL_DISABLED_BY_USER.default);
+    expect(String(decls.healIncludeEnabled.default)).toBe(
+      healSettings.HOOKFLEET_HEAL_INCLUDE_ENABLED.default,
+    );
   });
 
   it("keeps secrets out of the stack files: none holds a credential-looking plain value", () => {
@@ -245,6 +285,8 @@ describe("program under each stack file", () => {
       "urlToken",
     ]);
     expect(run.values.receiverEnvironment).toBeUndefined();
+    // healEnabled: false in the dev stack
+    expect(run.mocks.byType("azure-native:app:Job")).toEqual([]);
     expectNoPlainSecrets(run);
   });
 
@@ -272,6 +314,17 @@ describe("program under each stack file", () => {
       minReplicas: 1,
       maxReplicas: 3,
     });
+    // The heal job by default: hourly, the organization, as the receiver's identity (no PAT).
+    expect(healJobsOf(run)).toEqual([
+      {
+        schedule: "0 * * * *",
+        command: ["node", "dist/app/heal/main.js"],
+        orgs: emulator.orgUrl("contoso"),
+        pat: undefined,
+        probation: "leave",
+        includeEnabled: "false",
+      },
+    ]);
     expectNoPlainSecrets(run);
   });
 
@@ -303,6 +356,24 @@ describe("program under each stack file", () => {
       maxReplicas: 10,
     });
     expect(run.mocks.byType("azure-native:resources:ResourceGroup")).toHaveLength(0); // rg-hookfleet-prod exists
+    // One heal job for both organizations, on prod's schedule.
+    expect(healJobsOf(run)).toEqual([
+      expect.objectContaining({
+        schedule: "0,15,30,45 * * * *",
+        orgs: `${emulator.orgUrl("contoso")} ${emulator.orgUrl("contoso-labs")}`,
+        pat: undefined,
+      }),
+    ]);
+    // The image's registry: the identity may pull from it, and the app pulls as the identity.
+    const acrId = stackFile("prod")["hookfleet:acrResourceId"] as string;
+    const acrPull = run.mocks
+      .byType("azure-native:authorization:RoleAssignment")
+      .filter((r) => r.inputs.scope === acrId);
+    expect(acrPull).toHaveLength(1);
+    expect(acrPull[0].inputs.roleDefinitionId).toMatch(/7f951dda-4ed3-4680-a7ca-43fe172d7043$/);
+    expect(run.mocks.one("azure-native:app:ContainerApp").inputs.configuration.registries).toEqual([
+      { server: "contosoacr.azurecr.io", identity: expect.any(String) },
+    ]);
     expectNoPlainSecrets(run);
   });
 
@@ -356,7 +427,30 @@ describe("managed PATs", () => {
       "pat-contoso": "2027-01-05T00:00:00.000Z",
       "pat-labs": "2027-01-05T00:00:00.000Z",
     });
+    // Each PAT is org-scoped: one heal job per organization, each reading its own PAT from Key Vault.
+    const jobs = healJobsOf(run).map((j) => [j.orgs, j.pat]);
+    expect(jobs.sort()).toEqual([
+      [emulator.orgUrl("contoso"), { name: "AZURE_DEVOPS_EXT_PAT", secretRef: "ado-pat-contoso" }],
+      [emulator.orgUrl("contoso-labs"), { name: "AZURE_DEVOPS_EXT_PAT", secretRef: "ado-pat-labs" }],
+    ]);
     expectNoPlainSecrets(run);
+  });
+});
+
+describe("heal job config", () => {
+  it("staging with healEnabled false has no job; options reach the job's environment", async () => {
+    const off = await runProgram("staging", { ...configFor("staging"), "hookfleet:healEnabled": "false" });
+    expect(off.mocks.byType("azure-native:app:Job")).toEqual([]);
+    expect(off.mocks.byType("azure-native:app:ContainerApp")).toHaveLength(1);
+    const tuned = await runProgram("staging", {
+      ...configFor("staging"),
+      "hookfleet:healSchedule": "30 2 * * *",
+      "hookfleet:healProbation": "enable",
+      "hookfleet:healIncludeEnabled": "true",
+    });
+    expect(healJobsOf(tuned)).toEqual([
+      expect.objectContaining({ schedule: "30 2 * * *", probation: "enable", includeEnabled: "true" }),
+    ]);
   });
 });
 
@@ -377,6 +471,9 @@ describe("config mistakes fail before anything is created, naming the key", () =
       { "hookfleet:managePat": "true", "hookfleet:patRotateEveryDays": "90" },
       /patRotateEveryDays must be below/,
     ],
+    [{ "hookfleet:healSchedule": "@hourly" }, /hookfleet:healSchedule must be a 5-field cron/],
+    [{ "hookfleet:healProbation": "yes" }, /hookfleet:healProbation must be one of leave, enable/],
+    [{ "hookfleet:acrResourceId": "contosoacr" }, /hookfleet:acrResourceId must be a registry's ARM id/],
   ])("%j", async (override, message) => {
     const config = { ...configFor("dev"), ...override };
     await expect(runProgram("dev", config)).rejects.toThrow(message);
