@@ -213,7 +213,9 @@ export class DynamicHarness {
           seen.add(key);
           try {
             const r = await this.step(run, key, args);
-            return { id: r.id, state: r.outputs };
+            // The engine hands outputs back over gRPC, i.e. as plain JSON: arrays made in the
+            // provider's module realm (tsx, outside jest's) must not reach Pulumi's serializer as-is.
+            return { id: r.id, state: JSON.parse(JSON.stringify(r.outputs)) as Props };
           } catch (err) {
             failures.push(err as Error);
             fail(err as Error);
