@@ -315,7 +315,10 @@ export class ReceiverInfra extends pulumi.ComponentResource {
       >,
     );
     // The heal job's variables: heal's schema plus the receiver settings it shares, same vault secrets.
-    const healEnvironmentFor = (plain: Record<string, pulumi.Input<string>>, patSecretName?: string) =>
+    const healEnvironmentFor = (
+      plain: Record<(typeof healPlaceholderSettings)[number], pulumi.Input<string>>,
+      patSecretName?: string,
+    ) =>
       receiverEnvironment<pulumi.Input<string>>(healJobSettings, {
         plain: {
           ...Object.fromEntries(Object.entries(args.settings ?? {}).filter(([k]) => k in healJobSettings)),
@@ -335,7 +338,10 @@ export class ReceiverInfra extends pulumi.ComponentResource {
     if (args.healJob) {
       for (const group of healJobGroups(args.healJob)) {
         healEnvironmentFor(
-          Object.fromEntries(healPlaceholderSettings.map((setting) => [setting, "placeholder"])),
+          Object.fromEntries(healPlaceholderSettings.map((setting) => [setting, "placeholder"])) as Record<
+            (typeof healPlaceholderSettings)[number],
+            string
+          >,
           group.adoPatSecret ? secretNameFor(group.adoPatSecret) : undefined,
         );
       }
