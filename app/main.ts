@@ -10,7 +10,7 @@ import { mintToken, sha256Hex } from "./tokens";
 const HELP = `Usage: npm run receiver   (or: node dist/app/main.js)
 
 Starts the HookFleet webhook receiver. Configuration comes from environment variables
-(see docs/readme/receiver.md): PORT, HOST, HOOKFLEET_MODE, COSMOS_ENDPOINT, COSMOS_KEY,
+(see docs/receiver.md): PORT, HOST, HOOKFLEET_MODE, COSMOS_ENDPOINT, COSMOS_KEY,
 COSMOS_DATABASE, COSMOS_CONTAINER, AZURE_CLIENT_ID, HOOKFLEET_SYSTEMS, HOOKFLEET_URL_TOKENS,
 HOOKFLEET_READ_TOKENS, METRICS_PORT, LOG_LEVEL, SHUTDOWN_GRACE_MS.
 

@@ -10,7 +10,7 @@ import { startAdoEmulator } from "../test/support/ado-emulator";
 
 const HELP = `Usage: npm run emulator -- [options]
 
-Runs the Azure DevOps emulator on loopback (see docs/readme/ado.md).
+Runs the Azure DevOps emulator on loopback (see docs/ado.md).
 
 Options:
   --port N           port to listen on (default 0 = a free one)

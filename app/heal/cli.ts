@@ -34,7 +34,7 @@ Environment: HOOKFLEET_HEAL_ORG_URLS, HOOKFLEET_WEBHOOK_BASE_URL, AZURE_DEVOPS_E
 Microsoft Entra via DefaultAzureCredential / managed identity, AZURE_CLIENT_ID), COSMOS_ENDPOINT,
 COSMOS_KEY, COSMOS_DATABASE, COSMOS_CONTAINER, HOOKFLEET_SYSTEMS, HOOKFLEET_URL_TOKENS,
 HOOKFLEET_HEAL_PROBATION, HOOKFLEET_HEAL_DISABLED_BY_USER, HOOKFLEET_HEAL_INCLUDE_ENABLED,
-HOOKFLEET_HEAL_HISTORY_MAX, HOOKFLEET_HEAL_CONCURRENCY. See docs/readme/heal.md.
+HOOKFLEET_HEAL_HISTORY_MAX, HOOKFLEET_HEAL_CONCURRENCY. See docs/heal.md.
 
 Exit codes: 0 every hook found is healthy or was repaired (or, dry run, can be); 1 something could
 not be repaired (see the report); 2 bad arguments or configuration.`;

@@ -21,7 +21,7 @@ import { startReceiverStub } from "../../test/hooks/receiver-stub";
 const HELP = `Usage: npm run bench:fleet -- [options]
 
 Creates, refreshes, repairs and re-checks projects × event types ADO service hooks through the
-real HookFleet program and ServiceHook provider against the ADO emulator (docs/readme/hooks.md).
+real HookFleet program and ServiceHook provider against the ADO emulator (docs/hooks.md).
 
 Options:
   --projects N        projects in the organization (default 250)

@@ -17,7 +17,7 @@ import {
   type BackendChoice,
 } from "./pulumiCli";
 
-/** Exit codes shared by the scripts (documented in docs/readme/program.md). */
+/** Exit codes shared by the scripts (documented in docs/program.md). */
 export const EXIT = {
   ok: 0,
   /** Pulumi failed, or the program reported errors. */
