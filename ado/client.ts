@@ -4,7 +4,7 @@
  *
  * Public API (other parts build on exactly these names):
  *   new AdoClient({ orgUrl, auth, vsspsUrl?, maxConcurrency? = 8, maxRetries? = 5, retryBaseMs? = 500,
- *                   maxRetryDelayMs? = 60000, projectsPageSize? = 100, requestTimeoutMs? = 100000,
+ *                   maxRetryDelayMs? = 60000, maxPaceMs? = 2000, projectsPageSize? = 100, requestTimeoutMs? = 100000,
  *                   testNotificationTimeoutMs? = 30000, logger? })
  *   auth: { kind: "pat", pat } | { kind: "entra", credential: TokenCredential }
  *   AdoClient.fromEnvironment(orgUrl, options?)  PAT from AZURE_DEVOPS_EXT_PAT, else DefaultAzureCredential
@@ -69,7 +69,10 @@ export interface AdoClientOptions {
   retryBaseMs?: number;
   /** Cap of one backoff wait (also caps Retry-After). Default 60 s. */
   maxRetryDelayMs?: number;
-  /** Longest pause added when X-RateLimit-Remaining approaches zero. Default 2 s. */
+  /**
+   * Spacing of the org's request starts when X-RateLimit-Remaining reaches zero (none above a
+   * quarter of X-RateLimit-Limit, linear in between). Default 2 s.
+   */
   maxPaceMs?: number;
   /** $top of each projects page. Default 100 (ADO's own default). */
   projectsPageSize?: number;
@@ -96,17 +99,32 @@ const NETWORK_RETRY_CODES = new Set([
 const TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;
 
 // ---------------------------------------------------------------------------------------------
-// Per-organization gate: bounded concurrency and the shared throttling state.
+// Per-organization gate: bounded concurrency and one shared pacing gate.
+
+/** Pacing starts when X-RateLimit-Remaining falls below this share of X-RateLimit-Limit. */
+const PACE_BELOW_RATIO = 0.25;
+
+/** Why a request's start was held, for the logger. */
+interface PaceWait {
+  waitMs: number;
+  reason: "pause" | "pace";
+}
 
 class OrgGate {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
-  /** No request starts before this time (Retry-After / X-RateLimit-Delay). */
-  pauseUntil = 0;
-  /** When the org's latest request started; pacing spaces starts from it, across all slots. */
-  lastStartAt = 0;
-  remaining?: number;
-  limit?: number;
+  /** Starts are admitted one at a time, in order, by this chain (at most maxConcurrency long). */
+  private turn: Promise<void> = Promise.resolve();
+  /** Sleepers to wake when newer headers or a pause arrive, so they recompute their start. */
+  private readonly wakers = new Set<() => void>();
+  /** No request starts before this time (Retry-After / X-RateLimit-Delay), for every caller. */
+  private pauseUntil = 0;
+  /** When the org's latest request started; the pacing interval counts from it, across all slots. */
+  private lastStartAt = 0;
+  private remaining?: number;
+  private limit?: number;
+  /** X-RateLimit-Reset in ms: usage is back to zero then, so no pacing wait reaches past it. */
+  private resetAt?: number;
 
   constructor(readonly maxConcurrency: number) {}
 
@@ -122,6 +140,79 @@ class OrgGate {
     const next = this.waiting.shift();
     if (next) next();
     else this.active--;
+  }
+
+  /** Holds every caller of the org until `until` (a later pause wins; pauses do not add up). */
+  pause(until: number): void {
+    if (until <= this.pauseUntil) return;
+    this.pauseUntil = until;
+    this.wake();
+  }
+
+  /** The latest answer's rate-limit headers; absent headers mean the budget is fine again. */
+  observe(remaining: number | undefined, limit: number | undefined, resetSeconds: number | undefined): void {
+    this.remaining = remaining;
+    this.limit = limit;
+    this.resetAt = resetSeconds !== undefined ? resetSeconds * 1000 : undefined;
+    this.wake();
+  }
+
+  /**
+   * Minimum spacing of starts from the latest headers: 0 above a quarter of the budget, then
+   * growing linearly to maxPaceMs as Remaining reaches zero. One interval for the whole org,
+   * recomputed at every start, so a rate rather than a queue of reserved slots.
+   */
+  private intervalMs(maxPaceMs: number): number {
+    const { remaining, limit } = this;
+    if (remaining === undefined || !limit || limit <= 0) return 0;
+    const ratio = Math.max(0, remaining) / limit;
+    return ratio >= PACE_BELOW_RATIO ? 0 : maxPaceMs * (1 - ratio / PACE_BELOW_RATIO);
+  }
+
+  /**
+   * Waits (holding a concurrency slot, so at most maxConcurrency callers wait here) until the org
+   * may start its next request: after any pause and one pacing interval after the previous start.
+   * The start time is recomputed whenever newer headers or a pause arrive.
+   */
+  async admit(maxPaceMs: number): Promise<PaceWait | undefined> {
+    const previous = this.turn;
+    let done!: () => void;
+    this.turn = new Promise<void>((resolve) => (done = resolve));
+    await previous;
+    const began = Date.now();
+    let reason: PaceWait["reason"] = "pace";
+    try {
+      for (;;) {
+        const now = Date.now();
+        let paced = this.lastStartAt + this.intervalMs(maxPaceMs);
+        if (this.resetAt !== undefined) paced = Math.min(paced, this.resetAt);
+        const startAt = Math.max(this.pauseUntil, paced);
+        if (startAt <= now) break;
+        if (this.pauseUntil > now) reason = "pause";
+        await this.sleepUnlessWoken(startAt - now);
+      }
+      this.lastStartAt = Date.now();
+    } finally {
+      done();
+    }
+    const waitMs = this.lastStartAt - began;
+    return waitMs > 0 ? { waitMs, reason } : undefined;
+  }
+
+  private sleepUnlessWoken(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.wakers.delete(finish);
+        resolve();
+      };
+      const timer = setTimeout(finish, ms);
+      this.wakers.add(finish);
+    });
+  }
+
+  private wake(): void {
+    for (const finish of [...this.wakers]) finish();
   }
 }
 
@@ -265,6 +356,8 @@ interface AttemptOutcome {
   delaySeconds?: number;
   remaining?: number;
   limit?: number;
+  /** X-RateLimit-Reset: epoch seconds at which usage is back to zero. */
+  resetSeconds?: number;
 }
 
 function headerOf(headers: RawResponse["headers"], name: string): string | undefined {
@@ -783,11 +876,14 @@ export class AdoClient implements AdoApi, AdoPatApi {
   private async withRetries<T>(spec: RequestSpec, attemptFn: () => Promise<T>): Promise<T> {
     const idempotent = spec.idempotent ?? true;
     for (let attempt = 1; ; attempt++) {
-      await this.pace();
+      // The slot first, then the pacing gate: only slot holders wait for a start, so the gate's
+      // queue is never longer than maxConcurrency however many callers there are.
       await this.gate.acquire();
       let outcome: AttemptOutcome;
       let failure: unknown;
       try {
+        const held = await this.gate.admit(this.maxPaceMs);
+        if (held) this.logger?.debug?.("ado request held by the org's throttling gate", { ...held });
         this.currentAuthorization = await this.authState.authorization();
         const result = await attemptFn();
         this.learn(rateLimitOf(result));
@@ -806,14 +902,15 @@ export class AdoClient implements AdoApi, AdoPatApi {
         : RETRYABLE_STATUSES.has(outcome.status) &&
           (idempotent || NOT_PROCESSED_STATUSES.has(outcome.status));
       if (!retryable || attempt > this.maxRetries) throw toAdoError(spec, failure, outcome, attempt);
-      const backoff = Math.min(this.maxRetryDelayMs, this.retryBaseMs * 2 ** (attempt - 1));
-      const jittered = backoff / 2 + Math.random() * (backoff / 2);
-      const asked =
-        outcome.retryAfterSeconds !== undefined
-          ? Math.min(this.maxRetryDelayMs, outcome.retryAfterSeconds * 1000)
-          : 0;
-      const wait = Math.max(jittered, asked);
-      if (asked) this.gate.pauseUntil = Math.max(this.gate.pauseUntil, Date.now() + asked);
+      let wait: number;
+      if (outcome.retryAfterSeconds !== undefined && outcome.retryAfterSeconds > 0) {
+        // Retry-After holds the whole org until one instant (see learn); this caller waits at the
+        // gate with the others instead of adding a wait of its own.
+        wait = 0;
+      } else {
+        const backoff = Math.min(this.maxRetryDelayMs, this.retryBaseMs * 2 ** (attempt - 1));
+        wait = backoff / 2 + Math.random() * (backoff / 2);
+      }
       this.logger?.warn?.("ado request retried", {
         method: spec.method,
         url: redactUrl(spec.url),
@@ -821,41 +918,24 @@ export class AdoClient implements AdoApi, AdoPatApi {
         network: outcome.networkCode,
         attempt,
         waitMs: Math.round(wait),
+        retryAfterSeconds: outcome.retryAfterSeconds,
       });
       await sleep(wait);
     }
   }
 
-  /** Waits out a Retry-After / X-RateLimit-Delay pause, then slows down as Remaining nears zero. */
-  private async pace(): Promise<void> {
-    const pause = this.gate.pauseUntil - Date.now();
-    if (pause > 0) await sleep(pause);
-    const { remaining, limit } = this.gate;
-    if (remaining !== undefined && limit && limit > 0) {
-      const ratio = remaining / limit;
-      // Below a quarter of the budget, space the org's requests out (up to maxPaceMs apart) as it
-      // nears zero; each request takes the next start slot, so concurrency does not undo it.
-      if (ratio < 0.25) {
-        const spacing = this.maxPaceMs * (1 - ratio / 0.25);
-        const start = Math.max(Date.now(), this.gate.lastStartAt + spacing);
-        this.gate.lastStartAt = start;
-        await sleep(start - Date.now());
-        return;
-      }
-    }
-    this.gate.lastStartAt = Math.max(this.gate.lastStartAt, Date.now());
-  }
-
+  /** Hands an answer's throttling headers to the org's gate. */
   private learn(o: Partial<AttemptOutcome> | undefined): void {
     // ADO sends the X-RateLimit-* headers only near or past the limit: an answer without them
     // means the budget is fine again, so stale pacing state is dropped.
-    this.gate.remaining = o?.remaining;
-    this.gate.limit = o?.limit;
+    this.gate.observe(o?.remaining, o?.limit, o?.resetSeconds);
     if (!o) return;
+    if (o.retryAfterSeconds !== undefined && o.retryAfterSeconds > 0) {
+      this.gate.pause(Date.now() + Math.min(this.maxRetryDelayMs, o.retryAfterSeconds * 1000));
+    }
     // ADO already delayed this request; holding the next ones as long keeps us out of the 429 phase.
     if (o.delaySeconds && o.delaySeconds > 0) {
-      const until = Date.now() + Math.min(this.maxRetryDelayMs, o.delaySeconds * 1000);
-      this.gate.pauseUntil = Math.max(this.gate.pauseUntil, until);
+      this.gate.pause(Date.now() + Math.min(this.maxRetryDelayMs, o.delaySeconds * 1000));
       this.logger?.debug?.("ado asked to slow down (X-RateLimit-Delay)", { delaySeconds: o.delaySeconds });
     }
   }
@@ -873,6 +953,7 @@ interface NodeClientRateLimit {
   delay?: number;
   remaining?: number;
   limit?: number;
+  reset?: number;
 }
 
 function rateLimitOf(result: unknown): Partial<AttemptOutcome> | undefined {
@@ -883,10 +964,12 @@ function rateLimitOf(result: unknown): Partial<AttemptOutcome> | undefined {
         delaySeconds: num(headerOf(h, "x-ratelimit-delay")),
         remaining: num(headerOf(h, "x-ratelimit-remaining")),
         limit: num(headerOf(h, "x-ratelimit-limit")),
+        resetSeconds: num(headerOf(h, "x-ratelimit-reset")),
       };
     }
     const rl = (result as { rateLimit?: NodeClientRateLimit }).rateLimit;
-    if (rl) return { delaySeconds: rl.delay, remaining: rl.remaining, limit: rl.limit };
+    if (rl)
+      return { delaySeconds: rl.delay, remaining: rl.remaining, limit: rl.limit, resetSeconds: rl.reset };
   }
   return undefined;
 }
@@ -900,6 +983,7 @@ function outcomeOf(err: unknown): AttemptOutcome {
       delaySeconds: num(headerOf(h, "x-ratelimit-delay")),
       remaining: num(headerOf(h, "x-ratelimit-remaining")),
       limit: num(headerOf(h, "x-ratelimit-limit")),
+      resetSeconds: num(headerOf(h, "x-ratelimit-reset")),
     };
   }
   const e = err as {
@@ -915,6 +999,7 @@ function outcomeOf(err: unknown): AttemptOutcome {
       delaySeconds: e.rateLimit?.delay,
       remaining: e.rateLimit?.remaining,
       limit: e.rateLimit?.limit,
+      resetSeconds: e.rateLimit?.reset,
     };
   }
   const code = e?.code ?? e?.cause?.code;
