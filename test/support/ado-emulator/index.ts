@@ -667,7 +667,9 @@ class Emulator implements AdoEmulator {
     const now = Date.now();
     const stamps = (this.usage.get(key) ?? []).filter((t) => t > now - rl.windowMs);
     this.usage.set(key, stamps);
-    const resetAt = Math.ceil(((stamps[0] ?? now) + rl.windowMs) / 1000);
+    // rate-limits.md: Reset is when usage would be back to 0 if all requests stopped now, i.e.
+    // when the newest request (this one) leaves the window.
+    const resetAt = Math.ceil((now + rl.windowMs) / 1000);
     const headers = (used: number): Record<string, string> => ({
       "X-RateLimit-Resource": "Core",
       "X-RateLimit-Limit": String(rl.budget),
