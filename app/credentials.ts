@@ -5,10 +5,13 @@
  */
 import type { CredentialSettings } from "./config";
 import type { CredentialHash, SystemSetting } from "./settings";
+import { timingSafeEqual } from "node:crypto";
 import { digestEquals, isWellFormedToken, sha256Hex } from "./tokens";
 
 interface UrlTokenEntry extends CredentialHash {
   systemId: string;
+  /** The configured digest decoded once (32 bytes), for the per-request comparison. */
+  digest: Buffer;
 }
 
 function live(h: CredentialHash, now: number): boolean {
@@ -33,7 +36,9 @@ export class Credentials {
     const byHash = new Map<string, UrlTokenEntry[]>();
     for (const t of settings.urlTokens) {
       const key = t.sha256.toLowerCase();
-      byHash.set(key, [...(byHash.get(key) ?? []), t]);
+      // Validated settings hold 64-hex digests; anything else could never match, so it is left out.
+      if (!/^[0-9a-f]{64}$/.test(key)) continue;
+      byHash.set(key, [...(byHash.get(key) ?? []), { ...t, digest: Buffer.from(key, "hex") }]);
     }
     this.urlTokens = byHash;
   }
@@ -47,8 +52,13 @@ export class Credentials {
   systemForUrlToken(token: string, now = Date.now()): SystemSetting | undefined {
     if (!isWellFormedToken(token)) return undefined;
     const digest = sha256Hex(token);
-    for (const entry of this.urlTokens.get(digest) ?? [])
-      if (digestEquals(digest, entry.sha256) && live(entry, now)) return this.systems.get(entry.systemId);
+    const entries = this.urlTokens.get(digest);
+    if (!entries) return undefined;
+    // Both sides are 32-byte digests: the comparison time does not depend on the token.
+    const digestBytes = Buffer.from(digest, "hex");
+    for (const entry of entries)
+      if (timingSafeEqual(digestBytes, entry.digest) && live(entry, now))
+        return this.systems.get(entry.systemId);
     return undefined;
   }
 

@@ -5,13 +5,14 @@
  */
 import Fastify, {
   LogController,
+  errorCodes,
   type FastifyError,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
 } from "fastify";
 import type { CredentialHolder } from "./credentials";
-import { BadDeliveryError, nestingExceeds } from "./events";
+import { BadDeliveryError, inspectJson } from "./events";
 import { redactPath, redactingStream, type LineSink } from "./logging";
 import type { ReceiverMetrics } from "./metrics";
 import { healthRoutes } from "./plugins/health";
@@ -66,20 +67,31 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
 
   // ADO sends application/json; Event Grid may send CloudEvents JSON (single or batch).
-  const jsonParser = app.getDefaultJsonParser("error", "error");
+  // Fastify's own parser (secure-json-parse) would scan the text twice with regexes and then walk
+  // the result; here JSON.parse and one walk (inspectJson) check nesting and prototype keys
+  // together, with the same answers: empty → 400, not JSON or a prototype key → 400 invalid-json.
   const parseJson = (
-    request: FastifyRequest,
+    _request: FastifyRequest,
     body: string,
     done: (err: Error | null, body?: unknown) => void,
-  ) =>
-    jsonParser(request, body, (err: Error | null, value?: unknown) => {
-      if (err) return done(err);
-      if (nestingExceeds(value, MAX_JSON_DEPTH))
+  ) => {
+    if (body.length === 0) return done(new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY());
+    let value: unknown;
+    try {
+      value = JSON.parse(body.charCodeAt(0) === 0xfeff ? body.slice(1) : body);
+    } catch {
+      return done(new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY());
+    }
+    switch (inspectJson(value, MAX_JSON_DEPTH)) {
+      case "too-deep":
         return done(
           new BadDeliveryError(`body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`),
         );
-      done(null, value);
-    });
+      case "prototype-key":
+        return done(new SyntaxError("Object contains forbidden prototype property"));
+    }
+    done(null, value);
+  };
   app.removeContentTypeParser(["application/json", "text/plain"]);
   app.addContentTypeParser(
     ["application/json", "application/cloudevents+json", "application/cloudevents-batch+json"],

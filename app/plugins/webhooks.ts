@@ -107,27 +107,38 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOpt
       .send({ id: first.id, duplicate: results.every((r) => r.duplicate), messages: results });
   }
 
-  async function byUrlToken(request: FastifyRequest<{ Params: { token: string } }>, reply: FastifyReply) {
+  // Callback-style hooks (no promise per request): answering ends the request, `done()` lets it on.
+  function byUrlToken(
+    request: FastifyRequest<{ Params: { token: string } }>,
+    reply: FastifyReply,
+    done: () => void,
+  ) {
     const creds = credentials.current;
     const system = creds.systemForUrlToken(request.params.token);
-    if (!system) return reply.code(404).send(WEBHOOK_NOT_FOUND);
+    if (!system) return void reply.code(404).send(WEBHOOK_NOT_FOUND);
     if (system.requireBoth && creds.checkBasic(system, request.headers.authorization) !== "ok")
-      return unauthorized(reply, "this webhook also requires its Basic-auth password");
+      return void unauthorized(reply, "this webhook also requires its Basic-auth password");
     request.hookfleetSystem = system;
+    done();
   }
 
-  async function byBasic(request: FastifyRequest<{ Params: { systemId: string } }>, reply: FastifyReply) {
+  function byBasic(
+    request: FastifyRequest<{ Params: { systemId: string } }>,
+    reply: FastifyReply,
+    done: () => void,
+  ) {
     const creds = credentials.current;
     const system = creds.systems.get(request.params.systemId);
     // An unknown system and a wrong password answer the same, after the same hashing work, so
     // system ids cannot be probed.
     const result = creds.checkBasic(system ?? UNKNOWN_SYSTEM, request.headers.authorization);
     if (!system || result !== "ok")
-      return unauthorized(
+      return void unauthorized(
         reply,
         result === "missing" ? "Basic credentials are required" : "Basic credentials are not valid",
       );
     request.hookfleetSystem = system;
+    done();
   }
 
   const tokenParams = {

@@ -181,6 +181,13 @@ const cases: BadCase[] = [
     headers: JSON_CT,
   },
   {
+    name: "__proto__ key spelled with \\u escapes, inside an array",
+    status: 400,
+    error: "invalid-json",
+    body: `{"id":"p3","eventType":"git.push","resource":{"list":[{"\\u005f_proto__":{"polluted":true}}]}}`,
+    headers: JSON_CT,
+  },
+  {
     name: "nesting 10,000 levels deep",
     status: 400,
     message: /deeper than 64/,
