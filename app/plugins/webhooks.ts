@@ -90,7 +90,7 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOpt
       delivery.kind === "ado"
         ? [buildMessage(system, "ado", delivery.event, receivedAt)]
         : delivery.events.map((e: Json) => buildMessage(system, "eventgrid", e, receivedAt));
-    if (new Set(docs.map((d) => d.id)).size !== docs.length)
+    if (docs.length > 1 && new Set(docs.map((d) => d.id)).size !== docs.length)
       throw new BadDeliveryError("the array carries the same event `id` more than once");
     const results = await storeAll(system, docs);
     for (const r of results) {
