@@ -4,8 +4,7 @@
 // CI job fails visibly; --fix applies (`pulumi up --refresh --yes`) and checks again.
 import * as fs from "node:fs";
 import { $ } from "zx";
-import { formatHelp, parseArgs } from "./lib/args.ts";
-import { EXIT, preparePulumi, ScriptError } from "./lib/prepare.ts";
+import { EXIT, preparePulumi, runScript, ScriptError } from "./lib/prepare.ts";
 import { failure, heartbeat, progress } from "./lib/progress.ts";
 import { formatDriftTable, parsePulumiJson, summariseDrift } from "./lib/pulumiJson.ts";
 
@@ -66,27 +65,17 @@ function report(summary, values) {
   for (const e of summary.errors) failure(e);
 }
 
-async function main() {
-  const parsed = parseArgs(spec, process.argv.slice(2));
-  if (parsed.kind === "help") {
-    console.log(formatHelp(spec));
-    return EXIT.ok;
-  }
-  if (parsed.kind === "error") {
-    for (const e of parsed.errors) failure(e);
-    failure("see: npm run drift -- --help");
-    return EXIT.usage;
-  }
-  const stack = String(parsed.values.stack);
+async function main(values) {
+  const stack = String(values.stack);
   progress(`stack ${stack}: checking the Pulumi CLI`);
   const ctx = preparePulumi({ stack, interactive: false });
   progress(`using ${ctx.pulumi}; ${ctx.backend.description}`);
 
   const before = await checkDrift(ctx, stack);
-  report(before, parsed.values);
+  report(before, values);
   if (before.errors.length > 0 && before.clean) return EXIT.failed;
   if (before.clean) return EXIT.ok;
-  if (!parsed.values.fix) {
+  if (!values.fix) {
     progress(`to repair: npm run drift -- --stack ${stack} --fix   (or npm run up -- --stack ${stack})`);
     return EXIT.drift;
   }
@@ -102,7 +91,7 @@ async function main() {
 
   progress("checking again after the repair");
   const after = await checkDrift(ctx, stack);
-  report(after, parsed.values);
+  report(after, values);
   if (!after.clean) {
     failure(`still drifting after the repair: ${after.rows.length} resource(s)`);
     return EXIT.drift;
@@ -111,9 +100,4 @@ async function main() {
   return EXIT.ok;
 }
 
-main()
-  .then((code) => process.exit(code))
-  .catch((err) => {
-    failure(err instanceof Error ? err.message : String(err));
-    process.exit(err instanceof ScriptError ? err.exitCode : EXIT.failed);
-  });
+runScript(spec, "npm run drift", main);

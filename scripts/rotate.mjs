@@ -4,9 +4,8 @@
 // previous secret stops working at once instead of after the overlap window.
 import * as os from "node:os";
 import { $ } from "zx";
-import { formatHelp, parseArgs } from "./lib/args.ts";
-import { EXIT, preparePulumi, ScriptError } from "./lib/prepare.ts";
-import { failure, progress } from "./lib/progress.ts";
+import { EXIT, preparePulumi, runScript, ScriptError } from "./lib/prepare.ts";
+import { progress } from "./lib/progress.ts";
 import { configSetArgs, CREDENTIALS, planRotation, rotationKeys } from "./lib/stackConfig.ts";
 
 const spec = {
@@ -42,21 +41,11 @@ const spec = {
     "Exit codes: 0 rotated, 1 pulumi failed, 64 bad arguments, 127 Pulumi CLI missing.",
 };
 
-async function main() {
-  const parsed = parseArgs(spec, process.argv.slice(2));
-  if (parsed.kind === "help") {
-    console.log(formatHelp(spec));
-    return EXIT.ok;
-  }
-  if (parsed.kind === "error") {
-    for (const e of parsed.errors) failure(e);
-    failure("see: npm run rotate -- --help");
-    return EXIT.usage;
-  }
-  const stack = String(parsed.values.stack);
-  const credential = String(parsed.values.credential);
-  const emergency = parsed.values.emergency === true;
-  const yes = parsed.values.yes === true;
+async function main(values) {
+  const stack = String(values.stack);
+  const credential = String(values.credential);
+  const emergency = values.emergency === true;
+  const yes = values.yes === true;
   progress(`stack ${stack}: checking the Pulumi CLI`);
   const ctx = preparePulumi({ stack, interactive: !yes && Boolean(process.stdin.isTTY) });
   const quiet = $({ cwd: ctx.cwd, env: ctx.env, quiet: true, nothrow: true });
@@ -95,7 +84,7 @@ async function main() {
     if (r.exitCode !== 0)
       throw new ScriptError(`pulumi config set ${set.key} failed: ${r.stderr.trim()}`, EXIT.failed);
   }
-  if (parsed.values.apply === false) {
+  if (values.apply === false) {
     progress(`config set; apply with: npm run up -- --stack ${stack}`);
   } else {
     progress(`applying the rotation: pulumi up --stack ${stack}`);
@@ -116,9 +105,4 @@ async function main() {
   return EXIT.ok;
 }
 
-main()
-  .then((code) => process.exit(code))
-  .catch((err) => {
-    failure(err instanceof Error ? err.message : String(err));
-    process.exit(err instanceof ScriptError ? err.exitCode : EXIT.failed);
-  });
+runScript(spec, "npm run rotate", main);

@@ -2,8 +2,7 @@
 // The whole HookFleet loop on one machine, no cloud: the ADO emulator and the receiver on
 // loopback, the `sandbox` stack applied against them, events delivered and stored, a hook
 // disabled by ADO after failed deliveries, seen as drift, repaired by the next `up`.
-import { formatHelp, parseArgs } from "./lib/args.ts";
-import { EXIT, preparePulumi, ScriptError } from "./lib/prepare.ts";
+import { EXIT, preparePulumi, runScript } from "./lib/prepare.ts";
 import { failure, progress } from "./lib/progress.ts";
 import { runSandbox } from "./lib/sandbox.ts";
 
@@ -31,17 +30,8 @@ const spec = {
   epilogue: "Exit codes: 0 the loop completed, 1 a step failed, 64 bad arguments, 127 Pulumi CLI missing.",
 };
 
-async function main() {
-  const parsed = parseArgs(spec, process.argv.slice(2));
-  if (parsed.kind === "help") {
-    console.log(formatHelp(spec));
-    return EXIT.ok;
-  }
-  if (parsed.kind === "error") {
-    for (const e of parsed.errors) failure(e);
-    return EXIT.usage;
-  }
-  const projects = Number(parsed.values.projects);
+async function main(values) {
+  const projects = Number(values.projects);
   if (!Number.isInteger(projects) || projects < 1 || projects > 50) {
     failure("--projects must be a whole number from 1 to 50");
     return EXIT.usage;
@@ -54,13 +44,8 @@ async function main() {
     env: { PULUMI_CONFIG_PASSPHRASE: "", ...process.env },
   });
   progress(`using ${ctx.pulumi}; ${ctx.backend.description}`);
-  await runSandbox({ ctx, projects, keep: parsed.values.keep === true, log: progress });
+  await runSandbox({ ctx, projects, keep: values.keep === true, log: progress });
   return EXIT.ok;
 }
 
-main()
-  .then((code) => process.exit(code))
-  .catch((err) => {
-    failure(err instanceof Error ? err.message : String(err));
-    process.exit(err instanceof ScriptError ? err.exitCode : EXIT.failed);
-  });
+runScript(spec, "npm run sandbox", main);

@@ -3,8 +3,7 @@
 // configured), create or select the stack whose config is in stacks/, run `pulumi up`.
 // Run through tsx (`npm run up -- --stack dev`) because it imports the TypeScript in scripts/lib.
 import { $ } from "zx";
-import { formatHelp, parseArgs } from "./lib/args.ts";
-import { EXIT, preparePulumi, ScriptError } from "./lib/prepare.ts";
+import { EXIT, preparePulumi, runScript, ScriptError } from "./lib/prepare.ts";
 import { failure, progress } from "./lib/progress.ts";
 import { summariseStackOutputs } from "./lib/pulumiJson.ts";
 import { adoAccessDescription, availableStacks } from "./lib/pulumiCli.ts";
@@ -34,19 +33,9 @@ const spec = {
   ].join("\n"),
 };
 
-async function main() {
-  const parsed = parseArgs(spec, process.argv.slice(2));
-  if (parsed.kind === "help") {
-    console.log(formatHelp(spec));
-    return EXIT.ok;
-  }
-  if (parsed.kind === "error") {
-    for (const e of parsed.errors) failure(e);
-    failure("see: npm run up -- --help");
-    return EXIT.usage;
-  }
-  const stack = String(parsed.values.stack);
-  const yes = parsed.values.yes === true;
+async function main(values, passthrough) {
+  const stack = String(values.stack);
+  const yes = values.yes === true;
   const interactive = !yes && Boolean(process.stdin.isTTY);
 
   progress(`stack ${stack}: checking the Pulumi CLI`);
@@ -59,16 +48,14 @@ async function main() {
   const select = await pulumi`${ctx.pulumi} stack select --create ${stack} --non-interactive`;
   if (select.exitCode !== 0) throw new ScriptError(`could not select or create stack ${stack}`, EXIT.failed);
 
-  const command = parsed.values.preview
-    ? ["preview"]
-    : ["up", ...(yes ? ["--yes", "--non-interactive"] : [])];
+  const command = values.preview ? ["preview"] : ["up", ...(yes ? ["--yes", "--non-interactive"] : [])];
   progress(`running pulumi ${command.join(" ")} --stack ${stack}`);
-  const run = await pulumi`${ctx.pulumi} ${command} --stack ${stack} ${parsed.passthrough}`;
+  const run = await pulumi`${ctx.pulumi} ${command} --stack ${stack} ${passthrough}`;
   if (run.exitCode !== 0) {
     failure(`pulumi ${command[0]} failed (exit ${run.exitCode})`);
     return EXIT.failed;
   }
-  if (!parsed.values.preview) {
+  if (!values.preview) {
     // The state of the fleet after the run: hooks per status, any not enabled, next rotations.
     const out = await $({
       cwd: ctx.cwd,
@@ -86,9 +73,4 @@ async function main() {
   return EXIT.ok;
 }
 
-main()
-  .then((code) => process.exit(code))
-  .catch((err) => {
-    failure(err instanceof Error ? err.message : String(err));
-    process.exit(err instanceof ScriptError ? err.exitCode : EXIT.failed);
-  });
+runScript(spec, "npm run up", main);

@@ -5,7 +5,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { validateStackName } from "./args";
+import { formatHelp, parseArgs, validateStackName, type CommandSpec, type ParsedValues } from "./args";
+import { failure } from "./progress";
 import {
   chooseBackend,
   findExecutable,
@@ -82,4 +83,37 @@ export function preparePulumi(options: {
     backend,
     cwd: repoRoot,
   };
+}
+
+/**
+ * A script's whole life: parse `argv` against `spec` (`--help` prints it and exits 0; mistakes are
+ * listed with a pointer to `--help` and exit 64), run `main` with the parsed values (and whatever
+ * followed a literal `--`, for the Pulumi CLI), and exit with
+ * its code. A thrown ScriptError exits with its own code, anything else with 1.
+ */
+export function runScript(
+  spec: CommandSpec,
+  helpCommand: string,
+  main: (values: ParsedValues, passthrough: string[]) => Promise<number>,
+  argv: readonly string[] = process.argv.slice(2),
+): void {
+  const run = async (): Promise<number> => {
+    const parsed = parseArgs(spec, argv);
+    if (parsed.kind === "help") {
+      console.log(formatHelp(spec));
+      return EXIT.ok;
+    }
+    if (parsed.kind === "error") {
+      for (const e of parsed.errors) failure(e);
+      failure(`see: ${helpCommand} -- --help`);
+      return EXIT.usage;
+    }
+    return main(parsed.values, parsed.passthrough);
+  };
+  run()
+    .then((code) => process.exit(code))
+    .catch((err: unknown) => {
+      failure(err instanceof Error ? err.message : String(err));
+      process.exit(err instanceof ScriptError ? err.exitCode : EXIT.failed);
+    });
 }
