@@ -23,6 +23,7 @@ import {
   RotationPlan,
   RotationPolicy,
   RotationState,
+  credentialDiff,
 } from "./rotation";
 
 /** Environment variable holding a Microsoft Entra user access token for Azure DevOps (audience 499b84ac-…). */
@@ -370,9 +371,9 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
 
     async diff(_id: string, olds: AdoPatOutputs, news: AdoPatInputs) {
       if (hasUnknownInputs(news as unknown as Record<string, unknown>))
-        return { changes: true, replaces: [], deleteBeforeReplace: false };
+        return credentialDiff(undefined, true);
       if (olds.organizationUrl !== news.organizationUrl || olds.vsspsUrl !== news.vsspsUrl)
-        return { changes: true, replaces: ["organizationUrl"], deleteBeforeReplace: false };
+        return credentialDiff(undefined, true, ["organizationUrl"]);
       const plan = planPat(olds, news, now());
       // Inputs that only shape the *next* PAT or the schedule: recorded without a new PAT.
       const inputsChanged =
@@ -382,13 +383,9 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
         olds.stack !== news.stack;
       if ((plan.rotate || plan.dropPrevious) && !userToken()) {
         deferred(news, plan, patStateOf(olds));
-        return { changes: inputsChanged, replaces: [], deleteBeforeReplace: false };
+        return credentialDiff(undefined, inputsChanged);
       }
-      return {
-        changes: plan.rotate || plan.dropPrevious || inputsChanged,
-        replaces: [],
-        deleteBeforeReplace: false,
-      };
+      return credentialDiff(plan, inputsChanged);
     },
 
     async update(_id: string, olds: AdoPatOutputs, news: AdoPatInputs) {

@@ -20,6 +20,7 @@ import {
   RotationPlan,
   RotationPolicy,
   RotationState,
+  credentialDiff,
 } from "./rotation";
 
 /** `urlToken` (webhook URL), `basicPassword` (hooks' Basic auth), `readToken` (messages API bearer). */
@@ -202,15 +203,10 @@ export function createRotatingSecretProvider(
 
     async diff(_id: string, olds: RotatingSecretOutputs, news: RotatingSecretInputs) {
       if (hasUnknownInputs(news as unknown as Record<string, unknown>))
-        return { changes: true, replaces: [], deleteBeforeReplace: false };
-      if (olds.kind !== news.kind) return { changes: true, replaces: ["kind"], deleteBeforeReplace: false };
-      const plan = planFor(olds, news, now());
+        return credentialDiff(undefined, true);
+      if (olds.kind !== news.kind) return credentialDiff(undefined, true, ["kind"]);
       const inputsChanged = INPUT_KEYS.some((k) => olds[k] !== news[k]);
-      return {
-        changes: plan.rotate || plan.dropPrevious || inputsChanged,
-        replaces: [],
-        deleteBeforeReplace: false,
-      };
+      return credentialDiff(planFor(olds, news, now()), inputsChanged);
     },
 
     async update(_id: string, olds: RotatingSecretOutputs, news: RotatingSecretInputs) {

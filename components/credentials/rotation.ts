@@ -145,3 +145,23 @@ export function policyProblems(p: { overlapHours: unknown; nonce: unknown }, per
   if (typeof p.nonce !== "string") problems.push("rotationNonce must be a string");
   return problems;
 }
+
+/** A dynamic provider's diff answer for a credential: rotation is an update in place, never a replace. */
+export interface CredentialDiff {
+  changes: boolean;
+  replaces: string[];
+  deleteBeforeReplace: false;
+}
+
+/**
+ * The diff of a two-slot credential: an update when the plan rotates or drops the previous value,
+ * or when inputs that shape the schedule changed; a replace only of the properties in `replaces`.
+ */
+export function credentialDiff(
+  plan: Pick<RotationPlan, "rotate" | "dropPrevious"> | undefined,
+  inputsChanged: boolean,
+  replaces: string[] = [],
+): CredentialDiff {
+  const rotates = plan !== undefined && (plan.rotate || plan.dropPrevious);
+  return { changes: replaces.length > 0 || rotates || inputsChanged, replaces, deleteBeforeReplace: false };
+}

@@ -6,6 +6,7 @@ import {
   initialState,
   dueByAge,
   dueBeforeExpiry,
+  credentialDiff,
 } from "../../components/credentials/rotation";
 import {
   createRotatingSecretProvider,
@@ -92,6 +93,31 @@ describe("planRotation", () => {
       "2026-03-01T00:00:00.000Z",
     );
     expect(next.previousNotAfter).toBe("2026-03-01T00:00:00.000Z");
+  });
+});
+
+describe("credentialDiff", () => {
+  it("asks for an in-place update when a rotation or a drop is planned, never a replace", () => {
+    expect(credentialDiff({ rotate: true, dropPrevious: false }, false)).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    expect(credentialDiff({ rotate: false, dropPrevious: true }, false).changes).toBe(true);
+  });
+
+  it("reports no change when nothing is due and no input moved", () => {
+    expect(credentialDiff({ rotate: false, dropPrevious: false }, false).changes).toBe(false);
+    expect(credentialDiff(undefined, false).changes).toBe(false);
+  });
+
+  it("records schedule-only input changes as an update, and replaces only what it is told", () => {
+    expect(credentialDiff({ rotate: false, dropPrevious: false }, true).changes).toBe(true);
+    expect(credentialDiff(undefined, false, ["kind"])).toEqual({
+      changes: true,
+      replaces: ["kind"],
+      deleteBeforeReplace: false,
+    });
   });
 });
 
