@@ -388,6 +388,17 @@ function parseJson(text: string): unknown {
   }
 }
 
+type Query = Record<string, string | number | undefined>;
+
+/** A REST URL with the query parameters that have a value, then the api-version. */
+function apiUrl(base: string, apiVersion: string, query: Query): string {
+  const url = new URL(base);
+  for (const [k, v] of Object.entries(query))
+    if (v !== undefined && v !== "") url.searchParams.set(k, String(v));
+  url.searchParams.set("api-version", apiVersion);
+  return url.toString();
+}
+
 function trimSlash(url: string): string {
   return url.replace(/\/+$/, "");
 }
@@ -568,12 +579,8 @@ export class AdoClient implements AdoApi, AdoPatApi {
   // -------------------------------------------------------------------------------------------
   // Service hooks
 
-  private hooksUrl(path: string, query: Record<string, string | number | undefined> = {}): string {
-    const url = new URL(`${this.orgUrl}/_apis/hooks/${path}`);
-    for (const [k, v] of Object.entries(query))
-      if (v !== undefined && v !== "") url.searchParams.set(k, String(v));
-    url.searchParams.set("api-version", HOOKS_API_VERSION);
-    return url.toString();
+  private hooksUrl(path: string, query: Query = {}): string {
+    return apiUrl(`${this.orgUrl}/_apis/hooks/${path}`, HOOKS_API_VERSION, query);
   }
 
   async listSubscriptions(
@@ -687,7 +694,7 @@ export class AdoClient implements AdoApi, AdoPatApi {
   // -------------------------------------------------------------------------------------------
   // PAT lifecycle (vssps)
 
-  private patUrl(query: Record<string, string | number | undefined> = {}): string {
+  private patUrl(query: Query = {}): string {
     if (!this.vsspsUrl) {
       throw new AdoError(
         `no vsspsUrl for ${this.orgUrl}: pass vsspsUrl (https://vssps.dev.azure.com/{org})`,
@@ -696,11 +703,7 @@ export class AdoClient implements AdoApi, AdoPatApi {
         },
       );
     }
-    const url = new URL(`${this.vsspsUrl}/_apis/tokens/pats`);
-    for (const [k, v] of Object.entries(query))
-      if (v !== undefined && v !== "") url.searchParams.set(k, String(v));
-    url.searchParams.set("api-version", PAT_API_VERSION);
-    return url.toString();
+    return apiUrl(`${this.vsspsUrl}/_apis/tokens/pats`, PAT_API_VERSION, query);
   }
 
   /** The PAT lifecycle API takes only an Entra *user* token; say so before ADO does. */
