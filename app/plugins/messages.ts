@@ -2,21 +2,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { CredentialHolder } from "../credentials";
 import type { ReceiverMetrics } from "../metrics";
-import type { MessageStore } from "../store";
+import type { ListQuery, MessageStore } from "../store";
 
 export interface MessageRoutesOptions {
   credentials: CredentialHolder;
   store: MessageStore;
   metrics: ReceiverMetrics;
-}
-
-interface ListQuerystring {
-  systemId?: string;
-  type?: string;
-  since?: string;
-  until?: string;
-  limit: number;
-  continuation?: string;
 }
 
 export async function messageRoutes(app: FastifyInstance, opts: MessageRoutesOptions): Promise<void> {
@@ -30,7 +21,9 @@ export async function messageRoutes(app: FastifyInstance, opts: MessageRoutesOpt
         .send({ error: "unauthorized", message: "a valid read token is required (Authorization: Bearer …)" });
   });
 
-  app.get<{ Querystring: ListQuerystring }>(
+  // The querystring has the store's query shape; since/until arrive as any RFC 3339 form and are
+  // normalised to ISO below.
+  app.get<{ Querystring: ListQuery }>(
     "/api/v1/messages",
     {
       schema: {
