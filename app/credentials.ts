@@ -30,9 +30,16 @@ export type BasicResult = "ok" | "missing" | "bad";
 export class Credentials {
   readonly systems: ReadonlyMap<string, SystemSetting>;
   private readonly urlTokens: ReadonlyMap<string, UrlTokenEntry[]>;
+  /** SHA-256 hex of each configured Basic username, hashed once per credential set, not per request. */
+  private readonly usernameDigests: ReadonlyMap<SystemSetting, string>;
 
   constructor(readonly settings: CredentialSettings) {
     this.systems = new Map(settings.systems.map((s) => [s.id, s]));
+    this.usernameDigests = new Map(
+      settings.systems.flatMap((s) =>
+        s.basicUsername === undefined ? [] : [[s, sha256Hex(s.basicUsername)]],
+      ),
+    );
     const byHash = new Map<string, UrlTokenEntry[]>();
     for (const t of settings.urlTokens) {
       const key = t.sha256.toLowerCase();
@@ -75,7 +82,12 @@ export class Credentials {
     const passwordOk = matchesAny(sha256Hex(password), system.basicPasswords, now);
     // The username is compared as a digest too, so its length does not show in the timing.
     const userOk =
-      system.basicUsername === undefined || digestEquals(sha256Hex(user), sha256Hex(system.basicUsername));
+      system.basicUsername === undefined ||
+      digestEquals(
+        sha256Hex(user),
+        // A system from outside this set (not expected) is hashed on the spot.
+        this.usernameDigests.get(system) ?? sha256Hex(system.basicUsername),
+      );
     return passwordOk && userOk ? "ok" : "bad";
   }
 
