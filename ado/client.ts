@@ -959,20 +959,29 @@ interface NodeClientRateLimit {
   reset?: number;
 }
 
+type RateLimitState = Pick<AttemptOutcome, "delaySeconds" | "remaining" | "limit" | "resetSeconds">;
+
+/** The X-RateLimit-* headers of one of our own answers. */
+function rateLimitFromHeaders(h: RawResponse["headers"]): RateLimitState {
+  return {
+    delaySeconds: num(headerOf(h, "x-ratelimit-delay")),
+    remaining: num(headerOf(h, "x-ratelimit-remaining")),
+    limit: num(headerOf(h, "x-ratelimit-limit")),
+    resetSeconds: num(headerOf(h, "x-ratelimit-reset")),
+  };
+}
+
+/** The same headers as the node client already parsed them (CoreApi answers and errors). */
+function rateLimitFromNodeClient(rl: NodeClientRateLimit | undefined): RateLimitState {
+  return { delaySeconds: rl?.delay, remaining: rl?.remaining, limit: rl?.limit, resetSeconds: rl?.reset };
+}
+
 function rateLimitOf(result: unknown): Partial<AttemptOutcome> | undefined {
   if (result && typeof result === "object") {
-    if ("headers" in result && "status" in result) {
-      const h = (result as RawResponse).headers;
-      return {
-        delaySeconds: num(headerOf(h, "x-ratelimit-delay")),
-        remaining: num(headerOf(h, "x-ratelimit-remaining")),
-        limit: num(headerOf(h, "x-ratelimit-limit")),
-        resetSeconds: num(headerOf(h, "x-ratelimit-reset")),
-      };
-    }
+    if ("headers" in result && "status" in result)
+      return rateLimitFromHeaders((result as RawResponse).headers);
     const rl = (result as { rateLimit?: NodeClientRateLimit }).rateLimit;
-    if (rl)
-      return { delaySeconds: rl.delay, remaining: rl.remaining, limit: rl.limit, resetSeconds: rl.reset };
+    if (rl) return rateLimitFromNodeClient(rl);
   }
   return undefined;
 }
@@ -983,10 +992,7 @@ function outcomeOf(err: unknown): AttemptOutcome {
     return {
       status: err.response.status,
       retryAfterSeconds: retryAfterOf(headerOf(h, "retry-after")),
-      delaySeconds: num(headerOf(h, "x-ratelimit-delay")),
-      remaining: num(headerOf(h, "x-ratelimit-remaining")),
-      limit: num(headerOf(h, "x-ratelimit-limit")),
-      resetSeconds: num(headerOf(h, "x-ratelimit-reset")),
+      ...rateLimitFromHeaders(h),
     };
   }
   const e = err as {
@@ -999,10 +1005,7 @@ function outcomeOf(err: unknown): AttemptOutcome {
     return {
       status: e.statusCode,
       retryAfterSeconds: e.rateLimit?.retryAfter,
-      delaySeconds: e.rateLimit?.delay,
-      remaining: e.rateLimit?.remaining,
-      limit: e.rateLimit?.limit,
-      resetSeconds: e.rateLimit?.reset,
+      ...rateLimitFromNodeClient(e.rateLimit),
     };
   }
   const code = e?.code ?? e?.cause?.code;
