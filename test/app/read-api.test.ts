@@ -1,6 +1,6 @@
-import { mintToken, sha256Hex } from "../../app/tokens";
+import { mintPassword, mintToken, sha256Hex } from "../../app/tokens";
 import { sampleEvent } from "../support/ado-events";
-import { credentialsFor, postJson, send, startHarness, type Harness } from "./harness";
+import { basic, credentialsFor, postJson, send, startHarness, type Harness } from "./harness";
 
 let h: Harness;
 beforeAll(async () => {
@@ -141,14 +141,40 @@ describe("credential swap on a running receiver", () => {
       const oldToken = h3.secrets.devopsToken;
       const newToken = mintToken();
       const base = credentialsFor(h3.secrets);
+      const newReadToken = mintToken();
+      const freshPassword = mintPassword();
       const next = {
         ...base,
+        // A system that did not exist before the swap.
+        systems: [
+          ...base.systems,
+          {
+            id: "fresh",
+            storageMode: "full" as const,
+            retentionDays: 1,
+            basicPasswords: [{ sha256: sha256Hex(freshPassword) }],
+          },
+        ],
         // The old token stays in its overlap window; the new one is added (a rotation).
         urlTokens: [...base.urlTokens, { sha256: sha256Hex(newToken), systemId: "devops" }],
+        // The read token is replaced outright.
+        readTokens: [{ sha256: sha256Hex(newReadToken) }],
       };
+      const freshUrl = `${h3.receiver.url}/api/v1/systems/fresh/webhooks`;
+      const listWith = (token: string) =>
+        send(`${h3.receiver.url}/api/v1/messages`, {
+          method: "GET",
+          headers: { authorization: `Bearer ${token}` },
+        });
+      const freshAuth = { authorization: basic("u", freshPassword) };
+      expect((await postJson(freshUrl, sampleEvent("git.push"), freshAuth)).status).toBe(401);
+      expect((await listWith(newReadToken)).status).toBe(401);
       h3.receiver.setCredentials(next);
       expect((await postJson(h3.receiver.webhookUrl(newToken), sampleEvent("git.push"))).status).toBe(201);
       expect((await postJson(h3.receiver.webhookUrl(oldToken), sampleEvent("git.push"))).status).toBe(201);
+      expect((await postJson(freshUrl, sampleEvent("git.push"), freshAuth)).status).toBe(201);
+      expect((await listWith(newReadToken)).status).toBe(200);
+      expect((await listWith(h3.secrets.readToken)).status).toBe(401);
       // The overlap ends: the old token is gone.
       h3.receiver.setCredentials({
         ...next,
