@@ -611,23 +611,35 @@ export class ReceiverInfra extends pulumi.ComponentResource {
         pulumi.all(otherAppSecretVersions),
       ),
     );
-    const env = environmentFor({
-      HOOKFLEET_CREDENTIALS_FINGERPRINT: fingerprint,
+    // What the app and the heal job(s) both need to reach the store as the identity.
+    const storeSettings = {
       HOOKFLEET_MODE: "production",
       COSMOS_ENDPOINT: account.documentEndpoint,
       AZURE_CLIENT_ID: identity.clientId,
       COSMOS_DATABASE: databaseName,
       COSMOS_CONTAINER: containerName,
+    };
+    const env = environmentFor({
+      HOOKFLEET_CREDENTIALS_FINGERPRINT: fingerprint,
+      ...storeSettings,
       PORT: String(targetPort),
+    });
+    // Versioned URI, so the new revision (rolled by the fingerprint above) reads the new value; the same
+    // on the job(s), whose next runs read a new credential version.
+    const vaultReference = (s: (typeof secretResources)[number]) => ({
+      name: s.secretName,
+      keyVaultUrl: s.secret.properties.secretUriWithVersion,
+      identity: identity.id,
     });
     const appSecrets = secretResources
       .filter((s) => s.setting !== undefined && specs[s.setting]?.source === "secret")
-      .map((s) => ({
-        name: s.secretName,
-        // Versioned URI, so the new revision (rolled by the fingerprint above) reads the new value.
-        keyVaultUrl: s.secret.properties.secretUriWithVersion,
-        identity: identity.id,
-      }));
+      .map(vaultReference);
+    const userAssigned = {
+      type: app.ManagedServiceIdentityType.UserAssigned,
+      userAssignedIdentities: [identity.id],
+    };
+    // The first revision or run must find its roles in place, or it cannot read secrets, pull or store.
+    const afterRoles = { parent: this, dependsOn: [vaultRole, cosmosRole, ...(acrRole ? [acrRole] : [])] };
     const probe = (type: app.Type, path: string) => ({
       type,
       httpGet: { path, port: targetPort, scheme: app.Scheme.HTTP },
@@ -645,10 +657,7 @@ export class ReceiverInfra extends pulumi.ComponentResource {
         tags,
         containerAppName: names.containerApp,
         managedEnvironmentId: environment.id,
-        identity: {
-          type: app.ManagedServiceIdentityType.UserAssigned,
-          userAssignedIdentities: [identity.id],
-        },
+        identity: userAssigned,
         configuration: {
           activeRevisionsMode: app.ActiveRevisionsMode.Single,
           ingress: {
@@ -685,8 +694,7 @@ export class ReceiverInfra extends pulumi.ComponentResource {
           },
         },
       },
-      // The first revision must find its roles in place, or it cannot read secrets, pull or store.
-      { parent: this, dependsOn: [vaultRole, cosmosRole, ...(acrRole ? [acrRole] : [])] },
+      afterRoles,
     );
 
     // The heal job(s): no ingress, on a schedule, as the same identity, with the receiver's settings.
@@ -697,11 +705,7 @@ export class ReceiverInfra extends pulumi.ComponentResource {
           const patSecretName = group.adoPatSecret ? secretNameFor(group.adoPatSecret) : undefined;
           const env = healEnvironmentFor(
             {
-              HOOKFLEET_MODE: "production",
-              COSMOS_ENDPOINT: account.documentEndpoint,
-              AZURE_CLIENT_ID: identity.clientId,
-              COSMOS_DATABASE: databaseName,
-              COSMOS_CONTAINER: containerName,
+              ...storeSettings,
               // The origin: both routes (token and Basic) start with it, and nothing else of ours does.
               HOOKFLEET_WEBHOOK_BASE_URL: pulumi.interpolate`https://${fqdn}`,
               HOOKFLEET_HEAL_ORG_URLS: pulumi.all(group.urls).apply((urls) => urls.join(" ")),
@@ -720,10 +724,7 @@ export class ReceiverInfra extends pulumi.ComponentResource {
               tags,
               jobName,
               environmentId: environment.id,
-              identity: {
-                type: app.ManagedServiceIdentityType.UserAssigned,
-                userAssignedIdentities: [identity.id],
-              },
+              identity: userAssigned,
               configuration: {
                 triggerType: app.TriggerType.Schedule,
                 scheduleTriggerConfig: {
@@ -734,14 +735,7 @@ export class ReceiverInfra extends pulumi.ComponentResource {
                 replicaTimeout: job.timeoutSeconds ?? 1800,
                 // A failed run is retried by the next schedule, not at once (ADO throttles bursts).
                 replicaRetryLimit: 0,
-                // Versioned URIs, as on the app: a new credential version updates the job's next runs.
-                secrets: secretResources
-                  .filter((s) => referenced.has(s.secretName))
-                  .map((s) => ({
-                    name: s.secretName,
-                    keyVaultUrl: s.secret.properties.secretUriWithVersion,
-                    identity: identity.id,
-                  })),
+                secrets: secretResources.filter((s) => referenced.has(s.secretName)).map(vaultReference),
                 registries,
               },
               template: {
@@ -756,7 +750,7 @@ export class ReceiverInfra extends pulumi.ComponentResource {
                 ],
               },
             },
-            { parent: this, dependsOn: [vaultRole, cosmosRole, ...(acrRole ? [acrRole] : [])] },
+            afterRoles,
           );
         })
       : [];
