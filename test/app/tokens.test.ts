@@ -39,7 +39,7 @@ describe("tokens", () => {
     expect(checksumBase62("alw_x")).toHaveLength(6);
   });
 
-  it("hashes with SHA-256 hex and compares digests in constant time", () => {
+  it("hashes with SHA-256 hex; digests compare case-insensitively and a non-digest never matches", () => {
     expect(sha256Hex("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     const d = sha256Hex("secret");
     expect(digestEquals(d, d.toUpperCase())).toBe(true);
