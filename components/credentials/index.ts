@@ -8,9 +8,9 @@
  * Wiring order matters: make the hooks depend on the receiver app, so that the revision accepting the
  * new value is live before any hook starts sending it.
  */
-import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { CredentialHash, UrlTokenSetting } from "../../app/settings";
+import { sha256Hex } from "../../app/tokens";
 import { runtimeProvider } from "../dynamic/runtime-provider";
 import { ADO_PAT_SECRET_OUTPUTS } from "./ado-pat-provider";
 import { ROTATING_SECRET_SECRET_OUTPUTS, SecretKind } from "./rotating-secret-provider";
@@ -188,9 +188,7 @@ export function webhookUrl(
  * Without a revision-scope change a rotation would reach the hooks but not the receiver.
  */
 export function credentialsFingerprint(...settings: pulumi.Input<unknown>[]): pulumi.Output<string> {
-  return pulumi
-    .all(settings)
-    .apply((values) => createHash("sha256").update(JSON.stringify(values)).digest("hex").slice(0, 16));
+  return pulumi.all(settings).apply((values) => sha256Hex(JSON.stringify(values)).slice(0, 16));
 }
 
 export interface AdoPatArgs {

@@ -3,8 +3,8 @@
  * subscription → recorded outputs, outputs vs desired inputs → diff, and "is this live subscription
  * the one we would create?" (adoption). No I/O here, so every rule is tested directly.
  */
-import { createHash } from "node:crypto";
 import { eventTypeInfo } from "../../ado/events";
+import { sha256Hex } from "../../app/tokens";
 import { MASKED_SECRET, Subscription, SubscriptionInput, SubscriptionStatus } from "../../ado/types";
 
 export const WEBHOOKS_CONSUMER = "webHooks";
@@ -72,9 +72,9 @@ export const SERVICE_HOOK_SECRET_OUTPUTS = [
 /** Fields whose change needs a new subscription (they identify what the subscription listens to). */
 export const REPLACE_FIELDS = ["orgUrl", "projectId", "eventType", "publisherId"] as const;
 
-/** Fixed-length digest of a secret, "" for none. */
+/** Fixed-length digest of a secret (the receiver's credential digest), "" for none. */
 export function secretHash(value: string | undefined): string {
-  return value ? createHash("sha256").update(value, "utf8").digest("hex") : "";
+  return value ? sha256Hex(value) : "";
 }
 
 /** ADO's `httpHeaders` format is `K1:v1\nK2:v2`. */
