@@ -37,11 +37,12 @@
  * _apis/hooks/testnotifications; vssps: {base}/vssps/{org}/_apis/tokens/pats (GET, POST, PUT, DELETE).
  * Route keys in `counters.byRoute` look like "GET /_apis/hooks/subscriptions/{id}".
  */
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { eventTypeInfo } from "../../../ado/events";
+import { digestEquals, sha256Hex } from "../../../app/tokens";
 import type {
   AdoEvent,
   IdentityRef,
@@ -220,9 +221,8 @@ interface Identity extends IdentityRef {
   kind: "user" | "servicePrincipal";
 }
 
-const digest = (s: string) => createHash("sha256").update(s).digest();
 /** Token comparison by fixed-length digest (house rule), so timing says nothing about the token. */
-const sameSecret = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
+const sameSecret = (a: string, b: string) => digestEquals(sha256Hex(a), sha256Hex(b));
 
 function fakeJwt(claims: Record<string, unknown>): string {
   const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
