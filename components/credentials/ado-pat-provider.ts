@@ -12,7 +12,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AdoPatApi, PatToken } from "../../ado/types";
 import { isAdoError } from "../../ado/errors";
 import { createPatApi } from "./ado-pat-client";
-import { Clock, hasUnknownInputs, systemClock } from "./clock";
+import { hasUnknownInputs } from "../dynamic/unknown";
+import { Clock, systemClock } from "./clock";
 import {
   applyRotation,
   dueBeforeExpiry,

@@ -16,13 +16,3 @@ export const systemClock: Clock = () => {
     throw new Error(`${CLOCK_ENV} is set but is not an ISO date-time: ${JSON.stringify(pinned)}`);
   return new Date(t);
 };
-
-/** The value Pulumi passes for an input not known yet (during a preview). */
-export const UNKNOWN_INPUT = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
-/** True when some input is not known yet: check and diff then defer judgement to the real run. */
-export function hasUnknownInputs(news: Record<string, unknown>): boolean {
-  return Object.values(news).some(
-    (v) => v === UNKNOWN_INPUT || (Array.isArray(v) && v.some((x) => x === UNKNOWN_INPUT)),
-  );
-}

@@ -9,7 +9,8 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { mintPassword, mintToken, sha256Hex } from "../../app/tokens";
 import type { CredentialHash, UrlTokenSetting } from "../../app/settings";
-import { Clock, hasUnknownInputs, systemClock } from "./clock";
+import { hasUnknownInputs } from "../dynamic/unknown";
+import { Clock, systemClock } from "./clock";
 import {
   applyRotation,
   dueByAge,

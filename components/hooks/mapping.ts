@@ -5,6 +5,7 @@
  */
 import { eventTypeInfo } from "../../ado/events";
 import { sha256Hex } from "../../app/tokens";
+import { UNKNOWN_INPUT } from "../dynamic/unknown";
 import { MASKED_SECRET, Subscription, SubscriptionInput, SubscriptionStatus } from "../../ado/types";
 
 export const WEBHOOKS_CONSUMER = "webHooks";
@@ -271,12 +272,6 @@ export function isAdoptable(sub: Subscription, desired: ServiceHookInputs): bool
   );
 }
 
-/**
- * The value the engine passes for an input not known yet during a preview (e.g. the receiver URL of
- * a Container App not created yet). `@pulumi/pulumi/runtime/rpc` `unknownValue`.
- */
-export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
 export interface CheckFailure {
   property: string;
   reason: string;
@@ -296,7 +291,7 @@ export function checkServiceHookInputs(raw: Record<string, unknown>): {
   // Inputs unknown during a preview are validated on the real run, when they are known.
   const failures = {
     push: (f: CheckFailure) => {
-      if (raw[f.property] !== UNKNOWN_VALUE) allFailures.push(f);
+      if (raw[f.property] !== UNKNOWN_INPUT) allFailures.push(f);
     },
   };
   const record = (k: string): Record<string, string> => {

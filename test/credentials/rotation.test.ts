@@ -13,6 +13,7 @@ import {
   RotatingSecretInputs,
   RotatingSecretOutputs,
 } from "../../components/credentials/rotating-secret-provider";
+import { UNKNOWN_INPUT } from "../../components/dynamic/unknown";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -246,7 +247,7 @@ test("a read token is an alw_ token whose hashes feed HOOKFLEET_READ_TOKENS", as
 
 test("preview with inputs not known yet: check defers, diff reports an update, never a replace", async () => {
   const provider = createRotatingSecretProvider({ now: () => T0 });
-  const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+  const unknown = UNKNOWN_INPUT;
   const checked = await provider.check!({}, { kind: "urlToken", systemId: unknown });
   expect(checked.failures).toEqual([]);
   const { outs } = await provider.create({

@@ -10,8 +10,8 @@ import {
   ServiceHookInputs,
   ServiceHookOutputs,
   toSubscriptionInput,
-  UNKNOWN_VALUE,
 } from "../../components/hooks/mapping";
+import { UNKNOWN_INPUT } from "../../components/dynamic/unknown";
 import { normalizeEventTypes, planHooks } from "../../components/hooks/hook-fleet";
 
 const PROJECT = "0f3e5a1c-1111-4c2b-9d7e-000000000001";
@@ -259,12 +259,12 @@ describe("preview with unknown inputs", () => {
       orgUrl: "https://dev.azure.com/contoso",
       projectId: "p1",
       eventType: "git.push",
-      url: UNKNOWN_VALUE,
-      basicAuthPassword: UNKNOWN_VALUE,
+      url: UNKNOWN_INPUT,
+      basicAuthPassword: UNKNOWN_INPUT,
     });
     expect(failures).toEqual([]);
     expect(
-      checkServiceHookInputs({ orgUrl: "x", projectId: "p1", eventType: "git.push", url: UNKNOWN_VALUE })
+      checkServiceHookInputs({ orgUrl: "x", projectId: "p1", eventType: "git.push", url: UNKNOWN_INPUT })
         .failures,
     ).toEqual([{ property: "orgUrl", reason: "must be an http(s) URL" }]);
   });

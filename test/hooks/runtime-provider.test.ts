@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { forgetLoadedImplementations, runtimeProvider } from "../../components/dynamic/runtime-provider";
+import { hasUnknownInputs, UNKNOWN_INPUT } from "../../components/dynamic/unknown";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const requireFromString = require("require-from-string") as (code: string) => {
@@ -83,4 +84,10 @@ it("accepts a factory export and rejects a path outside the project", async () =
     await serialized(runtimeProvider({ modulePath: "impl/provider.ts", exportName: "nothing" })),
   ).handler();
   await expect(missing.create({})).rejects.toThrow(/impl\/provider.ts#nothing not found/);
+});
+
+it("recognises the engine's own sentinel for inputs not known during a preview", () => {
+  expect(UNKNOWN_INPUT).toBe(pulumi.runtime.unknownValue);
+  expect(hasUnknownInputs({ a: "x", b: [1, pulumi.runtime.unknownValue] })).toBe(true);
+  expect(hasUnknownInputs({ a: "x", b: ["y"] })).toBe(false);
 });
