@@ -119,10 +119,13 @@ describe("throttling, retries and concurrency against the emulator", () => {
       .catch((e: unknown) => e)) as AdoError;
     expect(err.kind).toBe("network");
     expect(err.message).toMatch(/may or may not have been processed/);
+    expect(emu.counters.byRoute["POST /_apis/hooks/subscriptions"]).toBe(1);
     emu.failNext(1, 429, { route: "POST /_apis/hooks/subscriptions", retryAfterSeconds: 0 });
     await expect(client().createSubscription(webhookInput("http://127.0.0.1:9/y"))).resolves.toMatchObject({
       status: "enabled",
     });
+    // The 429 and its retry: two more requests.
+    expect(emu.counters.byRoute["POST /_apis/hooks/subscriptions"]).toBe(3);
   });
 
   test("no server at all: a network AdoError after the retries, without the credential", async () => {
