@@ -2,6 +2,7 @@
  * `npm run token [-- --password] [--system <id>] [--json]`: mint an `alw_` URL token (or a Basic
  * password) and print it with its SHA-256, the only form the receiver is configured with.
  */
+import { SYSTEM_ID } from "../app/config";
 import { mintPassword, mintToken, sha256Hex } from "../app/tokens";
 
 const HELP = `Usage: npm run token -- [--password] [--system <id>] [--not-after <ISO time>] [--json]
@@ -38,8 +39,7 @@ function main(argv: string[]): void {
       notAfter = new Date(notAfter).toISOString();
     } else fail(`unknown argument "${a}"`);
   }
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(system))
-    fail(`--system "${system}" is not a valid system id`);
+  if (!SYSTEM_ID.test(system)) fail(`--system "${system}" is not a valid system id`);
   const secret = password ? mintPassword() : mintToken();
   const sha256 = sha256Hex(secret);
   const entry = password
