@@ -50,13 +50,13 @@ export interface PreparedPulumi {
   cwd: string;
 }
 
-export function checkStack(stack: string, repoRoot = REPO_ROOT): void {
+function checkStack(stack: string, repoRoot = REPO_ROOT): void {
   const problem = validateStackName(stack) ?? missingStackProblem(stack, repoRoot);
   if (problem) throw new ScriptError(problem, EXIT.usage);
 }
 
 /** Finds the CLI or throws the install hint. */
-export function requirePulumi(env: NodeJS.ProcessEnv = process.env): string {
+function requirePulumi(env: NodeJS.ProcessEnv = process.env): string {
   const found = findExecutable("pulumi", env.PATH);
   if (!found) throw new ScriptError(installHint(), EXIT.pulumiMissing);
   return found;

@@ -22,7 +22,7 @@ export function findProjectRoot(start: string): string | undefined {
 export const REPO_ROOT = findProjectRoot(process.cwd()) ?? findProjectRoot(__dirname) ?? process.cwd();
 
 /** Where the local file backend keeps state when no backend is configured. */
-export const LOCAL_STATE_DIR = ".pulumi-state";
+const LOCAL_STATE_DIR = ".pulumi-state";
 
 /** Full path of an executable on PATH, or undefined. Windows extensions are honoured there. */
 export function findExecutable(

@@ -61,7 +61,7 @@ export interface SandboxReport {
 const SAMPLE_EVENTS = ["git.push", "git.pullrequest.created", "workitem.updated"];
 
 /** The receiver's settings from the program's `receiverEnvironment` output. */
-export function credentialsFromOutputs(outputs: SandboxOutputs): CredentialSettings {
+function credentialsFromOutputs(outputs: SandboxOutputs): CredentialSettings {
   const env = outputs.receiverEnvironment;
   return {
     systems: JSON.parse(env.HOOKFLEET_SYSTEMS),
