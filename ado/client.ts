@@ -253,7 +253,7 @@ function jwtClaims(token: string): JwtClaims | undefined {
 }
 
 /** An app-only token (service principal, managed identity): `idtyp: app`, or roles without scp. */
-export function isAppOnlyToken(token: string): boolean {
+function isAppOnlyToken(token: string): boolean {
   const claims = jwtClaims(token);
   if (!claims) return false;
   if (claims.idtyp) return claims.idtyp === "app";

@@ -39,7 +39,7 @@ export interface AdoErrorInit {
 }
 
 /** The first `TF123456` code in a message, e.g. `TF400813`. */
-export function tfCodeOf(message: string | undefined): string | undefined {
+function tfCodeOf(message: string | undefined): string | undefined {
   return message?.match(/\bTF\d{5,6}\b/)?.[0];
 }
 

@@ -8,7 +8,7 @@ import { eventTypeInfo } from "../../../ado/events";
 import { MASKED_SECRET, type AdoEvent, type Subscription, type SubscriptionInput } from "../../../ado/types";
 
 /** Publisher inputs ADO itself adds on create; clients must not be required to send them. */
-export const SERVER_PUBLISHER_INPUTS = ["hostId", "tfsSubscriptionId"] as const;
+const SERVER_PUBLISHER_INPUTS = ["hostId", "tfsSubscriptionId"] as const;
 
 const CONFIDENTIAL_CONSUMER_INPUTS = ["basicAuthPassword"];
 const DETAIL_LEVELS = ["all", "minimal", "none"];

@@ -1502,7 +1502,7 @@ function sendJson(
 }
 
 /** "GET /contoso/_apis/hooks/subscriptions/3f…" → "GET /_apis/hooks/subscriptions/{id}". */
-export function routeKey(method: string, pathname: string): string {
+function routeKey(method: string, pathname: string): string {
   const parts = pathname.split("/").filter(Boolean);
   const vssps = parts[0] === "vssps";
   const rest = parts.slice(vssps ? 2 : 1);
