@@ -16,7 +16,7 @@ import { HookFleet } from "../../components/hooks/hook-fleet";
 import { SERVICE_HOOK_TYPE } from "../../components/hooks/service-hook";
 import { startAdoEmulator } from "../../test/support/ado-emulator";
 import { DynamicHarness } from "../../test/support/dynamic-harness";
-import { startReceiverStub } from "../../test/hooks/receiver-stub";
+import { startReceiver } from "../../test/ado/helpers";
 
 const HELP = `Usage: npm run bench:fleet -- [options]
 
@@ -114,7 +114,7 @@ async function main() {
       delayMs: 200,
     },
   });
-  const receiver = await startReceiverStub();
+  const receiver = await startReceiver();
   const programClient = new AdoClient({ orgUrl: emu.orgUrl(), auth: { kind: "pat", pat: emu.pat } });
   const harness = new DynamicHarness({
     project: "hookfleet",
@@ -124,7 +124,7 @@ async function main() {
   const program = () => {
     const fleet = new HookFleet("bench", {
       orgUrl: emu.orgUrl(),
-      receiverUrl: `${receiver.baseUrl}/api/v1/webhooks/alw_benchToken`,
+      receiverUrl: `${receiver.url}/api/v1/webhooks/alw_benchToken`,
       eventTypes,
       adoClient: programClient,
       testDeliveries: opts.testDelivery,

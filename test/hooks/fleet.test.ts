@@ -10,19 +10,19 @@ import { HookFleet, HookFleetArgs } from "../../components/hooks/hook-fleet";
 import { SERVICE_HOOK_TYPE } from "../../components/hooks/service-hook";
 import { AdoEmulator, startAdoEmulator } from "../support/ado-emulator";
 import { DynamicHarness } from "../support/dynamic-harness";
-import { ReceiverStub, startReceiverStub } from "./receiver-stub";
+import { Receiver, startReceiver } from "../ado/helpers";
 
 const URL_TOKEN = "alw_fleetTokenSecret0123456789abcdef";
 const PASSWORD = "basic-password-secret";
 
 let emu: AdoEmulator;
-let receiver: ReceiverStub;
+let receiver: Receiver;
 let harness: DynamicHarness;
 let client: AdoClient;
 
 beforeAll(async () => {
   emu = await startAdoEmulator({ orgs: [{ name: "contoso", projects: ["Alpha", "Beta", "Gamma"] }] });
-  receiver = await startReceiverStub();
+  receiver = await startReceiver();
   client = new AdoClient({ orgUrl: emu.orgUrl(), auth: { kind: "pat", pat: emu.pat } });
   // The provider host gets its PAT from the stack config (configure), never from the closure.
   harness = new DynamicHarness({ project: "hookfleet", config: { "hookfleet:adoPat": emu.pat } });
@@ -37,7 +37,7 @@ function program(over: Partial<HookFleetArgs> = {}) {
   return () => {
     const fleet = new HookFleet("hf", {
       orgUrl: emu.orgUrl(),
-      receiverUrl: `${receiver.baseUrl}/api/v1/webhooks/${URL_TOKEN}`,
+      receiverUrl: `${receiver.url}/api/v1/webhooks/${URL_TOKEN}`,
       authMode: "both",
       basicAuthUsername: "ado",
       basicAuthPassword: PASSWORD,
@@ -112,18 +112,18 @@ it("repairs hooks ADO disabled after failed deliveries on the next refresh + up,
     consumerId: "webHooks",
     consumerActionId: "httpRequest",
     publisherInputs: { projectId: alpha.id },
-    consumerInputs: { url: `${receiver.baseUrl}/hand-made` },
+    consumerInputs: { url: `${receiver.url}/hand-made` },
   });
 
   // The receiver goes down; ADO's probation (36 h, run 100,000× faster) disables Alpha's push hook.
-  receiver.status = 500;
+  receiver.respond = () => 500;
   emu.setTimeScale(0.00001);
   await emu.emit("git.push", { project: alpha.id });
   await emu.idle();
   const disabled = emu.subscriptions().filter((s) => ours(s) && s.status !== "enabled");
   expect(disabled.map((s) => s.status)).toEqual(["disabledBySystem"]);
   emu.setTimeScale(1);
-  receiver.status = 201;
+  receiver.respond = () => 201;
   const before = shape(emu.subscriptions().filter(ours));
 
   harness.newProviderProcess();

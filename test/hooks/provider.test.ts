@@ -11,16 +11,16 @@ import {
 } from "../../components/hooks/mapping";
 import { createServiceHookProvider, ServiceHookProvider } from "../../components/hooks/provider";
 import { AdoEmulator, startAdoEmulator } from "../support/ado-emulator";
-import { ReceiverStub, startReceiverStub } from "./receiver-stub";
+import { Receiver, startReceiver } from "../ado/helpers";
 
 let emu: AdoEmulator;
-let receiver: ReceiverStub;
+let receiver: Receiver;
 let projectIds: string[];
 let warnings: string[];
 
 beforeAll(async () => {
   emu = await startAdoEmulator({ orgs: [{ name: "contoso", projects: 3 }] });
-  receiver = await startReceiverStub();
+  receiver = await startReceiver();
   projectIds = emu.projects().map((p) => p.id);
 });
 afterAll(async () => {
@@ -44,7 +44,7 @@ function desired(over: Partial<ServiceHookInputs> = {}): ServiceHookInputs & { h
     orgUrl: emu.orgUrl(),
     projectId: projectIds[0],
     eventType: "git.push",
-    url: `${receiver.baseUrl}/api/v1/webhooks/alw_case${seq}`,
+    url: `${receiver.url}/api/v1/webhooks/alw_case${seq}`,
     basicAuthUsername: "ado",
     basicAuthPassword: `password-${seq}`,
     ...over,
@@ -102,7 +102,7 @@ it("creates the subscription, tests the delivery, and records live status withou
 
 it("warns, naming the hook, when the receiver fails ADO's test notification", async () => {
   const provider = newProvider();
-  receiver.status = 500;
+  receiver.respond = () => 500;
   try {
     const d = desired();
     const { outs } = await created(provider, d);
@@ -112,7 +112,7 @@ it("warns, naming the hook, when the receiver fails ADO's test notification", as
     expect(warnings[0]).toContain("git.push");
     expect(warnings[0]).not.toContain("alw_case"); // the URL token is never in a message
   } finally {
-    receiver.status = 201;
+    receiver.respond = () => 201;
   }
 });
 
@@ -142,7 +142,7 @@ it("reads many hooks from one list call, and a deleted hook as gone", async () =
     "workitem.created",
     "build.complete",
   ]) {
-    const d = desired({ eventType, url: `${receiver.baseUrl}/api/v1/webhooks/alw_shared` });
+    const d = desired({ eventType, url: `${receiver.url}/api/v1/webhooks/alw_shared` });
     hooks.push({ d, ...(await created(writer, d)) });
   }
   await emu.idle();
@@ -186,7 +186,7 @@ it("rotates the URL and the password through an update", async () => {
   const { id, outs } = await created(provider, d);
   const rotated = {
     ...d,
-    url: `${receiver.baseUrl}/api/v1/webhooks/alw_rotated`,
+    url: `${receiver.url}/api/v1/webhooks/alw_rotated`,
     basicAuthPassword: "new-password",
   };
   const pass = await refreshAndUp(newProvider(), id, outs, rotated);
