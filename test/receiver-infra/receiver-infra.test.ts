@@ -333,7 +333,7 @@ describe("outputs", () => {
     expect(await outputValue(d.infra.appInsightsConnectionString)).toMatch(/^InstrumentationKey=/);
     expect(await pulumi.isSecret(d.infra.webhookBaseUrl)).toBe(false);
   });
-  it("registers its outputs on the component", () => {
+  it("registers as a component (not a custom resource) of type hookfleet:receiver:ReceiverInfra", () => {
     expect(d.component.custom).toBe(false);
     expect(d.component.type).toBe("hookfleet:receiver:ReceiverInfra");
   });
