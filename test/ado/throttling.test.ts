@@ -32,21 +32,28 @@ describe("the org's throttling gate under many concurrent callers", () => {
   });
   afterEach(() => emu.close());
 
-  test("200 calls arriving while the budget is nearly spent all succeed, paced, within a bound from the budget", async () => {
-    const budget = 100;
-    const windowMs = 2_000;
-    const calls = 200;
-    const maxConcurrency = 4;
+  const maxConcurrency = 4;
+
+  /** A client of the test's org with a counting logger, one subscription to read, and 20 ms latency. */
+  async function clientWithSubscription(extra: { retryBaseMs?: number } = {}) {
     const { logger, seen } = countingLogger();
     const client = new AdoClient({
       orgUrl: emu.orgUrl(),
       auth: { kind: "pat", pat: emu.pat },
       maxConcurrency,
-      retryBaseMs: 50,
       logger,
+      ...extra,
     });
     const sub = await client.createSubscription(webhookInput("http://127.0.0.1:9/throttled"));
     emu.setLatency(20);
+    return { client, sub, seen };
+  }
+
+  test("200 calls arriving while the budget is nearly spent all succeed, paced, within a bound from the budget", async () => {
+    const budget = 100;
+    const windowMs = 2_000;
+    const calls = 200;
+    const { client, sub, seen } = await clientWithSubscription({ retryBaseMs: 50 });
     emu.setRateLimit({ enabled: true, budget, windowMs, delayMs: 20 });
     // Spend most of the budget first, so the 200 callers arrive while Remaining is low: the moment
     // a per-caller slot queue would have stretched far into the future.
@@ -70,16 +77,7 @@ describe("the org's throttling gate under many concurrent callers", () => {
   }, 30_000);
 
   test("a 429's Retry-After holds every caller of the org until that instant, not only the one that got it", async () => {
-    const maxConcurrency = 4;
-    const { logger, seen } = countingLogger();
-    const client = new AdoClient({
-      orgUrl: emu.orgUrl(),
-      auth: { kind: "pat", pat: emu.pat },
-      maxConcurrency,
-      logger,
-    });
-    const sub = await client.createSubscription(webhookInput("http://127.0.0.1:9/paused"));
-    emu.setLatency(20);
+    const { client, sub, seen } = await clientWithSubscription();
     emu.counters.reset();
     emu.failNext(1, 429, { route: GET_ONE, retryAfterSeconds: 2 });
 
