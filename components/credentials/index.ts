@@ -77,13 +77,7 @@ export class RotatingSecret extends pulumi.dynamic.Resource {
         rotatedAt: undefined,
         nextRotationAt: undefined,
       },
-      {
-        ...opts,
-        additionalSecretOutputs: [
-          ...(opts?.additionalSecretOutputs ?? []),
-          ...ROTATING_SECRET_SECRET_OUTPUTS,
-        ],
-      },
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: [...ROTATING_SECRET_SECRET_OUTPUTS] }),
       "credentials",
       "RotatingSecret",
     );
@@ -247,10 +241,7 @@ export class AdoPat extends pulumi.dynamic.Resource {
         previousNotAfter: undefined,
         nextRotationAt: undefined,
       },
-      {
-        ...opts,
-        additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...ADO_PAT_SECRET_OUTPUTS],
-      },
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: [...ADO_PAT_SECRET_OUTPUTS] }),
       "credentials",
       "AdoPat",
     );

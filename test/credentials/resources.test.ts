@@ -40,15 +40,22 @@ test("WebhookCredentials in mode `urlToken` makes no password", async () => {
 });
 
 test("AdoPat: secret token outputs, org-scoped inputs, stack named for the warning", async () => {
-  new credentials.AdoPat("receiver-pat", {
-    organizationUrl: "https://dev.azure.com/contoso",
-    displayName: "hookfleet-prod-receiver",
-    scopes: ["vso.hooks_write", "vso.project"],
-    validityDays: 60,
-  });
+  new credentials.AdoPat(
+    "receiver-pat",
+    {
+      organizationUrl: "https://dev.azure.com/contoso",
+      displayName: "hookfleet-prod-receiver",
+      scopes: ["vso.hooks_write", "vso.project"],
+      validityDays: 60,
+    },
+    // A caller's own secret outputs are kept alongside the provider's.
+    { additionalSecretOutputs: ["displayName"] },
+  );
   await mocks.settled();
   const pat = mocks.one(PAT);
-  expect(pat.additionalSecretOutputs).toEqual(expect.arrayContaining(["token", "previousToken"]));
+  expect(pat.additionalSecretOutputs).toEqual(
+    expect.arrayContaining(["token", "previousToken", "displayName"]),
+  );
   expect(pat.inputs).toMatchObject({
     stack: "prod",
     validityDays: 60,
