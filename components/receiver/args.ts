@@ -49,6 +49,10 @@ export interface ImageBuildArgs {
   repository?: string;
   /** Longest build in seconds; default 1800. */
   timeoutSeconds?: number;
+  /** Build context relative to the project root; default `.` (with app/Dockerfile and .dockerignore). */
+  contextDir?: string;
+  /** Dockerfile relative to the context; default `app/Dockerfile`. */
+  dockerfile?: string;
 }
 
 /** Cosmos DB capacity: pay per request, or provisioned autoscale throughput. */

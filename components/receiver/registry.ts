@@ -115,6 +115,8 @@ export function createReceiverImage(
       loginServer,
       repository: args.imageBuild?.repository,
       timeoutSeconds: args.imageBuild?.timeoutSeconds,
+      contextDir: args.imageBuild?.contextDir,
+      dockerfile: args.imageBuild?.dockerfile,
     },
     child,
   );
