@@ -6,7 +6,9 @@
  * No Pulumi here: it runs inside the dynamic-provider host and in plain scripts alike.
  *
  * The endpoint is https://management.azure.com unless HOOKFLEET_ARM_ENDPOINT (or the `endpoint`
- * option) says otherwise: a sovereign cloud, or a local stand-in in tests.
+ * option) says otherwise: a sovereign cloud, or a local stand-in in tests. HOOKFLEET_ARM_TOKEN, when
+ * set, is used as the bearer token instead of DefaultAzureCredential (e.g. the output of
+ * `az account get-access-token --query accessToken -o tsv`; it expires within about an hour).
  */
 import type { AccessToken, TokenCredential } from "@azure/identity";
 
@@ -14,6 +16,8 @@ import type { AccessToken, TokenCredential } from "@azure/identity";
 export const PUBLIC_ARM_ENDPOINT = "https://management.azure.com";
 /** Environment variable overriding the ARM endpoint. */
 export const ARM_ENDPOINT_ENV = "HOOKFLEET_ARM_ENDPOINT";
+/** Environment variable holding a ready ARM bearer token (instead of DefaultAzureCredential). */
+export const ARM_TOKEN_ENV = "HOOKFLEET_ARM_TOKEN";
 
 export interface ArmClientOptions {
   /** ARM base URL; default HOOKFLEET_ARM_ENDPOINT, else the public cloud's. */
@@ -72,8 +76,16 @@ export class ArmClient {
     // Refresh a little before expiry, so a long build's polling never sends a dead token.
     if (this.token && this.token.expiresOnTimestamp - Date.now() > 120_000) return this.token.token;
     if (!this.credential) {
-      const { DefaultAzureCredential } = await import("@azure/identity");
-      this.credential = new DefaultAzureCredential();
+      const given = process.env[ARM_TOKEN_ENV];
+      if (given) {
+        // No expiry is known for a handed-in token: assume the usual hour from now.
+        this.credential = {
+          getToken: async () => ({ token: given, expiresOnTimestamp: Date.now() + 3_600_000 }),
+        };
+      } else {
+        const { DefaultAzureCredential } = await import("@azure/identity");
+        this.credential = new DefaultAzureCredential();
+      }
     }
     const token = await this.credential.getToken(this.scope);
     if (!token)
