@@ -6,7 +6,7 @@
  *
  * Names are a contract with state: ReceiverInfra pins every physical name it derived with
  * `ignoreChanges`, so a stack keeps the names it was created with (release 0.1 hashed project and
- * stack only: `legacyStackSuffix`) until its owner sets `nameSuffix` on purpose.
+ * stack only: `stackSuffix`) until its owner sets `nameSuffix` on purpose.
  */
 import { createHash } from "node:crypto";
 

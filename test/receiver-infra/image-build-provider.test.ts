@@ -109,7 +109,9 @@ it("surfaces ARM's error (code and message) when the deployer's token is refused
   const provider = createImageBuildProvider({
     arm: new ArmClient({
       endpoint: arm.endpoint,
-      credential: { getToken: async () => ({ token: "expired", expiresOnTimestamp: Date.now() + 3_600_000 }) },
+      credential: {
+        getToken: async () => ({ token: "expired", expiresOnTimestamp: Date.now() + 3_600_000 }),
+      },
     }),
     projectRoot: repoRoot,
   });

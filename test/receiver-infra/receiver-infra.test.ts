@@ -172,6 +172,20 @@ describe("Container App security", () => {
       "ado-pat",
     );
   });
+  it("serves /metrics on its own internal port: set on the app, never the public ingress's target", () => {
+    const env = Object.fromEntries(envOf(containerApp).map((e) => [e.name, e.value]));
+    const ingress = containerApp.inputs.configuration.ingress;
+    expect(env.METRICS_PORT).toBe("9090");
+    expect(ingress.targetPort).toBe(Number(env.PORT));
+    expect(ingress.targetPort).not.toBe(Number(env.METRICS_PORT));
+    // Reachable inside the environment (a collector), not from outside it.
+    expect(ingress.additionalPortMappings).toEqual([{ external: false, targetPort: 9090 }]);
+  });
+  it("configures no OpenTelemetry agent while the app emits none (issue 16 wires telemetry)", () => {
+    const environment = d.one("app:ManagedEnvironment");
+    expect(environment.inputs.openTelemetryConfiguration).toBeUndefined();
+    expect(environment.inputs.appInsightsConfiguration).toBeUndefined();
+  });
   it("probes liveness on /healthz and readiness on /readyz at the service port", () => {
     const probes: { type: string; httpGet: { path: string; port: number } }[] =
       containerApp.inputs.template.containers[0].probes;
