@@ -181,6 +181,11 @@ export async function startArmStandIn(options: ArmStandInOptions = {}): Promise<
     requests,
     blobs,
     credential: { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // fetch keeps connections alive; drop them so the close (and the test worker) ends now.
+        server.closeAllConnections();
+      }),
   };
 }

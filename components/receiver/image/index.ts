@@ -52,8 +52,6 @@ export class CloudImageBuild extends pulumi.dynamic.Resource {
   declare readonly loginServer: pulumi.Output<string>;
   /** The context-digest tag, known at program time (before any build). */
   readonly tag: string;
-  /** `loginServer/repository:tag`, known as soon as the registry's login server is. */
-  readonly imageRef: pulumi.Output<string>;
 
   constructor(name: string, args: CloudImageBuildArgs, opts?: pulumi.CustomResourceOptions) {
     const contextDir = args.contextDir ?? receiverBuildContext.contextDir;
@@ -81,6 +79,5 @@ export class CloudImageBuild extends pulumi.dynamic.Resource {
       "CloudImageBuild",
     );
     this.tag = tag;
-    this.imageRef = pulumi.interpolate`${args.loginServer}/${repository}:${tag}`;
   }
 }
