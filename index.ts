@@ -13,7 +13,7 @@ import type { SystemSetting } from "./app/settings";
 import { AdoPat, RotatingSecret } from "./components/credentials";
 import { HookFleet, type EventSelection, type HookNotEnabled } from "./components/hooks";
 import type { MessagesToSend, ResourceDetailsToSend } from "./components/hooks";
-import { ReceiverInfra, type CosmosCapacityMode } from "./components/receiver";
+import { ReceiverInfra, nameSuffixRule, type CosmosCapacityMode } from "./components/receiver";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration (keys and defaults: Pulumi.yaml)
@@ -123,7 +123,8 @@ if (!deployReceiver && !/^https?:\/\/.+/.test(receiverUrlSetting)) {
 }
 const location = config.get("location") ?? "westeurope";
 const resourceGroupName = config.get("resourceGroupName") || undefined;
-const image = config.get("image") ?? "ghcr.io/hookfleet/receiver:0.1.0";
+// Empty: the image is built from app/ in Azure (ACR Tasks) into acrResourceId's registry or the stack's own.
+const image = config.get("image") || undefined;
 const minReplicas = wholeNumber("minReplicas", 1, 0);
 const maxReplicas = wholeNumber("maxReplicas", 3, 1);
 if (minReplicas > maxReplicas) {
@@ -140,6 +141,11 @@ if (
     "hookfleet:acrResourceId must be a registry's ARM id: /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.ContainerRegistry/registries/<name>",
   );
 }
+const nameSuffix = config.get("nameSuffix") || undefined;
+if (nameSuffix !== undefined && !nameSuffixRule.test(nameSuffix)) {
+  throw new Error(`hookfleet:nameSuffix must be 1–12 lower-case letters and digits; got "${nameSuffix}"`);
+}
+const keyVaultPurgeProtection = config.getBoolean("keyVaultPurgeProtection") ?? true;
 const cosmosCapacity = oneOf<CosmosCapacityMode>("cosmosCapacity", ["serverless", "autoscale"], "serverless");
 const cosmosMaxThroughput = wholeNumber("cosmosMaxThroughput", 1000, 1000);
 
@@ -265,6 +271,8 @@ const receiver = deployReceiver
         pats.map((pat, i) => [patSecretKey(organizations[i]), pulumi.secret(pat.token)]),
       ),
       acrResourceId,
+      nameSuffix,
+      keyVaultPurgeProtection,
       // Hourly by default: well inside ADO's notification history, so failed deliveries are still there.
       healJob: healEnabled
         ? {

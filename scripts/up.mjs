@@ -6,7 +6,8 @@ import { $ } from "zx";
 import { EXIT, preparePulumi, runScript, ScriptError } from "./lib/prepare.ts";
 import { failure, progress } from "./lib/progress.ts";
 import { summariseStackOutputs } from "./lib/pulumiJson.ts";
-import { adoAccessDescription, availableStacks } from "./lib/pulumiCli.ts";
+import { adoAccessDescription, availableStacks, findExecutable } from "./lib/pulumiCli.ts";
+import { formatFindings, stackPreflight } from "./lib/preflight.ts";
 
 const spec = {
   usage: "npm run up -- --stack <env> [--yes] [--preview] [-- <extra pulumi up flags>]",
@@ -23,13 +24,24 @@ const spec = {
     },
     { name: "yes", type: "boolean", description: "Apply without asking (CI)." },
     { name: "preview", type: "boolean", description: "Only show what would change (`pulumi preview`)." },
+    {
+      name: "skip-preflight",
+      type: "boolean",
+      description: "Do not check Azure (providers registered, deployer's rights) before `pulumi up`.",
+    },
   ],
   epilogue: [
     "Environment:",
     "  PULUMI_BACKEND_URL        backend to use; unset (and no `pulumi login`): file backend in .pulumi-state/",
     "  PULUMI_CONFIG_PASSPHRASE  passphrase of the stack's secrets (file backend); needed when not interactive",
     "  AZURE_DEVOPS_EXT_PAT      ADO PAT the program and the hook provider use to list projects and manage hooks",
-    "Exit codes: 0 applied, 1 pulumi failed, 64 bad arguments, 127 Pulumi CLI missing.",
+    "  ARM_SUBSCRIPTION_ID       subscription the preflight checks (else azure-native:subscriptionId, else `az account show`)",
+    "  HOOKFLEET_ARM_ENDPOINT    Azure Resource Manager endpoint (default https://management.azure.com)",
+    "  HOOKFLEET_ARM_TOKEN       ARM bearer token to use instead of DefaultAzureCredential (az login, workload identity…)",
+    "Before `pulumi up` (not --preview) a preflight asks Azure whether the resource providers are registered and",
+    "the deployer may create the resources and role assignments; it prints each problem with the az command that",
+    'fixes it (docs/receiver-infra.md, "Deployer permissions").',
+    "Exit codes: 0 applied, 1 pulumi failed, 3 preflight found problems, 64 bad arguments, 127 Pulumi CLI missing.",
   ].join("\n"),
 };
 
@@ -47,6 +59,11 @@ async function main(values, passthrough) {
   progress(`selecting stack ${stack} (created from stacks/Pulumi.${stack.split("/").pop()}.yaml if new)`);
   const select = await pulumi`${ctx.pulumi} stack select --create ${stack} --non-interactive`;
   if (select.exitCode !== 0) throw new ScriptError(`could not select or create stack ${stack}`, EXIT.failed);
+
+  if (!values.preview && values["skip-preflight"] !== true) {
+    const code = await preflight(stack, ctx, passthrough);
+    if (code !== EXIT.ok) return code;
+  }
 
   const command = values.preview ? ["preview"] : ["up", ...(yes ? ["--yes", "--non-interactive"] : [])];
   progress(`running pulumi ${command.join(" ")} --stack ${stack}`);
@@ -71,6 +88,53 @@ async function main(values, passthrough) {
   }
   progress(`stack ${stack}: done. All outputs: pulumi stack output --stack ${stack}`);
   return EXIT.ok;
+}
+
+/** Checks Azure before the deploy; the exit code to stop with, or EXIT.ok to go on. */
+async function preflight(stack, ctx, passthrough) {
+  progress(
+    `stack ${stack}: preflight (resource providers, deployer's rights) through Azure Resource Manager`,
+  );
+  const quiet = $({ cwd: ctx.cwd, env: ctx.env, quiet: true, nothrow: true });
+  let result;
+  try {
+    result = await stackPreflight({
+      configGet: async (key) => {
+        const r = await quiet`${ctx.pulumi} config get ${key} --stack ${stack}`;
+        return r.exitCode === 0 ? r.stdout.trim() : undefined;
+      },
+      env: ctx.env,
+      passthrough,
+      azSubscription: async () => {
+        const az = findExecutable("az", ctx.env.PATH);
+        if (!az) return undefined;
+        const r = await quiet`${az} account show --query id -o tsv`;
+        return r.exitCode === 0 ? r.stdout.trim() || undefined : undefined;
+      },
+    });
+  } catch (err) {
+    failure(`preflight could not ask Azure: ${err instanceof Error ? err.message : String(err)}`);
+    failure(
+      "sign in (az login, or the AZURE_*/ARM_* variables of your CI), or skip it: npm run up -- --stack <env> --skip-preflight",
+    );
+    return EXIT.preflight;
+  }
+  if (result.kind === "skipped") {
+    progress(`preflight skipped: ${result.reason}`);
+    return EXIT.ok;
+  }
+  const problems = formatFindings(result.findings);
+  if (problems.length === 0) {
+    progress(
+      `preflight ok: ${result.findings.length} checks passed in subscription ${result.target.subscriptionId}`,
+    );
+    return EXIT.ok;
+  }
+  for (const line of problems) console.error(line);
+  failure(
+    `preflight: ${result.findings.filter((f) => !f.ok).length} problem(s) would fail the deploy; fix them (commands above) or rerun with --skip-preflight`,
+  );
+  return EXIT.preflight;
 }
 
 runScript(spec, "npm run up", main);

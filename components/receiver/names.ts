@@ -1,7 +1,12 @@
 /**
  * Physical names for the receiver's Azure resources: valid per each resource type's naming rules
- * and, for the globally unique ones (Cosmos DB account, Key Vault), made unique by a short suffix
- * hashed from the Pulumi project and stack. Pure functions, tested directly.
+ * and, for the globally unique ones (Cosmos DB account, Key Vault, container registry), made unique
+ * by a short suffix hashed from the subscription, the Pulumi project and the stack. Pure functions,
+ * tested directly.
+ *
+ * Names are a contract with state: ReceiverInfra pins every physical name it derived with
+ * `ignoreChanges`, so a stack keeps the names it was created with (release 0.1 hashed project and
+ * stack only: `stackSuffix`) until its owner sets `nameSuffix` on purpose.
  */
 import { createHash } from "node:crypto";
 
@@ -13,6 +18,8 @@ export interface NameRule {
   pattern: RegExp;
   /** Short marker put in generated names so the portal shows what a thing is. */
   tag: string;
+  /** False for types that allow letters and digits only (no hyphen between the parts). */
+  hyphens?: boolean;
 }
 
 /**
@@ -42,6 +49,14 @@ export const nameRules = {
   },
   containerApp: { minLength: 2, maxLength: 32, pattern: /^[a-z](?!.*--)[a-z0-9-]*[a-z0-9]$/, tag: "app" },
   containerAppJob: { minLength: 2, maxLength: 32, pattern: /^[a-z](?!.*--)[a-z0-9-]*[a-z0-9]$/, tag: "job" },
+  /** Globally unique (`<name>.azurecr.io`); 5–50 letters and digits, no hyphen. */
+  containerRegistry: {
+    minLength: 5,
+    maxLength: 50,
+    pattern: /^[a-zA-Z0-9]{5,50}$/,
+    tag: "acr",
+    hyphens: false,
+  },
 } as const satisfies Record<string, NameRule>;
 
 export type NameKind = keyof typeof nameRules;
@@ -51,16 +66,39 @@ export const keyVaultSecretNameRule = /^[A-Za-z0-9-]{1,127}$/;
 /** Container App secret names: lower-case alphanumerics, '-' or '.', alphanumeric at both ends. */
 export const containerAppSecretNameRule = /^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$/;
 
-/**
- * A short, stable, lower-case alphanumeric suffix derived from project and stack: the same stack
- * always gets the same names, two stacks (or two projects) get different ones.
- */
-export function stackSuffix(project: string, stack: string, length = 6): string {
-  const digest = createHash("sha256").update(`${project}\u0000${stack}`).digest();
+/** A short, stable, lower-case alphanumeric hash of the parts (NUL-separated, so boundaries count). */
+export function hashSuffix(parts: readonly string[], length = 6): string {
+  const digest = createHash("sha256").update(parts.join("\u0000")).digest();
   // 64 bits in base 36 give 12–13 characters; take the leading ones.
   const base36 = BigInt(`0x${digest.subarray(0, 8).toString("hex")}`).toString(36);
   return base36.padStart(length, "0").slice(0, length);
 }
+
+/**
+ * Release 0.1's suffix, from project and stack only: every adopter's `dev` stack got the same Cosmos
+ * DB and Key Vault names. Kept unchanged because stacks created by 0.1 carry it in their names (and
+ * for short, non-global parts such as the per-PAT heal-job marker).
+ */
+export function stackSuffix(project: string, stack: string, length = 6): string {
+  return hashSuffix([project, stack], length);
+}
+
+/**
+ * The suffix of a new stack's names: subscription, project and stack, so the same project and stack
+ * name in two subscriptions (two adopters, or one adopter's two tenants) get different global names.
+ * The subscription id is compared case-insensitively, as ARM does.
+ */
+export function subscriptionSuffix(
+  subscriptionId: string,
+  project: string,
+  stack: string,
+  length = 6,
+): string {
+  return hashSuffix([subscriptionId.toLowerCase(), project, stack], length);
+}
+
+/** A `nameSuffix` a user may set: what every name rule accepts at its end. */
+export const nameSuffixRule = /^[a-z0-9]{1,12}$/;
 
 /** Lower-case, letters/digits/single hyphens, starting with a letter. */
 export function sanitizeBaseName(name: string): string {
@@ -77,9 +115,14 @@ export function sanitizeBaseName(name: string): string {
  */
 export function resourceName(kind: NameKind, base: string, suffix: string): string {
   const rule: NameRule = nameRules[kind];
-  const tail = `-${rule.tag}-${suffix}`;
+  const sep = rule.hyphens === false ? "" : "-";
+  const tail = `${sep}${rule.tag}${sep}${suffix}`;
   const room = rule.maxLength - tail.length;
-  const shortened = sanitizeBaseName(base).slice(0, Math.max(room, 1)).replace(/-+$/, "") || "h";
+  const cleaned = sanitizeBaseName(base);
+  const shortened =
+    (rule.hyphens === false ? cleaned.replace(/-/g, "") : cleaned)
+      .slice(0, Math.max(room, 1))
+      .replace(/-+$/, "") || "h";
   const name = `${shortened}${tail}`;
   if (name.length < rule.minLength || name.length > rule.maxLength || !rule.pattern.test(name)) {
     throw new Error(

@@ -25,6 +25,8 @@ export const EXIT = {
   failed: 1,
   /** drift.mjs: the stack differs from the program (like `terraform plan -detailed-exitcode`). */
   drift: 2,
+  /** up.mjs: the deploy preflight found something missing in Azure (lib/preflight.ts). */
+  preflight: 3,
   /** Bad command line. */
   usage: 64,
   /** No Pulumi CLI on PATH (the shell's "command not found"). */

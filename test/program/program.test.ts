@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as pulumiType from "@pulumi/pulumi";
 import { healSettings } from "../../app/heal/settings";
+import { azureRoleIds } from "../../components/receiver/roles";
 import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
 import type * as mocksType from "../support/pulumi-mocks";
 import {
@@ -370,7 +371,7 @@ describe("program under each stack file", () => {
       .byType("azure-native:authorization:RoleAssignment")
       .filter((r) => r.inputs.scope === acrId);
     expect(acrPull).toHaveLength(1);
-    expect(acrPull[0].inputs.roleDefinitionId).toMatch(/7f951dda-4ed3-4680-a7ca-43fe172d7043$/);
+    expect(acrPull[0].inputs.roleDefinitionId).toMatch(new RegExp(`/${azureRoleIds.acrPull}$`));
     expect(run.mocks.one("azure-native:app:ContainerApp").inputs.configuration.registries).toEqual([
       { server: "contosoacr.azurecr.io", identity: expect.any(String) },
     ]);

@@ -2,7 +2,7 @@
  * ReceiverInfra configuration variations: Cosmos capacity modes, an existing resource group,
  * replica bounds, images outside ACR, overrides, and arguments that must be refused.
  */
-import { ReceiverInfra } from "../../components/receiver";
+import { ReceiverInfra, azureRoleIds } from "../../components/receiver";
 import { isSecretValue, mockAzure, outputValue } from "../support/pulumi-mocks";
 import { deploy, mocks, type Deployment } from "./deploy";
 
@@ -122,7 +122,7 @@ describe("registry in another subscription", () => {
     const d = await deploy("cross-sub", { image: "sharedacr.azurecr.io/receiver:3", acrResourceId });
     const role = d.all("authorization:RoleAssignment").find((r) => r.inputs.scope === acrResourceId)!;
     expect(role.inputs.roleDefinitionId).toBe(
-      `/subscriptions/${otherSub}/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d7043`,
+      `/subscriptions/${otherSub}/providers/Microsoft.Authorization/roleDefinitions/${azureRoleIds.acrPull}`,
     );
     expect(role.inputs.principalId).toBe(d.one("managedidentity:UserAssignedIdentity").state.principalId);
   });

@@ -7,18 +7,26 @@ import {
   azureNativeCall,
   azureNativeId,
   azureNativeOutputs,
+  mockAzure,
   setupPulumiMocks,
   type RecordedResource,
 } from "../support/pulumi-mocks";
 
 export const project = "hookfleet";
 export const stack = "prod";
+/** The deployer's subscription getClientConfig reports; change it to deploy "in another subscription". */
+export const deployer = { subscriptionId: mockAzure.subscriptionId as string };
 export const mocks = setupPulumiMocks({
   project,
   stack,
   outputs: azureNativeOutputs,
   id: azureNativeId,
-  call: azureNativeCall,
+  call: (args) => {
+    const answer = azureNativeCall(args);
+    return args.token === "azure-native:authorization:getClientConfig"
+      ? { ...answer, subscriptionId: deployer.subscriptionId }
+      : answer;
+  },
 });
 
 export interface Deployment {

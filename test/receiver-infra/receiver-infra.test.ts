@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { messageStoreLayout, receiverSettings, type SettingSpec } from "../../app/settings";
-import { builtInRoleIds, nameRules, stackSuffix } from "../../components/receiver";
+import { builtInRoleIds, nameRules, subscriptionSuffix } from "../../components/receiver";
 import { isSecretValue, mockAzure, outputValue, type RecordedResource } from "../support/pulumi-mocks";
 import { deploy, project, stack, type Deployment } from "./deploy";
 
@@ -127,7 +127,6 @@ describe("RBAC: the identity and nothing else", () => {
     expect(role!.inputs.roleDefinitionId).toBe(
       `/subscriptions/${mockAzure.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${builtInRoleIds.acrPull}`,
     );
-    expect(builtInRoleIds.acrPull).toBe("7f951dda-4ed3-4680-a7ca-43fe172d7043");
     expect(role!.inputs.principalId).toBe(identity.state.principalId);
   });
 });
@@ -172,6 +171,20 @@ describe("Container App security", () => {
     expect(containerApp.inputs.configuration.secrets.map((s: { name: string }) => s.name)).not.toContain(
       "ado-pat",
     );
+  });
+  it("serves /metrics on its own internal port: set on the app, never the public ingress's target", () => {
+    const env = Object.fromEntries(envOf(containerApp).map((e) => [e.name, e.value]));
+    const ingress = containerApp.inputs.configuration.ingress;
+    expect(env.METRICS_PORT).toBe("9090");
+    expect(ingress.targetPort).toBe(Number(env.PORT));
+    expect(ingress.targetPort).not.toBe(Number(env.METRICS_PORT));
+    // Reachable inside the environment (a collector), not from outside it.
+    expect(ingress.additionalPortMappings).toEqual([{ external: false, targetPort: 9090 }]);
+  });
+  it("configures no OpenTelemetry agent while the app emits none (issue 16 wires telemetry)", () => {
+    const environment = d.one("app:ManagedEnvironment");
+    expect(environment.inputs.openTelemetryConfiguration).toBeUndefined();
+    expect(environment.inputs.appInsightsConfiguration).toBeUndefined();
   });
   it("probes liveness on /healthz and readiness on /readyz at the service port", () => {
     const probes: { type: string; httpGet: { path: string; port: number } }[] =
@@ -286,8 +299,8 @@ describe("wiring", () => {
 });
 
 describe("names", () => {
-  it("gives each resource a valid name carrying the stack suffix", () => {
-    const suffix = stackSuffix(project, stack);
+  it("gives each resource a valid name carrying the subscription's suffix", () => {
+    const suffix = subscriptionSuffix(mockAzure.subscriptionId, project, stack);
     const checks: [keyof typeof nameRules, string][] = [
       ["resourceGroup", d.one("resources:ResourceGroup").inputs.resourceGroupName],
       ["logAnalyticsWorkspace", d.one("operationalinsights:Workspace").inputs.workspaceName],

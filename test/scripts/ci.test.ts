@@ -3,7 +3,9 @@
  * dev → staging → prod through protected environments, a scheduled drift check that runs the drift
  * script) checked on the parsed YAML, so an edit that drops one fails here.
  */
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import YAML from "yaml";
 
@@ -11,6 +13,7 @@ const root = path.resolve(__dirname, "../..");
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- parsed YAML of any shape
 const load = (file: string): Doc => YAML.parse(fs.readFileSync(path.join(root, file), "utf8"));
 const text = (file: string) => fs.readFileSync(path.join(root, file), "utf8");
+jest.setTimeout(60_000);
 const workflows = fs.readdirSync(path.join(root, ".github/workflows")).map((f) => `.github/workflows/${f}`);
 
 describe("GitHub Actions", () => {
@@ -39,13 +42,35 @@ describe("GitHub Actions", () => {
   it("applies dev, then staging, then prod on merge, each in its protected environment, with the up script", () => {
     const deploy = load(".github/workflows/deploy.yml");
     expect(deploy.on.push.branches).toEqual(["main"]);
-    expect(deploy.jobs.staging.needs).toBe("dev");
-    expect(deploy.jobs.prod.needs).toBe("staging");
+    expect(deploy.jobs.staging.needs).toEqual(["build", "dev"]);
+    expect(deploy.jobs.prod.needs).toEqual(["build", "staging"]);
     for (const env of ["dev", "staging", "prod"]) expect(deploy.jobs[env].with.stack).toBe(env);
     const apply = load(".github/workflows/apply.yml");
     expect(apply.jobs.up.environment).toBe("${{ inputs.stack }}");
     const runs = apply.jobs.up.steps.map((s: Doc) => s.run).filter(Boolean);
     expect(runs).toContain('npm run up -- --stack "${{ inputs.stack }}" --yes');
+  });
+
+  it("builds the image once, in Azure, and promotes that same digest to dev, staging and prod", () => {
+    const deploy = load(".github/workflows/deploy.yml");
+    const build = deploy.jobs.build;
+    expect(build.outputs.image).toBe("${{ steps.image.outputs.image }}");
+    const step = build.steps.find((s: Doc) => s.id === "image");
+    expect(step.run).toContain('bash scripts/ci-build-image.sh "${{ vars.HOOKFLEET_ACR_ID }}"');
+    expect(deploy.jobs.dev.needs).toBe("build");
+    for (const env of ["dev", "staging", "prod"]) {
+      expect(deploy.jobs[env].with.image).toBe("${{ needs.build.outputs.image }}");
+      expect([deploy.jobs[env].needs].flat()).toContain("build");
+    }
+    // The stage deploys exactly the image it was handed, pulled from the shared registry.
+    const apply = load(".github/workflows/apply.yml");
+    expect(apply.on.workflow_call.inputs.image.type).toBe("string");
+    const up = apply.jobs.up.steps.find((s: Doc) => s.if === "${{ inputs.image != '' }}");
+    expect(up.run).toContain('--config "hookfleet:image=${{ inputs.image }}"');
+    expect(up.run).toContain('--config "hookfleet:acrResourceId=${{ vars.HOOKFLEET_ACR_ID }}"');
+    // No Docker engine anywhere: the build is ACR Tasks.
+    for (const file of workflows)
+      expect(text(file)).not.toMatch(/docker (build|push)|docker\/build-push-action|setup-buildx/);
   });
 
   it("checks drift on a schedule with the drift script, for every stack", () => {
@@ -66,12 +91,31 @@ describe("Azure Pipelines", () => {
     expect(stages.map((s) => s.stage ?? Object.keys(s)[0])).toEqual([
       "Test",
       "Preview",
+      "Build",
       "${{ each env in split('dev,staging,prod', ',') }}",
       "Drift",
     ]);
-    const deploy = Object.values(stages[2])[0][0];
+    const deploy = Object.values(stages[3])[0][0];
     expect(deploy.jobs[0]).toMatchObject({ deployment: "up", environment: "hookfleet-${{ env }}" });
-    expect(JSON.stringify(stages[3])).toContain("npm run drift -- --stack");
+    expect(JSON.stringify(stages[4])).toContain("npm run drift -- --stack");
+  });
+
+  it("builds the image once (ACR Tasks) and deploys that same digest in every environment", () => {
+    const stages = pipeline.stages as Doc[];
+    const build = stages[2];
+    expect(build.dependsOn).toBe("Test");
+    const step = build.jobs[0].steps.find((s: Doc) => s.name === "image");
+    expect(step.inputs.inlineScript).toContain('bash scripts/ci-build-image.sh "$(acrResourceId)"');
+    expect(step.inputs.inlineScript).toContain("##vso[task.setvariable variable=image;isOutput=true]");
+    const deploy = Object.values(stages[3])[0][0];
+    // Each environment depends on Build directly, so each reads Build's one output.
+    expect(deploy["${{ if eq(env, 'dev') }}"].dependsOn).toBe("Build");
+    expect(deploy["${{ if eq(env, 'staging') }}"].dependsOn).toEqual(["Build", "Deploy_dev"]);
+    expect(deploy["${{ if eq(env, 'prod') }}"].dependsOn).toEqual(["Build", "Deploy_staging"]);
+    expect(deploy.variables.image).toBe("$[ stageDependencies.Build.build.outputs['image.image'] ]");
+    const up = JSON.stringify(deploy.jobs[0]);
+    expect(up).toContain('--config \\"hookfleet:image=$(image)\\"');
+    expect(text("azure-pipelines.yml")).not.toMatch(/docker (build|push)|Docker@2/);
   });
 
   it("authenticates through a workload identity federation service connection, no secret", () => {
@@ -79,5 +123,48 @@ describe("Azure Pipelines", () => {
     expect(raw).toContain("addSpnToEnvironment: true");
     expect(raw).toContain('ARM_OIDC_TOKEN="$idToken"');
     expect(raw).not.toMatch(/servicePrincipalKey|ARM_CLIENT_SECRET/);
+  });
+});
+
+describe("scripts/ci-build-image.sh (with a stand-in az on PATH)", () => {
+  const acrId =
+    "/subscriptions/0a1b2c3d-0000-4000-8000-0000000000ff/resourceGroups/rg-shared/providers/Microsoft.ContainerRegistry/registries/contosoacr";
+  const tag = () =>
+    execFileSync("npm", ["run", "--silent", "image:tag"], { cwd: root, encoding: "utf8" }).trim();
+
+  function buildImage(hasTag: boolean): { image: string; calls: string[] } {
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), "hookfleet-az-"));
+    try {
+      const log = path.join(state, "calls");
+      const image = execFileSync("bash", [path.join(root, "scripts/ci-build-image.sh"), acrId], {
+        cwd: root,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+        env: {
+          ...process.env,
+          PATH: `${path.join(__dirname, "fixtures/az-bin")}${path.delimiter}${process.env.PATH}`,
+          FAKE_AZ_LOG: log,
+          FAKE_AZ_STATE: state,
+          FAKE_AZ_HAS_TAG: hasTag ? "1" : "",
+        },
+      }).trim();
+      return { image, calls: fs.readFileSync(log, "utf8").trim().split("\n") };
+    } finally {
+      fs.rmSync(state, { recursive: true, force: true });
+    }
+  }
+
+  it("builds this code's tag in the registry with ACR Tasks when it is new, and prints the digest reference", () => {
+    const { image, calls } = buildImage(false);
+    expect(image).toBe(`contosoacr.azurecr.io/hookfleet/receiver@sha256:${"f".repeat(64)}`);
+    expect(calls).toContain(
+      `acr build --registry contosoacr --subscription 0a1b2c3d-0000-4000-8000-0000000000ff --image hookfleet/receiver:${tag()} --file app/Dockerfile --platform linux/amd64 .`,
+    );
+  });
+
+  it("builds nothing when the registry already holds the tag (unchanged code: same digest promoted)", () => {
+    const { image, calls } = buildImage(true);
+    expect(image).toBe(`contosoacr.azurecr.io/hookfleet/receiver@sha256:${"f".repeat(64)}`);
+    expect(calls.some((c) => c.startsWith("acr build"))).toBe(false);
   });
 });

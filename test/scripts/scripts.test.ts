@@ -7,7 +7,10 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { REQUIRED_PROVIDERS } from "../../scripts/lib/preflight";
+import { startArmStandIn, type ArmStandIn } from "../support/arm-stand-in";
 import { previewDriftCounts } from "./fixtures/preview-drift";
+import { contributor, rbacAdministrator } from "./fixtures/azure-roles";
 
 // Generous: the other suites of `npm test` load this 2-core machine while these run.
 jest.setTimeout(120_000);
@@ -139,7 +142,7 @@ describe("up.mjs", () => {
   it.concurrent(
     "uses a local file backend under .pulumi-state/, creates/selects the stack, runs pulumi up, summarises the fleet",
     async () => {
-      const r = await run("up.mjs", ["--stack", "dev", "--yes"], {
+      const r = await run("up.mjs", ["--stack", "dev", "--yes", "--skip-preflight"], {
         fake: true,
         env: withPassphrase,
         outputs: "stack-outputs.json",
@@ -162,7 +165,7 @@ describe("up.mjs", () => {
   );
 
   it.concurrent("keeps a configured backend and passes extra flags through", async () => {
-    const r = await run("up.mjs", ["--stack", "prod", "--yes", "--", "--diff"], {
+    const r = await run("up.mjs", ["--stack", "prod", "--yes", "--skip-preflight", "--", "--diff"], {
       fake: true,
       env: { ...withPassphrase, PULUMI_BACKEND_URL: "azblob://hookfleet-state" },
     });
@@ -185,12 +188,93 @@ describe("up.mjs", () => {
   );
 
   it.concurrent("exits 1 when pulumi up fails", async () => {
-    const r = await run("up.mjs", ["--stack", "dev", "--yes"], {
+    const r = await run("up.mjs", ["--stack", "dev", "--yes", "--skip-preflight"], {
       fake: true,
       env: { ...withPassphrase, FAKE_PULUMI_UP_EXIT: "255" },
     });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("pulumi up failed (exit 255)");
+  });
+});
+
+describe("up.mjs preflight (against a local stand-in of the two ARM endpoints)", () => {
+  const subscription = "5b0c1e3a-0000-4000-8000-00000000a5b5";
+  const registered = REQUIRED_PROVIDERS.map((namespace) => ({
+    namespace,
+    registrationState: "Registered" as const,
+  }));
+  let arm: ArmStandIn | undefined;
+  afterEach(async () => {
+    await arm?.close();
+    arm = undefined;
+  });
+  const armEnv = (standIn: ArmStandIn) => ({
+    ...withPassphrase,
+    HOOKFLEET_ARM_ENDPOINT: standIn.endpoint,
+    HOOKFLEET_ARM_TOKEN: "stand-in-token",
+    ARM_SUBSCRIPTION_ID: subscription,
+  });
+
+  it("stops before pulumi up, exit 3, naming each missing provider and right with the az command that fixes it", async () => {
+    arm = await startArmStandIn({
+      providers: registered.map((p) =>
+        p.namespace === "Microsoft.App" ? { ...p, registrationState: "NotRegistered" as const } : p,
+      ),
+      // Contributor only: everything but Microsoft.Authorization writes (Azure built-in roles reference).
+      permissions: { [`/subscriptions/${subscription}`]: [contributor] },
+    });
+    const r = await run("up.mjs", ["--stack", "dev", "--yes"], { fake: true, env: armEnv(arm) });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`Microsoft.App is NotRegistered in subscription ${subscription}`);
+    expect(r.stderr).toContain(
+      `az provider register --namespace Microsoft.App --subscription ${subscription} --wait`,
+    );
+    expect(r.stderr).toContain(
+      `the deployer may not Microsoft.Authorization/roleAssignments/write at /subscriptions/${subscription}`,
+    );
+    expect(r.stderr).toContain(
+      `--role "Role Based Access Control Administrator" --scope /subscriptions/${subscription}`,
+    );
+    expect(r.stderr).toContain("--skip-preflight");
+    expect(r.calls.map((c) => c.argv[0])).not.toContain("up");
+    expect(arm.requests.map((q) => q.path)).toEqual(
+      expect.arrayContaining([
+        `/subscriptions/${subscription}/providers`,
+        `/subscriptions/${subscription}/providers/Microsoft.Authorization/permissions`,
+      ]),
+    );
+  });
+
+  it("goes on to pulumi up when all is in place", async () => {
+    arm = await startArmStandIn({
+      providers: registered,
+      permissions: { [`/subscriptions/${subscription}`]: [contributor, rbacAdministrator] },
+    });
+    const r = await run("up.mjs", ["--stack", "dev", "--yes"], { fake: true, env: armEnv(arm) });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/preflight ok: \d+ checks passed/);
+    expect(r.calls.map((c) => c.argv[0])).toContain("up");
+  });
+
+  it("--skip-preflight asks Azure nothing", async () => {
+    arm = await startArmStandIn({ providers: [] });
+    const r = await run("up.mjs", ["--stack", "dev", "--yes", "--skip-preflight"], {
+      fake: true,
+      env: armEnv(arm),
+    });
+    expect(r.code).toBe(0);
+    expect(arm.requests).toEqual([]);
+  });
+
+  it("says how to sign in when it cannot ask Azure", async () => {
+    arm = await startArmStandIn({ providers: registered });
+    const r = await run("up.mjs", ["--stack", "dev", "--yes"], {
+      fake: true,
+      env: { ...armEnv(arm), HOOKFLEET_ARM_TOKEN: "expired" },
+    });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("preflight could not ask Azure: ARM 401 InvalidAuthenticationToken");
+    expect(r.stderr).toContain("az login");
   });
 });
 

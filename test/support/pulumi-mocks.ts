@@ -358,8 +358,20 @@ export function azureNativeId(args: pulumi.runtime.MockResourceArgs): string {
 export function azureNativeOutputs(
   args: pulumi.runtime.MockResourceArgs,
 ): Record<string, unknown> | undefined {
-  if (!args.type.startsWith("azure-native:")) return undefined;
   const inputs = unwrapSecrets((args.inputs ?? {}) as Record<string, unknown>);
+  // The receiver's Azure-facing dynamic resources (components/receiver): what their providers return.
+  if (args.type === "pulumi-nodejs:dynamic/hookfleet:CloudImageBuild") {
+    const digest = `sha256:${createHash("sha256").update(`${inputs.registryId}/${inputs.repository}:${inputs.tag}`).digest("hex")}`;
+    return {
+      imageName: `${inputs.loginServer}/${inputs.repository}:${inputs.tag}`,
+      digest,
+      runId: `ca${createHash("sha256").update(String(inputs.tag)).digest("hex").slice(0, 3)}`,
+    };
+  }
+  if (args.type === "pulumi-nodejs:dynamic/hookfleet:PropagationWait") {
+    return { waitedAt: "2026-11-29T00:00:00.000Z" };
+  }
+  if (!args.type.startsWith("azure-native:")) return undefined;
   const name = azurePhysicalName(args.type, inputs, args.name);
   const common = { name, location: inputs.location ?? mockAzure.location };
   switch (args.type.replace(/^azure-native:/, "")) {
@@ -403,6 +415,8 @@ export function azureNativeOutputs(
         },
       };
     }
+    case "containerregistry:Registry":
+      return { ...common, loginServer: `${String(inputs.registryName).toLowerCase()}.azurecr.io` };
     case "app:ManagedEnvironment":
       return { ...common, defaultDomain: `${name}-a1b2c3.${common.location}.azurecontainerapps.io` };
     case "app:ContainerApp": {
@@ -419,7 +433,7 @@ export function azureNativeOutputs(
   }
 }
 
-/** Answers for the azure-native invokes the project uses (getClientConfig, getSharedKeys, getResourceGroup). */
+/** Answers for the azure-native invokes the project uses (getClientConfig, getSharedKeys, getResourceGroup, getRegistry). */
 export function azureNativeCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
   switch (args.token) {
     case "azure-native:authorization:getClientConfig":
@@ -433,6 +447,13 @@ export function azureNativeCall(args: pulumi.runtime.MockCallArgs): Record<strin
       return {
         primarySharedKey: "bW9jay1wcmltYXJ5LXNoYXJlZC1rZXk=",
         secondarySharedKey: "bW9jay1zZWNvbmRhcnk=",
+      };
+    case "azure-native:containerregistry:getRegistry":
+      return {
+        id: `/subscriptions/${mockAzure.subscriptionId}/resourceGroups/${args.inputs.resourceGroupName}/providers/Microsoft.ContainerRegistry/registries/${args.inputs.registryName}`,
+        name: args.inputs.registryName,
+        loginServer: `${String(args.inputs.registryName).toLowerCase()}.azurecr.io`,
+        adminUserEnabled: false,
       };
     case "azure-native:resources:getResourceGroup":
       return {
