@@ -94,6 +94,8 @@ describe("heal: disabled hooks back, failed deliveries replayed", () => {
         { name: "fabrikam", projects: ["Gamma"] },
       ],
       timeScale: 1e-6,
+      // Hook B sends Basic credentials to the receiver on 127.0.0.1 over http.
+      allowBasicAuthOverLoopbackHttp: true,
     });
     client = new AdoClient({ orgUrl: emu.orgUrl(), auth: { kind: "pat", pat: emu.pat } });
     const [alpha, beta] = ["Alpha", "Beta"].map((n) => emu.projects().find((p) => p.name === n)!.id);
@@ -270,12 +272,12 @@ describe("heal: disabled hooks back, failed deliveries replayed", () => {
       { orgUrl: emu.orgUrl("contoso"), hooks: 4, notEnabled: 4 },
       { orgUrl: emu.orgUrl("fabrikam"), hooks: 3, notEnabled: 0 },
     ]);
-    // Cost: one org-wide list per organization; history for each hook found down; a fresh GET and
-    // a PUT only for the hooks re-enabled; nothing per healthy hook.
+    // Cost: one org-wide list per organization; history for each hook found down; a fresh GET, a
+    // PUT and a read-back GET only for the hooks re-enabled; nothing per healthy hook.
     expect(emu.counters.byRoute).toMatchObject({
       "GET /_apis/hooks/subscriptions": 2,
       "GET /_apis/hooks/subscriptions/{id}/notifications": 4,
-      "GET /_apis/hooks/subscriptions/{id}": 2,
+      "GET /_apis/hooks/subscriptions/{id}": 4,
       "PUT /_apis/hooks/subscriptions/{id}": 2,
     });
 

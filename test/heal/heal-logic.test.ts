@@ -15,11 +15,10 @@ function note(result: Notification["result"], at: string, eventId?: string, with
     id: ++seq,
     subscriptionId: "s",
     eventId,
-    eventType: "git.push",
     status: "completed",
     result,
     createdDate: at,
-    ...(event ? { details: { event } } : {}),
+    ...(event ? { details: { event, eventType: "git.push" } } : {}),
   };
 }
 
