@@ -1803,17 +1803,27 @@ function routeKey(method: string, pathname: string): string {
   return `${method} ${vssps ? "/vssps" : ""}/${rest.join("/")}`;
 }
 
-/** The OPTIONS answers of the location service for the areas the node client uses here. */
-function locationsFor(area: string): { count: number; value: unknown[] } {
+/**
+ * The OPTIONS answers of the location service for the areas the node client uses here. With the
+ * default versions (max 7.2, released 7.1, resource version 4) azure-devops-node-api 17 asks for
+ * projects at 7.2-preview.4; a location that tops at 7.1 makes it ask for 7.1 (its
+ * VsoClient.autoNegotiateApiVersion). Exported for other loopback stand-ins of ADO in tests.
+ */
+export function locationsFor(
+  area: string,
+  versions: { maxVersion: string; releasedVersion: string; resourceVersion: number } = {
+    maxVersion: "7.2",
+    releasedVersion: "7.1",
+    resourceVersion: 4,
+  },
+): { count: number; value: unknown[] } {
   const loc = (id: string, areaName: string, resourceName: string, routeTemplate: string) => ({
     id,
     area: areaName,
     resourceName,
     routeTemplate,
     minVersion: "1.0",
-    maxVersion: "7.2",
-    releasedVersion: "7.1",
-    resourceVersion: 4,
+    ...versions,
   });
   switch (area.toLowerCase()) {
     case "location":
