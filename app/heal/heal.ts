@@ -274,40 +274,31 @@ export function analyzeHistory(notifications: readonly Notification[]): HistoryA
 }
 
 /**
- * `details` is "if available" in a history list (serviceHooks.json Notification): for every
- * undelivered entry whose event is not in the list and not carried by another entry of the same
- * event, ask ADO for that one notification (Notifications_Get), which has its details. Entries it
- * still cannot fill stay as they are (counted as not recoverable). Returns the entries (filled
- * where possible) and the lookups that failed.
+ * `details` is "if available" in a history list (serviceHooks.json Notification): for every event
+ * still to replay whose event the list did not carry, ask ADO for its latest attempt
+ * (Notifications_Get), which has the details. An entry it still cannot fill stays as it is (counted
+ * as not recoverable). Returns the entries (filled where possible) and the lookups that failed.
  */
 export async function fillMissingDetails(
   client: Pick<AdoApi, "getNotification">,
   notifications: readonly Notification[],
 ): Promise<{ notifications: Notification[]; errors: string[] }> {
-  const withEvent = new Set(
-    notifications.filter((n) => notificationEvent(n)).map((n) => notificationEventId(n)),
-  );
+  const missing = analyzeHistory(notifications).failed.filter((f) => !f.event);
+  const filled = [...notifications];
   const errors: string[] = [];
-  const seen = new Set<string>();
-  const filled: Notification[] = [];
-  for (const n of notifications) {
-    const result = notificationResult(n);
-    const eventId = notificationEventId(n);
-    const undelivered = result !== "succeeded" && result !== "filtered";
-    const needed = undelivered && !notificationEvent(n) && !(eventId && withEvent.has(eventId));
-    // One lookup per event is enough: every attempt carried the same event.
-    if (!needed || (eventId && seen.has(eventId))) {
-      filled.push(n);
-      continue;
-    }
-    if (eventId) seen.add(eventId);
+  for (const f of missing) {
+    // The latest attempt of the event (or the entry itself when it has no event id).
+    const attempts = filled
+      .map((n, i) => ({ n, i }))
+      .filter(({ n }) => (notificationEventId(n) ?? `#${n.id}`) === f.eventId)
+      .sort((a, b) => byTime(b.n, a.n));
+    const latest = attempts[0];
+    if (!latest) continue;
     try {
-      const full = await client.getNotification(n.subscriptionId, n.id);
-      filled.push(full && notificationEvent(full) ? { ...n, ...full } : n);
-      if (full && eventId === undefined && notificationEventId(full)) seen.add(notificationEventId(full)!);
+      const full = await client.getNotification(latest.n.subscriptionId, latest.n.id);
+      if (full && notificationEvent(full)) filled[latest.i] = { ...latest.n, ...full };
     } catch (err) {
-      errors.push(`notification ${n.id}: ${message(err)}`);
-      filled.push(n);
+      errors.push(`notification ${latest.n.id}: ${message(err)}`);
     }
   }
   return { notifications: filled, errors };
