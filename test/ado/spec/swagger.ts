@@ -283,7 +283,8 @@ export class SpecSet {
           if (prop) problems.push(...this.checkValue(doc, prop, v, `${where}.${k}`));
           else if (s.additionalProperties && typeof s.additionalProperties === "object")
             problems.push(...this.checkValue(doc, s.additionalProperties, v, `${where}.${k}`));
-          else if (s.additionalProperties !== true)
+          // `type: object` with no properties (Event.resource) is any object.
+          else if (s.properties && s.additionalProperties !== true)
             problems.push(`${where}: "${k}" is not a field of the spec`);
         }
         return problems;

@@ -1295,6 +1295,8 @@ class Emulator implements AdoEmulator {
       org: org.name,
       project: project ? { id: project.id, name: project.name } : undefined,
     });
+    // The answer is the notification as queued, before the delivery below starts.
+    const answer = wireNotification(n);
     this.track(
       (async () => {
         n.status = "processing";
@@ -1303,6 +1305,7 @@ class Emulator implements AdoEmulator {
           inputs,
           deliveredPayload(event, inputs, { subscriptionId: n.subscriptionId, notificationId: id }),
         );
+        const { subscriptionId: _s, notificationId: _n, ...sentEvent } = event;
         Object.assign(n, {
           status: "completed" as NotificationStatus,
           result: (outcome.ok ? "succeeded" : "failed") as NotificationResult,
@@ -1310,7 +1313,7 @@ class Emulator implements AdoEmulator {
           modifiedDate: nowIso(),
           details: {
             ...n.details,
-            event,
+            event: sentEvent as AdoEvent,
             request: `POST ${inputs.url}`,
             response: outcome.responseText,
             errorMessage: outcome.ok ? undefined : outcome.error,
@@ -1321,7 +1324,7 @@ class Emulator implements AdoEmulator {
         });
       })(),
     );
-    sendJson(res, 200, wireNotification(n));
+    sendJson(res, 200, answer);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1581,6 +1584,9 @@ class Emulator implements AdoEmulator {
     const payload = deliveredPayload(event, inputs, { subscriptionId: stored.sub.id, notificationId: id });
     const created = nowIso();
     const outcome = await this.post(inputs, payload);
+    // The history keeps the event (serviceHooks.json Event: no per-delivery subscriptionId or
+    // notificationId), as it was sent otherwise (trimmed per what-to-send).
+    const { subscriptionId: _s, notificationId: _n, ...sentEvent } = payload;
     const n: Notification = {
       id,
       subscriptionId: stored.sub.id,
@@ -1591,7 +1597,7 @@ class Emulator implements AdoEmulator {
       createdDate: created,
       modifiedDate: nowIso(),
       details: {
-        event: payload,
+        event: sentEvent as AdoEvent,
         // The event type lives in details (serviceHooks.json NotificationDetails).
         eventType: event.eventType,
         publisherId: event.publisherId,
