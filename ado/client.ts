@@ -9,7 +9,8 @@
  *   auth: { kind: "pat", pat } | { kind: "entra", credential: TokenCredential }
  *   AdoClient.fromEnvironment(orgUrl, options?)  PAT from AZURE_DEVOPS_EXT_PAT, else DefaultAzureCredential
  *   AdoApi (ado/types.ts): listProjects, listSubscriptions, getSubscription, createSubscription,
- *     replaceSubscription, deleteSubscription, querySubscriptions, listNotifications, sendTestNotification
+ *     replaceSubscription, deleteSubscription, querySubscriptions, listNotifications, getNotification,
+ *     sendTestNotification
  *   AdoPatApi (ado/types.ts): createPat, listPats, getPat, revokePat
  *   Errors: AdoError (ado/errors.ts) with status, kind, adoMessage, typeKey, tfCode, method, url.
  *
@@ -28,6 +29,7 @@ import type { IHttpClientResponse } from "azure-devops-node-api/interfaces/commo
 import type { CoreApi } from "azure-devops-node-api/CoreApi";
 import picomatch from "picomatch";
 import { AdoError, type AdoErrorBody, redactUrl } from "./errors";
+import { notificationStatus } from "./wire";
 import type {
   AdoApi,
   AdoPatApi,
@@ -95,6 +97,8 @@ const NETWORK_RETRY_CODES = new Set([
   "EAI_AGAIN",
   "UND_ERR_SOCKET",
 ]);
+/** 404 answers in a row after which sendTestNotification stops following a test notification. */
+const TEST_NOTIFICATION_MAX_MISSES = 3;
 /** Refresh an Entra token this long before it expires. */
 const TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;
 
@@ -544,6 +548,7 @@ export class AdoClient implements AdoApi, AdoPatApi {
           return core.getProjects("all", this.pageSize, skip);
         },
       );
+      const known = byId.size;
       for (const p of page ?? []) {
         byId.set(p.id ?? "", {
           id: p.id ?? "",
@@ -554,7 +559,8 @@ export class AdoClient implements AdoApi, AdoPatApi {
           lastUpdateTime: p.lastUpdateTime ? new Date(p.lastUpdateTime).toISOString() : undefined,
         });
       }
-      if (!page || page.length < this.pageSize) break;
+      // A short page is the last one; a page with nothing new means the server ignored $skip.
+      if (!page || page.length < this.pageSize || byId.size === known) break;
     }
     return [...byId.values()];
   }
@@ -586,21 +592,24 @@ export class AdoClient implements AdoApi, AdoPatApi {
   async listSubscriptions(
     filter: { consumerUrlPrefix?: string; publisherId?: string; eventType?: string } = {},
   ): Promise<Subscription[]> {
+    // Subscriptions_List: one org-wide answer, every consumer (myGet, jenkins… share it), no paging
+    // parameters in the spec.
     const res = await this.json<Collection<Subscription>>({
       method: "GET",
       url: this.hooksUrl("subscriptions", { publisherId: filter.publisherId, eventType: filter.eventType }),
     });
-    const all = res?.value ?? [];
+    const all = (res?.value ?? []).map(withInputMaps);
     const prefix = filter.consumerUrlPrefix;
-    return prefix ? all.filter((s) => (s.consumerInputs?.url ?? "").startsWith(prefix)) : all;
+    return prefix ? all.filter((s) => (s.consumerInputs.url ?? "").startsWith(prefix)) : all;
   }
 
   async getSubscription(id: string): Promise<Subscription | undefined> {
     try {
-      return await this.json<Subscription>({
+      const sub = await this.json<Subscription>({
         method: "GET",
         url: this.hooksUrl(`subscriptions/${encodeURIComponent(id)}`),
       });
+      return withInputMaps(sub);
     } catch (err) {
       if (err instanceof AdoError && err.status === 404) return undefined;
       throw err;
@@ -608,20 +617,22 @@ export class AdoClient implements AdoApi, AdoPatApi {
   }
 
   async createSubscription(input: SubscriptionInput): Promise<Subscription> {
-    return this.json<Subscription>({
+    const sub = await this.json<Subscription>({
       method: "POST",
       url: this.hooksUrl("subscriptions"),
       body: { status: "enabled", ...input },
       idempotent: false,
     });
+    return withInputMaps(sub);
   }
 
   async replaceSubscription(id: string, input: SubscriptionInput): Promise<Subscription> {
-    return this.json<Subscription>({
+    const sub = await this.json<Subscription>({
       method: "PUT",
       url: this.hooksUrl(`subscriptions/${encodeURIComponent(id)}`),
       body: { ...input, id },
     });
+    return withInputMaps(sub);
   }
 
   async deleteSubscription(id: string): Promise<boolean> {
@@ -640,7 +651,7 @@ export class AdoClient implements AdoApi, AdoPatApi {
       url: this.hooksUrl("subscriptionsquery"),
       body: query,
     });
-    return res?.results ?? [];
+    return (res?.results ?? []).map(withInputMaps);
   }
 
   async listNotifications(subscriptionId: string, filter: NotificationsFilter = {}): Promise<Notification[]> {
@@ -655,9 +666,28 @@ export class AdoClient implements AdoApi, AdoPatApi {
     return res?.value ?? [];
   }
 
+  async getNotification(subscriptionId: string, notificationId: number): Promise<Notification | undefined> {
+    try {
+      return await this.json<Notification>({
+        method: "GET",
+        url: this.hooksUrl(
+          `subscriptions/${encodeURIComponent(subscriptionId)}/notifications/${encodeURIComponent(String(notificationId))}`,
+        ),
+      });
+    } catch (err) {
+      if (err instanceof AdoError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
   /**
    * Posts a test notification for the subscription (its stored inputs; ADO keeps the masked secret)
-   * and polls `testnotifications/{id}` until ADO has finished the delivery or the timeout passes.
+   * and follows it with Notifications_Get (`subscriptions/{id}/notifications/{notificationId}`)
+   * until ADO has finished the delivery or the timeout passes. There is no published GET
+   * `testnotifications/{id}` (serviceHooks.json has a POST only, in every version 4.1–7.2).
+   * Whether a test notification is visible through Notifications_Get is *unconfirmed*: after
+   * TEST_NOTIFICATION_MAX_MISSES answers of 404 in a row the last known state is returned (not
+   * completed, so callers report the outcome as unknown) instead of polling until the timeout.
    */
   async sendTestNotification(subscriptionId: string): Promise<Notification> {
     const sub = await this.getSubscription(subscriptionId);
@@ -680,13 +710,26 @@ export class AdoClient implements AdoApi, AdoPatApi {
     });
     const deadline = Date.now() + this.testTimeoutMs;
     let pollMs = 100;
-    while (notification.status !== "completed" && Date.now() < deadline) {
+    let misses = 0;
+    while (notificationStatus(notification) !== "completed" && Date.now() < deadline) {
       await sleep(pollMs);
       pollMs = Math.min(pollMs * 2, 2_000);
-      notification = await this.json<Notification>({
-        method: "GET",
-        url: this.hooksUrl(`testnotifications/${notification.id}`),
-      });
+      const latest = await this.getNotification(
+        notification.subscriptionId || subscriptionId,
+        notification.id,
+      );
+      if (!latest) {
+        if (++misses >= TEST_NOTIFICATION_MAX_MISSES) {
+          this.logger?.debug?.("ado test notification not visible through Notifications_Get", {
+            subscriptionId,
+            notificationId: notification.id,
+          });
+          break;
+        }
+        continue;
+      }
+      misses = 0;
+      notification = latest;
     }
     return notification;
   }
@@ -942,6 +985,14 @@ export class AdoClient implements AdoApi, AdoPatApi {
       this.logger?.debug?.("ado asked to slow down (X-RateLimit-Delay)", { delaySeconds: o.delaySeconds });
     }
   }
+}
+
+/**
+ * The spec does not promise `publisherInputs` / `consumerInputs` on a subscription: an absent map
+ * reads as empty, so callers can index it.
+ */
+function withInputMaps(sub: Subscription): Subscription {
+  return { ...sub, publisherInputs: sub.publisherInputs ?? {}, consumerInputs: sub.consumerInputs ?? {} };
 }
 
 /** A non-2xx answer from our own calls, before it becomes an AdoError. */

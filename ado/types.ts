@@ -1,7 +1,9 @@
 /**
  * Shapes of the Azure DevOps REST resources HookFleet uses (api-version 7.1), and the surface of
  * the one ADO client in `ado/`. Field names follow Microsoft's REST specification
- * (vsts-rest-api-specs, hooks/7.1/serviceHooks.json and tokens/7.1/tokens.json).
+ * (vsts-rest-api-specs, hooks/7.1/serviceHooks.json and tokens/7.1/tokens.json, copied in
+ * ../shared/ado-spec/). The wire shapes are typed as sparse as ADO sends them: a field the spec's
+ * examples leave out is optional here, and the readers in `ado/wire.ts` say what its absence means.
  */
 
 /** REST status strings (the node client's numeric enum is not used on the wire). */
@@ -25,19 +27,27 @@ export interface IdentityRef {
   uniqueName?: string;
 }
 
-/** A service hook subscription as ADO returns it. */
+/**
+ * A service hook subscription as ADO returns it. Microsoft's GET subscriptions example
+ * (hooks/7.1/httpExamples/subscriptions/GET__hooks_subscriptions_.json) leaves `status` and
+ * `probationRetries` out of enabled subscriptions and has `resourceVersion: null` on some: read
+ * them with `subscriptionStatus()` / `probationRetriesOf()` (ado/wire.ts), never directly.
+ */
 export interface Subscription {
   id: string;
   url?: string;
   publisherId: string;
   eventType: string;
-  resourceVersion: string;
+  /** null or absent: ADO's default version of the event (the example has both). */
+  resourceVersion?: string | null;
   consumerId: string;
   consumerActionId: string;
   publisherInputs: Record<string, string>;
   consumerInputs: Record<string, string>;
-  status: SubscriptionStatus;
-  probationRetries?: number;
+  /** Absent means `enabled` (see subscriptionStatus). */
+  status?: SubscriptionStatus;
+  /** The spec types it as a string ("byte"), the examples as a number; absent means 0. */
+  probationRetries?: number | string;
   lastProbationRetryDate?: string;
   createdBy?: IdentityRef;
   createdDate?: string;
@@ -51,7 +61,8 @@ export interface Subscription {
 export interface SubscriptionInput {
   publisherId: string;
   eventType: string;
-  resourceVersion: string;
+  /** Left out or null: ADO's default version (a subscription read back with `resourceVersion: null`). */
+  resourceVersion?: string | null;
   consumerId: string;
   consumerActionId: string;
   publisherInputs: Record<string, string>;
@@ -102,25 +113,47 @@ export interface AdoEvent {
 export type NotificationStatus = "queued" | "processing" | "requestInProgress" | "completed";
 export type NotificationResult = "pending" | "succeeded" | "failed" | "filtered";
 
-/** One delivery attempt in a subscription's notification history. */
+/** serviceHooks.json `NotificationDetails`: what ADO sent, to whom, and what came back. */
+export interface NotificationDetails {
+  /** The event as ADO tried to deliver it. */
+  event?: AdoEvent;
+  /** The event type lives here, not on the Notification (spec). */
+  eventType?: string;
+  publisherId?: string;
+  publisherInputs?: Record<string, string>;
+  consumerId?: string;
+  consumerActionId?: string;
+  consumerInputs?: Record<string, string>;
+  request?: string;
+  response?: string;
+  errorMessage?: string;
+  errorDetail?: string;
+  queuedDate?: string;
+  dequeuedDate?: string;
+  processedDate?: string;
+  completedDate?: string;
+  requestAttempts?: number;
+  requestDuration?: number;
+}
+
+/**
+ * One delivery attempt in a subscription's notification history (serviceHooks.json
+ * `Notification`). `details` is "if available": a list may leave it out, the single GET
+ * (Notifications_Get) is where to look then. `status` and `result` are read with
+ * `notificationStatus()` / `notificationResult()` (ado/wire.ts): like a subscription's `status`,
+ * ADO may leave out an enum's first value.
+ */
 export interface Notification {
   id: number;
   subscriptionId: string;
+  /** The last identity that touched the subscription (or the tester of a test notification). */
+  subscriberId?: string;
   eventId?: string;
-  eventType?: string;
-  status: NotificationStatus;
-  result: NotificationResult;
+  status?: NotificationStatus;
+  result?: NotificationResult;
   createdDate: string;
   modifiedDate?: string;
-  details?: {
-    event?: AdoEvent;
-    consumerInputs?: Record<string, string>;
-    request?: string;
-    response?: string;
-    errorMessage?: string;
-    errorDetail?: string;
-    completedDate?: string;
-  };
+  details?: NotificationDetails;
 }
 
 export interface Project {
@@ -177,6 +210,8 @@ export interface AdoApi {
   deleteSubscription(id: string): Promise<boolean>;
   querySubscriptions(query: SubscriptionsQuery): Promise<Subscription[]>;
   listNotifications(subscriptionId: string, filter?: NotificationsFilter): Promise<Notification[]>;
+  /** One notification with its details (Notifications_Get); undefined when ADO answers 404. */
+  getNotification(subscriptionId: string, notificationId: number): Promise<Notification | undefined>;
   /** Asks ADO to send a test event through the subscription; resolves with the delivery outcome. */
   sendTestNotification(subscriptionId: string): Promise<Notification>;
 }

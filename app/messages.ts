@@ -2,6 +2,7 @@
  * From a delivered event to the stored message document: deterministic id, lean projection,
  * TTL from retention. Pure functions.
  */
+import { eventProjectId } from "../ado/wire";
 import type { SystemSetting } from "./settings";
 import { sha256 } from "./tokens";
 
@@ -339,7 +340,8 @@ export function projectAdoEvent(event: Obj): Projection {
   const eventType = str(event.eventType, 200) ?? "unknown";
   const resource = obj(event.resource) ?? {};
   const parts = adoParts(eventType, resource);
-  const projectId = str(at(event, "resourceContainers", "project", "id"), 64);
+  // Release (rm) events carry their project in resource.project, not in resourceContainers.
+  const projectId = str(eventProjectId(event), 64);
   return fit({
     eventType,
     actor: dropEmpty(parts.actor),

@@ -1,7 +1,7 @@
 /**
  * Runs the ADO emulator standalone for manual trials and the sandbox:
  *   npm run emulator -- --port 8090 --projects 5 [--orgs contoso,fabrikam] [--time-scale 0.001]
- *                       [--latency-ms 20] [--rate-limit 200] [--pat SECRET]
+ *                       [--latency-ms 20] [--rate-limit 200] [--pat SECRET] [--allow-basic-over-loopback-http]
  * Prints `ado emulator: <org url>` (one line per org), `ado pat: <pat>`, `ado vssps: <url>` and
  * `ado user token: <token>` for the PAT lifecycle API, then runs until Ctrl+C.
  */
@@ -21,6 +21,13 @@ Options:
   --time-scale X     multiplies ADO's delivery retry/probation schedule (default 1 = real time)
   --latency-ms N     latency added to every API request (default 0)
   --rate-limit N     enable per-identity rate limiting with a budget of N requests per 5 min
+  --allow-basic-over-loopback-http
+                     accept hooks with a Basic password whose URL is http://127.0.0.1, localhost or
+                     [::1] (a local receiver); like ADO, the emulator otherwise answers 400 to Basic
+                     authentication over http
+  --no-other-consumers
+                     do not seed the organizations with other consumers' subscriptions (myGet,
+                     jenkins, trello, zendesk), which ADO's own lists have
   --help             this text`;
 
 function fail(message: string): never {
@@ -48,6 +55,8 @@ async function main(): Promise<void> {
         "time-scale": { type: "string" },
         "latency-ms": { type: "string" },
         "rate-limit": { type: "string" },
+        "allow-basic-over-loopback-http": { type: "boolean" },
+        "no-other-consumers": { type: "boolean" },
         help: { type: "boolean" },
       },
       strict: true,
@@ -80,6 +89,8 @@ async function main(): Promise<void> {
     timeScale,
     latencyMs: intOption(values["latency-ms"], "latency-ms", 0),
     rateLimit: budget ? { enabled: true, budget } : undefined,
+    allowBasicAuthOverLoopbackHttp: values["allow-basic-over-loopback-http"] ?? false,
+    otherConsumers: !values["no-other-consumers"],
   });
   for (const org of emulator.orgs) console.log(`ado emulator: ${emulator.orgUrl(org)}`);
   console.log(`ado pat: ${emulator.pat}`);

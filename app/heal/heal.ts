@@ -13,9 +13,26 @@ import { buildMessage, messageId } from "../messages";
 import type { SystemSetting } from "../settings";
 import type { MessageStore } from "../store";
 import { digestEquals, sha256Hex } from "../tokens";
-import type { AdoApi, AdoEvent, Notification, Subscription, SubscriptionInput } from "../../ado/types";
+import { replaceAndVerify } from "../../ado/replace";
+import type {
+  AdoApi,
+  AdoEvent,
+  Notification,
+  Subscription,
+  SubscriptionInput,
+  SubscriptionStatus,
+} from "../../ado/types";
+import {
+  compareInstants,
+  instant,
+  isDisabled,
+  notificationEvent,
+  notificationEventId,
+  notificationResult,
+  subscriptionStatus,
+} from "../../ado/wire";
 
-export type SubscriptionStatusName = Subscription["status"];
+export type SubscriptionStatusName = SubscriptionStatus;
 
 /** What to do with hooks on probation or disabled by a person. */
 export type HealPolicy = "leave" | "enable";
@@ -203,7 +220,12 @@ export interface HistoryAnalysis {
 }
 
 function byTime(a: Notification, b: Notification): number {
-  return a.createdDate < b.createdDate ? -1 : a.createdDate > b.createdDate ? 1 : a.id - b.id;
+  return compareInstants(a.createdDate, b.createdDate) || a.id - b.id;
+}
+
+/** a is later than b, as instants (ADO writes 2, 3 or 7 fractional digits: never compare text). */
+function later(a: string, b: string | undefined): boolean {
+  return b === undefined || instant(a) > instant(b);
 }
 
 /**
@@ -216,17 +238,18 @@ export function analyzeHistory(notifications: readonly Notification[]): HistoryA
   const lastOk = new Map<string, string>();
   let lastSuccessAt: string | undefined;
   for (const n of sorted)
-    if (n.result === "succeeded") {
+    if (notificationResult(n) === "succeeded") {
       lastSuccessAt = n.createdDate;
-      const id = n.eventId ?? n.details?.event?.id;
+      const id = notificationEventId(n);
       if (id) lastOk.set(id, n.createdDate);
     }
   const failed = new Map<string, FailedEvent>();
   let downSince: string | undefined;
   for (const n of sorted) {
-    if (n.result === "succeeded" || n.result === "filtered") continue;
-    if (lastSuccessAt === undefined || n.createdDate > lastSuccessAt) downSince ??= n.createdDate;
-    const eventId = n.eventId ?? n.details?.event?.id;
+    const result = notificationResult(n);
+    if (result === "succeeded" || result === "filtered") continue;
+    if (later(n.createdDate, lastSuccessAt)) downSince ??= n.createdDate;
+    const eventId = notificationEventId(n);
     if (!eventId) {
       failed.set(`#${n.id}`, {
         eventId: `#${n.id}`,
@@ -238,16 +261,47 @@ export function analyzeHistory(notifications: readonly Notification[]): HistoryA
     const prev = failed.get(eventId);
     failed.set(eventId, {
       eventId,
-      event: n.details?.event ?? prev?.event,
+      event: notificationEvent(n) ?? prev?.event,
       firstFailedAt: prev?.firstFailedAt ?? n.createdDate,
       lastFailedAt: n.createdDate,
     });
   }
   const open = [...failed.values()].filter((f) => {
     const ok = lastOk.get(f.eventId);
-    return ok === undefined || ok < f.lastFailedAt;
+    return ok === undefined || instant(ok) < instant(f.lastFailedAt);
   });
   return { failed: open, downSince, lastSuccessAt, inspected: notifications.length };
+}
+
+/**
+ * `details` is "if available" in a history list (serviceHooks.json Notification): for every event
+ * still to replay whose event the list did not carry, ask ADO for its latest attempt
+ * (Notifications_Get), which has the details. An entry it still cannot fill stays as it is (counted
+ * as not recoverable). Returns the entries (filled where possible) and the lookups that failed.
+ */
+export async function fillMissingDetails(
+  client: Pick<AdoApi, "getNotification">,
+  notifications: readonly Notification[],
+): Promise<{ notifications: Notification[]; errors: string[] }> {
+  const missing = analyzeHistory(notifications).failed.filter((f) => !f.event);
+  const filled = [...notifications];
+  const errors: string[] = [];
+  for (const f of missing) {
+    // The latest attempt of the event (or the entry itself when it has no event id).
+    const attempts = filled
+      .map((n, i) => ({ n, i }))
+      .filter(({ n }) => (notificationEventId(n) ?? `#${n.id}`) === f.eventId)
+      .sort((a, b) => byTime(b.n, a.n));
+    const latest = attempts[0];
+    if (!latest) continue;
+    try {
+      const full = await client.getNotification(latest.n.subscriptionId, latest.n.id);
+      if (full && notificationEvent(full)) filled[latest.i] = { ...latest.n, ...full };
+    } catch (err) {
+      errors.push(`notification ${latest.n.id}: ${message(err)}`);
+    }
+  }
+  return { notifications: filled, errors };
 }
 
 /** The PUT body that re-enables a subscription as read: masked secrets stay `********` (kept by ADO). */
@@ -303,8 +357,10 @@ export async function runHeal(opts: HealOptions): Promise<HealReport> {
       continue;
     }
     total += subs.length;
-    const notEnabled = subs.filter((s) => s.status !== "enabled").length;
-    const down = opts.includeEnabled ? subs : subs.filter((s) => s.status !== "enabled");
+    // Enabled subscriptions carry no `status` at all in ADO's own example (ado/wire.ts).
+    const isDown = (s: Subscription) => subscriptionStatus(s) !== "enabled";
+    const notEnabled = subs.filter(isDown).length;
+    const down = opts.includeEnabled ? subs : subs.filter(isDown);
     orgs.push({ orgUrl: client.orgUrl, hooks: subs.length, notEnabled });
     progress(`${client.orgUrl}: ${subs.length} HookFleet hooks, ${notEnabled} not enabled`);
     if (down.length === 0) continue;
@@ -362,6 +418,7 @@ async function healHook(
   now: () => Date,
 ): Promise<HookHealResult> {
   const dryRun = opts.dryRun ?? false;
+  const status = subscriptionStatus(sub);
   const projectId = sub.publisherInputs?.projectId;
   const target = targetOf(sub.consumerInputs?.url ?? "", opts.credentials, now().getTime());
   const r: HookHealResult = {
@@ -371,10 +428,10 @@ async function healHook(
     project: projectId ? projectNames.get(projectId.toLowerCase()) : undefined,
     eventType: sub.eventType,
     systemId: target.system?.id,
-    statusFound: sub.status,
-    statusAfter: sub.status,
+    statusFound: status,
+    statusAfter: status,
     action: "left",
-    disabledAt: sub.status.startsWith("disabled") ? sub.modifiedDate : undefined,
+    disabledAt: isDisabled(status) ? sub.modifiedDate : undefined,
     failedEvents: 0,
     replayed: 0,
     alreadyPresent: 0,
@@ -386,7 +443,7 @@ async function healHook(
 
   // Should this hook go back to enabled?
   let wantEnable: boolean;
-  switch (sub.status) {
+  switch (status) {
     case "disabledBySystem":
       wantEnable = true;
       break;
@@ -414,8 +471,8 @@ async function healHook(
   }
   // A hook a person disabled and that we leave alone is not ours to fix: its troubles are notes.
   // An enabled hook's URL troubles are for `pulumi up`; only events it cannot replay are problems.
-  const leftByPolicy = sub.status === "disabledByUser" && !wantEnable;
-  const concerns = leftByPolicy || sub.status === "enabled" ? r.notes : r.problems;
+  const leftByPolicy = status === "disabledByUser" && !wantEnable;
+  const concerns = leftByPolicy || status === "enabled" ? r.notes : r.problems;
   if (target.problem) concerns.push(target.problem);
   if (target.tokenExpired)
     concerns.push(
@@ -433,11 +490,23 @@ async function healHook(
     historyOk = false;
     r.problems.push(`could not read its delivery history: ${message(err)}`);
   }
+  const listed = notifications.length;
+  if (historyOk) {
+    const filled = await fillMissingDetails(client, notifications);
+    notifications = filled.notifications;
+    for (const e of filled.errors) r.problems.push(`could not read a failed delivery's details: ${e}`);
+  }
   const history = analyzeHistory(notifications);
-  if (notifications.length >= maxResults)
+  if (listed >= maxResults)
     r.notes.push(`history read stopped at ${maxResults} entries: older failed deliveries were not looked at`);
+  // How long ADO keeps the history is not documented (*unconfirmed*): a hook ADO disabled for
+  // failing with no failed delivery left in its history has lost them to that retention.
+  if (historyOk && status === "disabledBySystem" && history.failed.length === 0)
+    r.notes.push(
+      "ADO disabled it for failed deliveries but its history holds none: ADO no longer keeps them (history retention), those events are not recoverable from ADO",
+    );
   r.downSince =
-    sub.status === "enabled"
+    status === "enabled"
       ? history.downSince
       : (history.downSince ?? sub.lastProbationRetryDate ?? sub.modifiedDate);
   r.failedEvents = history.failed.length;
@@ -505,21 +574,25 @@ async function healHook(
         if (!current) {
           r.action = "skipped";
           r.statusAfter = "deleted";
-        } else if (current.status === "enabled") {
+        } else if (subscriptionStatus(current) === "enabled") {
           r.action = "skipped";
           r.statusAfter = "enabled";
           r.notes.push("enabled again by someone else meanwhile");
         } else if (dryRun) {
           r.action = "wouldEnable";
         } else {
-          const updated = await client.replaceSubscription(sub.id, reenableInput(current));
-          r.statusAfter = updated.status;
-          if (updated.status === "enabled") {
+          // Re-enabling by PUT is the only documented path, but *unconfirmed*: read back and check
+          // (status, and that the masked password survived), see ado/replace.ts.
+          const checked = await replaceAndVerify(client, sub.id, reenableInput(current), { readBack: true });
+          const after = subscriptionStatus(checked.subscription);
+          r.statusAfter = after;
+          r.problems.push(...checked.problems);
+          r.notes.push(...checked.repairs);
+          if (after === "enabled") {
             r.action = "enabled";
             r.enabledAt = now().toISOString();
           } else {
             r.action = "notEnabled";
-            r.problems.push(`ADO answered the re-enable with status ${updated.status}`);
           }
         }
       } catch (err) {
@@ -532,16 +605,16 @@ async function healHook(
   if (r.downSince) {
     // An enabled hook came back when it was last modified (the re-enable), if that was later.
     const reenabledAt =
-      sub.status === "enabled" && sub.modifiedDate && sub.modifiedDate > r.downSince
-        ? Date.parse(sub.modifiedDate)
+      status === "enabled" && sub.modifiedDate && later(sub.modifiedDate, r.downSince)
+        ? instant(sub.modifiedDate)
         : undefined;
     if (reenabledAt !== undefined)
       r.notes.push(`enabled again before this run (modifiedDate ${sub.modifiedDate})`);
-    const end = r.enabledAt ? Date.parse(r.enabledAt) : (reenabledAt ?? now().getTime());
-    const ms = end - Date.parse(r.downSince);
+    const end = r.enabledAt ? instant(r.enabledAt) : (reenabledAt ?? now().getTime());
+    const ms = end - instant(r.downSince);
     if (Number.isFinite(ms)) r.downtimeMs = Math.max(0, ms);
   }
-  if (sub.status.startsWith("disabled"))
+  if (isDisabled(status))
     r.notes.push(
       `events raised while it was disabled (since ${r.disabledAt ?? "?"}) were neither delivered nor recorded by ADO: not recoverable from ADO`,
     );

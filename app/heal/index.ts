@@ -2,6 +2,7 @@
 export {
   analyzeHistory,
   consumerPrefix,
+  fillMissingDetails,
   reenableInput,
   runHeal,
   targetOf,

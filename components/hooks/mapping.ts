@@ -7,12 +7,25 @@ import { eventTypeInfo } from "../../ado/events";
 import { sha256Hex } from "../../app/tokens";
 import { UNKNOWN_INPUT } from "../dynamic/unknown";
 import { MASKED_SECRET, Subscription, SubscriptionInput, SubscriptionStatus } from "../../ado/types";
+import { probationRetriesOf, subscriptionStatus } from "../../ado/wire";
 
 export const WEBHOOKS_CONSUMER = "webHooks";
 export const HTTP_REQUEST_ACTION = "httpRequest";
 
+/**
+ * What-to-send values as a stack names them. ADO's Web Hooks consumer descriptor
+ * (hooks/7.1/httpExamples/consumers/GET__hooks_consumers.json, webHooks/httpRequest) lists
+ * `""` ("All") as the default, besides minimal/none and text/html/markdown/none; the docs
+ * (service-hooks consumers.md) call it `all`. "all" here means that default.
+ */
 export const RESOURCE_DETAILS_VALUES = ["all", "minimal", "none"] as const;
 export const MESSAGES_VALUES = ["all", "text", "html", "markdown", "none"] as const;
+/**
+ * Basic credentials per the same descriptor: basicAuthUsername and basicAuthPassword are each
+ * 1–256 characters matching `^[\S]+$` (no whitespace).
+ */
+export const BASIC_AUTH_MAX_LENGTH = 256;
+const BASIC_AUTH_PATTERN = /^\S+$/;
 export type ResourceDetailsToSend = (typeof RESOURCE_DETAILS_VALUES)[number];
 export type MessagesToSend = (typeof MESSAGES_VALUES)[number];
 
@@ -120,6 +133,34 @@ export function managedFilters(
   return nonEmpty(Object.fromEntries(Object.entries(publisherInputs).filter(([k]) => known.has(k))));
 }
 
+/**
+ * A stored what-to-send value as the program names it: ADO's `""` ("All", the descriptor's default)
+ * and an absent key read as "all", so neither is drift against a desired "all".
+ */
+function whatToSend<T extends string>(stored: string | undefined): T | "all" {
+  return stored === undefined || stored === "" ? "all" : (stored as T);
+}
+
+/**
+ * Whether a URL names this machine. ADO cannot deliver to loopback at all ("Webhooks can't target
+ * localhost (loopback) … addresses", MicrosoftDocs service-hooks/services/webhooks.md), so such a
+ * URL only ever reaches a local stand-in: the ADO emulator of the tests and the sandbox.
+ */
+export function isLoopbackUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  return (
+    host === "localhost" ||
+    host.endsWith(".localhost") ||
+    host === "[::1]" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+  );
+}
+
 /** The consumer URL prefix an org-wide list is narrowed by: scheme, host and port of the URL. */
 export function consumerUrlPrefix(url: string): string {
   return `${new URL(url).origin}/`;
@@ -128,18 +169,20 @@ export function consumerUrlPrefix(url: string): string {
 /**
  * The subscription body for a create or a PUT. On a PUT, an unchanged password is sent as ADO's
  * mask (`********` keeps the stored secret) so the secret is only transmitted when it changes; an
- * empty desired password leaves the key out, which deletes it.
+ * empty desired password leaves the key out, which deletes it. A what-to-send value of "all" is
+ * left out: the consumer descriptor's possible values spell All as `""` (its default) and do not
+ * list `all`, so leaving the key out is the one form every reading accepts.
  */
 export function toSubscriptionInput(
   desired: ServiceHookInputs,
   opts: { keepStoredPassword?: boolean } = {},
 ): SubscriptionInput {
-  const consumerInputs: Record<string, string> = {
-    url: desired.url,
-    resourceDetailsToSend: desired.resourceDetailsToSend,
-    messagesToSend: desired.messagesToSend,
-    detailedMessagesToSend: desired.detailedMessagesToSend,
-  };
+  const consumerInputs: Record<string, string> = { url: desired.url };
+  if (desired.resourceDetailsToSend !== "all")
+    consumerInputs.resourceDetailsToSend = desired.resourceDetailsToSend;
+  if (desired.messagesToSend !== "all") consumerInputs.messagesToSend = desired.messagesToSend;
+  if (desired.detailedMessagesToSend !== "all")
+    consumerInputs.detailedMessagesToSend = desired.detailedMessagesToSend;
   if (Object.keys(desired.httpHeaders).length > 0)
     consumerInputs.httpHeaders = formatHeaders(desired.httpHeaders);
   if (desired.basicAuthUsername) consumerInputs.basicAuthUsername = desired.basicAuthUsername;
@@ -185,17 +228,18 @@ export function outputsFromSubscription(
     projectId: sub.publisherInputs?.projectId ?? "",
     eventType: sub.eventType,
     publisherId: sub.publisherId,
-    resourceVersion: sub.resourceVersion,
+    // null (ADO's default version, GET subscriptions example) is recorded as "": no drift.
+    resourceVersion: sub.resourceVersion ?? "",
     filters: managedFilters(sub.eventType, sub.publisherInputs ?? {}),
     url: ci.url ?? "",
     httpHeaders: parseHeaders(ci.httpHeaders),
     basicAuthUsername: ci.basicAuthUsername ?? "",
-    resourceDetailsToSend: (ci.resourceDetailsToSend ?? "all") as ResourceDetailsToSend,
-    messagesToSend: (ci.messagesToSend ?? "all") as MessagesToSend,
-    detailedMessagesToSend: (ci.detailedMessagesToSend ?? "all") as MessagesToSend,
-    enabled: sub.status === "enabled",
-    status: sub.status,
-    probationRetries: sub.probationRetries ?? 0,
+    resourceDetailsToSend: whatToSend<ResourceDetailsToSend>(ci.resourceDetailsToSend),
+    messagesToSend: whatToSend<MessagesToSend>(ci.messagesToSend),
+    detailedMessagesToSend: whatToSend<MessagesToSend>(ci.detailedMessagesToSend),
+    enabled: subscriptionStatus(sub) === "enabled",
+    status: subscriptionStatus(sub),
+    probationRetries: probationRetriesOf(sub),
     // A password removed by hand leaves nothing to compare against: forget its hash.
     passwordHash: storedPassword ? previous.passwordHash : "",
     passwordSet: storedPassword !== "",
@@ -226,8 +270,12 @@ export function driftFields(olds: ServiceHookOutputs, news: ServiceHookInputs): 
   const wantStatus: SubscriptionStatus = news.enabled ? "enabled" : "disabledByUser";
   // Any status other than the wanted one is drift, including onProbation ("Enabled (restricted)"):
   // a PUT back to enabled is the only documented way out short of a successful retry.
-  if (olds.status !== wantStatus) drift.push("status");
-  if (olds.resourceVersion !== news.resourceVersion) drift.push("resourceVersion");
+  // Recorded by an older release or read from ADO: absent status means enabled (ado/wire.ts).
+  if (subscriptionStatus(olds) !== wantStatus) drift.push("status");
+  // An empty recorded version is ADO's `null`: its default version, not a different one. A version
+  // ADO stored is kept as sent (the POST/PUT examples echo "1.0-preview.1"), so any other
+  // difference is real and converges after one PUT.
+  if (olds.resourceVersion && olds.resourceVersion !== news.resourceVersion) drift.push("resourceVersion");
   if (!sameRecord(olds.filters, news.filters)) drift.push("filters");
   if (olds.url !== news.url) drift.push("url");
   if (!sameRecord(olds.httpHeaders, news.httpHeaders)) drift.push("httpHeaders");
@@ -239,9 +287,11 @@ export function driftFields(olds: ServiceHookOutputs, news: ServiceHookInputs): 
   ) {
     drift.push("basicAuthPassword");
   }
-  if (olds.resourceDetailsToSend !== news.resourceDetailsToSend) drift.push("resourceDetailsToSend");
-  if (olds.messagesToSend !== news.messagesToSend) drift.push("messagesToSend");
-  if (olds.detailedMessagesToSend !== news.detailedMessagesToSend) drift.push("detailedMessagesToSend");
+  if (whatToSend(olds.resourceDetailsToSend) !== news.resourceDetailsToSend)
+    drift.push("resourceDetailsToSend");
+  if (whatToSend(olds.messagesToSend) !== news.messagesToSend) drift.push("messagesToSend");
+  if (whatToSend(olds.detailedMessagesToSend) !== news.detailedMessagesToSend)
+    drift.push("detailedMessagesToSend");
   return drift;
 }
 
@@ -327,9 +377,32 @@ export function checkServiceHookInputs(raw: Record<string, unknown>): {
   } catch {
     failures.push({ property: "url", reason: "must be an absolute http(s) URL" });
   }
+  const username = str("basicAuthUsername");
   const password = str("basicAuthPassword");
   if (password === MASKED_SECRET) {
     failures.push({ property: "basicAuthPassword", reason: "must not be ADO's mask ********" });
+  }
+  // The Web Hooks consumer's limits (see BASIC_AUTH_MAX_LENGTH); the values are never quoted.
+  for (const [property, value] of [
+    ["basicAuthUsername", username],
+    ["basicAuthPassword", password],
+  ] as const) {
+    if (value !== "" && (value.length > BASIC_AUTH_MAX_LENGTH || !BASIC_AUTH_PATTERN.test(value))) {
+      failures.push({
+        property,
+        reason: `must be 1–${BASIC_AUTH_MAX_LENGTH} characters with no spaces or blanks (ADO's Web Hooks consumer)`,
+      });
+    }
+  }
+  // "You must use HTTPS for basic authentication on a webhook" (MicrosoftDocs
+  // service-hooks/services/webhooks.md): ADO refuses the subscription. Loopback URLs are let
+  // through: ADO cannot reach them at all, so they only ever serve a local emulator (isLoopbackUrl).
+  if (password !== "" && raw.url !== UNKNOWN_INPUT && /^http:/i.test(url) && !isLoopbackUrl(url)) {
+    failures.push({
+      property: "url",
+      reason:
+        "must be an https URL when basicAuthPassword is set: Azure DevOps refuses Basic authentication over http",
+    });
   }
   const pick = <T extends string>(k: string, allowed: readonly T[]): T => {
     const v = str(k) || "all";
@@ -346,7 +419,7 @@ export function checkServiceHookInputs(raw: Record<string, unknown>): {
     filters,
     url,
     httpHeaders: record("httpHeaders"),
-    basicAuthUsername: str("basicAuthUsername"),
+    basicAuthUsername: username,
     basicAuthPassword: password,
     resourceDetailsToSend: pick("resourceDetailsToSend", RESOURCE_DETAILS_VALUES),
     messagesToSend: pick("messagesToSend", MESSAGES_VALUES),

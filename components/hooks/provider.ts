@@ -14,7 +14,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { AdoClient } from "../../ado/client";
+import { replaceAndVerify } from "../../ado/replace";
 import type { AdoApi, Subscription } from "../../ado/types";
+import { subscriptionStatus } from "../../ado/wire";
 import {
   canKeepStoredPassword,
   checkServiceHookInputs,
@@ -151,7 +153,11 @@ export function createServiceHookProvider(deps: ServiceHookProviderDeps = {}): S
         // Left by an interrupted run (created in ADO, never recorded in state): take it over and
         // bring every other field (headers, password, status) to the desired values.
         stats.adopted++;
-        sub = await client.replaceSubscription(existing.id, toSubscriptionInput(inputs));
+        const checked = await replaceAndVerify(client, existing.id, toSubscriptionInput(inputs), {
+          readBack: subscriptionStatus(existing) !== subscriptionStatus(toSubscriptionInput(inputs)),
+        });
+        for (const p of checked.problems) warn(`${describe(inputs, existing.id)}: ${p}`);
+        sub = checked.subscription;
       } else {
         sub = await client.createSubscription(toSubscriptionInput(inputs));
       }
@@ -188,7 +194,15 @@ export function createServiceHookProvider(deps: ServiceHookProviderDeps = {}): S
       });
       let sub: Subscription;
       try {
-        sub = await client.replaceSubscription(id, body);
+        // Checked PUT (ado/replace.ts): a re-enable is read back, and a password ADO dropped
+        // although it was sent as ******** is sent again. Problems left are warnings; the outputs
+        // record what ADO holds, so the next `up` sees any remaining drift.
+        const checked = await replaceAndVerify(client, id, body, {
+          password: news.basicAuthPassword || undefined,
+          readBack: subscriptionStatus(olds) !== body.status,
+        });
+        for (const p of [...checked.problems, ...checked.repairs]) warn(`${describe(news, id)}: ${p}`);
+        sub = checked.subscription;
       } catch (err) {
         const status = (err as { status?: number }).status;
         if (status === 404) {

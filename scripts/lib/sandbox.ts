@@ -116,7 +116,10 @@ export async function sandboxLoop(deps: SandboxDeps): Promise<SandboxReport> {
   await emulator.idle();
   emulator.setTimeScale(scale);
   receiver.setCredentials(good);
-  const disabled = emulator.subscriptions(org).filter((s) => s.status !== "enabled");
+  // HookFleet's hooks: the org list also holds other consumers' subscriptions (as ADO's does).
+  const ours = () =>
+    emulator.subscriptions(org).filter((s) => (s.consumerInputs.url ?? "").startsWith(receiver.url));
+  const disabled = ours().filter((s) => s.status !== "enabled");
   for (const s of disabled) log(`    ${s.eventType} in ${project.name}: ${s.status}`);
   if (deps.driftTable) {
     log("    what the drift check sees (npm run drift -- --stack sandbox):");
@@ -126,7 +129,7 @@ export async function sandboxLoop(deps: SandboxDeps): Promise<SandboxReport> {
   log("5/6 applying again: the refresh sees the disabled hook as drift and re-enables it");
   outputs = await deps.apply("repair");
   const notEnabled = Object.values(outputs.hooksNotEnabled).flat();
-  const enabled = emulator.subscriptions(org).filter((s) => s.status === "enabled").length;
+  const enabled = ours().filter((s) => s.status === "enabled").length;
   log(`    ${enabled}/${outputs.hookTotal} hooks enabled; not enabled: ${notEnabled.length}`);
 
   log("6/6 ADO emits git.push again: delivered to the repaired hook");
@@ -198,7 +201,13 @@ export async function runSandbox(options: {
   const { startReceiver } = await import("../../app/receiver");
 
   const emulator = await preferPort(
-    (port) => startAdoEmulator({ port, orgs: [{ name: stack, projects: options.projects }] }),
+    (port) =>
+      startAdoEmulator({
+        port,
+        orgs: [{ name: stack, projects: options.projects }],
+        // authMode both: Basic credentials to the receiver on 127.0.0.1 over http (ADO needs https).
+        allowBasicAuthOverLoopbackHttp: true,
+      }),
     7072,
   );
   const receiver = await preferPort(

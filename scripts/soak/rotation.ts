@@ -134,7 +134,12 @@ export async function runRotationSoak(options: RotationSoakOptions): Promise<Rot
   try {
     // timeScale: ADO's retry and probation schedule 1000× faster, so a mistake would surface as
     // retries within the run rather than hours later.
-    emulator = await startAdoEmulator({ orgs: [{ name: "contoso", projects: 1 }], timeScale: 0.001 });
+    emulator = await startAdoEmulator({
+      orgs: [{ name: "contoso", projects: 1 }],
+      timeScale: 0.001,
+      // Basic credentials to the receiver on 127.0.0.1 over http (ADO itself needs https).
+      allowBasicAuthOverLoopbackHttp: true,
+    });
     receiver = await startReceiver({
       credentials: revision(),
       logLevel: "warn",

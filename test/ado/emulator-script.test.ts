@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import readline from "node:readline";
 import { AdoClient } from "../../ado/client";
+import { webhookInput } from "./helpers";
 
 const root = path.resolve(__dirname, "../..");
 const tsx = path.join(root, "node_modules", ".bin", "tsx");
@@ -9,7 +10,16 @@ const tsx = path.join(root, "node_modules", ".bin", "tsx");
 test("npm run emulator prints the org URL and the PAT it accepts, and serves them", async () => {
   const child = spawn(
     tsx,
-    ["scripts/emulator.ts", "--port", "0", "--projects", "4", "--orgs", "contoso,fabrikam"],
+    [
+      "scripts/emulator.ts",
+      "--port",
+      "0",
+      "--projects",
+      "4",
+      "--orgs",
+      "contoso,fabrikam",
+      "--allow-basic-over-loopback-http",
+    ],
     {
       cwd: root,
       stdio: ["ignore", "pipe", "pipe"],
@@ -34,7 +44,12 @@ test("npm run emulator prints the org URL and the PAT it accepts, and serves the
       expect.stringMatching(/\/fabrikam$/),
     ]);
     const client = new AdoClient({ orgUrl: orgUrls[1], auth: { kind: "pat", pat } });
-    expect(await client.listProjects()).toHaveLength(4);
+    const projects = await client.listProjects();
+    expect(projects).toHaveLength(4);
+    // --allow-basic-over-loopback-http: a local receiver may take Basic credentials over http.
+    await expect(
+      client.createSubscription(webhookInput("http://127.0.0.1:9/hook", { projectId: projects[0].id })),
+    ).resolves.toMatchObject({ consumerInputs: { basicAuthPassword: "********" } });
   } finally {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once("exit", resolve));

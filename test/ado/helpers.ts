@@ -1,7 +1,7 @@
 /** Shared fixtures of the ADO suites: a recording webhook receiver on loopback and hook inputs. */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import type { AdoEvent, SubscriptionInput } from "../../ado/types";
+import type { AdoEvent, Subscription, SubscriptionInput } from "../../ado/types";
 
 export interface ReceivedRequest {
   method: string;
@@ -71,4 +71,12 @@ export function webhookInput(
 export function scriptFor(path: string, statuses: number[]): (request: ReceivedRequest) => number {
   const queue = [...statuses];
   return (r) => (r.path === path && queue.length ? queue.shift()! : 200);
+}
+
+/** The consumers the emulator seeds every org with (other teams' subscriptions, as in ADO's list). */
+export const OTHER_CONSUMERS = ["jenkins", "myGet", "trello", "zendesk"];
+
+/** The consumer ids of a list, sorted: an org list with nothing of ours is OTHER_CONSUMERS. */
+export function consumersOf(subs: readonly Subscription[]): string[] {
+  return subs.map((s) => s.consumerId).sort();
 }

@@ -1,8 +1,16 @@
 import { AdoClient } from "../../ado/client";
 import { AdoError } from "../../ado/errors";
 import { MASKED_SECRET } from "../../ado/types";
+import { subscriptionStatus } from "../../ado/wire";
 import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
-import { scriptFor, startReceiver, webhookInput, type Receiver } from "./helpers";
+import {
+  OTHER_CONSUMERS,
+  consumersOf,
+  scriptFor,
+  startReceiver,
+  webhookInput,
+  type Receiver,
+} from "./helpers";
 
 describe("service hooks through the client against the emulator", () => {
   let emu: AdoEmulator;
@@ -11,7 +19,7 @@ describe("service hooks through the client against the emulator", () => {
   let projectId: string;
 
   beforeAll(async () => {
-    emu = await startAdoEmulator({ timeScale: 1e-6 });
+    emu = await startAdoEmulator({ timeScale: 1e-6, allowBasicAuthOverLoopbackHttp: true });
     receiver = await startReceiver();
     client = new AdoClient({ orgUrl: emu.orgUrl(), auth: { kind: "pat", pat: emu.pat } });
     projectId = emu.projects()[0].id;
@@ -23,7 +31,11 @@ describe("service hooks through the client against the emulator", () => {
 
   test("create → get → list (by consumer URL prefix) → query → replace → delete", async () => {
     const created = await client.createSubscription(webhookInput(`${receiver.url}/hooks/a`, { projectId }));
-    expect(created.status).toBe("enabled");
+    // Enabled, and sparse like ADO's examples: no status, no probationRetries on the wire.
+    expect(subscriptionStatus(created)).toBe("enabled");
+    expect(created).not.toHaveProperty("status");
+    expect(created).not.toHaveProperty("probationRetries");
+    expect(created.resourceVersion).toBe("1.0");
     // ADO adds publisher inputs of its own.
     expect(created.publisherInputs).toMatchObject({
       projectId,
@@ -39,19 +51,33 @@ describe("service hooks through the client against the emulator", () => {
 
     const ours = await client.listSubscriptions({ consumerUrlPrefix: receiver.url });
     expect(ours.map((s) => s.id)).toEqual([created.id]);
-    expect((await client.listSubscriptions()).map((s) => s.id).sort()).toEqual(
-      [created.id, foreign.id].sort(),
-    );
-    expect(await client.listSubscriptions({ eventType: "build.complete" })).toEqual([]);
+    // The org list holds every consumer's subscriptions: ours, another web hook, myGet, jenkins…
+    const all = await client.listSubscriptions();
+    expect(
+      all
+        .filter((s) => s.consumerId === "webHooks")
+        .map((s) => s.id)
+        .sort(),
+    ).toEqual([created.id, foreign.id].sort());
+    expect(consumersOf(all.filter((s) => s.consumerId !== "webHooks"))).toEqual(OTHER_CONSUMERS);
+    // Other consumers' subscriptions carry resourceVersion null, as in ADO's example.
+    expect(all.find((s) => s.consumerId === "myGet")?.resourceVersion).toBeNull();
+    // Server-side filter by event type: only the other consumers' build hooks (myGet, jenkins).
+    expect(consumersOf(await client.listSubscriptions({ eventType: "build.complete" }))).toEqual([
+      "jenkins",
+      "myGet",
+    ]);
 
     const queried = await client.querySubscriptions({
       publisherId: "tfs",
+      consumerId: "webHooks",
       publisherInputFilters: [
         { conditions: [{ inputId: "projectId", inputValue: projectId, operator: "equals" }] },
       ],
     });
     expect(queried.map((s) => s.id)).toEqual([created.id]);
     const notOurs = await client.querySubscriptions({
+      consumerId: "webHooks",
       consumerInputFilters: [
         { conditions: [{ inputId: "url", inputValue: `${receiver.url}/hooks/a`, operator: "notEquals" }] },
       ],
@@ -160,7 +186,7 @@ describe("service hooks through the client against the emulator", () => {
     const report = await emu.emit("git.push");
     expect(report.deliveries.find((d) => d.subscriptionId === sub.id)?.outcome).toBe("failed");
     await emu.idle(); // the probation retry (time-scaled) succeeds and restores the hook
-    expect((await client.getSubscription(sub.id))?.status).toBe("enabled");
+    expect(subscriptionStatus((await client.getSubscription(sub.id))!)).toBe("enabled");
     const failed = await client.listNotifications(sub.id, { result: "failed" });
     expect(failed).toHaveLength(1);
     expect(failed[0].details?.event?.id).toBe(report.event.id);

@@ -2,6 +2,7 @@ import type { AccessToken, TokenCredential } from "@azure/identity";
 import { ADO_SCOPE, AdoClient, deriveVsspsUrl } from "../../ado/client";
 import { AdoError } from "../../ado/errors";
 import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
+import { OTHER_CONSUMERS, consumersOf } from "./helpers";
 
 /** A TokenCredential handing out a fixed token, counting calls (stands in for @azure/identity). */
 function credential(token: () => string, lifetimeMs: number): TokenCredential & { calls: string[] } {
@@ -58,7 +59,7 @@ describe("Entra auth and the PAT lifecycle API against the emulator", () => {
     expect(pat.authorizationId).toBeTruthy();
 
     const withPat = new AdoClient({ orgUrl: emu.orgUrl(), auth: { kind: "pat", pat: pat.token! } });
-    await expect(withPat.listSubscriptions()).resolves.toEqual([]);
+    expect(consumersOf(await withPat.listSubscriptions())).toEqual(OTHER_CONSUMERS);
 
     const got = await client.getPat(pat.authorizationId);
     expect(got).toMatchObject({ displayName: "hookfleet-hooks", scope: "vso.hooks_write vso.project" });

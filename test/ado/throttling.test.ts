@@ -28,7 +28,7 @@ describe("the org's throttling gate under many concurrent callers", () => {
   // A fresh emulator (and so a fresh org URL and gate) per test: gates are shared per org.
   let emu: AdoEmulator;
   beforeEach(async () => {
-    emu = await startAdoEmulator();
+    emu = await startAdoEmulator({ allowBasicAuthOverLoopbackHttp: true });
   });
   afterEach(() => emu.close());
 

@@ -1,7 +1,7 @@
 import { EVENT_CATALOGUE } from "../../ado/events";
 import { messageId } from "../../app/messages";
 import { mintToken } from "../../app/tokens";
-import { sampleEvent } from "../support/ado-events";
+import { DEFAULT_PROJECT, sampleEvent } from "../support/ado-events";
 import { basic, postJson, send, startHarness, type Harness } from "./harness";
 
 let h: Harness;
@@ -239,7 +239,8 @@ describe("lean systems and retention", () => {
       expect(doc.projection.eventType).toBe(eventType);
       expect(Buffer.byteLength(JSON.stringify(doc.projection))).toBeLessThanOrEqual(1024);
       expect(doc.projection.summary).toBe(event.message?.text);
-      expect(doc.projection.project.id).toBe(event.resourceContainers.project?.id);
+      // Release events carry their project in resource.project, not in resourceContainers.
+      expect(doc.projection.project.id).toBe(DEFAULT_PROJECT.id);
       expect(doc.projection.target.kind).toBeTruthy();
       expect(doc.projection.target.id ?? doc.projection.target.name).toBeTruthy();
     },

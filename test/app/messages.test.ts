@@ -1,6 +1,6 @@
 import { EVENT_CATALOGUE } from "../../ado/events";
 import { buildMessage, messageId, projectAdoEvent, PROJECTION_MAX_BYTES } from "../../app/messages";
-import { sampleEvent } from "../support/ado-events";
+import { DEFAULT_PROJECT, sampleEvent } from "../support/ado-events";
 
 type Obj = Record<string, unknown>;
 
@@ -55,8 +55,9 @@ describe("lean projections of every catalogue event type", () => {
         expect(p.target?.id).toBeTruthy();
         expect(p.target?.name).toBeTruthy();
         expect(p.summary).toBe(event.message?.text);
+        // Every sample is in DEFAULT_PROJECT; release events name it in resource.project only.
         expect(p.project).toEqual({
-          id: event.resourceContainers.project?.id,
+          id: DEFAULT_PROJECT.id,
           ...(p.project?.name ? { name: "Fabrikam-Fiber-Git" } : {}),
         });
       }

@@ -15,11 +15,10 @@ function note(result: Notification["result"], at: string, eventId?: string, with
     id: ++seq,
     subscriptionId: "s",
     eventId,
-    eventType: "git.push",
     status: "completed",
     result,
     createdDate: at,
-    ...(event ? { details: { event } } : {}),
+    ...(event ? { details: { event, eventType: "git.push" } } : {}),
   };
 }
 
@@ -59,6 +58,28 @@ describe("analyzeHistory", () => {
       ],
     );
     expect(a.downSince).toBe("2026-01-01T10:00:00Z");
+  });
+
+  test("timestamps with 2 and 7 fractional digits are ordered as instants", () => {
+    // Failed at .12, delivered at .1234567 (later, though "…26.12Z" > "…26.1234567Z" as text).
+    const delivered = analyzeHistory([
+      note("succeeded", "2026-01-01T10:00:26.1234567Z", "e1"),
+      note("failed", "2026-01-01T10:00:26.12Z", "e1"),
+    ]);
+    expect(delivered.failed).toEqual([]);
+    expect(delivered.downSince).toBeUndefined();
+    // Delivered at .12, failed again at .1234567: still to replay, down since the failure.
+    const failedAfter = analyzeHistory([
+      note("failed", "2026-01-01T10:00:26.1234567Z", "e2"),
+      note("succeeded", "2026-01-01T10:00:26.12Z", "e2"),
+    ]);
+    expect(failedAfter.failed.map((f) => f.eventId)).toEqual(["e2"]);
+    expect(failedAfter.downSince).toBe("2026-01-01T10:00:26.1234567Z");
+  });
+
+  test("a notification without result or status (the enums' first values left out) is pending: not delivered", () => {
+    const { result: _r, status: _s, ...sparse } = note("pending", "2026-01-01T10:00:00Z", "q");
+    expect(analyzeHistory([sparse]).failed.map((f) => f.eventId)).toEqual(["q"]);
   });
 
   test("an empty or all-good history has nothing to replay", () => {

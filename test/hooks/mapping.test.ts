@@ -1,9 +1,11 @@
 import { MASKED_SECRET, Subscription } from "../../ado/types";
 import {
+  BASIC_AUTH_MAX_LENGTH,
   canKeepStoredPassword,
   checkServiceHookInputs,
   diffServiceHook,
   isAdoptable,
+  isLoopbackUrl,
   outputsFromSubscription,
   parseHeaders,
   secretHash,
@@ -114,14 +116,20 @@ describe("toSubscriptionInput", () => {
       publisherInputs: { projectId: PROJECT, branch: "main" },
       status: "enabled",
     });
+    // "all" is ADO's default ("" in the consumer descriptor): left out rather than spelled.
     expect(body.consumerInputs).toEqual({
       url: "https://rx.example.net/api/v1/webhooks/alw_token",
       httpHeaders: "X-Env:prod",
       basicAuthUsername: "ado",
       basicAuthPassword: "s3cret-password",
-      resourceDetailsToSend: "all",
-      messagesToSend: "all",
-      detailedMessagesToSend: "all",
+    });
+    const lean = toSubscriptionInput(
+      desired({ resourceDetailsToSend: "minimal", messagesToSend: "text", detailedMessagesToSend: "none" }),
+    );
+    expect(lean.consumerInputs).toMatchObject({
+      resourceDetailsToSend: "minimal",
+      messagesToSend: "text",
+      detailedMessagesToSend: "none",
     });
   });
 
@@ -205,6 +213,85 @@ describe("diffServiceHook", () => {
     const base = liveFrom(d);
     const live = liveFrom(d, { publisherInputs: { ...base.publisherInputs, repository: "", branch: "" } });
     expect(diffServiceHook(recorded(d, live), d).changes).toBe(false);
+  });
+});
+
+describe("ADO's sparse and alternative spellings are not drift", () => {
+  it("no status and no probationRetries (ADO's example for enabled hooks) read as enabled, 0 retries", () => {
+    const d = desired();
+    const { status: _status, probationRetries: _retries, ...sparse } = liveFrom(d);
+    const outs = recorded(d, sparse as Subscription);
+    expect(outs).toMatchObject({ status: "enabled", enabled: true, probationRetries: 0 });
+    expect(diffServiceHook(outs, d)).toMatchObject({ changes: false, drift: [] });
+    // The spec types probationRetries as a string ("byte"): read as a number either way.
+    const probation = recorded(d, liveFrom(d, { status: "onProbation", probationRetries: "3" }));
+    expect(probation.probationRetries).toBe(3);
+  });
+
+  it('"" (the descriptor\'s "All"), an absent key and "all" are the same what-to-send value', () => {
+    const d = desired();
+    for (const stored of ["", "all", undefined]) {
+      const base = liveFrom(d);
+      const consumerInputs: Record<string, string> = { ...base.consumerInputs };
+      for (const k of ["resourceDetailsToSend", "messagesToSend", "detailedMessagesToSend"]) {
+        if (stored === undefined) delete consumerInputs[k];
+        else consumerInputs[k] = stored;
+      }
+      const outs = recorded(d, { ...base, consumerInputs });
+      expect(outs.resourceDetailsToSend).toBe("all");
+      expect(diffServiceHook(outs, d).drift).toEqual([]);
+    }
+    const minimal = liveFrom(d, {
+      consumerInputs: { ...liveFrom(d).consumerInputs, resourceDetailsToSend: "minimal" },
+    });
+    expect(diffServiceHook(recorded(d, minimal), d).drift).toEqual(["resourceDetailsToSend"]);
+  });
+
+  it("resourceVersion null is ADO's default version: no drift; another version is", () => {
+    const d = desired();
+    expect(diffServiceHook(recorded(d, liveFrom(d, { resourceVersion: null })), d).drift).toEqual([]);
+    expect(recorded(d, liveFrom(d, { resourceVersion: null })).resourceVersion).toBe("");
+    expect(diffServiceHook(recorded(d, liveFrom(d, { resourceVersion: "1.0-preview.1" })), d).drift).toEqual([
+      "resourceVersion",
+    ]);
+    const preview = desired({ resourceVersion: "1.0-preview.1" });
+    expect(diffServiceHook(recorded(preview, liveFrom(preview)), preview).drift).toEqual([]);
+  });
+});
+
+describe("Basic authentication rules of ADO's Web Hooks consumer", () => {
+  const base = {
+    orgUrl: "https://dev.azure.com/contoso",
+    projectId: PROJECT,
+    eventType: "git.push",
+    basicAuthUsername: "ado",
+    basicAuthPassword: "s3cret-password",
+  };
+  const failuresOf = (over: Record<string, unknown>) =>
+    checkServiceHookInputs({ ...base, url: "https://rx.example.net/hook", ...over }).failures;
+
+  it("a Basic password needs an https URL (ADO refuses http); loopback is let through for local emulators", () => {
+    const plain = failuresOf({ url: "http://rx.example.net/hook" });
+    expect(plain).toEqual([{ property: "url", reason: expect.stringMatching(/https.*Basic/) }]);
+    expect(failuresOf({ url: "http://rx.example.net/hook", basicAuthPassword: "" })).toEqual([]);
+    for (const url of ["http://127.0.0.1:7071/hook", "http://localhost:7071/hook", "http://[::1]:7071/hook"])
+      expect(failuresOf({ url })).toEqual([]);
+    expect(isLoopbackUrl("http://127.0.0.1.example.net/")).toBe(false);
+    // Unknown during a preview: checked on the real run.
+    expect(failuresOf({ url: UNKNOWN_INPUT })).toEqual([]);
+  });
+
+  it("username and password are 1–256 characters without white space, and the message never quotes them", () => {
+    expect(failuresOf({ basicAuthUsername: "a".repeat(256), basicAuthPassword: "b".repeat(256) })).toEqual(
+      [],
+    );
+    const long = failuresOf({ basicAuthPassword: "x".repeat(257) });
+    expect(long.map((f) => f.property)).toEqual(["basicAuthPassword"]);
+    const spaced = failuresOf({ basicAuthUsername: "two words", basicAuthPassword: "pass word secret" });
+    expect(spaced.map((f) => f.property).sort()).toEqual(["basicAuthPassword", "basicAuthUsername"]);
+    expect(JSON.stringify(spaced)).not.toContain("secret");
+    expect(failuresOf({ basicAuthPassword: "   " }).map((f) => f.property)).toEqual(["basicAuthPassword"]);
+    expect(BASIC_AUTH_MAX_LENGTH).toBe(256);
   });
 });
 

@@ -19,7 +19,11 @@ let projectIds: string[];
 let warnings: string[];
 
 beforeAll(async () => {
-  emu = await startAdoEmulator({ orgs: [{ name: "contoso", projects: 3 }] });
+  emu = await startAdoEmulator({
+    orgs: [{ name: "contoso", projects: 3 }],
+    // The receiver listens on 127.0.0.1 over http and the hooks carry Basic credentials.
+    allowBasicAuthOverLoopbackHttp: true,
+  });
   receiver = await startReceiver();
   projectIds = emu.projects().map((p) => p.id);
 });

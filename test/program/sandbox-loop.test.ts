@@ -16,7 +16,11 @@ let receiver: RunningReceiver;
 const savedPat = process.env.AZURE_DEVOPS_EXT_PAT;
 
 beforeAll(async () => {
-  emulator = await startAdoEmulator({ orgs: [{ name: "sandbox", projects: 2 }] });
+  emulator = await startAdoEmulator({
+    orgs: [{ name: "sandbox", projects: 2 }],
+    // The sandbox stack uses authMode both: Basic credentials to the receiver on 127.0.0.1 over http.
+    allowBasicAuthOverLoopbackHttp: true,
+  });
   receiver = await startReceiver({
     // Until the first apply hands it the generated credentials, the receiver accepts nothing.
     credentials: {

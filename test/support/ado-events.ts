@@ -4,8 +4,10 @@
  * Used by the receiver's tests and benchmark and by the ADO emulator to emit deliveries.
  *
  * Every call returns a fresh event: new GUID `id`, `createdDate` now, resourceContainers for the
- * collection/account/project. `overrides` set the project, the organization, the size and any
- * top-level field; `resource` in overrides is merged shallowly into the built resource.
+ * collection/account/project. Release (`rm`) events have no project container, like their samples
+ * in events.md: their project is `resource.project`. `overrides` set the project, the
+ * organization, the size and any top-level field; `resource` in overrides is merged shallowly
+ * into the built resource.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import type { AdoEvent } from "../../ado/types";
@@ -856,7 +858,8 @@ export function sampleEvent(eventType: string, overrides: SampleEventOverrides =
     resourceContainers: {
       collection: { id: COLLECTION_ID, baseUrl },
       account: { id: "f844ec47-a9db-4511-8281-8b63f4eaf94e", baseUrl },
-      project: { id: project.id, baseUrl },
+      // The ms.vss-release.* samples carry only collection and account (events.md).
+      ...(info.publisherId === "rm" ? {} : { project: { id: project.id, baseUrl } }),
     },
     createdDate: ctx.now.toISOString(),
     ...fields,

@@ -1,18 +1,48 @@
 /**
  * The service hooks rules of the ADO emulator that need no server: validation of a subscription
- * like ADO's (400 with a message), masking of confidential inputs, the `********` replace rules,
- * event matching by project and publisher-input filters, and shaping of the delivered payload.
- * Facts: ../../../../shared/design/azure-devops-facts.md. Unconfirmed choices say so inline.
+ * like ADO's (400 with a message), the wire form of a subscription and a notification (sparse, as
+ * Microsoft's examples are), masking of confidential inputs, the `********` replace rules, event
+ * matching by project and publisher-input filters, and shaping of the delivered payload.
+ * Sources: ../../../../shared/ado-spec/ (Microsoft's spec and examples, which win) and
+ * ../../../../shared/design/azure-devops-facts.md. Unconfirmed choices say so inline.
+ *
+ * These rules are written here again rather than imported from the product (ado/, components/):
+ * an emulator that shares the client's reading of ADO cannot catch a wrong reading.
  */
 import { eventTypeInfo } from "../../../ado/events";
-import { MASKED_SECRET, type AdoEvent, type Subscription, type SubscriptionInput } from "../../../ado/types";
+import {
+  MASKED_SECRET,
+  type AdoEvent,
+  type Notification,
+  type Subscription,
+  type SubscriptionInput,
+} from "../../../ado/types";
 
 /** Publisher inputs ADO itself adds on create; clients must not be required to send them. */
 const SERVER_PUBLISHER_INPUTS = ["hostId", "tfsSubscriptionId"] as const;
 
-const CONFIDENTIAL_CONSUMER_INPUTS = ["basicAuthPassword"];
-const DETAIL_LEVELS = ["all", "minimal", "none"];
-const MESSAGE_FORMATS = ["all", "text", "html", "markdown", "none"];
+/**
+ * Confidential consumer inputs per consumer (`isConfidential: true` in the consumer descriptors of
+ * hooks/7.1/httpExamples/consumers/; the GET subscriptions example shows them as ********).
+ */
+const CONFIDENTIAL_CONSUMER_INPUTS: Record<string, readonly string[]> = {
+  webHooks: ["basicAuthPassword"],
+  jenkins: ["password"],
+  trello: ["userToken"],
+  zendesk: ["apiToken"],
+};
+const confidentialOf = (consumerId: string | undefined) =>
+  CONFIDENTIAL_CONSUMER_INPUTS[consumerId ?? "webHooks"] ?? CONFIDENTIAL_CONSUMER_INPUTS.webHooks;
+
+/**
+ * Possible values of the what-to-send inputs. The Web Hooks descriptor
+ * (consumers/GET__hooks_consumers.json) lists "" (All), minimal, none and "" (All), text, html,
+ * markdown, none; the docs (service-hooks consumers.md) also name `all`: both are accepted.
+ */
+const DETAIL_LEVELS = ["", "all", "minimal", "none"];
+const MESSAGE_FORMATS = ["", "all", "text", "html", "markdown", "none"];
+/** basicAuthUsername / basicAuthPassword: minLength 1, maxLength 256, pattern ^[\S]+$ (same descriptor). */
+const BASIC_AUTH_MAX_LENGTH = 256;
 const KNOWN_WEBHOOK_INPUTS = new Set([
   "url",
   "httpHeaders",
@@ -65,9 +95,15 @@ function checkStringMap(value: unknown, name: string): Record<string, string> {
  * *unconfirmed*; the statuses and the reasons are from the facts) and returns it normalized.
  * `projectExists` answers whether a projectId names a project of the organization.
  */
+export interface ValidationOptions {
+  /** Whether a Basic password may go to an http URL on this machine (the emulator's opt-in). */
+  allowBasicAuthOverLoopbackHttp?: boolean;
+}
+
 export function validateSubscription(
   body: unknown,
   projectExists: (id: string) => boolean,
+  options: ValidationOptions = {},
 ): SubscriptionInput {
   if (!body || typeof body !== "object") throw bad("The subscription body is missing or not JSON.");
   const b = body as Partial<SubscriptionInput> & Record<string, unknown>;
@@ -80,9 +116,17 @@ export function validateSubscription(
       "EventTypeNotFoundException",
     );
   }
-  // Unconfirmed: ADO may accept other versions of an event's resource; we accept the catalogue's.
-  const resourceVersion = b.resourceVersion ? String(b.resourceVersion) : info.resourceVersion;
-  if (resourceVersion !== info.resourceVersion) {
+  // ADO accepts the preview versions of an event's resource too: publishers list
+  // `supportedResourceVersions` "1.0-preview.1" for build.complete and git.push, "1.0-preview.2"
+  // for work items (hooks/7.1/httpExamples/eventtypes/), and the GET subscriptions example holds
+  // webHooks subscriptions at "1.0-preview.1". Same major.minor as the catalogue's version, with
+  // or without a -preview.N suffix, is accepted; left out, it is stored as null (ADO's default).
+  const resourceVersion =
+    b.resourceVersion === undefined || b.resourceVersion === null || b.resourceVersion === ""
+      ? null
+      : String(b.resourceVersion);
+  const base = (v: string) => v.replace(/-preview(\.\d+)?$/, "");
+  if (resourceVersion !== null && base(resourceVersion) !== base(info.resourceVersion)) {
     throw bad(`Resource version '${resourceVersion}' is not supported for event type '${info.eventType}'.`);
   }
   if (b.consumerId !== "webHooks") {
@@ -146,6 +190,27 @@ export function validateSubscription(
   oneOf("detailedMessagesToSend", MESSAGE_FORMATS);
   oneOf("acceptUntrustedCerts", ["true", "false"]);
   if (consumerInputs.httpHeaders) parseHttpHeaders(consumerInputs.httpHeaders);
+  for (const key of ["basicAuthUsername", "basicAuthPassword"]) {
+    const v = consumerInputs[key];
+    if (v !== undefined && (v.length < 1 || v.length > BASIC_AUTH_MAX_LENGTH || /\s/.test(v))) {
+      throw bad(
+        `The input '${key}' must be 1 to ${BASIC_AUTH_MAX_LENGTH} characters without white space.`,
+        "InputValidationException",
+      );
+    }
+  }
+  // "Can I use basic authentication when setting up a web hook that isn't HTTPS? No." (service
+  // hooks docs; webhooks.md: "You must use HTTPS for basic authentication on a webhook"). The
+  // wording of ADO's refusal is *unconfirmed*. ADO cannot reach loopback at all, so tests and the
+  // sandbox, whose receivers listen on 127.0.0.1 over http, opt in to an exception.
+  if (consumerInputs.basicAuthPassword !== undefined && parsed.protocol === "http:") {
+    if (!(options.allowBasicAuthOverLoopbackHttp && isLoopbackHost(parsed.hostname))) {
+      throw bad(
+        "Basic authentication requires an https URL: the input 'url' uses http.",
+        "InputValidationException",
+      );
+    }
+  }
 
   return {
     publisherId: info.publisherId,
@@ -157,6 +222,11 @@ export function validateSubscription(
     consumerInputs,
     status: b.status,
   };
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase();
+  return h === "localhost" || h === "[::1]" || /^127\./.test(h);
 }
 
 /** `"K1:v1\nK2:v2"` → headers; a line without a colon is a 400 like ADO's input validation. */
@@ -175,18 +245,44 @@ export function parseHttpHeaders(value: string): Record<string, string> {
   return headers;
 }
 
-/** What a GET shows: confidential inputs as `********`. */
+/**
+ * What a GET shows, shaped like hooks/7.1/httpExamples/subscriptions/GET__hooks_subscriptions_.json:
+ * confidential inputs as `********`; `status` only when it is not `enabled`; `probationRetries`
+ * (and the date of the last retry) only while on probation; `resourceVersion` null when the
+ * subscription asked for none.
+ */
 export function maskSubscription(sub: Subscription): Subscription {
-  const consumerInputs = { ...sub.consumerInputs };
-  for (const key of CONFIDENTIAL_CONSUMER_INPUTS)
-    if (consumerInputs[key] !== undefined) consumerInputs[key] = MASKED_SECRET;
-  return { ...structuredClone(sub), consumerInputs };
+  const wire: Subscription = {
+    ...structuredClone(sub),
+    consumerInputs: maskInputs(sub.consumerInputs, sub.consumerId),
+  };
+  if (wire.status === "enabled") delete wire.status;
+  if (wire.status !== "onProbation") {
+    delete wire.probationRetries;
+    delete wire.lastProbationRetryDate;
+  }
+  if (wire.resourceVersion === undefined) wire.resourceVersion = null;
+  return wire;
 }
 
-export function maskInputs(inputs: Record<string, string>): Record<string, string> {
+export function maskInputs(inputs: Record<string, string>, consumerId?: string): Record<string, string> {
   const out = { ...inputs };
-  for (const key of CONFIDENTIAL_CONSUMER_INPUTS) if (out[key] !== undefined) out[key] = MASKED_SECRET;
+  for (const key of confidentialOf(consumerId)) if (out[key] !== undefined) out[key] = MASKED_SECRET;
   return out;
+}
+
+/**
+ * What ADO sends for a notification (serviceHooks.json Notification): `eventType` lives in
+ * `details`, not on the notification. Like a subscription's `status`, the enums' first values
+ * (result `pending`, status `queued`) are left out (*unconfirmed*: no published example shows a
+ * notification; the sparse form is the one that catches a client relying on them).
+ */
+export function wireNotification(n: Notification, options: { details?: boolean } = {}): Notification {
+  const wire = structuredClone(n);
+  if (wire.result === "pending") delete wire.result;
+  if (wire.status === "queued") delete wire.status;
+  if (options.details === false) delete wire.details;
+  return wire;
 }
 
 /**
@@ -196,11 +292,13 @@ export function maskInputs(inputs: Record<string, string>): Record<string, strin
 export function mergeConfidentialInputs(
   stored: Record<string, string>,
   incoming: Record<string, string>,
+  options: { maskKeepsSecret?: boolean; consumerId?: string } = {},
 ): Record<string, string> {
   const merged = { ...incoming };
-  for (const key of CONFIDENTIAL_CONSUMER_INPUTS) {
+  for (const key of confidentialOf(options.consumerId)) {
     if (merged[key] === MASKED_SECRET) {
-      if (stored[key] !== undefined) merged[key] = stored[key];
+      // maskKeepsSecret false: the fault knob for "ADO drops the password on a PUT with the mask".
+      if (stored[key] !== undefined && options.maskKeepsSecret !== false) merged[key] = stored[key];
       else delete merged[key];
     }
   }
@@ -264,10 +362,11 @@ const FILTER_VALUES: Record<string, (r: Resource) => string[] | undefined> = {
 export function subscriptionMatches(sub: Subscription, event: AdoEvent): boolean {
   if (sub.publisherId !== event.publisherId || sub.eventType !== event.eventType) return false;
   const inputs = sub.publisherInputs ?? {};
-  if (
-    inputs.projectId &&
-    inputs.projectId.toLowerCase() !== (event.resourceContainers?.project?.id ?? "").toLowerCase()
-  ) {
+  // Release (rm) events have no project container; their project is resource.project
+  // (MicrosoftDocs service-hooks/events.md, the ms.vss-release.* samples).
+  const project =
+    event.resourceContainers?.project?.id ?? (get(event.resource, "project.id") as string | undefined);
+  if (inputs.projectId && inputs.projectId.toLowerCase() !== (project ?? "").toLowerCase()) {
     return false;
   }
   for (const [key, wanted] of Object.entries(inputs)) {
@@ -296,7 +395,8 @@ export function deliveredPayload(
     subscriptionId: ids.subscriptionId,
     notificationId: ids.notificationId,
   };
-  const details = consumerInputs.resourceDetailsToSend ?? "all";
+  // "" is the descriptor's "All" (its default), like an absent key.
+  const details = consumerInputs.resourceDetailsToSend || "all";
   if (details === "none") payload.resource = {};
   else if (details === "minimal") {
     const r = event.resource;
@@ -309,8 +409,8 @@ export function deliveredPayload(
     if (format === "none") return undefined;
     return { [format]: (msg as Record<string, string | undefined>)[format] };
   };
-  payload.message = pick(consumerInputs.messagesToSend ?? "all", event.message);
-  payload.detailedMessage = pick(consumerInputs.detailedMessagesToSend ?? "all", event.detailedMessage);
+  payload.message = pick(consumerInputs.messagesToSend || "all", event.message);
+  payload.detailedMessage = pick(consumerInputs.detailedMessagesToSend || "all", event.detailedMessage);
   if (!payload.message) delete payload.message;
   if (!payload.detailedMessage) delete payload.detailedMessage;
   return payload;

@@ -1,7 +1,13 @@
 /**
  * ADO emulator: an HTTP server on loopback that stands in for Azure DevOps Services in tests,
- * benchmarks and the sandbox, faithful to ../shared/design/azure-devops-facts.md. Where ADO's
- * behaviour is not stated in an official source, the code says *unconfirmed*.
+ * benchmarks and the sandbox. By default it answers the way Microsoft's published examples do
+ * (../shared/ado-spec/, whose README lists the surprises): enabled subscriptions carry no `status`
+ * and no `probationRetries`, `resourceVersion` may be null, "" means All, timestamps have 2, 3 or
+ * 7 fractional digits, other consumers' subscriptions (myGet, jenkins, trello, zendesk) share the
+ * org list, release events have no project container, there is no GET `testnotifications/{id}`,
+ * and Basic authentication over http is a 400. Otherwise it follows
+ * ../shared/design/azure-devops-facts.md. Where ADO's behaviour is not stated in an official
+ * source, the code says *unconfirmed*.
  *
  * Public API (others build on exactly these names; extend, do not rename):
  *
@@ -14,6 +20,16 @@
  *     options.port/host    default 0 (random) / 127.0.0.1
  *     options.deliveryTimeoutMs  per delivery attempt                  default 20000
  *     options.patPolicy    { maxLifespanDays? = 365, allowFullScope? = false, allowGlobal? = false }
+ *     options.allowBasicAuthOverLoopbackHttp  accept Basic credentials on an http:// URL whose host is
+ *                          127.x / localhost / [::1] (tests and the sandbox, whose receivers listen
+ *                          there); ADO refuses Basic over http with 400, and so does the emulator
+ *                          without this opt-in                                   default false
+ *     options.otherConsumers  seed each org with subscriptions of other consumers (myGet, jenkins,
+ *                          trello, zendesk), as in Microsoft's GET subscriptions example   default true
+ *     options.unconfirmed  how the emulator plays ADO behaviours no source states (fault knobs for
+ *                          the code that guards against them): { putMaskKeepsPassword = true,
+ *                          putStatusEnables = true, historyRetentionMs = Infinity,
+ *                          historyListDetails = true }
  *
  *   AdoEmulator
  *     baseUrl, orgUrl(org?), vsspsUrl(org?), orgs (names), pat, userToken, servicePrincipalToken
@@ -26,16 +42,18 @@
  *     addSubscription(input, { org? })  a hand-made subscription (no validation, server inputs added)
  *     setSubscriptionStatus(id, status, org?)
  *     pats(org?)                        PATs created through the PAT API (with their secrets)
- *     setTimeScale(x), timeScale, setLatency(ms), setRateLimit(options)
+ *     setTimeScale(x), timeScale, setLatency(ms), setRateLimit(options), setUnconfirmed(partial)
  *     failNext(k, status | "reset", { route?, retryAfterSeconds?, message? })  next k matching API requests fail
  *     counters: { total, byRoute, byStatus, inFlight, maxInFlight, reset() }
  *     close()
  *
  * Routes (per org): GET _apis/ResourceAreas, OPTIONS _apis/{area} (Location, core), GET _apis/projects
- * (+ /{id}), _apis/hooks/subscriptions (GET, POST, GET/PUT/DELETE {id}, GET {id}/notifications),
- * POST _apis/hooks/subscriptionsquery, POST _apis/hooks/notificationsquery, POST/GET
- * _apis/hooks/testnotifications; vssps: {base}/vssps/{org}/_apis/tokens/pats (GET, POST, PUT, DELETE).
- * Route keys in `counters.byRoute` look like "GET /_apis/hooks/subscriptions/{id}".
+ * (+ /{id}), _apis/hooks/subscriptions (GET, POST, GET/PUT/DELETE {id}, GET {id}/notifications,
+ * GET {id}/notifications/{notificationId}), POST _apis/hooks/subscriptionsquery, POST
+ * _apis/hooks/notificationsquery, POST _apis/hooks/testnotifications (POST only, as published);
+ * vssps: {base}/vssps/{org}/_apis/tokens/pats (GET, POST, PUT, DELETE).
+ * Route keys in `counters.byRoute` look like "GET /_apis/hooks/subscriptions/{id}" and
+ * "GET /_apis/hooks/subscriptions/{id}/notifications/{id}".
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import http from "node:http";
@@ -65,6 +83,7 @@ import {
   parseHttpHeaders,
   subscriptionMatches,
   validateSubscription,
+  wireNotification,
 } from "./hooks-rules";
 
 export { AdoFault } from "./hooks-rules";
@@ -96,6 +115,25 @@ export interface PatPolicyOptions {
   allowGlobal?: boolean;
 }
 
+/**
+ * ADO behaviours no official source states, as the emulator plays them. The defaults are what
+ * azure-devops-facts.md assumes; the other settings are fault knobs for the code that guards
+ * against ADO behaving otherwise (ado/replace.ts, the heal job's history notes).
+ */
+export interface UnconfirmedBehaviour {
+  /** A PUT with basicAuthPassword `********` keeps the stored password (false: drops it). */
+  putMaskKeepsPassword?: boolean;
+  /** A PUT with `status: "enabled"` re-enables a disabled hook (false: the status stays). */
+  putStatusEnables?: boolean;
+  /** How long the notification history keeps entries, in real ms (default: for ever). */
+  historyRetentionMs?: number;
+  /**
+   * Whether a history *list* carries each entry's `details` (default true). serviceHooks.json says
+   * details are "if available"; false plays a list without them (Notifications_Get still has them).
+   */
+  historyListDetails?: boolean;
+}
+
 export interface AdoEmulatorOptions {
   orgs?: EmulatorOrgOptions[];
   latencyMs?: number;
@@ -107,6 +145,15 @@ export interface AdoEmulatorOptions {
   host?: string;
   deliveryTimeoutMs?: number;
   patPolicy?: PatPolicyOptions;
+  /**
+   * Accept Basic credentials on an http:// URL whose host is loopback (127.x, localhost, [::1]).
+   * ADO answers 400 to Basic over http (it needs https) and cannot reach loopback at all; tests and
+   * the sandbox, whose receivers listen on 127.0.0.1 over plain http, opt in. Default false.
+   */
+  allowBasicAuthOverLoopbackHttp?: boolean;
+  /** Seed each org with other consumers' subscriptions, as ADO's own list has them. Default true. */
+  otherConsumers?: boolean;
+  unconfirmed?: UnconfirmedBehaviour;
 }
 
 /** What happened to one subscription's copy of an emitted event (first round). */
@@ -177,10 +224,19 @@ export interface AdoEmulator {
   setTimeScale(scale: number): void;
   setLatency(ms: number): void;
   setRateLimit(options: RateLimitOptions): void;
+  /** Changes how unconfirmed ADO behaviours are played (see UnconfirmedBehaviour). */
+  setUnconfirmed(behaviour: UnconfirmedBehaviour): void;
   failNext(count: number, failure: number | "reset", options?: FailNextOptions): void;
   readonly counters: EmulatorCounters;
   close(): Promise<void>;
 }
+
+const DEFAULT_UNCONFIRMED: Required<UnconfirmedBehaviour> = {
+  putMaskKeepsPassword: true,
+  putStatusEnables: true,
+  historyRetentionMs: Number.POSITIVE_INFINITY,
+  historyListDetails: true,
+};
 
 /** ADO's delivery schedule (troubleshoot.md), in seconds before the scale is applied. */
 export const TRANSIENT_RETRY_SCHEDULE_S = [1, 2, 4, 8, 16, 32, 60, 60];
@@ -200,8 +256,11 @@ interface StoredPat extends PatToken {
   revoked: boolean;
 }
 
+/** A subscription as the emulator holds it: status and retries always set (the wire form drops them). */
+type HeldSubscription = Subscription & { status: SubscriptionStatus; probationRetries: number };
+
 interface StoredSubscription {
-  sub: Subscription;
+  sub: HeldSubscription;
   /** Events waiting while on probation; [0] is the one being retried. */
   pending: AdoEvent[];
   /** Bumped when probation must stop (status changed, deleted). */
@@ -234,8 +293,34 @@ function newPatSecret(): string {
   return randomBytes(39).toString("base64url").replace(/[-_]/g, "a").slice(0, 52);
 }
 
+/**
+ * Fractional digits of ADO's timestamps, used in turn: Microsoft's examples mix 2, 3 and 7
+ * ("2014-10-27T15:37:26.23Z", "…:24.873Z", "2020-11-02T22:56:52.1033333Z"), and trailing zeros
+ * are dropped. A client that compares them as strings gets the order wrong within a second.
+ */
+const FRACTION_DIGITS = [7, 3, 2, 7, 2, 3];
+let lastTicks = 0n;
+let fractionTurn = 0;
+
+/**
+ * Now as ADO writes it: 100 ns ticks (.NET) cut to this turn's number of digits, never ahead of
+ * the clock, and strictly later than the previous timestamp (at full precision when the cut one
+ * would not be), so the emulator's own order of events is kept.
+ */
 function nowIso(): string {
-  return new Date().toISOString();
+  const nowMs = performance.timeOrigin + performance.now();
+  const seconds = Math.floor(nowMs / 1000);
+  const nowTicks = BigInt(seconds) * 10_000_000n + BigInt(Math.floor((nowMs - seconds * 1000) * 10_000));
+  let digits = FRACTION_DIGITS[fractionTurn++ % FRACTION_DIGITS.length];
+  let ticks = (nowTicks / 10n ** BigInt(7 - digits)) * 10n ** BigInt(7 - digits);
+  if (ticks <= lastTicks) {
+    ticks = nowTicks > lastTicks ? nowTicks : lastTicks + 1n;
+    digits = 7;
+  }
+  lastTicks = ticks;
+  const whole = new Date(Number(ticks / 10_000_000n) * 1000).toISOString().slice(0, 19);
+  const fraction = (ticks % 10_000_000n).toString().padStart(7, "0").slice(0, digits).replace(/0+$/, "");
+  return `${whole}${fraction ? `.${fraction}` : ""}Z`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -256,6 +341,8 @@ class Emulator implements AdoEmulator {
   private rateLimit: Required<RateLimitOptions>;
   private readonly deliveryTimeoutMs: number;
   private readonly patPolicy: Required<PatPolicyOptions>;
+  private readonly allowBasicAuthOverLoopbackHttp: boolean;
+  private unconfirmed: Required<UnconfirmedBehaviour>;
   private readonly orgStates = new Map<string, OrgState>();
   private readonly patStore = new Map<string, StoredPat>();
   private readonly usage = new Map<string, number[]>();
@@ -273,6 +360,13 @@ class Emulator implements AdoEmulator {
     id: randomUUID(),
     displayName: "Emulator User",
     uniqueName: "user@emulator.invalid",
+  };
+  /** Who made the other consumers' subscriptions: another team of the organization. */
+  private readonly otherTeam: Identity = {
+    kind: "user",
+    id: randomUUID(),
+    displayName: "Fabrikam Release Team",
+    uniqueName: "release-team@emulator.invalid",
   };
   private readonly spIdentity: Identity = {
     kind: "servicePrincipal",
@@ -319,7 +413,12 @@ class Emulator implements AdoEmulator {
       allowGlobal: false,
       ...options.patPolicy,
     };
-    for (const org of options.orgs ?? [{ name: "contoso", projects: 3 }]) this.addOrg(org);
+    this.allowBasicAuthOverLoopbackHttp = options.allowBasicAuthOverLoopbackHttp ?? false;
+    this.unconfirmed = { ...DEFAULT_UNCONFIRMED, ...options.unconfirmed };
+    for (const org of options.orgs ?? [{ name: "contoso", projects: 3 }]) {
+      this.addOrg(org);
+      if (options.otherConsumers ?? true) this.seedOtherConsumers(this.org(org.name));
+    }
     if (this.orgStates.size === 0) throw new Error("the emulator needs at least one organization");
     this.server = http.createServer((req, res) => void this.handle(req, res));
   }
@@ -330,6 +429,12 @@ class Emulator implements AdoEmulator {
       this.server.listen(port, host, () => {
         const addr = this.server.address() as AddressInfo;
         this.baseUrl = `http://${host.includes(":") ? `[${host}]` : host}:${addr.port}`;
+        // Projects and seeded subscriptions made before the port was known get their full URL.
+        for (const org of this.orgStates.values()) {
+          for (const p of org.projects) if (p.url?.startsWith("/")) p.url = `${this.baseUrl}${p.url}`;
+          for (const { sub } of org.subs.values())
+            if (sub.url?.startsWith("/")) sub.url = `${this.baseUrl}${sub.url}`;
+        }
         resolve();
       });
     });
@@ -357,6 +462,74 @@ class Emulator implements AdoEmulator {
         ? Array.from({ length: spec }, (_, i) => `Project-${String(i + 1).padStart(3, "0")}`)
         : spec;
     for (const name of names) this.addProject(name, { org: options.name });
+  }
+
+  /**
+   * Other consumers' subscriptions, as in hooks/7.1/httpExamples/subscriptions/
+   * GET__hooks_subscriptions_.json (same consumers, actions, inputs, null resourceVersion, masked
+   * secrets), in the org's first project. They share the org-wide list with HookFleet's hooks and
+   * are never delivered to (consumers other than Web Hooks are not emulated). All enabled, so that
+   * counts of hooks not enabled stay about HookFleet's own.
+   */
+  private seedOtherConsumers(org: OrgState): void {
+    const project = org.projects[0];
+    if (!project) return;
+    const seed = (input: SubscriptionInput) => this.newSubscription(org, input, this.otherTeam);
+    const base = { resourceVersion: null, status: "enabled" as const };
+    seed({
+      ...base,
+      publisherId: "tfs",
+      eventType: "build.complete",
+      consumerId: "myGet",
+      consumerActionId: "publishPackage",
+      publisherInputs: {
+        buildStatus: "Succeeded",
+        definitionName: "CustomerAddressModule",
+        projectId: project.id,
+      },
+      consumerInputs: { feedId: "fabrikam-package", packageSourceId: randomUUID() },
+    });
+    seed({
+      ...base,
+      publisherId: "tfs",
+      eventType: "build.complete",
+      consumerId: "jenkins",
+      consumerActionId: "triggerGenericBuild",
+      publisherInputs: { buildStatus: "", definitionName: "", projectId: project.id },
+      consumerInputs: {
+        buildName: "GitBuild",
+        serverBaseUrl: "http://ossbinjenkins.cloudapp.net:8080/",
+        username: "ossadmin",
+        password: randomBytes(12).toString("base64url"),
+      },
+    });
+    seed({
+      ...base,
+      publisherId: "tfs",
+      eventType: "git.push",
+      consumerId: "trello",
+      consumerActionId: "createCard",
+      publisherInputs: { branch: "master", projectId: project.id, repository: randomUUID() },
+      consumerInputs: {
+        addToTop: "True",
+        boardId: "531e1ae7f8f090f93829e83c",
+        listId: "531e1babb29c372b47783433",
+        userToken: randomBytes(16).toString("hex"),
+      },
+    });
+    seed({
+      ...base,
+      publisherId: "tfs",
+      eventType: "workitem.commented",
+      consumerId: "zendesk",
+      consumerActionId: "createPrivateComment",
+      publisherInputs: { areaPath: "", commentPattern: "Zendesk:", projectId: project.id, workItemType: "" },
+      consumerInputs: {
+        accountName: "FabrikamFiber",
+        username: "fabrikamfiber3@hotmail.com",
+        apiToken: randomBytes(16).toString("hex"),
+      },
+    });
   }
 
   private org(name?: string): OrgState {
@@ -459,6 +632,10 @@ class Emulator implements AdoEmulator {
   setRateLimit(options: RateLimitOptions): void {
     this.rateLimit = normalizeRateLimit(options);
     this.usage.clear();
+  }
+
+  setUnconfirmed(behaviour: UnconfirmedBehaviour): void {
+    this.unconfirmed = { ...this.unconfirmed, ...behaviour };
   }
 
   failNext(count: number, failure: number | "reset", options: FailNextOptions = {}): void {
@@ -734,6 +911,7 @@ class Emulator implements AdoEmulator {
     }
 
     if (area === "hooks") {
+      const a4 = path[4];
       if (a1 === "subscriptions") {
         if (!a2) {
           if (method === "GET") return this.listSubscriptionsRoute(res, org, url);
@@ -748,30 +926,31 @@ class Emulator implements AdoEmulator {
             res.writeHead(204).end();
             return;
           }
-        } else if (a3 === "notifications" && method === "GET") {
+        } else if (a3 === "notifications" && method === "GET" && !a4) {
+          // Notifications_List: maxResults, status, result.
           this.stored(org, a2);
-          return sendJson(
-            res,
-            200,
-            collection(this.queryNotifications(org, { subscriptionIds: [a2], ...notificationParams(url) })),
-          );
+          const q = url.searchParams;
+          const list = this.queryNotifications(org, {
+            subscriptionIds: [a2],
+            maxResults: q.get("maxResults") ? clampInt(q.get("maxResults"), 100, 1, 10_000) : undefined,
+            status: q.get("status") ?? undefined,
+            resultType: q.get("result") ?? undefined,
+          });
+          const details = this.unconfirmed.historyListDetails;
+          return sendJson(res, 200, collection(list.map((n) => wireNotification(n, { details }))));
+        } else if (a3 === "notifications" && method === "GET" && a4) {
+          // Notifications_Get: one notification with its details (test notifications included).
+          return sendJson(res, 200, wireNotification(this.notificationById(org, a2, a4)));
         }
       }
       if (a1 === "subscriptionsquery" && method === "POST")
         return this.querySubscriptionsRoute(res, org, body);
-      if (a1 === "notificationsquery" && method === "POST") {
-        const q = parseJsonBody(body) as NotificationQuery;
-        return sendJson(res, 200, { ...q, results: this.queryNotifications(org, q) });
-      }
-      if (a1 === "testnotifications") {
-        if (method === "POST" && !a2) return this.testNotificationRoute(res, org, body);
-        if (method === "GET" && a2) {
-          const n = org.testNotifications.get(Number(a2));
-          if (!n)
-            throw new AdoFault(404, `Notification ${a2} does not exist.`, "NotificationNotFoundException");
-          return sendJson(res, 200, n);
-        }
-      }
+      if (a1 === "notificationsquery" && method === "POST")
+        return this.notificationsQueryRoute(res, org, body);
+      // POST only: serviceHooks.json has no GET testnotifications/{id} (any version 4.1–7.2), so a
+      // GET falls through to the 404 below, as with ADO.
+      if (a1 === "testnotifications" && method === "POST" && !a2)
+        return this.testNotificationRoute(res, org, body, identity);
     }
     throw new AdoFault(
       404,
@@ -837,7 +1016,7 @@ class Emulator implements AdoEmulator {
     input: SubscriptionInput,
     identity: Identity,
     id?: string,
-  ): Subscription {
+  ): HeldSubscription {
     const subId = id ?? randomUUID();
     const now = nowIso();
     const who: IdentityRef = {
@@ -845,13 +1024,13 @@ class Emulator implements AdoEmulator {
       displayName: identity.displayName,
       uniqueName: identity.uniqueName,
     };
-    const info = eventTypeInfo(input.eventType);
-    const sub: Subscription = {
+    const sub: HeldSubscription = {
       id: subId,
       url: `${this.baseUrl}/${org.name}/_apis/hooks/subscriptions/${subId}`,
       publisherId: input.publisherId,
       eventType: input.eventType,
-      resourceVersion: input.resourceVersion || info?.resourceVersion || "1.0",
+      // Not asked for: null, ADO's default version (GET subscriptions example).
+      resourceVersion: input.resourceVersion || null,
       consumerId: input.consumerId,
       consumerActionId: input.consumerActionId,
       // ADO adds inputs of its own (facts); drift comparison must ignore them.
@@ -864,7 +1043,7 @@ class Emulator implements AdoEmulator {
       modifiedBy: who,
       modifiedDate: now,
       eventDescription: `Any ${input.eventType} event`,
-      actionDescription: `To host ${safeHost(input.consumerInputs.url)}`,
+      actionDescription: input.consumerInputs.url ? `To host ${safeHost(input.consumerInputs.url)}` : "",
     };
     org.subs.set(subId.toLowerCase(), { sub, pending: [], generation: 0 });
     return sub;
@@ -876,8 +1055,10 @@ class Emulator implements AdoEmulator {
     body: string,
     identity: Identity,
   ): void {
-    const input = validateSubscription(parseJsonBody(body), (id) =>
-      org.projects.some((p) => p.id.toLowerCase() === id.toLowerCase()),
+    const input = validateSubscription(
+      parseJsonBody(body),
+      (id) => org.projects.some((p) => p.id.toLowerCase() === id.toLowerCase()),
+      { allowBasicAuthOverLoopbackHttp: this.allowBasicAuthOverLoopbackHttp },
     );
     if (input.status && !["enabled", "disabledByUser"].includes(input.status)) {
       throw new AdoFault(
@@ -898,11 +1079,13 @@ class Emulator implements AdoEmulator {
     identity: Identity,
   ): void {
     const stored = this.stored(org, id);
-    const input = validateSubscription(parseJsonBody(body), (pid) =>
-      org.projects.some((p) => p.id.toLowerCase() === pid.toLowerCase()),
+    const input = validateSubscription(
+      parseJsonBody(body),
+      (pid) => org.projects.some((p) => p.id.toLowerCase() === pid.toLowerCase()),
+      { allowBasicAuthOverLoopbackHttp: this.allowBasicAuthOverLoopbackHttp },
     );
     const old = stored.sub;
-    const sub: Subscription = {
+    const sub: HeldSubscription = {
       ...old,
       publisherId: input.publisherId,
       eventType: input.eventType,
@@ -915,14 +1098,20 @@ class Emulator implements AdoEmulator {
         tfsSubscriptionId: old.publisherInputs.tfsSubscriptionId,
         ...input.publisherInputs,
       },
-      consumerInputs: mergeConfidentialInputs(old.consumerInputs, input.consumerInputs),
+      consumerInputs: mergeConfidentialInputs(old.consumerInputs, input.consumerInputs, {
+        maskKeepsSecret: this.unconfirmed.putMaskKeepsPassword,
+        consumerId: input.consumerId,
+      }),
       modifiedBy: { id: identity.id, displayName: identity.displayName, uniqueName: identity.uniqueName },
       modifiedDate: nowIso(),
       actionDescription: `To host ${safeHost(input.consumerInputs.url)}`,
     };
     stored.sub = sub;
-    // Absent status keeps the current one (*unconfirmed*); "enabled" is how a hook is re-enabled.
-    if (input.status && input.status !== old.status) this.changeStatus(stored, input.status);
+    // Absent status keeps the current one (*unconfirmed*); "enabled" is how a hook is re-enabled
+    // (*unconfirmed*: with putStatusEnables false, a disabled hook stays disabled).
+    const ignored =
+      input.status === "enabled" && !this.unconfirmed.putStatusEnables && old.status !== "enabled";
+    if (input.status && input.status !== old.status && !ignored) this.changeStatus(stored, input.status);
     sendJson(res, 200, maskSubscription(stored.sub));
   }
 
@@ -964,36 +1153,116 @@ class Emulator implements AdoEmulator {
     sendJson(res, 200, { ...q, results });
   }
 
+  /** The history still kept (UnconfirmedBehaviour.historyRetentionMs). */
+  private kept(n: Notification): boolean {
+    return Date.now() - Date.parse(n.createdDate) <= this.unconfirmed.historyRetentionMs;
+  }
+
+  /** History entries matching a NotificationsQuery (serviceHooks.json field names), newest first. */
   private queryNotifications(org: OrgState, q: NotificationQuery): Notification[] {
     const ids = q.subscriptionIds?.map((s) => s.toLowerCase());
+    const min = q.minCreatedDate ? Date.parse(q.minCreatedDate) : undefined;
+    const max = q.maxCreatedDate ? Date.parse(q.maxCreatedDate) : undefined;
     const list = org.notifications
       .filter(
         (n) =>
+          this.kept(n) &&
           (!ids || ids.includes(n.subscriptionId.toLowerCase())) &&
+          (!q.publisherId || n.details?.publisherId === q.publisherId) &&
           (!q.status || n.status === q.status) &&
-          (!q.result || n.result === q.result) &&
-          (!q.eventType || n.eventType === q.eventType) &&
-          (!q.minCreatedDate || n.createdDate >= q.minCreatedDate) &&
-          (!q.maxCreatedDate || n.createdDate <= q.maxCreatedDate),
+          (!q.resultType || n.result === q.resultType) &&
+          // Instants, not text: ADO's timestamps have 2, 3 or 7 fractional digits.
+          (min === undefined || Date.parse(n.createdDate) >= min) &&
+          (max === undefined || Date.parse(n.createdDate) <= max),
       )
       .reverse(); // newest first (*unconfirmed* order)
-    return structuredClone(list.slice(0, q.maxResults ?? 100));
+    let picked = list;
+    if (q.maxResultsPerSubscription !== undefined && ids) {
+      // "Only takes effect when a list of subscription ids is supplied in the query" (spec).
+      const per = new Map<string, number>();
+      picked = list.filter((n) => {
+        const k = n.subscriptionId.toLowerCase();
+        per.set(k, (per.get(k) ?? 0) + 1);
+        return per.get(k)! <= q.maxResultsPerSubscription!;
+      });
+    }
+    // Default page size when maxResults is left out: *unconfirmed*.
+    return structuredClone(picked.slice(0, q.maxResults ?? 100));
   }
 
   /**
-   * Test delivery: answers at once with a queued notification and delivers a sample event in the
-   * background; GET testnotifications/{id} shows the outcome. Test deliveries do not touch the
-   * subscription's status or history (*unconfirmed*).
+   * POST notificationsquery with serviceHooks.json's NotificationsQuery: subscriptionIds,
+   * publisherId, resultType, status, min/maxCreatedDate, maxResults, maxResultsPerSubscription,
+   * includeDetails. Fields the spec does not have (e.g. `result`, `eventType`) are ignored, as a
+   * .NET service ignores unknown JSON members. Without includeDetails the results carry no
+   * details and the per-subscription summary is filled (*unconfirmed* how ADO splits the two).
    */
-  private testNotificationRoute(res: http.ServerResponse, org: OrgState, body: string): void {
+  private notificationsQueryRoute(res: http.ServerResponse, org: OrgState, body: string): void {
+    const q = (parseJsonBody(body) ?? {}) as NotificationQuery & Record<string, unknown>;
+    const results = this.queryNotifications(org, q);
+    const summary = new Map<string, Map<string, number>>();
+    for (const n of results) {
+      const per = summary.get(n.subscriptionId) ?? new Map<string, number>();
+      const result = n.result ?? "pending";
+      per.set(result, (per.get(result) ?? 0) + 1);
+      summary.set(n.subscriptionId, per);
+    }
+    sendJson(res, 200, {
+      ...q,
+      results: results.map((n) => wireNotification(n, { details: q.includeDetails === true })),
+      summary: [...summary].map(([subscriptionId, per]) => ({
+        subscriptionId,
+        results: [...per].map(([result, notificationCount]) => ({ result, notificationCount })),
+      })),
+    });
+  }
+
+  /** Notifications_Get: a history entry or a test notification of that subscription, else 404. */
+  private notificationById(org: OrgState, subscriptionId: string, notificationId: string): Notification {
+    const id = Number(notificationId);
+    const sid = subscriptionId.toLowerCase();
+    const n =
+      org.notifications.find((x) => x.id === id && x.subscriptionId.toLowerCase() === sid) ??
+      // Test notifications are readable here too (*unconfirmed*; there is no other published way).
+      [...org.testNotifications.values()].find((x) => x.id === id && x.subscriptionId.toLowerCase() === sid);
+    if (!n || !this.kept(n)) {
+      throw new AdoFault(
+        404,
+        `Notification ${notificationId} of subscription ${subscriptionId} does not exist.`,
+        "NotificationNotFoundException",
+      );
+    }
+    return structuredClone(n);
+  }
+
+  /**
+   * Test delivery (Notifications_Create, POST only): answers at once with the new notification
+   * (queued) and delivers a sample event in the background; Notifications_Get
+   * (`subscriptions/{id}/notifications/{notificationId}`) shows the outcome. Test deliveries do not
+   * touch the subscription's status or its history list (*unconfirmed*).
+   */
+  private testNotificationRoute(
+    res: http.ServerResponse,
+    org: OrgState,
+    body: string,
+    identity: Identity,
+  ): void {
     const q = (parseJsonBody(body) ?? {}) as {
       subscriptionId?: string;
-      details?: { eventType?: string; publisherId?: string; consumerInputs?: Record<string, string> };
+      details?: {
+        eventType?: string;
+        publisherId?: string;
+        publisherInputs?: Record<string, string>;
+        consumerId?: string;
+        consumerActionId?: string;
+        consumerInputs?: Record<string, string>;
+      };
     };
     const stored = q.subscriptionId ? org.subs.get(q.subscriptionId.toLowerCase()) : undefined;
     if (q.subscriptionId && !stored) this.stored(org, q.subscriptionId);
     const eventType = q.details?.eventType ?? stored?.sub.eventType;
-    if (!eventType || !eventTypeInfo(eventType))
+    const info = eventType ? eventTypeInfo(eventType) : undefined;
+    if (!eventType || !info)
       throw new AdoFault(400, `Unknown event type '${eventType}'.`, "EventTypeNotFoundException");
     const inputs = mergeConfidentialInputs(
       stored?.sub.consumerInputs ?? {},
@@ -1002,13 +1271,23 @@ class Emulator implements AdoEmulator {
     if (!inputs.url)
       throw new AdoFault(400, "The required input 'url' is missing a value.", "InputValidationException");
     const id = ++this.notificationSeq;
+    const queued = nowIso();
     const n: Notification = {
       id,
       subscriptionId: q.subscriptionId ?? "00000000-0000-0000-0000-000000000000",
-      eventType,
+      subscriberId: identity.id,
       status: "queued",
       result: "pending",
-      createdDate: nowIso(),
+      createdDate: queued,
+      details: {
+        eventType,
+        publisherId: q.details?.publisherId ?? info.publisherId,
+        publisherInputs: q.details?.publisherInputs ?? stored?.sub.publisherInputs ?? {},
+        consumerId: q.details?.consumerId ?? "webHooks",
+        consumerActionId: q.details?.consumerActionId ?? "httpRequest",
+        consumerInputs: maskInputs(inputs),
+        queuedDate: queued,
+      },
     };
     org.testNotifications.set(id, n);
     const project = org.projects.find((p) => p.state === "wellFormed");
@@ -1016,30 +1295,36 @@ class Emulator implements AdoEmulator {
       org: org.name,
       project: project ? { id: project.id, name: project.name } : undefined,
     });
+    // The answer is the notification as queued, before the delivery below starts.
+    const answer = wireNotification(n);
     this.track(
       (async () => {
         n.status = "processing";
+        const started = Date.now();
         const outcome = await this.post(
           inputs,
           deliveredPayload(event, inputs, { subscriptionId: n.subscriptionId, notificationId: id }),
         );
+        const { subscriptionId: _s, notificationId: _n, ...sentEvent } = event;
         Object.assign(n, {
           status: "completed" as NotificationStatus,
           result: (outcome.ok ? "succeeded" : "failed") as NotificationResult,
           eventId: event.id,
           modifiedDate: nowIso(),
           details: {
-            event,
-            consumerInputs: maskInputs(inputs),
+            ...n.details,
+            event: sentEvent as AdoEvent,
             request: `POST ${inputs.url}`,
             response: outcome.responseText,
             errorMessage: outcome.ok ? undefined : outcome.error,
+            requestAttempts: 1,
+            requestDuration: (Date.now() - started) / 1000,
             completedDate: nowIso(),
           },
         });
       })(),
     );
-    sendJson(res, 200, n);
+    sendJson(res, 200, answer);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1196,7 +1481,10 @@ class Emulator implements AdoEmulator {
     } else {
       event = structuredClone(eventOrType);
     }
-    const matching = [...org.subs.values()].filter((s) => subscriptionMatches(s.sub, event));
+    // Only Web Hooks subscriptions are delivered to: other consumers (myGet, jenkins…) are not emulated.
+    const matching = [...org.subs.values()].filter(
+      (s) => s.sub.consumerId === "webHooks" && subscriptionMatches(s.sub, event),
+    );
     const deliveries = await Promise.all(matching.map((s) => this.track(this.deliver(org, s, event))));
     return { event, org: org.name, matched: matching.length, deliveries };
   }
@@ -1296,22 +1584,33 @@ class Emulator implements AdoEmulator {
     const payload = deliveredPayload(event, inputs, { subscriptionId: stored.sub.id, notificationId: id });
     const created = nowIso();
     const outcome = await this.post(inputs, payload);
+    // The history keeps the event (serviceHooks.json Event: no per-delivery subscriptionId or
+    // notificationId), as it was sent otherwise (trimmed per what-to-send).
+    const { subscriptionId: _s, notificationId: _n, ...sentEvent } = payload;
     const n: Notification = {
       id,
       subscriptionId: stored.sub.id,
+      subscriberId: stored.sub.modifiedBy?.id,
       eventId: event.id,
-      eventType: event.eventType,
       status: "completed",
       result: outcome.ok ? "succeeded" : "failed",
       createdDate: created,
       modifiedDate: nowIso(),
       details: {
-        event: payload,
+        event: sentEvent as AdoEvent,
+        // The event type lives in details (serviceHooks.json NotificationDetails).
+        eventType: event.eventType,
+        publisherId: event.publisherId,
+        publisherInputs: { ...stored.sub.publisherInputs },
+        consumerId: stored.sub.consumerId,
+        consumerActionId: stored.sub.consumerActionId,
         consumerInputs: maskInputs(inputs),
         request: `POST ${inputs.url}`,
         response: outcome.responseText,
         errorMessage: outcome.ok ? undefined : outcome.error,
         errorDetail: outcome.ok ? undefined : outcome.responseText,
+        queuedDate: created,
+        requestAttempts: 1,
         completedDate: nowIso(),
       },
     };
@@ -1404,12 +1703,15 @@ interface Condition {
   caseSensitive?: boolean;
 }
 
+/** serviceHooks.json NotificationsQuery (the fields a query may set). */
 interface NotificationQuery {
   subscriptionIds?: string[];
+  publisherId?: string;
   status?: string;
-  result?: string;
-  eventType?: string;
+  resultType?: string;
   maxResults?: number;
+  maxResultsPerSubscription?: number;
+  includeDetails?: boolean;
   minCreatedDate?: string;
   maxCreatedDate?: string;
 }
@@ -1420,15 +1722,6 @@ function conditionHolds(inputs: Record<string, string>, c: Condition): boolean {
     ? actual === c.inputValue
     : actual.toLowerCase() === (c.inputValue ?? "").toLowerCase();
   return c.operator === "notEquals" ? !equal : equal;
-}
-
-function notificationParams(url: URL): NotificationQuery {
-  const q = url.searchParams;
-  return {
-    maxResults: q.get("maxResults") ? clampInt(q.get("maxResults"), 100, 1, 10_000) : undefined,
-    status: q.get("status") ?? undefined,
-    result: q.get("result") ?? undefined,
-  };
 }
 
 function normalizeRateLimit(options?: RateLimitOptions): Required<RateLimitOptions> {
@@ -1501,27 +1794,42 @@ function sendJson(
   res.end(text);
 }
 
-/** "GET /contoso/_apis/hooks/subscriptions/3f…" → "GET /_apis/hooks/subscriptions/{id}". */
+/**
+ * "GET /contoso/_apis/hooks/subscriptions/3f…" → "GET /_apis/hooks/subscriptions/{id}";
+ * ".../subscriptions/3f…/notifications/12" → ".../subscriptions/{id}/notifications/{id}".
+ */
 function routeKey(method: string, pathname: string): string {
   const parts = pathname.split("/").filter(Boolean);
   const vssps = parts[0] === "vssps";
   const rest = parts.slice(vssps ? 2 : 1);
-  if (rest[0] === "_apis" && rest[1] === "hooks" && rest[3]) rest[3] = "{id}";
-  else if (rest[0] === "_apis" && rest[1] === "projects" && rest[2]) rest[2] = "{id}";
+  if (rest[0] === "_apis" && rest[1] === "hooks") {
+    if (rest[3]) rest[3] = "{id}";
+    if (rest[4] === "notifications" && rest[5]) rest[5] = "{id}";
+  } else if (rest[0] === "_apis" && rest[1] === "projects" && rest[2]) rest[2] = "{id}";
   return `${method} ${vssps ? "/vssps" : ""}/${rest.join("/")}`;
 }
 
-/** The OPTIONS answers of the location service for the areas the node client uses here. */
-function locationsFor(area: string): { count: number; value: unknown[] } {
+/**
+ * The OPTIONS answers of the location service for the areas the node client uses here. With the
+ * default versions (max 7.2, released 7.1, resource version 4) azure-devops-node-api 17 asks for
+ * projects at 7.2-preview.4; a location that tops at 7.1 makes it ask for 7.1 (its
+ * VsoClient.autoNegotiateApiVersion). Exported for other loopback stand-ins of ADO in tests.
+ */
+export function locationsFor(
+  area: string,
+  versions: { maxVersion: string; releasedVersion: string; resourceVersion: number } = {
+    maxVersion: "7.2",
+    releasedVersion: "7.1",
+    resourceVersion: 4,
+  },
+): { count: number; value: unknown[] } {
   const loc = (id: string, areaName: string, resourceName: string, routeTemplate: string) => ({
     id,
     area: areaName,
     resourceName,
     routeTemplate,
     minVersion: "1.0",
-    maxVersion: "7.2",
-    releasedVersion: "7.1",
-    resourceVersion: 4,
+    ...versions,
   });
   switch (area.toLowerCase()) {
     case "location":

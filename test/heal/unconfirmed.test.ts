@@ -1,0 +1,126 @@
+/**
+ * The heal job when ADO behaves otherwise than the facts assume (emulator knobs, see
+ * UnconfirmedBehaviour): a history list without details, a PUT that drops the masked password or
+ * does not re-enable, a history ADO no longer keeps. Each is either handled or reported; none is
+ * recorded as a repair that did not happen.
+ */
+import { AdoClient } from "../../ado/client";
+import type { AdoEvent } from "../../ado/types";
+import { runHeal, type HealReport } from "../../app/heal/heal";
+import type { SystemSetting } from "../../app/settings";
+import { CosmosMessageStore } from "../../app/store";
+import { startReceiver, webhookInput, type Receiver } from "../ado/helpers";
+import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
+import { startCosmosServer, type CosmosTestServer } from "../support/cosmos-server";
+
+jest.setTimeout(30_000);
+
+const systems: SystemSetting[] = [{ id: "devops", storageMode: "full", retentionDays: 7 }];
+let emu: AdoEmulator;
+let receiver: Receiver;
+let cosmos: CosmosTestServer;
+let client: AdoClient;
+
+beforeAll(async () => {
+  emu = await startAdoEmulator({
+    orgs: [{ name: "contoso", projects: ["Alpha"] }],
+    timeScale: 1e-6,
+    allowBasicAuthOverLoopbackHttp: true,
+  });
+  receiver = await startReceiver();
+  cosmos = await startCosmosServer();
+  client = new AdoClient({ orgUrl: emu.orgUrl(), auth: { kind: "pat", pat: emu.pat } });
+});
+afterAll(async () => {
+  await emu?.close();
+  await receiver?.close();
+  await cosmos?.close();
+});
+afterEach(async () => {
+  emu.setUnconfirmed({
+    putMaskKeepsPassword: true,
+    putStatusEnables: true,
+    historyRetentionMs: Number.POSITIVE_INFINITY,
+    historyListDetails: true,
+  });
+  for (const s of await client.listSubscriptions({ consumerUrlPrefix: receiver.url }))
+    await client.deleteSubscription(s.id);
+});
+
+/** A Basic-auth hook to the receiver's system route that ADO disabled after one failed event. */
+async function disabledHook(): Promise<{ id: string; event: AdoEvent }> {
+  const url = `${receiver.url}/api/v1/systems/devops/webhooks`;
+  const sub = await client.createSubscription(webhookInput(url, { projectId: emu.projects()[0].id }));
+  receiver.respond = () => 500;
+  const { event } = await emu.emit("git.push", { project: "Alpha" });
+  await emu.idle();
+  receiver.respond = () => 200;
+  expect(emu.subscription(sub.id)!.status).toBe("disabledBySystem");
+  return { id: sub.id, event };
+}
+
+async function heal(): Promise<HealReport> {
+  const store = await CosmosMessageStore.open({
+    settings: { endpoint: cosmos.endpoint, key: cosmos.key, database: "hookfleet", container: "messages" },
+    createIfMissing: false,
+  });
+  try {
+    return await runHeal({
+      orgs: [client],
+      webhookBaseUrl: receiver.url,
+      store,
+      credentials: { systems, urlTokens: [] },
+    });
+  } finally {
+    await store.close();
+  }
+}
+
+const stored = async (event: AdoEvent) =>
+  (await cosmos.storedMessages("devops")).filter((m) => m.sourceEventId === event.id);
+
+test("a history list without details: the failed event is fetched with Notifications_Get and replayed", async () => {
+  const { id, event } = await disabledHook();
+  emu.setUnconfirmed({ historyListDetails: false });
+  emu.counters.reset();
+  const report = await heal();
+  expect(report.hooks[0]).toMatchObject({
+    id,
+    action: "enabled",
+    failedEvents: 1,
+    replayed: 1,
+    notRecoverable: 0,
+  });
+  expect(report.ok).toBe(true);
+  expect(await stored(event)).toHaveLength(1);
+  // One lookup for the one event, though ADO tried it 1 + 7 times.
+  expect(emu.counters.byRoute["GET /_apis/hooks/subscriptions/{id}/notifications/{id}"]).toBe(1);
+});
+
+test("a re-enable PUT that drops the masked password: enabled, but reported so that `pulumi up` sets it", async () => {
+  const { id } = await disabledHook();
+  emu.setUnconfirmed({ putMaskKeepsPassword: false });
+  const report = await heal();
+  expect(report.hooks[0]).toMatchObject({ id, action: "enabled", statusAfter: "enabled" });
+  expect(report.hooks[0].problems).toEqual([expect.stringMatching(/dropped the Basic password.*pulumi up/)]);
+  expect(report.ok).toBe(false);
+  expect(emu.subscription(id)!.consumerInputs.basicAuthPassword).toBeUndefined();
+});
+
+test("a re-enable PUT that ADO ignores: read back, not counted as enabled, the run fails", async () => {
+  const { id } = await disabledHook();
+  emu.setUnconfirmed({ putStatusEnables: false });
+  const report = await heal();
+  expect(report.hooks[0]).toMatchObject({ id, action: "notEnabled", statusAfter: "disabledBySystem" });
+  expect(report.hooks[0].problems).toEqual([expect.stringMatching(/reads back as disabledBySystem/)]);
+  expect(report.totals.enabled).toBe(0);
+  expect(report.ok).toBe(false);
+});
+
+test("a history ADO no longer keeps: nothing to replay, and the report says why", async () => {
+  const { id } = await disabledHook();
+  emu.setUnconfirmed({ historyRetentionMs: 0 });
+  const report = await heal();
+  expect(report.hooks[0]).toMatchObject({ id, action: "enabled", failedEvents: 0 });
+  expect(report.hooks[0].notes.join("\n")).toMatch(/history holds none.*history retention/);
+});
