@@ -7,6 +7,7 @@ import { eventTypeInfo } from "../../ado/events";
 import { sha256Hex } from "../../app/tokens";
 import { UNKNOWN_INPUT } from "../dynamic/unknown";
 import { MASKED_SECRET, Subscription, SubscriptionInput, SubscriptionStatus } from "../../ado/types";
+import { normaliseOrgUrl, orgIdentity } from "./org-url";
 
 export const WEBHOOKS_CONSUMER = "webHooks";
 export const HTTP_REQUEST_ACTION = "httpRequest";
@@ -18,7 +19,7 @@ export type MessagesToSend = (typeof MESSAGES_VALUES)[number];
 
 /** What a ServiceHook wants, as the provider receives it (secrets already unwrapped by the engine). */
 export interface ServiceHookInputs {
-  /** Organization URL, e.g. https://dev.azure.com/contoso. */
+  /** Organization URL in its canonical spelling (org-url.ts), e.g. https://dev.azure.com/contoso. */
   orgUrl: string;
   /** Project id (GUID): the `projectId` publisher input. */
   projectId: string;
@@ -60,6 +61,38 @@ export interface ServiceHookOutputs extends Omit<ServiceHookInputs, "basicAuthPa
   lastTestDelivery: TestDeliveryOutcome;
   /** True when create found and adopted an identical subscription (interrupted earlier run). */
   adopted: boolean;
+  /** What the user must act on after the last create/update (e.g. the test delivery failed); [] when nothing. */
+  warnings: string[];
+}
+
+/** The facts outputsFromSubscription carries over from state, because ADO does not hold them. */
+export type CarriedFacts = Pick<
+  ServiceHookOutputs,
+  "orgUrl" | "passwordHash" | "testDelivery" | "lastTestDelivery" | "adopted" | "warnings"
+>;
+
+/**
+ * The carried facts of stored outputs, with a default for each one state written by an earlier
+ * release may lack (stored state is a contract: every release reads what earlier ones wrote).
+ */
+export function carriedFacts(stored: Partial<Record<keyof CarriedFacts, unknown>>): CarriedFacts {
+  const lastTestDelivery = stored.lastTestDelivery;
+  return {
+    orgUrl: typeof stored.orgUrl === "string" ? stored.orgUrl : "",
+    passwordHash: typeof stored.passwordHash === "string" ? stored.passwordHash : "",
+    testDelivery: typeof stored.testDelivery === "boolean" ? stored.testDelivery : true,
+    lastTestDelivery:
+      lastTestDelivery === "succeeded" ||
+      lastTestDelivery === "failed" ||
+      lastTestDelivery === "skipped" ||
+      lastTestDelivery === "unknown"
+        ? lastTestDelivery
+        : "unknown",
+    adopted: typeof stored.adopted === "boolean" ? stored.adopted : false,
+    warnings: Array.isArray(stored.warnings)
+      ? stored.warnings.filter((w): w is string => typeof w === "string")
+      : [],
+  };
 }
 
 /** Outputs that hold secrets: the resource's additionalSecretOutputs. */
@@ -170,13 +203,7 @@ export function canKeepStoredPassword(
  * Outputs recorded from a live subscription. Desired-only facts (testDelivery, the password hash,
  * the last test outcome) come from `previous`, because ADO does not hold them.
  */
-export function outputsFromSubscription(
-  sub: Subscription,
-  previous: Pick<
-    ServiceHookOutputs,
-    "orgUrl" | "passwordHash" | "testDelivery" | "lastTestDelivery" | "adopted"
-  >,
-): ServiceHookOutputs {
+export function outputsFromSubscription(sub: Subscription, previous: CarriedFacts): ServiceHookOutputs {
   const ci = sub.consumerInputs ?? {};
   const storedPassword = ci.basicAuthPassword ?? "";
   return {
@@ -202,6 +229,7 @@ export function outputsFromSubscription(
     testDelivery: previous.testDelivery,
     lastTestDelivery: previous.lastTestDelivery,
     adopted: previous.adopted,
+    warnings: previous.warnings,
   };
 }
 
@@ -222,7 +250,9 @@ export type DriftField =
 /** Fields where the recorded (refreshed) outputs differ from the desired inputs. */
 export function driftFields(olds: ServiceHookOutputs, news: ServiceHookInputs): DriftField[] {
   const drift: DriftField[] = [];
-  for (const f of REPLACE_FIELDS) if ((olds[f] ?? "") !== news[f]) drift.push(f);
+  // The organization by identity: a different spelling of the same org is no change.
+  if (orgIdentity(olds.orgUrl ?? "") !== orgIdentity(news.orgUrl)) drift.push("orgUrl");
+  for (const f of REPLACE_FIELDS) if (f !== "orgUrl" && (olds[f] ?? "") !== news[f]) drift.push(f);
   const wantStatus: SubscriptionStatus = news.enabled ? "enabled" : "disabledByUser";
   // Any status other than the wanted one is drift, including onProbation ("Enabled (restricted)"):
   // a PUT back to enabled is the only documented way out short of a successful retry.
@@ -245,7 +275,11 @@ export function driftFields(olds: ServiceHookOutputs, news: ServiceHookInputs): 
   return drift;
 }
 
-/** Pulumi's diff result for a ServiceHook: event type, project or org change → replace. */
+/**
+ * Pulumi's diff result for a ServiceHook: event type, project or org change → replace. A change of
+ * organization deletes the old subscription first: it lives in another org, and creating first could
+ * only ever adopt it when both URLs reach one org (then the engine would delete the adopted one).
+ */
 export function diffServiceHook(
   olds: ServiceHookOutputs,
   news: ServiceHookInputs,
@@ -254,7 +288,12 @@ export function diffServiceHook(
   const replaces = drift.filter((f) => (REPLACE_FIELDS as readonly string[]).includes(f));
   // testDelivery is a local behaviour switch: a change is recorded without a call to ADO.
   const localChange = olds.testDelivery !== news.testDelivery;
-  return { changes: drift.length > 0 || localChange, replaces, deleteBeforeReplace: false, drift };
+  return {
+    changes: drift.length > 0 || localChange,
+    replaces,
+    deleteBeforeReplace: replaces.includes("orgUrl"),
+    drift,
+  };
 }
 
 /**
@@ -315,9 +354,13 @@ export function checkServiceHookInputs(raw: Record<string, unknown>): {
       });
     }
   }
-  const orgUrl = str("orgUrl").replace(/\/+$/, "");
-  if (!/^https?:\/\/[^/]+/.test(orgUrl))
-    failures.push({ property: "orgUrl", reason: "must be an http(s) URL" });
+  const orgUrl = normaliseOrgUrl(str("orgUrl")) ?? str("orgUrl");
+  if (normaliseOrgUrl(str("orgUrl")) === undefined)
+    failures.push({
+      property: "orgUrl",
+      reason:
+        "must be an organization URL such as https://dev.azure.com/<org> (or https://<org>.visualstudio.com)",
+    });
   const projectId = str("projectId");
   if (!projectId) failures.push({ property: "projectId", reason: "required" });
   const url = str("url");

@@ -124,6 +124,20 @@ export interface EngineOptions {
   onHostOutput?: (line: string) => void;
   /** Initial state (e.g. a fixture), as `resources()` or a checkpoint's resources. */
   state?: ResourceState[];
+  /**
+   * Answers registrations of resources the host does not serve (components, azure-native, test
+   * doubles), e.g. to apply a receiver's new credentials when its revision "deploys", before the
+   * resources that depend on it register. Undefined (or no answer): id `<name>-id`, outputs = inputs.
+   */
+  otherResource?: (
+    args: pulumi.runtime.MockResourceArgs,
+    context: { preview: boolean },
+  ) => Promise<OtherResourceAnswer | undefined> | OtherResourceAnswer | undefined;
+}
+
+export interface OtherResourceAnswer {
+  id?: string;
+  state?: Record<string, unknown>;
 }
 
 // Internal to the SDK (exported, not in its typings): resolves when the RPC queue has drained.
@@ -346,7 +360,11 @@ export class Engine {
           const key = `${args.type}::${args.name}`;
           const req = requests.get(key)?.shift();
           if (!args.type.startsWith(DYNAMIC_TYPE_PREFIX)) {
-            return { id: args.custom ? `${args.name}-id` : undefined, state: args.inputs };
+            const answer = await this.options.otherResource?.(args, { preview: run.preview });
+            return {
+              id: answer?.id ?? (args.custom ? `${args.name}-id` : undefined),
+              state: answer?.state ?? args.inputs,
+            };
           }
           try {
             const r = await this.step(run, args, req);
@@ -517,13 +535,20 @@ async function resolveDeep(value: unknown): Promise<unknown> {
   if (outputModule.isUnknown(value)) return UNKNOWN;
   if (value instanceof Promise) return resolveDeep(await value);
   if (Array.isArray(value)) return Promise.all(value.map(resolveDeep));
-  if (typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
+  if (isPlainRecord(value)) {
     const entries = await Promise.all(
       Object.entries(value).map(async ([k, v]) => [k, await resolveDeep(v)] as const),
     );
     return Object.fromEntries(entries);
   }
   return value;
+}
+
+/** A plain object (a module's exports, a literal), from any realm (jest runs modules in its own). */
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null;
+  return proto === null || proto.constructor?.name === "Object";
 }
 
 async function settle(): Promise<void> {
