@@ -26,16 +26,27 @@ export async function isolatedCommand<T = Record<string, unknown>>(
   program: () => unknown = () => ({}),
 ): Promise<IsolatedResult<T>> {
   let result!: IsolatedResult<T>;
-  await jest.isolateModulesAsync(async () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded in the fresh registry, with the program's @pulumi/pulumi
-    const { Engine } = require("./engine") as typeof engineModule;
-    const engine = new Engine(options);
-    let run: engineModule.Deployment<unknown>;
-    if (command === "refresh") run = await engine.refresh();
-    else if (command === "destroy") run = await engine.destroy();
-    else if (command === "preview") run = await engine.preview(program, { refresh: options.refresh });
-    else run = await engine.up(program, { refresh: options.refresh });
-    result = { run: run as engineModule.Deployment<T>, state: engine.resources() };
-  });
+  // Each fresh @pulumi/pulumi adds a process "exit" listener (its promise-leak report,
+  // runtime/debuggable.js); the command is over when we return, so its listener goes with it.
+  const exitListeners = new Set(process.listeners("exit"));
+  try {
+    await runIn();
+  } finally {
+    for (const l of process.listeners("exit")) if (!exitListeners.has(l)) process.off("exit", l);
+  }
   return result;
+
+  async function runIn(): Promise<void> {
+    await jest.isolateModulesAsync(async () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded in the fresh registry, with the program's @pulumi/pulumi
+      const { Engine } = require("./engine") as typeof engineModule;
+      const engine = new Engine(options);
+      let run: engineModule.Deployment<unknown>;
+      if (command === "refresh") run = await engine.refresh();
+      else if (command === "destroy") run = await engine.destroy();
+      else if (command === "preview") run = await engine.preview(program, { refresh: options.refresh });
+      else run = await engine.up(program, { refresh: options.refresh });
+      result = { run: run as engineModule.Deployment<T>, state: engine.resources() };
+    });
+  }
 }
