@@ -5,8 +5,7 @@
  * `provider(name)`, are written into the state of every HookFleet resource. Every stored
  * `__provider` is the same tiny stub (components/dynamic/stub.ts):
  *
- *   exports.handler = () => require(require("path").join(process.env.HOOKFLEET_PROJECT_ROOT ||
- *     process.cwd(), "dynamic-providers.cjs")).provider("<Name>");
+ *   exports.handler = () => require(process.cwd() + "/dynamic-providers.cjs").provider("<Name>");
  *
  * Pulumi runs the stub stored in state for refresh and delete, years after it was written, so never
  * move or rename this file, never remove a provider name, and keep `provider(name)` returning a

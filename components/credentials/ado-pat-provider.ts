@@ -370,7 +370,13 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
 
   async function api(inputs: AdoPatInputs): Promise<AdoPatApi | undefined> {
     const token = userToken();
-    return token ? makeApi(inputs, token) : undefined;
+    if (!token) return undefined;
+    // Every release stored both; without them there is no PAT API to ask.
+    if (!inputs.organizationUrl || !inputs.vsspsUrl)
+      throw new Error(
+        `AdoPat "${inputs.displayName}": state has no organizationUrl/vsspsUrl, so the PAT cannot be managed`,
+      );
+    return makeApi(inputs, token);
   }
 
   async function mint(a: AdoPatApi, inputs: AdoPatInputs, at: Date): Promise<PatSlot> {

@@ -8,33 +8,28 @@
  * serializer wraps every method in ~200 bytes of scaffolding and copies whatever the closure
  * touches; its output depends on the transpiler (the CLI's ts-node keeps comments, tsx strips them)
  * and on the SDK version. HookFleet 0.1.0 stored 9.2–9.4 KB this way, twice per resource. The
- * literal is ~170 bytes, byte-identical under any transpiler and SDK, holds no code that could go
- * stale, and names nothing that can move except the loader, whose path is permanent.
+ * literal is under 100 bytes, byte-identical under any transpiler and SDK, holds no code that could
+ * go stale, and names nothing that can move except the loader, whose path is permanent.
  *
  * How the loader is found: the engine starts the dynamic-provider host with the project directory
  * as its working directory (pulumi/pulumi plugin.go newPlugin, `ctx.Pwd`; the host launcher
  * `node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs` also resolves @pulumi/pulumi from
- * there), so the stub resolves the loader against `process.cwd()`; HOOKFLEET_PROJECT_ROOT
- * overrides that (tests with a throw-away project root).
+ * there), so the stub resolves the loader against `process.cwd()`. (A test with a throw-away
+ * project root starts the host there.)
  */
 import * as pulumi from "@pulumi/pulumi";
 
 /** The loader every stub loads, relative to the project root. Permanent: never move it. */
 export const LOADER_FILE = "dynamic-providers.cjs";
 
-/** Overrides the project root the stub looks for the loader in. */
-export const PROJECT_ROOT_ENV = "HOOKFLEET_PROJECT_ROOT";
-
 /**
  * The `__provider` text of provider `name`. Permanent: resources store it, and this exact text is
- * what later releases must keep loading (test/hooks/stub.test.ts pins it).
+ * what later releases must keep loading (test/hooks/stub.test.ts pins it). `process.cwd()` + "/…"
+ * also works on Windows: Node's require accepts either separator there.
  */
 export function providerStub(name: string): string {
   if (!/^[A-Z][A-Za-z0-9]*$/.test(name)) throw new Error(`providerStub: bad provider name "${name}"`);
-  return (
-    `exports.handler = () => require(require("path").join(process.env.${PROJECT_ROOT_ENV} || process.cwd(), ` +
-    `"${LOADER_FILE}")).provider("${name}");`
-  );
+  return `exports.handler = () => require(process.cwd() + "/${LOADER_FILE}").provider("${name}");`;
 }
 
 /**

@@ -175,8 +175,8 @@ export class HookFleet extends pulumi.ComponentResource {
                 eventType: plan.eventType,
                 status,
                 test: test as TestDeliveryOutcome,
-                // State written before warnings existed has none until the hook's next update.
-                warnings: warnings ?? [],
+                // Named by resource; state written before warnings existed has none until an update.
+                warnings: (warnings ?? []).map((w) => `${plan.name}: ${w}`),
               })),
           ),
         ),

@@ -47,9 +47,11 @@ export interface ServiceHookInputs {
 
 export type TestDeliveryOutcome = "succeeded" | "failed" | "skipped" | "unknown";
 
-/** What a ServiceHook records in state. Desired-like fields hold the *live* values after a read. */
+/**
+ * What a ServiceHook records in state. Desired-like fields hold the *live* values after a read. The
+ * subscription id is the resource id and is not stored again.
+ */
 export interface ServiceHookOutputs extends Omit<ServiceHookInputs, "basicAuthPassword"> {
-  subscriptionId: string;
   /** Live status as ADO reports it. */
   status: SubscriptionStatus;
   probationRetries: number;
@@ -95,13 +97,12 @@ export function carriedFacts(stored: Partial<Record<keyof CarriedFacts, unknown>
   };
 }
 
-/** Outputs that hold secrets: the resource's additionalSecretOutputs. */
-export const SERVICE_HOOK_SECRET_OUTPUTS = [
-  "url",
-  "httpHeaders",
-  "basicAuthPassword",
-  "passwordHash",
-] as const;
+/**
+ * Outputs that are always secret: the resource's additionalSecretOutputs. `httpHeaders` is not
+ * listed: it is secret exactly when its input is (the engine marks an output secret when the input
+ * of the same name is, pulumi/pulumi step_executor.go), so an empty `{}` is not stored encrypted.
+ */
+export const SERVICE_HOOK_SECRET_OUTPUTS = ["url", "basicAuthPassword", "passwordHash"] as const;
 
 /** Fields whose change needs a new subscription (they identify what the subscription listens to). */
 export const REPLACE_FIELDS = ["orgUrl", "projectId", "eventType", "publisherId"] as const;
@@ -208,7 +209,6 @@ export function outputsFromSubscription(sub: Subscription, previous: CarriedFact
   const storedPassword = ci.basicAuthPassword ?? "";
   return {
     orgUrl: previous.orgUrl,
-    subscriptionId: sub.id,
     projectId: sub.publisherInputs?.projectId ?? "",
     eventType: sub.eventType,
     publisherId: sub.publisherId,

@@ -38,11 +38,8 @@ import {
 
 import { orgIdentity } from "./org-url";
 
-/** Inputs the provider receives: the checked inputs plus a label for messages ("" when none). */
-export type ServiceHookProviderInputs = ServiceHookInputs & { hookName: string };
-
-/** Outputs the provider stores: the mapped outputs plus the label. */
-export type ServiceHookProviderOutputs = ServiceHookOutputs & { hookName: string };
+/** Inputs the provider receives: the checked inputs (0.1.0 also sent `hookName`, now dropped by check). */
+export type ServiceHookProviderInputs = ServiceHookInputs;
 
 export interface ServiceHookProviderDeps {
   /** The ADO client for an organization (default: configured PAT, else AdoClient.fromEnvironment). */
@@ -68,12 +65,9 @@ export type ServiceHookProvider = Required<
   >
 > & { stats: ServiceHookProviderStats };
 
-function describe(
-  inputs: { hookName?: string; eventType?: string; projectId?: string },
-  id?: string,
-): string {
-  const name = inputs.hookName ? `${inputs.hookName} ` : "";
-  return `service hook ${name}(${inputs.eventType} in project ${inputs.projectId}${id ? `, subscription ${id}` : ""})`;
+/** How messages name a hook (HookFleet puts the resource name in front of its warnings). */
+function describe(inputs: { eventType?: string; projectId?: string }, id?: string): string {
+  return `service hook for ${inputs.eventType} in project ${inputs.projectId}${id ? ` (subscription ${id})` : ""}`;
 }
 
 /** A provider instance with its own client and list caches (one per provider process in real runs). */
@@ -164,8 +158,7 @@ export function createServiceHookProvider(deps: ServiceHookProviderDeps = {}): S
 
     async check(_olds: unknown, news: Record<string, unknown>) {
       const { inputs, failures } = checkServiceHookInputs(news);
-      const hookName = typeof news.hookName === "string" ? news.hookName : "";
-      return { inputs: { ...inputs, hookName }, failures };
+      return { inputs, failures };
     },
 
     async diff(_id: string, olds: ServiceHookOutputs, news: ServiceHookProviderInputs) {
@@ -190,23 +183,23 @@ export function createServiceHookProvider(deps: ServiceHookProviderDeps = {}): S
       }
       await remember(inputs.orgUrl, sub);
       const tested = await testDelivery(inputs, sub.id);
-      const outs: ServiceHookProviderOutputs = {
-        ...outputsFromSubscription(sub, {
-          orgUrl: inputs.orgUrl,
-          passwordHash: secretHash(inputs.basicAuthPassword),
-          testDelivery: inputs.testDelivery,
-          lastTestDelivery: tested.outcome,
-          adopted: Boolean(existing),
-          warnings: tested.warnings,
-        }),
-        hookName: inputs.hookName ?? "",
-      };
+      const outs: ServiceHookOutputs = outputsFromSubscription(sub, {
+        orgUrl: inputs.orgUrl,
+        passwordHash: secretHash(inputs.basicAuthPassword),
+        testDelivery: inputs.testDelivery,
+        lastTestDelivery: tested.outcome,
+        adopted: Boolean(existing),
+        warnings: tested.warnings,
+      });
       return { id: sub.id, outs };
     },
 
-    async read(id: string, props: Partial<ServiceHookProviderOutputs>) {
+    async read(id: string, props: Partial<ServiceHookOutputs>) {
       // `props` is whatever an earlier release stored: every field it may lack has a default.
       const facts = carriedFacts(props);
+      // Every release stored the organization; without it there is no ADO to ask.
+      if (!facts.orgUrl)
+        throw new Error(`${describe(props, id)}: state has no orgUrl, so the hook cannot be refreshed`);
       let sub = props.url ? (await listFor(facts.orgUrl, props.url)).get(id) : undefined;
       if (!sub) {
         // Not in the list of our consumer origin (deleted, or its URL changed by hand): ask once.
@@ -215,11 +208,7 @@ export function createServiceHookProvider(deps: ServiceHookProviderDeps = {}): S
       }
       // Gone: no id, so the engine drops it from state and the next `up` creates it again.
       if (!sub) return { id: "", props: {} };
-      const outs: ServiceHookProviderOutputs = {
-        ...outputsFromSubscription(sub, facts),
-        hookName: typeof props.hookName === "string" ? props.hookName : "",
-      };
-      return { id, props: outs };
+      return { id, props: outputsFromSubscription(sub, facts) };
     },
 
     async update(id: string, olds: Partial<ServiceHookOutputs>, news: ServiceHookProviderInputs) {
@@ -245,17 +234,14 @@ export function createServiceHookProvider(deps: ServiceHookProviderDeps = {}): S
       }
       await remember(news.orgUrl, sub);
       const tested = await testDelivery(news, id);
-      const outs: ServiceHookProviderOutputs = {
-        ...outputsFromSubscription(sub, {
-          orgUrl: news.orgUrl,
-          passwordHash: secretHash(news.basicAuthPassword),
-          testDelivery: news.testDelivery,
-          lastTestDelivery: tested.outcome,
-          adopted: carriedFacts(olds).adopted,
-          warnings: tested.warnings,
-        }),
-        hookName: news.hookName ?? "",
-      };
+      const outs: ServiceHookOutputs = outputsFromSubscription(sub, {
+        orgUrl: news.orgUrl,
+        passwordHash: secretHash(news.basicAuthPassword),
+        testDelivery: news.testDelivery,
+        lastTestDelivery: tested.outcome,
+        adopted: carriedFacts(olds).adopted,
+        warnings: tested.warnings,
+      });
       return { outs };
     },
 

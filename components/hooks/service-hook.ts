@@ -47,8 +47,8 @@ export interface ServiceHookArgs {
 }
 
 export class ServiceHook extends StubbedDynamicResource {
-  /** ADO subscription id (also the resource id). */
-  declare readonly subscriptionId: pulumi.Output<string>;
+  /** ADO subscription id (the resource id; state does not store it twice). */
+  readonly subscriptionId: pulumi.Output<string>;
   /** Live status at the last refresh or write: enabled, onProbation, disabledBySystem, … */
   declare readonly status: pulumi.Output<SubscriptionStatus>;
   /** Failed deliveries counted by ADO's probation. */
@@ -84,10 +84,7 @@ export class ServiceHook extends StubbedDynamicResource {
         detailedMessagesToSend: args.detailedMessagesToSend ?? "all",
         enabled: args.enabled ?? true,
         testDelivery: args.testDelivery ?? true,
-        // A label for the provider's messages (the provider does not see URNs).
-        hookName: name,
         // Output-only properties: listed so Pulumi exposes them on the resource.
-        subscriptionId: undefined,
         status: undefined,
         probationRetries: undefined,
         lastTestDelivery: undefined,
@@ -100,5 +97,6 @@ export class ServiceHook extends StubbedDynamicResource {
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: [...SERVICE_HOOK_SECRET_OUTPUTS] }),
     );
+    this.subscriptionId = this.id;
   }
 }

@@ -23,6 +23,7 @@ import {
 
 const FIXTURES = ["v0.1.0-3355a14.json"];
 const HOUR = 3_600_000;
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded in each command's fresh registry
 const PROGRAM = () => require("../fixtures/state/program");
 
 const SERVICE_HOOK = "pulumi-nodejs:dynamic/hookfleet:ServiceHook";

@@ -99,6 +99,8 @@ export interface Deployment<T = unknown> {
   outputs: T;
   /** What the host wrote to stderr during the command (provider warnings end up there). */
   hostOutput: string;
+  /** The state the command leaves (a preview's is what it planned: nothing is stored). */
+  resources: ResourceState[];
 }
 
 /** A step is one of these; a helper for tests: steps of one op, by resource name. */
@@ -178,14 +180,14 @@ export class Engine {
     this.config = options.config ?? {};
     this.secretKeys = options.secretKeys ?? [];
     this.refreshAlways = options.refreshAlways ?? readRefreshOption(this.projectRoot);
-    for (const r of options.state ?? []) this.state.set(r.urn, structuredClone(r));
+    for (const r of options.state ?? []) this.state.set(r.urn, cloneJson(r));
   }
 
   /** The resources in state (copies). */
   resources(type?: string): ResourceState[] {
     return [...this.state.values()]
       .filter((r) => !type || r.type === type)
-      .map((r) => structuredClone(r))
+      .map((r) => cloneJson(r))
       .sort((a, b) => a.urn.localeCompare(b.urn));
   }
 
@@ -336,7 +338,15 @@ export class Engine {
   private async finish<T>(run: Run, outputs: T): Promise<Deployment<T>> {
     const changes = { create: 0, update: 0, replace: 0, same: 0, delete: 0, refresh: 0, gone: 0 };
     for (const s of run.steps) changes[s.op]++;
-    return { command: run.command, steps: run.steps, changes, outputs, hostOutput: await run.hostOutput() };
+    const resources = [...run.news.values()].map(cloneJson).sort((a, b) => a.urn.localeCompare(b.urn));
+    return {
+      command: run.command,
+      steps: run.steps,
+      changes,
+      outputs,
+      hostOutput: await run.hostOutput(),
+      resources,
+    };
   }
 
   private async deleteResource(run: Run, r: ResourceState): Promise<void> {
@@ -489,8 +499,17 @@ function stepOf(op: StepOp, r: ResourceState): Step {
   return { op, urn: r.urn, type: r.type, name: r.name };
 }
 
+/**
+ * A deep copy made with this realm's JSON: jest runs modules in their own realm, and the SDK tells
+ * arrays by `instanceof Array`, so a copy from another realm (structuredClone) would reach the
+ * program as `{ "0": … }`. Engine values are JSON by construction.
+ */
+function cloneJson<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
 function cloneState(state: Map<string, ResourceState>): Map<string, ResourceState> {
-  return new Map([...state].map(([k, v]) => [k, structuredClone(v)]));
+  return new Map([...state].map(([k, v]) => [k, cloneJson(v)]));
 }
 
 /** step_executor.go: additionalSecretOutputs, and outputs whose input of the same name is secret. */
