@@ -209,8 +209,20 @@ async function main() {
       `state: hooks=${stored.length} bytes-per-hook=${Math.round(total / stored.length)} total-bytes=${total}`,
     );
     const provider = engine.resources(SERVICE_HOOK_TYPE)[0]?.outputs.__provider;
+    // For the plugin-or-dynamic decision (docs/hooks.md): a provider plugin stores no __provider.
+    const withoutProvider = engine
+      .checkpoint(measurementKey())
+      .filter((r) => r.type === SERVICE_HOOK_TYPE)
+      .map((r) => {
+        const { __provider: _i, ...inputs } = r.inputs ?? {};
+        const { __provider: _o, ...outputs } = r.outputs ?? {};
+        return storedSize({ inputs, outputs });
+      })
+      .reduce((a, b) => a + b, 0);
     progress(
-      `state: __provider is ${typeof provider === "string" ? provider.length : 0} characters (in inputs and outputs of each hook)`,
+      `state: __provider is ${typeof provider === "string" ? provider.length : 0} characters (in inputs and outputs ` +
+        `of each hook); without it (as a provider plugin would store the hooks): ` +
+        `${Math.round(withoutProvider / Math.max(stored.length, 1))} bytes per hook`,
     );
   } finally {
     clearInterval(heartbeat);

@@ -200,6 +200,36 @@ test("no user token (CI service principal): a due rotation warns with the rotate
   expect(await patWorks(outs.token)).toBe(true);
 });
 
+test("organization URL: another spelling of the same org is no change, another org is a new PAT", async () => {
+  const { provider } = world(null);
+  const base = {
+    vsspsUrl: "https://vssps.dev.azure.com/contoso",
+    displayName: "x",
+    scopes: ["vso.hooks_write"],
+  };
+  const stored = (await provider.check!({}, { ...base, organizationUrl: "https://dev.azure.com/contoso" }))
+    .inputs as AdoPatInputs;
+  const outs = {
+    ...stored,
+    token: "t",
+    authorizationId: "a",
+    validTo: new Date(Date.now() + 90 * DAY).toISOString(),
+    scope: "vso.hooks_write",
+    rotatedAt: new Date().toISOString(),
+    nextRotationAt: "",
+  };
+  for (const spelling of ["https://dev.azure.com/Contoso/", "https://contoso.visualstudio.com"]) {
+    const news = (await provider.check!({}, { ...base, organizationUrl: spelling })).inputs as AdoPatInputs;
+    expect(news.organizationUrl).toBe("https://dev.azure.com/contoso");
+    expect(await provider.diff!("pat", outs, news)).toMatchObject({ changes: false, replaces: [] });
+  }
+  const other = (
+    await provider.check!({}, { ...base, organizationUrl: "https://dev.azure.com/fabrikam", vsspsUrl: "" })
+  ).inputs as AdoPatInputs;
+  expect(other.vsspsUrl).toBe("https://vssps.dev.azure.com/fabrikam");
+  expect((await provider.diff!("pat", outs, other)).replaces).toEqual(["organizationUrl"]);
+});
+
 test("no user token at create: a clear error naming what is needed", async () => {
   const ci = world(null);
   const inputs = await checked(ci.provider);

@@ -42,8 +42,8 @@ interface FleetOutputs {
 }
 
 /** One `pulumi <command>` of the fleet program; keeps the state it leaves. */
-async function pulumi(command: "up" | "preview" | "destroy", over: Partial<HookFleetArgs> = {}) {
-  const result = await isolatedCommand<FleetOutputs>(command, stack(), program(over));
+async function pulumi(command: "up" | "preview" | "destroy", over: Partial<HookFleetArgs> = {}, name = "hf") {
+  const result = await isolatedCommand<FleetOutputs>(command, stack(), program(over, name));
   state = result.state;
   return result.run;
 }
@@ -59,12 +59,12 @@ afterAll(async () => {
   await receiver.close();
 });
 
-function program(over: Partial<HookFleetArgs> = {}) {
+function program(over: Partial<HookFleetArgs> = {}, name = "hf") {
   return () => {
     // Loaded in the command's fresh module registry, with the engine's @pulumi/pulumi.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { HookFleet } = require("../../components/hooks/hook-fleet") as typeof hookFleetModule;
-    const fleet = new HookFleet("hf", {
+    const fleet = new HookFleet(name, {
       orgUrl: emu.orgUrl(),
       receiverUrl: `${receiver.url}/api/v1/webhooks/${URL_TOKEN}`,
       authMode: "both",
@@ -222,6 +222,37 @@ it("gives a new project hooks on the next up and removes a deleted project's hoo
   expect(emu.subscriptions().filter((s) => ours(s) && s.publisherInputs.projectId === beta.id)).toHaveLength(
     0,
   );
+});
+
+it("takes another spelling of the organization URL as the same organization: nothing changes", async () => {
+  const respelled = emu.orgUrl().replace("http://", "HTTP://") + "//";
+  const preview = await pulumi("preview", { orgUrl: respelled });
+  expect(preview.changes).toMatchObject({ create: 0, update: 0, replace: 0, delete: 0, same: 9 });
+  const run = await pulumi("up", { orgUrl: respelled });
+  expect(run.changes).toMatchObject({ create: 0, update: 0, replace: 0, delete: 0, same: 9 });
+});
+
+it("renamed resources adopt the live hooks, and deleting the old resources leaves them alone", async () => {
+  const before = emu
+    .subscriptions()
+    .filter(ours)
+    .map((s) => s.id)
+    .sort();
+  // New names: the engine creates nine resources and deletes the nine old ones. Each create adopts
+  // the identical live subscription; the old resource's delete must then not remove it.
+  const run = await pulumi("up", {}, "fleet");
+  expect(run.changes).toMatchObject({ create: 9, delete: 9 });
+  expect(
+    emu
+      .subscriptions()
+      .filter(ours)
+      .map((s) => s.id)
+      .sort(),
+  ).toEqual(before);
+  expect(hooks().every((r) => r.name.startsWith("fleet-"))).toBe(true);
+  expect(hooks().every((r) => r.outputs.adopted === true)).toBe(true);
+  const quiet = await pulumi("preview", {}, "fleet");
+  expect(quiet.changes).toMatchObject({ create: 0, update: 0, delete: 0, same: 9 });
 });
 
 it("destroy removes every hook HookFleet made and none made by hand", async () => {
