@@ -110,7 +110,8 @@ async function runProgram(
             rotatedAt: "2026-11-22T00:00:00.000Z",
           };
         }
-        if (args.type === SERVICE_HOOK) return { status: "enabled", lastTestDelivery: "succeeded", warnings: [] };
+        if (args.type === SERVICE_HOOK)
+          return { status: "enabled", lastTestDelivery: "succeeded", warnings: [] };
         if (args.type === ADO_PAT)
           return {
             token: fakeSecret(args.name),
