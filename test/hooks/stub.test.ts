@@ -6,7 +6,10 @@
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { LOADER_FILE, providerStub } from "../../components/dynamic/stub";
+import { hasUnknownInputs, UNKNOWN_INPUT } from "../../components/dynamic/unknown";
+import { UNKNOWN } from "../support/provider-host/values";
 import { runCliCommand } from "../support/provider-host/cli-command";
 import { PROJECT_ROOT, ProviderHost } from "../support/provider-host/host";
 
@@ -33,6 +36,13 @@ it("is what state stores when the CLI compiles the program (ts-node, comments ke
     expect(2 * Buffer.byteLength(JSON.stringify(text))).toBeLessThan(1024);
   }
 }, 120_000);
+
+it("providers and the engine model recognise the engine's sentinel for inputs unknown in a preview", () => {
+  expect(UNKNOWN_INPUT).toBe(pulumi.runtime.unknownValue);
+  expect(UNKNOWN).toBe(pulumi.runtime.unknownValue);
+  expect(hasUnknownInputs({ a: "x", b: [1, pulumi.runtime.unknownValue] })).toBe(true);
+  expect(hasUnknownInputs({ a: "x", b: ["y"] })).toBe(false);
+});
 
 describe("run by the real host from a throw-away project root", () => {
   let root: string;

@@ -289,6 +289,8 @@ describe("program under each stack file", () => {
       "contoso-dev": expect.objectContaining({ enabled: 12, disabledBySystem: 0 }),
     });
     expect(run.values.hooksNotEnabled.value).toEqual({ "contoso-dev": [] });
+    // Nothing to act on: no failed test delivery, no PAT.
+    expect(run.values.warnings).toEqual({ value: [], secret: false });
     expect(Object.keys(run.values.credentialsNextRotation.value as object).sort()).toEqual([
       "readToken",
       "urlToken",
