@@ -179,7 +179,7 @@ export class Engine {
     this.stack = options.stack ?? "dev";
     this.config = options.config ?? {};
     this.secretKeys = options.secretKeys ?? [];
-    this.refreshAlways = options.refreshAlways ?? readRefreshOption(this.projectRoot);
+    this.refreshAlways = options.refreshAlways ?? projectFile.refreshAlways;
     for (const r of options.state ?? []) this.state.set(r.urn, cloneJson(r));
   }
 
@@ -584,22 +584,6 @@ async function settleAll(work: Promise<unknown>[]): Promise<void> {
   const failures = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failures.length > 0) {
     throw new Error(failures.map((f) => (f.reason as Error).message).join("; "));
-  }
-}
-
-function readRefreshOption(projectRoot: string): boolean {
-  try {
-    // Pulumi.yaml `options.refresh: always` (pkg/workspace project options).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- small sync read, yaml is a dev dependency
-    const { parse } = require("yaml") as typeof import("yaml");
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { readFileSync } = require("node:fs") as typeof import("node:fs");
-    const doc = parse(readFileSync(`${projectRoot}/Pulumi.yaml`, "utf8")) as {
-      options?: { refresh?: string };
-    };
-    return doc.options?.refresh === "always";
-  } catch {
-    return false;
   }
 }
 

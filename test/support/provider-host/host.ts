@@ -69,17 +69,23 @@ export class ProviderError extends Error {
   }
 }
 
-/** Pulumi.yaml `runtime.options` and `name` (the engine passes options as PULUMI_RUNTIME_*). */
-export function readProjectFile(projectRoot: string): {
+/** What the engine takes from Pulumi.yaml here: the name, runtime options, `options.refresh`. */
+export interface ProjectFile {
   name: string;
+  /** Passed to plugins as PULUMI_RUNTIME_<OPTION> (provider_plugin.go NewProvider). */
   runtimeOptions: Record<string, unknown>;
-} {
+  /** `options.refresh: always`: every update and preview refreshes first. */
+  refreshAlways: boolean;
+}
+
+export function readProjectFile(projectRoot: string): ProjectFile {
   const doc = parseYaml(readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8")) as {
     name: string;
     runtime?: string | { options?: Record<string, unknown> };
+    options?: { refresh?: string };
   };
   const runtimeOptions = typeof doc.runtime === "object" ? (doc.runtime.options ?? {}) : {};
-  return { name: doc.name, runtimeOptions };
+  return { name: doc.name, runtimeOptions, refreshAlways: doc.options?.refresh === "always" };
 }
 
 /** One running dynamic-provider host. Start it with `ProviderHost.start`, stop it with `close`. */
@@ -193,14 +199,11 @@ export class ProviderHost {
     req.setSendsOldInputsToDelete(true);
     req.setType("pulumi:providers:pulumi-nodejs");
     req.setName("default");
+    // The deprecated `variables`: `<provider package>:config:<key>`, secrets revealed (Configure).
     const variables = req.getVariablesMap();
     for (const [k, v] of Object.entries(config)) {
-      const [ns, ...rest] = k.split(":");
       const plain = reveal(v as EngineValue);
-      variables.set(
-        `${ns}:config:${rest.join(":")}`,
-        typeof plain === "string" ? plain : JSON.stringify(plain),
-      );
+      variables.set(`pulumi-nodejs:config:${k}`, typeof plain === "string" ? plain : JSON.stringify(plain));
     }
     const res = await this.call<proto.ConfigureResponse>("Configure", "default", (c, cb) =>
       c.configure(req, cb),
