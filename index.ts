@@ -11,7 +11,7 @@ import type { ProjectFilter } from "./ado/types";
 import { healSettings } from "./app/heal/settings";
 import type { SystemSetting } from "./app/settings";
 import { AdoPat, RotatingSecret } from "./components/credentials";
-import { HookFleet, type EventSelection, type HookNotEnabled } from "./components/hooks";
+import { HookFleet, normaliseOrgUrl, type EventSelection, type HookNotEnabled } from "./components/hooks";
 import type { MessagesToSend, ResourceDetailsToSend } from "./components/hooks";
 import { ReceiverInfra, nameSuffixRule, type CosmosCapacityMode } from "./components/receiver";
 
@@ -55,10 +55,12 @@ function parseOrganizations(raw: unknown): OrganizationConfig[] {
     const at = `${where}[${i}]`;
     if (typeof entry !== "object" || entry === null) throw new Error(`${at} must be an object with a url`);
     const o = entry as Record<string, unknown>;
-    if (typeof o.url !== "string" || !/^https?:\/\/[^/]+\/[^/]+/.test(o.url)) {
+    // One spelling per organization (case, trailing slash, legacy {org}.visualstudio.com): a
+    // different spelling of the same org must not rename (and so recreate) its hooks.
+    const url = typeof o.url === "string" ? normaliseOrgUrl(o.url) : undefined;
+    if (!url) {
       throw new Error(`${at}.url must be an organization URL such as https://dev.azure.com/contoso`);
     }
-    const url = o.url.replace(/\/+$/, "");
     const name = typeof o.name === "string" && o.name ? o.name : url.split("/").pop()!;
     if (!/^[a-z0-9][a-z0-9-]{0,30}$/i.test(name)) {
       throw new Error(
@@ -355,7 +357,15 @@ export const hooksNotEnabled: pulumi.Output<Record<string, HookNotEnabled[]>> = 
 /** Hooks whose test delivery to the receiver failed at their last create/update. */
 export const failedTestDeliveries = byOrg((f) => f.failedTestDeliveries);
 
-/** When each credential next needs a run (scheduled rotation, or the end of an overlap). */
+/**
+ * What someone must act on, one line each: hooks whose test delivery did not reach the receiver,
+ * a PAT rotation that is due but could not be made in this run. `npm run up` prints them.
+ */
+export const warnings = pulumi
+  .all([...fleets.map((f) => f.warnings), ...pats.map((p) => p.warnings)])
+  .apply((lists) => lists.flat());
+
+/** When each credential next needs a run (its scheduled rotation). */
 export const credentialsNextRotation = pulumi
   .all([
     urlToken?.nextRotationAt,

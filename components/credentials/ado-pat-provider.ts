@@ -6,12 +6,18 @@
  * The PAT API accepts only a Microsoft Entra *user* token. It is read from the environment at run time
  * (HOOKFLEET_ADO_USER_TOKEN), never captured in the serialized provider. A CI run (service principal)
  * has none: refresh and diff then work from state, and a rotation that falls due is not an error: the
- * run warns, names the command security runs, and keeps the current PAT.
+ * run keeps the current PAT, and the resource's `warnings` output (computed by the program from the
+ * stored schedule, patWarnings) names the command security runs.
+ *
+ * PERMANENT: `adoPatProvider` at this path is what HookFleet 0.1.0 state loads for refresh and delete
+ * (its serialized shim names this file and export). Keep both, and keep reading what 0.1.0 stored.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AdoPatApi, PatToken } from "../../ado/types";
 import { isAdoError } from "../../ado/errors";
 import { createPatApi } from "./ado-pat-client";
+import { completeProvider } from "../dynamic/complete";
+import { orgIdentity, normaliseOrgUrl } from "../hooks/org-url";
 import { hasUnknownInputs } from "../dynamic/unknown";
 import { Clock, systemClock } from "./clock";
 import {
@@ -66,11 +72,11 @@ export interface AdoPatOutputs extends AdoPatInputs {
   /** Space-separated scopes of the current PAT as created. */
   scope: string;
   rotatedAt: string;
-  /** Secret: the previous PAT during the overlap. */
-  previousToken?: string;
-  previousAuthorizationId?: string;
-  previousValidTo?: string;
-  previousNotAfter?: string;
+  /** Secret: the previous PAT during the overlap; "" when none (and so are the three below). */
+  previousToken: string;
+  previousAuthorizationId: string;
+  previousValidTo: string;
+  previousNotAfter: string;
   nextRotationAt: string;
 }
 
@@ -78,7 +84,10 @@ export const ADO_PAT_SECRET_OUTPUTS = ["token", "previousToken"] as const;
 
 export interface AdoPatProviderDeps {
   now?: Clock;
-  /** Where warnings go (default pulumi.log.warn, shown by `pulumi up`). */
+  /**
+   * Where deferral notices are echoed (default pulumi.log.warn: the host's stderr). What a user must
+   * act on is in the resource's `warnings` output (patWarnings), not only here.
+   */
   warn?: (message: string) => void;
   /** Builds the PAT API client for a user token (default: the AdoClient of ado/client.ts). */
   patApi?: (inputs: AdoPatInputs, userToken: string) => Promise<AdoPatApi>;
@@ -107,12 +116,18 @@ export function checkAdoPatInputs(news: Record<string, unknown>): {
 } {
   const failures: { property: string; reason: string }[] = [];
   const fail = (property: string, reason: string) => failures.push({ property, reason });
-  let vsspsUrl = news.vsspsUrl;
-  if (typeof news.organizationUrl !== "string" || !/^https?:\/\//.test(news.organizationUrl))
-    fail("organizationUrl", "organizationUrl must be an http(s) URL such as https://dev.azure.com/contoso");
+  let vsspsUrl = typeof news.vsspsUrl === "string" ? news.vsspsUrl.replace(/\/+$/, "") : news.vsspsUrl;
+  // One spelling per organization (case, trailing slash, legacy host): see components/hooks/org-url.ts.
+  const organizationUrl =
+    typeof news.organizationUrl === "string" ? normaliseOrgUrl(news.organizationUrl) : undefined;
+  if (organizationUrl === undefined)
+    fail(
+      "organizationUrl",
+      "organizationUrl must be an organization URL such as https://dev.azure.com/contoso",
+    );
   else if (vsspsUrl === undefined || vsspsUrl === "") {
     try {
-      vsspsUrl = defaultVsspsUrl(news.organizationUrl);
+      vsspsUrl = defaultVsspsUrl(organizationUrl);
     } catch (e) {
       fail("organizationUrl", (e as Error).message);
     }
@@ -152,7 +167,7 @@ export function checkAdoPatInputs(news: Record<string, unknown>): {
   return {
     failures,
     inputs: {
-      organizationUrl: news.organizationUrl as string,
+      organizationUrl: organizationUrl as string,
       vsspsUrl: vsspsUrl as string,
       displayName: news.displayName as string,
       scopes: [...(scopes as string[])],
@@ -186,9 +201,82 @@ export function patStateOf(outs: AdoPatOutputs): RotationState<PatSlot> {
           }
         : undefined,
     rotatedAt: outs.rotatedAt,
-    previousNotAfter: outs.previousNotAfter ?? undefined,
+    previousNotAfter: outs.previousNotAfter || undefined,
     nonce: outs.rotationNonce,
   };
+}
+
+const str = (v: unknown, fallback = ""): string => (typeof v === "string" ? v : fallback);
+const num = (v: unknown, fallback: number): number =>
+  typeof v === "number" && Number.isFinite(v) ? v : fallback;
+
+/**
+ * Stored outputs of any release → today's shape, every field present (0.1.0 left the previous*
+ * fields out when there was no previous PAT). The inputs part gets the defaults check gives them.
+ */
+export function normalisePatOutputs(stored: Record<string, unknown>): AdoPatOutputs {
+  const previousAuthorizationId = str(stored.previousAuthorizationId);
+  return {
+    organizationUrl: str(stored.organizationUrl),
+    vsspsUrl: str(stored.vsspsUrl),
+    displayName: str(stored.displayName),
+    scopes: Array.isArray(stored.scopes)
+      ? stored.scopes.filter((x): x is string => typeof x === "string")
+      : [],
+    validityDays: num(stored.validityDays, 90),
+    rotateBeforeExpiryDays: num(stored.rotateBeforeExpiryDays, 14),
+    overlapHours: num(stored.overlapHours, 24),
+    rotationNonce: str(stored.rotationNonce),
+    stack: str(stored.stack, "<env>"),
+    token: str(stored.token),
+    authorizationId: str(stored.authorizationId),
+    validTo: str(stored.validTo),
+    scope: str(stored.scope),
+    rotatedAt: str(stored.rotatedAt),
+    previousToken: previousAuthorizationId ? str(stored.previousToken) : "",
+    previousAuthorizationId,
+    previousValidTo: previousAuthorizationId ? str(stored.previousValidTo) : "",
+    previousNotAfter: previousAuthorizationId ? str(stored.previousNotAfter) : "",
+    nextRotationAt: str(stored.nextRotationAt),
+  };
+}
+
+/**
+ * What a user must act on for a PAT in this state at `now`: a rotation that is due but was not made
+ * (no Microsoft Entra user token in the run), a previous PAT past its overlap but not revoked. The
+ * program computes it from the stored outputs, so it shows in stack outputs however the run went.
+ */
+export function patWarnings(
+  outs: Pick<
+    AdoPatOutputs,
+    | "displayName"
+    | "stack"
+    | "validTo"
+    | "nextRotationAt"
+    | "previousAuthorizationId"
+    | "previousNotAfter"
+    | "previousValidTo"
+  >,
+  now: Date,
+): string[] {
+  const warnings: string[] = [];
+  const t = now.getTime();
+  const how = `a run with a Microsoft Entra user token in ${USER_TOKEN_ENV} does it: ${rotateCommand(outs.stack)}`;
+  if (outs.validTo && t >= Date.parse(outs.validTo)) {
+    warnings.push(`AdoPat "${outs.displayName}": the PAT expired at ${outs.validTo}; ${how}`);
+  } else if (outs.nextRotationAt && t >= Date.parse(outs.nextRotationAt)) {
+    warnings.push(
+      `AdoPat "${outs.displayName}": rotation is due since ${outs.nextRotationAt} and was not made; ` +
+        `the current PAT stays valid until ${outs.validTo}; ${how}`,
+    );
+  }
+  if (outs.previousAuthorizationId && outs.previousNotAfter && t >= Date.parse(outs.previousNotAfter)) {
+    warnings.push(
+      `AdoPat "${outs.displayName}": the previous PAT ${outs.previousAuthorizationId} is past its overlap ` +
+        `(${outs.previousNotAfter}) but not revoked; it stays valid until ${outs.previousValidTo}; ${how}`,
+    );
+  }
+  return warnings;
 }
 
 /** Outputs of a state. `rotationNonce` is the nonce *applied*, so a pending nonce keeps showing as a change. */
@@ -200,6 +288,10 @@ export function patOutputsOf(
   const outs: AdoPatOutputs = {
     ...inputs,
     rotationNonce: state.nonce,
+    previousToken: "",
+    previousAuthorizationId: "",
+    previousValidTo: "",
+    previousNotAfter: "",
     token: state.current.token,
     authorizationId: state.current.authorizationId,
     validTo: state.current.validTo,
@@ -214,7 +306,7 @@ export function patOutputsOf(
     outs.previousToken = state.previous.token;
     outs.previousAuthorizationId = state.previous.authorizationId;
     outs.previousValidTo = state.previous.validTo;
-    outs.previousNotAfter = state.previousNotAfter;
+    outs.previousNotAfter = state.previousNotAfter ?? "";
   }
   return outs;
 }
@@ -278,7 +370,13 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
 
   async function api(inputs: AdoPatInputs): Promise<AdoPatApi | undefined> {
     const token = userToken();
-    return token ? makeApi(inputs, token) : undefined;
+    if (!token) return undefined;
+    // Every release stored both; without them there is no PAT API to ask.
+    if (!inputs.organizationUrl || !inputs.vsspsUrl)
+      throw new Error(
+        `AdoPat "${inputs.displayName}": state has no organizationUrl/vsspsUrl, so the PAT cannot be managed`,
+      );
+    return makeApi(inputs, token);
   }
 
   async function mint(a: AdoPatApi, inputs: AdoPatInputs, at: Date): Promise<PatSlot> {
@@ -338,7 +436,8 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
       };
     },
 
-    async read(id: string, props: AdoPatOutputs) {
+    async read(id: string, stored: Record<string, unknown>) {
+      const props = normalisePatOutputs(stored);
       const a = await api(props);
       if (!a) return { id, props }; // cannot look without a user token: trust state (diff still sees expiry)
       const at = now();
@@ -370,10 +469,15 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
       };
     },
 
-    async diff(_id: string, olds: AdoPatOutputs, news: AdoPatInputs) {
+    async diff(_id: string, stored: Record<string, unknown>, news: AdoPatInputs) {
       if (hasUnknownInputs(news as unknown as Record<string, unknown>))
         return credentialDiff(undefined, true);
-      if (olds.organizationUrl !== news.organizationUrl || olds.vsspsUrl !== news.vsspsUrl)
+      const olds = normalisePatOutputs(stored);
+      // The organization by identity: another spelling of the same org is no change.
+      if (
+        orgIdentity(olds.organizationUrl) !== orgIdentity(news.organizationUrl) ||
+        olds.vsspsUrl.replace(/\/+$/, "") !== news.vsspsUrl
+      )
         return credentialDiff(undefined, true, ["organizationUrl"]);
       const plan = planPat(olds, news, now());
       // Inputs that only shape the *next* PAT or the schedule: recorded without a new PAT.
@@ -389,7 +493,8 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
       return credentialDiff(plan, inputsChanged);
     },
 
-    async update(_id: string, olds: AdoPatOutputs, news: AdoPatInputs) {
+    async update(_id: string, stored: Record<string, unknown>, news: AdoPatInputs) {
+      const olds = normalisePatOutputs(stored);
       const at = now();
       const state = patStateOf(olds);
       const plan = planPat(olds, news, at);
@@ -426,7 +531,8 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
       };
     },
 
-    async delete(_id: string, props: AdoPatOutputs) {
+    async delete(_id: string, stored: Record<string, unknown>) {
+      const props = normalisePatOutputs(stored);
       const a = await api(props);
       const state = patStateOf(props);
       const slots = [state.current, state.previous].filter((s): s is PatSlot => s !== undefined);
@@ -442,5 +548,8 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
   };
 }
 
-/** What the runtime shim loads (components/dynamic): a provider on the real clock and environment. */
-export const adoPatProvider = () => createAdoPatProvider();
+/**
+ * What the host runs: a provider on the real clock and environment. A factory, as 0.1.0's shim
+ * expects (it calls a function export). Permanent export: see above.
+ */
+export const adoPatProvider = (): pulumi.dynamic.ResourceProvider => completeProvider(createAdoPatProvider());

@@ -7,27 +7,32 @@
  * the current value, so deliveries queued with the old value still land during the overlap.
  * Wiring order matters: make the hooks depend on the receiver app, so that the revision accepting the
  * new value is live before any hook starts sending it.
+ *
+ * State holds each provider as the tiny stub of components/dynamic/stub.ts (`RotatingSecret`,
+ * `AdoPat` in dynamic-providers.cjs): refresh and delete run today's code, no credential is captured.
+ * What is derived from the stored slots (hash lists, next rotation, warnings) is computed here, in the
+ * program, so the stored outputs change only when a value does (quiet previews: docs/credentials.md).
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { CredentialHash, UrlTokenSetting } from "../../app/settings";
 import { sha256Hex } from "../../app/tokens";
-import { runtimeProvider } from "../dynamic/runtime-provider";
-import { ADO_PAT_SECRET_OUTPUTS } from "./ado-pat-provider";
-import { ROTATING_SECRET_SECRET_OUTPUTS, SecretKind } from "./rotating-secret-provider";
+import { StubbedDynamicResource } from "../dynamic/stub";
+import { ADO_PAT_SECRET_OUTPUTS, patWarnings } from "./ado-pat-provider";
+import { systemClock } from "./clock";
+import {
+  acceptedHashes,
+  nextRotationAt,
+  ROTATING_SECRET_SECRET_OUTPUTS,
+  SecretKind,
+} from "./rotating-secret-provider";
 
 export { CLOCK_ENV } from "./clock";
 export { USER_TOKEN_ENV, rotateCommand } from "./ado-pat-provider";
 export type { SecretKind } from "./rotating-secret-provider";
 
-// Thin shims: state holds only where the implementation lives; refresh runs today's code (components/dynamic).
-const rotatingSecretShim = runtimeProvider({
-  modulePath: "components/credentials/rotating-secret-provider.ts",
-  exportName: "rotatingSecretProvider",
-});
-const adoPatShim = runtimeProvider({
-  modulePath: "components/credentials/ado-pat-provider.ts",
-  exportName: "adoPatProvider",
-});
+/** Names of the providers in dynamic-providers.cjs (stored in state: never change them). */
+export const ROTATING_SECRET_PROVIDER = "RotatingSecret";
+export const ADO_PAT_PROVIDER = "AdoPat";
 
 export interface RotatingSecretArgs {
   /** `urlToken` (an `alw_` token for the webhook URL), `basicPassword`, or `readToken` (messages API). */
@@ -42,28 +47,35 @@ export interface RotatingSecretArgs {
   rotationNonce?: pulumi.Input<string>;
 }
 
-/** A two-slot secret that rotates by update, never by replace. Values are secret in state and outputs. */
-export class RotatingSecret extends pulumi.dynamic.Resource {
+/**
+ * A two-slot secret that rotates by update, never by replace. Values are secret in state and outputs.
+ * Its stored outputs change only when a value rotates (or an emergency revoke drops the previous one).
+ */
+export class RotatingSecret extends StubbedDynamicResource {
   /** Secret: the value hooks send now. */
   declare readonly current: pulumi.Output<string>;
-  /** Secret: the value retired by the last rotation, accepted until `previousNotAfter`; absent otherwise. */
-  declare readonly previous: pulumi.Output<string | undefined>;
-  declare readonly previousNotAfter: pulumi.Output<string | undefined>;
+  /** Secret: the value retired by the last rotation, "" when none. */
+  declare readonly previous: pulumi.Output<string>;
+  /** Until when the receiver accepts `previous` (ISO), "" when none. */
+  declare readonly previousNotAfter: pulumi.Output<string>;
   declare readonly currentSha256: pulumi.Output<string>;
-  declare readonly previousSha256: pulumi.Output<string | undefined>;
-  /** Receiver-ready hashes (current, then previous with notAfter): `SystemSetting.basicPasswords` / HOOKFLEET_READ_TOKENS. */
-  declare readonly hashes: pulumi.Output<CredentialHash[]>;
-  /** The same bound to the system: entries of HOOKFLEET_URL_TOKENS (empty for a password). */
-  declare readonly urlTokens: pulumi.Output<UrlTokenSetting[]>;
+  /** "" when there is no previous value. */
+  declare readonly previousSha256: pulumi.Output<string>;
   declare readonly rotatedAt: pulumi.Output<string>;
-  /** When the next `pulumi up` has something to do (rotate, or drop the previous value). */
-  declare readonly nextRotationAt: pulumi.Output<string>;
   declare readonly kind: pulumi.Output<SecretKind>;
-  declare readonly systemId: pulumi.Output<string>;
+  /** Receiver-ready hashes (current, then previous with notAfter): `SystemSetting.basicPasswords` / HOOKFLEET_READ_TOKENS. */
+  readonly hashes: pulumi.Output<CredentialHash[]>;
+  /** The same bound to the system: entries of HOOKFLEET_URL_TOKENS (empty unless kind is urlToken). */
+  readonly urlTokens: pulumi.Output<UrlTokenSetting[]>;
+  /** When the schedule next rotates the value (ISO). */
+  readonly nextRotationAt: pulumi.Output<string>;
+  readonly systemId: pulumi.Output<string>;
 
   constructor(name: string, args: RotatingSecretArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      rotatingSecretShim,
+      ROTATING_SECRET_PROVIDER,
+      "credentials",
+      "RotatingSecret",
       name,
       {
         ...args,
@@ -72,15 +84,27 @@ export class RotatingSecret extends pulumi.dynamic.Resource {
         previousNotAfter: undefined,
         currentSha256: undefined,
         previousSha256: undefined,
-        hashes: undefined,
-        urlTokens: undefined,
         rotatedAt: undefined,
-        nextRotationAt: undefined,
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: [...ROTATING_SECRET_SECRET_OUTPUTS] }),
-      "credentials",
-      "RotatingSecret",
     );
+    // Defaults as the provider's check applies them (rotating-secret-provider.ts).
+    const overlapHours = pulumi.output(args.overlapHours ?? 24);
+    const rotateEveryDays = pulumi.output(args.rotateEveryDays ?? 30);
+    this.systemId = pulumi.output(args.systemId ?? "");
+    this.hashes = pulumi
+      .all([this.currentSha256, this.previousSha256, this.previousNotAfter, overlapHours])
+      .apply(([currentSha256, previousSha256, previousNotAfter, overlap]) =>
+        acceptedHashes({ currentSha256, previousSha256, previousNotAfter }, overlap),
+      );
+    this.urlTokens = pulumi
+      .all([this.hashes, pulumi.output(args.kind), this.systemId])
+      .apply(([hashes, kind, systemId]) =>
+        kind === "urlToken" ? hashes.map((h) => ({ ...h, systemId })) : [],
+      );
+    this.nextRotationAt = pulumi
+      .all([this.rotatedAt, rotateEveryDays])
+      .apply(([rotatedAt, days]) => nextRotationAt(rotatedAt, days));
   }
 }
 
@@ -209,7 +233,7 @@ export interface AdoPatArgs {
  * user token in HOOKFLEET_ADO_USER_TOKEN to create, rotate or revoke; without one a due rotation is a
  * warning naming `npm run rotate -- --stack <env> --credential pat`, and the current PAT stays.
  */
-export class AdoPat extends pulumi.dynamic.Resource {
+export class AdoPat extends StubbedDynamicResource {
   /** Secret: the PAT, for Key Vault. */
   declare readonly token: pulumi.Output<string>;
   declare readonly authorizationId: pulumi.Output<string>;
@@ -217,15 +241,25 @@ export class AdoPat extends pulumi.dynamic.Resource {
   /** Space-separated scopes of the current PAT. */
   declare readonly scope: pulumi.Output<string>;
   declare readonly rotatedAt: pulumi.Output<string>;
-  /** Secret: the previous PAT during the overlap. */
-  declare readonly previousToken: pulumi.Output<string | undefined>;
-  declare readonly previousAuthorizationId: pulumi.Output<string | undefined>;
-  declare readonly previousNotAfter: pulumi.Output<string | undefined>;
+  /** Secret: the previous PAT during the overlap, "" when none. */
+  declare readonly previousToken: pulumi.Output<string>;
+  declare readonly previousAuthorizationId: pulumi.Output<string>;
+  declare readonly previousValidTo: pulumi.Output<string>;
+  declare readonly previousNotAfter: pulumi.Output<string>;
   declare readonly nextRotationAt: pulumi.Output<string>;
+  declare readonly displayName: pulumi.Output<string>;
+  declare readonly stack: pulumi.Output<string>;
+  /**
+   * What a user must act on, as of this run: a rotation that is due but was not made (no Microsoft
+   * Entra user token in the run), a previous PAT past its overlap and not revoked. [] when nothing.
+   */
+  readonly warnings: pulumi.Output<string[]>;
 
   constructor(name: string, args: AdoPatArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      adoPatShim,
+      ADO_PAT_PROVIDER,
+      "credentials",
+      "AdoPat",
       name,
       {
         ...args,
@@ -242,8 +276,31 @@ export class AdoPat extends pulumi.dynamic.Resource {
         nextRotationAt: undefined,
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: [...ADO_PAT_SECRET_OUTPUTS] }),
-      "credentials",
-      "AdoPat",
     );
+    this.warnings = pulumi
+      .all([
+        this.displayName,
+        this.stack,
+        this.validTo,
+        this.nextRotationAt,
+        this.previousAuthorizationId,
+        this.previousNotAfter,
+        this.previousValidTo,
+      ])
+      .apply(
+        ([displayName, stack, validTo, next, previousAuthorizationId, previousNotAfter, previousValidTo]) =>
+          patWarnings(
+            {
+              displayName,
+              stack,
+              validTo,
+              nextRotationAt: next,
+              previousAuthorizationId: previousAuthorizationId ?? "",
+              previousNotAfter: previousNotAfter ?? "",
+              previousValidTo: previousValidTo ?? "",
+            },
+            systemClock(),
+          ),
+      );
   }
 }

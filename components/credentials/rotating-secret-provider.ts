@@ -1,27 +1,41 @@
 /**
- * The RotatingSecret dynamic provider: a two-slot secret (URL token or Basic password) that rotates
- * on schedule, on a nonce change, or is revoked in an emergency, as an *update* of the resource.
+ * The RotatingSecret dynamic provider: a two-slot secret (URL token, Basic password or read token)
+ * that rotates on schedule or on a nonce change, as an *update* of the resource.
  *
- * `diff` reads the clock, so a plain `pulumi up` (or a preview) sees a credential that fell due even
- * though no input changed. Values are minted here, in the provider; they leave it only as outputs that
- * the resource marks secret. No value is ever put in a message or a log line.
+ * What it stores changes only when a value rotates (or an emergency revoke drops the previous one):
+ * the values, their SHA-256 digests, when the current one was minted, and until when the previous
+ * one is accepted. The schedule (rotateEveryDays, overlapHours) is an input read by each diff, not
+ * an output: changing it is a "same" step that records the new inputs and leaves the outputs as
+ * they are. The end of an overlap changes nothing either: the receiver is given the previous hash
+ * with its `notAfter` and stops accepting it by itself (app/credentials.ts). So a preview where
+ * no value rotates shows no change for this resource, and nothing that consumes its outputs (the
+ * hooks' URL and password, the receiver's hash lists) turns unknown. The engine cannot preview a
+ * dynamic provider's update (the host does not support previews): every output of an updating
+ * dynamic resource is unknown in a preview, which is why updates are kept for real rotations.
+ *
+ * `diff` reads the clock, so a plain `pulumi up` sees a credential that fell due. Values are minted
+ * here; they leave only as outputs the resource marks secret, never in a message or a log line.
+ *
+ * PERMANENT: `rotatingSecretProvider` at this path is what HookFleet 0.1.0 state loads for refresh
+ * and delete (its serialized shim names this file and export). Keep both, and keep reading the
+ * 0.1.0 output shape (it also held the inputs, `hashes`, `urlTokens` and `nextRotationAt`).
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { mintPassword, mintToken, sha256Hex } from "../../app/tokens";
-import type { CredentialHash, UrlTokenSetting } from "../../app/settings";
+import type { CredentialHash } from "../../app/settings";
+import { completeProvider } from "../dynamic/complete";
 import { hasUnknownInputs } from "../dynamic/unknown";
 import { Clock, systemClock } from "./clock";
 import {
   applyRotation,
+  credentialDiff,
   dueByAge,
   initialState,
-  nextActionAt,
   planRotation,
   policyProblems,
   RotationPlan,
   RotationPolicy,
   RotationState,
-  credentialDiff,
 } from "./rotation";
 
 /** `urlToken` (webhook URL), `basicPassword` (hooks' Basic auth), `readToken` (messages API bearer). */
@@ -38,23 +52,22 @@ export interface RotatingSecretInputs {
   rotationNonce: string;
 }
 
-/** Outputs (Pulumi state) of a RotatingSecret. `current` and `previous` are secret. */
-export interface RotatingSecretOutputs extends RotatingSecretInputs {
+/** Outputs (Pulumi state) of a RotatingSecret: the two slots. `current` and `previous` are secret. */
+export interface RotatingSecretOutputs {
+  kind: SecretKind;
+  /** The value consumers are given. */
   current: string;
-  previous?: string;
-  rotatedAt: string;
-  previousNotAfter?: string;
   currentSha256: string;
-  previousSha256?: string;
-  /**
-   * Hashes of the accepted values (current, then previous with its notAfter): `SystemSetting.basicPasswords`
-   * for a password, HOOKFLEET_READ_TOKENS for a read token.
-   */
-  hashes: CredentialHash[];
-  /** The same hashes bound to the system: entries of HOOKFLEET_URL_TOKENS (empty for a password). */
-  urlTokens: UrlTokenSetting[];
-  /** When the next run has something to do (rotate, or drop the previous value). */
-  nextRotationAt: string;
+  /** The value the last rotation retired, "" when none (never rotated, or dropped in an emergency). */
+  previous: string;
+  /** Its SHA-256, "" when none. */
+  previousSha256: string;
+  /** Until when the receiver accepts `previous` (ISO), "" when none. */
+  previousNotAfter: string;
+  /** When `current` was minted (ISO). */
+  rotatedAt: string;
+  /** The rotation nonce applied by the last rotation: a different one in the inputs rotates at once. */
+  rotationNonce: string;
 }
 
 /** Names of the outputs that hold secret values (the resource's additionalSecretOutputs). */
@@ -70,55 +83,102 @@ export function mintFor(kind: SecretKind): string {
   return kind === "basicPassword" ? mintPassword() : mintToken();
 }
 
+const str = (v: unknown): string => (typeof v === "string" ? v : "");
+
+/**
+ * Stored outputs of any release → today's shape, every field present. 0.1.0 stored the same
+ * fields (previous* absent when none) plus inputs and derived lists, which are dropped here.
+ */
+export function normaliseOutputs(stored: Record<string, unknown>): RotatingSecretOutputs {
+  const current = str(stored.current);
+  const previous = str(stored.previous);
+  return {
+    kind: (SECRET_KINDS as readonly unknown[]).includes(stored.kind)
+      ? (stored.kind as SecretKind)
+      : "urlToken",
+    current,
+    currentSha256: str(stored.currentSha256) || (current ? sha256Hex(current) : ""),
+    previous,
+    previousSha256: previous ? str(stored.previousSha256) || sha256Hex(previous) : "",
+    previousNotAfter: previous ? str(stored.previousNotAfter) : "",
+    rotatedAt: str(stored.rotatedAt),
+    rotationNonce: str(stored.rotationNonce),
+  };
+}
+
+export function stateOf(outs: RotatingSecretOutputs): RotationState<string> {
+  return {
+    current: outs.current,
+    previous: outs.previous || undefined,
+    rotatedAt: outs.rotatedAt,
+    previousNotAfter: outs.previousNotAfter || undefined,
+    nonce: outs.rotationNonce,
+  };
+}
+
+export function outputsOf(kind: SecretKind, state: RotationState<string>): RotatingSecretOutputs {
+  const previous = state.previous ?? "";
+  return {
+    kind,
+    current: state.current,
+    currentSha256: sha256Hex(state.current),
+    previous,
+    previousSha256: previous ? sha256Hex(previous) : "",
+    previousNotAfter: previous ? (state.previousNotAfter ?? "") : "",
+    rotatedAt: state.rotatedAt,
+    rotationNonce: state.nonce,
+  };
+}
+
+/**
+ * The hashes a receiver accepts for a secret (`SystemSetting.basicPasswords`, HOOKFLEET_READ_TOKENS):
+ * the current one, then the previous one with its `notAfter`, unless `overlapHours` is 0
+ * (emergency revoke: the previous value is refused at once). An expired previous hash stays listed
+ * until the next rotation replaces it: the receiver ignores it after `notAfter`, and the list (so
+ * the receiver's revision) does not change when an overlap ends.
+ */
+export function acceptedHashes(
+  outs: Pick<RotatingSecretOutputs, "currentSha256" | "previousSha256" | "previousNotAfter">,
+  overlapHours: number,
+): CredentialHash[] {
+  const hashes: CredentialHash[] = [{ sha256: outs.currentSha256 }];
+  if (outs.previousSha256 && overlapHours !== 0) {
+    hashes.push(
+      outs.previousNotAfter
+        ? { sha256: outs.previousSha256, notAfter: outs.previousNotAfter }
+        : { sha256: outs.previousSha256 },
+    );
+  }
+  return hashes;
+}
+
+/** When the schedule next rotates the secret (ISO). */
+export function nextRotationAt(rotatedAt: string, rotateEveryDays: number): string {
+  const t = Date.parse(rotatedAt);
+  return Number.isNaN(t) ? "" : dueByAge(rotatedAt, rotateEveryDays).toISOString();
+}
+
 /** The policy and due time the inputs define for a state. */
 function scheduleOf(inputs: RotatingSecretInputs, state: RotationState<string>) {
   const policy: RotationPolicy = { overlapHours: inputs.overlapHours, nonce: inputs.rotationNonce };
   return { policy, dueAt: dueByAge(state.rotatedAt, inputs.rotateEveryDays) };
 }
 
-export function stateOf(outs: RotatingSecretOutputs): RotationState<string> {
-  return {
-    current: outs.current,
-    previous: outs.previous ?? undefined,
-    rotatedAt: outs.rotatedAt,
-    previousNotAfter: outs.previousNotAfter ?? undefined,
-    nonce: outs.rotationNonce,
-  };
-}
-
-/** The receiver-ready hashes of a state: current first, previous with its overlap end. */
-export function hashesOf(state: RotationState<string>): CredentialHash[] {
-  const hashes: CredentialHash[] = [{ sha256: sha256Hex(state.current) }];
-  if (state.previous !== undefined)
-    hashes.push({ sha256: sha256Hex(state.previous), notAfter: state.previousNotAfter });
-  return hashes;
-}
-
-export function outputsOf(inputs: RotatingSecretInputs, state: RotationState<string>): RotatingSecretOutputs {
-  const hashes = hashesOf(state);
-  const outs: RotatingSecretOutputs = {
-    ...inputs,
-    current: state.current,
-    rotatedAt: state.rotatedAt,
-    currentSha256: hashes[0].sha256,
-    hashes,
-    urlTokens: inputs.kind === "urlToken" ? hashes.map((h) => ({ ...h, systemId: inputs.systemId })) : [],
-    nextRotationAt: nextActionAt(state, scheduleOf(inputs, state).dueAt),
-  };
-  // Absent rather than undefined: keys with undefined values are not kept in state anyway.
-  if (state.previous !== undefined) {
-    outs.previous = state.previous;
-    outs.previousSha256 = hashes[1].sha256;
-    outs.previousNotAfter = state.previousNotAfter;
-  }
-  return outs;
-}
-
-/** What a run at `now` would do to the resource whose outputs are `olds`, with the desired `news`. */
+/**
+ * What a run at `now` must do: rotate (due, or a new nonce), or drop a previous value that is still
+ * accepted when overlapHours became 0 (emergency revoke). The end of an overlap is not a change.
+ */
 export function planFor(olds: RotatingSecretOutputs, news: RotatingSecretInputs, now: Date): RotationPlan {
   const state = stateOf(olds);
   const { policy, dueAt } = scheduleOf(news, state);
-  return planRotation(state, policy, dueAt, now);
+  const plan = planRotation(state, policy, dueAt, now);
+  if (plan.rotate) return plan;
+  const stillAccepted =
+    state.previous !== undefined &&
+    (state.previousNotAfter === undefined || now.getTime() < Date.parse(state.previousNotAfter));
+  if (plan.reasons.includes("emergency") && stillAccepted)
+    return { rotate: false, dropPrevious: true, reasons: ["emergency"] };
+  return { rotate: false, dropPrevious: false, reasons: [] };
 }
 
 /** Validates and normalises raw inputs; problems are reported without echoing any value that could be secret. */
@@ -162,18 +222,12 @@ export function checkRotatingSecretInputs(news: Record<string, unknown>): {
   };
 }
 
-const INPUT_KEYS: (keyof RotatingSecretInputs)[] = [
-  "kind",
-  "systemId",
-  "rotateEveryDays",
-  "overlapHours",
-  "rotationNonce",
-];
-
-/** The provider object. Every method is self-contained so that a thin shim can call it at run time. */
+/** The provider object. Every method is self-contained and every result total. */
 export function createRotatingSecretProvider(
   deps: RotatingSecretProviderDeps = {},
-): pulumi.dynamic.ResourceProvider {
+): Required<
+  Pick<pulumi.dynamic.ResourceProvider, "check" | "create" | "read" | "diff" | "update" | "delete">
+> {
   const now = deps.now ?? systemClock;
   return {
     async check(_olds: Record<string, unknown>, news: Record<string, unknown>) {
@@ -193,30 +247,32 @@ export function createRotatingSecretProvider(
       // The id names the slot, not the value: it never changes on rotation.
       return {
         id: `${inputs.systemId}-${inputs.kind}-${at.getTime().toString(36)}`,
-        outs: outputsOf(inputs, state),
+        outs: outputsOf(inputs.kind, state),
       };
     },
 
-    async read(id: string, props: RotatingSecretOutputs) {
-      // Nothing outside the state holds these values: the state is the truth. Due-ness is decided by diff.
-      return { id, props };
+    async read(id: string, props: Record<string, unknown>) {
+      // Nothing outside the state holds these values: the state is the truth, in today's shape.
+      return { id, props: normaliseOutputs(props) };
     },
 
-    async diff(_id: string, olds: RotatingSecretOutputs, news: RotatingSecretInputs) {
+    async diff(_id: string, olds: Record<string, unknown>, news: RotatingSecretInputs) {
       if (hasUnknownInputs(news as unknown as Record<string, unknown>))
         return credentialDiff(undefined, true);
-      if (olds.kind !== news.kind) return credentialDiff(undefined, true, ["kind"]);
-      const inputsChanged = INPUT_KEYS.some((k) => olds[k] !== news[k]);
-      return credentialDiff(planFor(olds, news, now()), inputsChanged);
+      const stored = normaliseOutputs(olds);
+      if (stored.kind !== news.kind) return credentialDiff(undefined, true, ["kind"]);
+      // Schedule-only input changes are not changes: the next diff reads them from the inputs.
+      return credentialDiff(planFor(stored, news, now()), false);
     },
 
-    async update(_id: string, olds: RotatingSecretOutputs, news: RotatingSecretInputs) {
+    async update(_id: string, olds: Record<string, unknown>, news: RotatingSecretInputs) {
       const at = now();
-      const state = stateOf(olds);
-      const { policy, dueAt } = scheduleOf(news, state);
-      const plan = planRotation(state, policy, dueAt, at);
+      const stored = normaliseOutputs(olds);
+      const state = stateOf(stored);
+      const plan = planFor(stored, news, at);
+      const policy: RotationPolicy = { overlapHours: news.overlapHours, nonce: news.rotationNonce };
       const next = applyRotation(state, plan, policy, at, () => mintFor(news.kind));
-      return { outs: outputsOf(news, next) };
+      return { outs: outputsOf(news.kind, next) };
     },
 
     async delete() {
@@ -225,5 +281,9 @@ export function createRotatingSecretProvider(
   };
 }
 
-/** What the runtime shim loads (components/dynamic): a fresh provider on the real clock. */
-export const rotatingSecretProvider = () => createRotatingSecretProvider();
+/**
+ * What the host runs: a fresh provider on the real clock (HOOKFLEET_NOW may pin it). A factory, as
+ * 0.1.0's shim expects (it calls a function export). Permanent export: see above.
+ */
+export const rotatingSecretProvider = (): pulumi.dynamic.ResourceProvider =>
+  completeProvider(createRotatingSecretProvider());

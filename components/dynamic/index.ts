@@ -1,3 +1,4 @@
-/** Thin, run-time-loading shims for Pulumi dynamic providers (see runtime-provider.ts). */
-export * from "./runtime-provider";
+/** The tiny stable stub every HookFleet dynamic provider is stored as, and what completes providers. */
+export * from "./stub";
+export * from "./complete";
 export * from "./unknown";

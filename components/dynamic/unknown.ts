@@ -3,7 +3,7 @@
  * sentinel for an input that depends on a resource not created yet (e.g. the receiver URL of a new
  * Container App); `check` and `diff` then defer judgement to the real run. It is Pulumi's
  * `runtime.unknownValue`, kept as a literal so pure provider modules need not load @pulumi/pulumi
- * (test/hooks/runtime-provider.test.ts asserts the two are equal).
+ * (test/hooks/stub.test.ts asserts the two are equal).
  */
 export const UNKNOWN_INPUT = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 

@@ -12,6 +12,7 @@ import { DEFAULT_EVENT_TYPES, eventTypeInfo } from "../../ado/events";
 import type { AdoApi, Project, ProjectFilter, SubscriptionStatus } from "../../ado/types";
 import { SUBSCRIPTION_STATUSES } from "../../ado/types";
 import type { MessagesToSend, ResourceDetailsToSend, TestDeliveryOutcome } from "./mapping";
+import { normaliseOrgUrl } from "./org-url";
 import { ServiceHook } from "./service-hook";
 
 export type AuthMode = "urlToken" | "basic" | "both";
@@ -25,7 +26,7 @@ export interface EventSelection {
 }
 
 export interface HookFleetArgs {
-  /** Organization URL, e.g. https://dev.azure.com/contoso. */
+  /** Organization URL, e.g. https://dev.azure.com/contoso (legacy https://contoso.visualstudio.com is the same org). */
   orgUrl: string;
   /** Which projects get hooks: "all" (default), `{ include, exclude }` name globs, or `{ names }` (names or ids). */
   projects?: "all" | ProjectFilter;
@@ -113,6 +114,8 @@ export class HookFleet extends pulumi.ComponentResource {
   readonly hooksNotEnabled: pulumi.Output<HookNotEnabled[]>;
   /** Names of hooks whose test notification failed at their last create/update. */
   readonly failedTestDeliveries: pulumi.Output<string[]>;
+  /** What the user must act on, one line per problem (e.g. a test delivery that did not reach the receiver). */
+  readonly warnings: pulumi.Output<string[]>;
   /** Project ids that have hooks. */
   readonly projectIds: pulumi.Output<string[]>;
 
@@ -122,9 +125,14 @@ export class HookFleet extends pulumi.ComponentResource {
     if ((authMode === "basic" || authMode === "both") && args.basicAuthPassword === undefined) {
       throw new Error(`HookFleet ${name}: authMode "${authMode}" needs basicAuthPassword`);
     }
+    const orgUrl = normaliseOrgUrl(args.orgUrl);
+    if (!orgUrl)
+      throw new Error(
+        `HookFleet ${name}: orgUrl must be an organization URL such as https://dev.azure.com/<org>`,
+      );
     const events = normalizeEventTypes(args.eventTypes);
     const useBasic = authMode !== "urlToken";
-    const client = args.adoClient ?? AdoClient.fromEnvironment(args.orgUrl);
+    const client = args.adoClient ?? AdoClient.fromEnvironment(orgUrl);
     const filter = args.projects === undefined || args.projects === "all" ? {} : args.projects;
 
     // Projects are listed now, at program time; resources follow once the list is in.
@@ -136,7 +144,7 @@ export class HookFleet extends pulumi.ComponentResource {
           hook: new ServiceHook(
             plan.name,
             {
-              orgUrl: args.orgUrl,
+              orgUrl,
               projectId: plan.project.id,
               eventType: plan.eventType,
               filters: plan.filters,
@@ -158,14 +166,18 @@ export class HookFleet extends pulumi.ComponentResource {
       hooks.then((list) =>
         pulumi.all(
           list.map(({ plan, hook }) =>
-            pulumi.all([hook.status, hook.lastTestDelivery]).apply(([status, test]) => ({
-              name: plan.name,
-              projectId: plan.project.id,
-              projectName: plan.project.name,
-              eventType: plan.eventType,
-              status,
-              test: test as TestDeliveryOutcome,
-            })),
+            pulumi
+              .all([hook.status, hook.lastTestDelivery, hook.warnings])
+              .apply(([status, test, warnings]) => ({
+                name: plan.name,
+                projectId: plan.project.id,
+                projectName: plan.project.name,
+                eventType: plan.eventType,
+                status,
+                test: test as TestDeliveryOutcome,
+                // Named by resource; state written before warnings existed has none until an update.
+                warnings: (warnings ?? []).map((w) => `${plan.name}: ${w}`),
+              })),
           ),
         ),
       ),
@@ -192,12 +204,14 @@ export class HookFleet extends pulumi.ComponentResource {
     );
     this.failedTestDeliveries = live.apply((l) => l.filter((h) => h.test === "failed").map((h) => h.name));
     this.projectIds = live.apply((l) => [...new Set(l.map((h) => h.projectId))]);
+    this.warnings = live.apply((l) => l.flatMap((h) => h.warnings));
 
     this.registerOutputs({
       hookCount: this.hookCount,
       statusCounts: this.statusCounts,
       hooksNotEnabled: this.hooksNotEnabled,
       failedTestDeliveries: this.failedTestDeliveries,
+      warnings: this.warnings,
       projectIds: this.projectIds,
     });
   }

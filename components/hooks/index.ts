@@ -2,3 +2,4 @@
 export * from "./hook-fleet";
 export * from "./service-hook";
 export * from "./mapping";
+export * from "./org-url";

@@ -8,6 +8,7 @@ import { sha256Hex } from "../../app/tokens";
 import { UNKNOWN_INPUT } from "../dynamic/unknown";
 import { MASKED_SECRET, Subscription, SubscriptionInput, SubscriptionStatus } from "../../ado/types";
 import { probationRetriesOf, subscriptionStatus } from "../../ado/wire";
+import { normaliseOrgUrl, orgIdentity } from "./org-url";
 
 export const WEBHOOKS_CONSUMER = "webHooks";
 export const HTTP_REQUEST_ACTION = "httpRequest";
@@ -31,7 +32,7 @@ export type MessagesToSend = (typeof MESSAGES_VALUES)[number];
 
 /** What a ServiceHook wants, as the provider receives it (secrets already unwrapped by the engine). */
 export interface ServiceHookInputs {
-  /** Organization URL, e.g. https://dev.azure.com/contoso. */
+  /** Organization URL in its canonical spelling (org-url.ts), e.g. https://dev.azure.com/contoso. */
   orgUrl: string;
   /** Project id (GUID): the `projectId` publisher input. */
   projectId: string;
@@ -59,9 +60,11 @@ export interface ServiceHookInputs {
 
 export type TestDeliveryOutcome = "succeeded" | "failed" | "skipped" | "unknown";
 
-/** What a ServiceHook records in state. Desired-like fields hold the *live* values after a read. */
+/**
+ * What a ServiceHook records in state. Desired-like fields hold the *live* values after a read. The
+ * subscription id is the resource id and is not stored again.
+ */
 export interface ServiceHookOutputs extends Omit<ServiceHookInputs, "basicAuthPassword"> {
-  subscriptionId: string;
   /** Live status as ADO reports it. */
   status: SubscriptionStatus;
   probationRetries: number;
@@ -73,15 +76,46 @@ export interface ServiceHookOutputs extends Omit<ServiceHookInputs, "basicAuthPa
   lastTestDelivery: TestDeliveryOutcome;
   /** True when create found and adopted an identical subscription (interrupted earlier run). */
   adopted: boolean;
+  /** What the user must act on after the last create/update (e.g. the test delivery failed); [] when nothing. */
+  warnings: string[];
 }
 
-/** Outputs that hold secrets: the resource's additionalSecretOutputs. */
-export const SERVICE_HOOK_SECRET_OUTPUTS = [
-  "url",
-  "httpHeaders",
-  "basicAuthPassword",
-  "passwordHash",
-] as const;
+/** The facts outputsFromSubscription carries over from state, because ADO does not hold them. */
+export type CarriedFacts = Pick<
+  ServiceHookOutputs,
+  "orgUrl" | "passwordHash" | "testDelivery" | "lastTestDelivery" | "adopted" | "warnings"
+>;
+
+/**
+ * The carried facts of stored outputs, with a default for each one state written by an earlier
+ * release may lack (stored state is a contract: every release reads what earlier ones wrote).
+ */
+export function carriedFacts(stored: Partial<Record<keyof CarriedFacts, unknown>>): CarriedFacts {
+  const lastTestDelivery = stored.lastTestDelivery;
+  return {
+    orgUrl: typeof stored.orgUrl === "string" ? stored.orgUrl : "",
+    passwordHash: typeof stored.passwordHash === "string" ? stored.passwordHash : "",
+    testDelivery: typeof stored.testDelivery === "boolean" ? stored.testDelivery : true,
+    lastTestDelivery:
+      lastTestDelivery === "succeeded" ||
+      lastTestDelivery === "failed" ||
+      lastTestDelivery === "skipped" ||
+      lastTestDelivery === "unknown"
+        ? lastTestDelivery
+        : "unknown",
+    adopted: typeof stored.adopted === "boolean" ? stored.adopted : false,
+    warnings: Array.isArray(stored.warnings)
+      ? stored.warnings.filter((w): w is string => typeof w === "string")
+      : [],
+  };
+}
+
+/**
+ * Outputs that are always secret: the resource's additionalSecretOutputs. `httpHeaders` is not
+ * listed: it is secret exactly when its input is (the engine marks an output secret when the input
+ * of the same name is, pulumi/pulumi step_executor.go), so an empty `{}` is not stored encrypted.
+ */
+export const SERVICE_HOOK_SECRET_OUTPUTS = ["url", "basicAuthPassword", "passwordHash"] as const;
 
 /** Fields whose change needs a new subscription (they identify what the subscription listens to). */
 export const REPLACE_FIELDS = ["orgUrl", "projectId", "eventType", "publisherId"] as const;
@@ -213,18 +247,11 @@ export function canKeepStoredPassword(
  * Outputs recorded from a live subscription. Desired-only facts (testDelivery, the password hash,
  * the last test outcome) come from `previous`, because ADO does not hold them.
  */
-export function outputsFromSubscription(
-  sub: Subscription,
-  previous: Pick<
-    ServiceHookOutputs,
-    "orgUrl" | "passwordHash" | "testDelivery" | "lastTestDelivery" | "adopted"
-  >,
-): ServiceHookOutputs {
+export function outputsFromSubscription(sub: Subscription, previous: CarriedFacts): ServiceHookOutputs {
   const ci = sub.consumerInputs ?? {};
   const storedPassword = ci.basicAuthPassword ?? "";
   return {
     orgUrl: previous.orgUrl,
-    subscriptionId: sub.id,
     projectId: sub.publisherInputs?.projectId ?? "",
     eventType: sub.eventType,
     publisherId: sub.publisherId,
@@ -246,6 +273,7 @@ export function outputsFromSubscription(
     testDelivery: previous.testDelivery,
     lastTestDelivery: previous.lastTestDelivery,
     adopted: previous.adopted,
+    warnings: previous.warnings,
   };
 }
 
@@ -266,7 +294,9 @@ export type DriftField =
 /** Fields where the recorded (refreshed) outputs differ from the desired inputs. */
 export function driftFields(olds: ServiceHookOutputs, news: ServiceHookInputs): DriftField[] {
   const drift: DriftField[] = [];
-  for (const f of REPLACE_FIELDS) if ((olds[f] ?? "") !== news[f]) drift.push(f);
+  // The organization by identity: a different spelling of the same org is no change.
+  if (orgIdentity(olds.orgUrl ?? "") !== orgIdentity(news.orgUrl)) drift.push("orgUrl");
+  for (const f of REPLACE_FIELDS) if (f !== "orgUrl" && (olds[f] ?? "") !== news[f]) drift.push(f);
   const wantStatus: SubscriptionStatus = news.enabled ? "enabled" : "disabledByUser";
   // Any status other than the wanted one is drift, including onProbation ("Enabled (restricted)"):
   // a PUT back to enabled is the only documented way out short of a successful retry.
@@ -295,7 +325,11 @@ export function driftFields(olds: ServiceHookOutputs, news: ServiceHookInputs): 
   return drift;
 }
 
-/** Pulumi's diff result for a ServiceHook: event type, project or org change → replace. */
+/**
+ * Pulumi's diff result for a ServiceHook: event type, project or org change → replace. A change of
+ * organization deletes the old subscription first: it lives in another org, and creating first could
+ * only ever adopt it when both URLs reach one org (then the engine would delete the adopted one).
+ */
 export function diffServiceHook(
   olds: ServiceHookOutputs,
   news: ServiceHookInputs,
@@ -304,7 +338,12 @@ export function diffServiceHook(
   const replaces = drift.filter((f) => (REPLACE_FIELDS as readonly string[]).includes(f));
   // testDelivery is a local behaviour switch: a change is recorded without a call to ADO.
   const localChange = olds.testDelivery !== news.testDelivery;
-  return { changes: drift.length > 0 || localChange, replaces, deleteBeforeReplace: false, drift };
+  return {
+    changes: drift.length > 0 || localChange,
+    replaces,
+    deleteBeforeReplace: replaces.includes("orgUrl"),
+    drift,
+  };
 }
 
 /**
@@ -365,9 +404,13 @@ export function checkServiceHookInputs(raw: Record<string, unknown>): {
       });
     }
   }
-  const orgUrl = str("orgUrl").replace(/\/+$/, "");
-  if (!/^https?:\/\/[^/]+/.test(orgUrl))
-    failures.push({ property: "orgUrl", reason: "must be an http(s) URL" });
+  const orgUrl = normaliseOrgUrl(str("orgUrl")) ?? str("orgUrl");
+  if (normaliseOrgUrl(str("orgUrl")) === undefined)
+    failures.push({
+      property: "orgUrl",
+      reason:
+        "must be an organization URL such as https://dev.azure.com/<org> (or https://<org>.visualstudio.com)",
+    });
   const projectId = str("projectId");
   if (!projectId) failures.push({ property: "projectId", reason: "required" });
   const url = str("url");

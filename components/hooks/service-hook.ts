@@ -1,27 +1,24 @@
 /**
  * ServiceHook: one Azure DevOps Web Hooks subscription as a Pulumi resource, with drift repair.
  *
- * The provider Pulumi serializes is a thin shim (components/dynamic) that loads
- * components/hooks/provider.ts at run time: refresh runs today's code, and no credential or ADO
- * client ends up in state.
+ * State holds the provider as the tiny stub of components/dynamic/stub.ts (`provider("ServiceHook")`
+ * of dynamic-providers.cjs), which runs components/hooks/provider.ts in the dynamic-provider host:
+ * refresh and delete run today's code, and no credential or ADO client ends up in state.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { SubscriptionStatus } from "../../ado/types";
-import { runtimeProvider } from "../dynamic/runtime-provider";
+import { StubbedDynamicResource } from "../dynamic/stub";
 import { SERVICE_HOOK_SECRET_OUTPUTS } from "./mapping";
 import type { MessagesToSend, ResourceDetailsToSend, TestDeliveryOutcome } from "./mapping";
 
-/** The serialized part: two strings and a loader. Created once so Pulumi serializes it once per run. */
-export const serviceHookShim = runtimeProvider({
-  modulePath: "components/hooks/provider.ts",
-  exportName: "serviceHookProvider",
-});
+/** Name of the ServiceHook provider in dynamic-providers.cjs (stored in state: never change it). */
+export const SERVICE_HOOK_PROVIDER = "ServiceHook";
 
 /** Type token of ServiceHook resources in state and in mocks. */
 export const SERVICE_HOOK_TYPE = "pulumi-nodejs:dynamic/hookfleet:ServiceHook";
 
 export interface ServiceHookArgs {
-  /** Organization URL, e.g. https://dev.azure.com/contoso. */
+  /** Organization URL, e.g. https://dev.azure.com/contoso (any spelling of the same org is the same hook). */
   orgUrl: pulumi.Input<string>;
   /** Project id (GUID) the subscription listens to. */
   projectId: pulumi.Input<string>;
@@ -49,9 +46,9 @@ export interface ServiceHookArgs {
   testDelivery?: pulumi.Input<boolean>;
 }
 
-export class ServiceHook extends pulumi.dynamic.Resource {
-  /** ADO subscription id (also the resource id). */
-  declare readonly subscriptionId: pulumi.Output<string>;
+export class ServiceHook extends StubbedDynamicResource {
+  /** ADO subscription id (the resource id; state does not store it twice). */
+  readonly subscriptionId: pulumi.Output<string>;
   /** Live status at the last refresh or write: enabled, onProbation, disabledBySystem, … */
   declare readonly status: pulumi.Output<SubscriptionStatus>;
   /** Failed deliveries counted by ADO's probation. */
@@ -60,6 +57,8 @@ export class ServiceHook extends pulumi.dynamic.Resource {
   declare readonly lastTestDelivery: pulumi.Output<TestDeliveryOutcome>;
   /** True when create took over an identical subscription an interrupted run had left behind. */
   declare readonly adopted: pulumi.Output<boolean>;
+  /** What the user must act on after the last create/update (a failed test delivery); [] when nothing. */
+  declare readonly warnings: pulumi.Output<string[]>;
   declare readonly projectId: pulumi.Output<string>;
   declare readonly eventType: pulumi.Output<string>;
 
@@ -67,7 +66,9 @@ export class ServiceHook extends pulumi.dynamic.Resource {
     const secretOrEmpty = <T>(v: pulumi.Input<T> | undefined, empty: T) =>
       v === undefined ? empty : pulumi.secret(v);
     super(
-      serviceHookShim,
+      SERVICE_HOOK_PROVIDER,
+      "hookfleet",
+      "ServiceHook",
       name,
       {
         orgUrl: args.orgUrl,
@@ -83,10 +84,7 @@ export class ServiceHook extends pulumi.dynamic.Resource {
         detailedMessagesToSend: args.detailedMessagesToSend ?? "all",
         enabled: args.enabled ?? true,
         testDelivery: args.testDelivery ?? true,
-        // A label for the provider's messages (the provider does not see URNs).
-        hookName: name,
         // Output-only properties: listed so Pulumi exposes them on the resource.
-        subscriptionId: undefined,
         status: undefined,
         probationRetries: undefined,
         lastTestDelivery: undefined,
@@ -95,10 +93,10 @@ export class ServiceHook extends pulumi.dynamic.Resource {
         resourceVersion: undefined,
         passwordHash: undefined,
         passwordSet: undefined,
+        warnings: undefined,
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: [...SERVICE_HOOK_SECRET_OUTPUTS] }),
-      "hookfleet",
-      "ServiceHook",
     );
+    this.subscriptionId = this.id;
   }
 }

@@ -4,6 +4,7 @@
  * without waiting.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { completeProvider } from "../dynamic/complete";
 
 export interface PropagationWaitDeps {
   /** The sleep; default a timer (tests pass a recorder). */
@@ -39,4 +40,4 @@ export function createPropagationWaitProvider(
   } as pulumi.dynamic.ResourceProvider;
 }
 
-export const propagationWaitProvider = () => createPropagationWaitProvider();
+export const propagationWaitProvider = () => completeProvider(createPropagationWaitProvider());

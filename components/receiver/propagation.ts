@@ -8,12 +8,7 @@
  * cannot be told to retry a 400; each use names the Azure behaviour it covers.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { runtimeProvider } from "../dynamic/runtime-provider";
-
-export const propagationWaitShim = runtimeProvider({
-  modulePath: "components/receiver/propagation-provider.ts",
-  exportName: "propagationWaitProvider",
-});
+import { StubbedDynamicResource } from "../dynamic";
 
 /** Type token of PropagationWait resources in state and in mocks. */
 export const PROPAGATION_WAIT_TYPE = "pulumi-nodejs:dynamic/hookfleet:PropagationWait";
@@ -30,7 +25,7 @@ export interface PropagationWaitArgs {
   reason: string;
 }
 
-export class PropagationWait extends pulumi.dynamic.Resource {
+export class PropagationWait extends StubbedDynamicResource {
   /** When the wait last ended (ISO time). */
   declare readonly waitedAt: pulumi.Output<string>;
 
@@ -40,13 +35,14 @@ export class PropagationWait extends pulumi.dynamic.Resource {
         `PropagationWait ${name}: seconds must be a whole number from 1 to ${MAX_PROPAGATION_WAIT_SECONDS}, got ${args.seconds}`,
       );
     }
+    // Served by the provider named PropagationWait behind dynamic-providers.cjs (components/dynamic/registry.ts).
     super(
-      propagationWaitShim,
+      "PropagationWait",
+      "hookfleet",
+      "PropagationWait",
       name,
       { seconds: args.seconds, triggers: args.triggers, reason: args.reason, waitedAt: undefined },
       opts,
-      "hookfleet",
-      "PropagationWait",
     );
   }
 }

@@ -1,21 +1,28 @@
 /**
  * HookFleet at organization scale against the ADO emulator: the real HookFleet program under
- * Pulumi mocks, each ServiceHook run through its *serialized* provider (the dynamic-provider host's
- * way, test/support/dynamic-harness.ts), the real ADO client, HTTP on loopback with latency and an
- * ADO-like rate limiter. Prints one line per phase:
+ * Pulumi mocks, every ServiceHook stepped by the engine model against the real dynamic-provider
+ * host over gRPC (test/support/provider-host; a new host per command, as `pulumi` starts one), the
+ * real ADO client, HTTP on loopback with latency and an ADO-like rate limiter. Prints one line per
+ * phase, then the size of the state:
  *
  *   phase: <name> hooks=<n> calls=<n> seconds=<s>
+ *   state: hooks=<n> bytes-per-hook=<n> total-bytes=<n>
  *
  * calls = every HTTP request the emulator answered during the phase (program-time project listing
- * included). Details (calls by route) go to stderr with progress.
+ * included). state = the JSON the engine stores for the ServiceHooks (inputs and outputs, `__provider`
+ * included, secrets encrypted as the passphrase secrets manager writes them), as the file/blob
+ * backends write it (compact JSON), per hook and in total. Details go to stderr with progress.
  */
 import { parseArgs } from "node:util";
+import * as pulumi from "@pulumi/pulumi";
 import { AdoClient } from "../../ado/client";
 import { DEFAULT_EVENT_TYPES, EVENT_CATALOGUE } from "../../ado/events";
+import { mintToken } from "../../app/tokens";
 import { HookFleet } from "../../components/hooks/hook-fleet";
 import { SERVICE_HOOK_TYPE } from "../../components/hooks/service-hook";
 import { startAdoEmulator } from "../../test/support/ado-emulator";
-import { DynamicHarness } from "../../test/support/dynamic-harness";
+import { measurementKey, storedSize } from "../../test/support/provider-host/checkpoint";
+import { Engine } from "../../test/support/provider-host/engine";
 import { startReceiver } from "../../test/ado/helpers";
 
 const HELP = `Usage: npm run bench:fleet -- [options]
@@ -32,9 +39,12 @@ Options:
   --rate-window-s N   the rate limiter's sliding window in seconds (default 60)
   --no-rate-limit     no rate limiting
   --no-test-delivery  skip ADO's test notification after create/update (HookFleet default: on)
+  --auth-mode M       urlToken (HookFleet's default), basic or both: what each hook carries
   --help              this text
 
-Output (stdout): one line per phase, e.g. "phase: create hooks=2000 calls=6012 seconds=61.3".`;
+Output (stdout): one line per phase, e.g. "phase: create hooks=2000 calls=6012 seconds=61.3", then
+"state: hooks=2000 bytes-per-hook=1830 total-bytes=3660000": the JSON the engine stores for the hooks
+(inputs + outputs with \`__provider\`, secrets encrypted), per hook and in total.`;
 
 function fail(message: string): never {
   console.error(`bench:fleet: ${message}\n\n${HELP}`);
@@ -54,6 +64,7 @@ function parse() {
         "rate-window-s": { type: "string", default: "60" },
         "no-rate-limit": { type: "boolean", default: false },
         "no-test-delivery": { type: "boolean", default: false },
+        "auth-mode": { type: "string", default: "urlToken" },
         help: { type: "boolean", default: false },
       },
       strict: true,
@@ -72,6 +83,9 @@ function parse() {
       fail(`--${name} must be an integer from ${min} to ${max}`);
     return n;
   };
+  const authMode = values["auth-mode"];
+  if (authMode !== "urlToken" && authMode !== "basic" && authMode !== "both")
+    fail("--auth-mode must be urlToken, basic or both");
   const projects = int("projects", 1, 5000);
   const events = int("events", 1, EVENT_CATALOGUE.length);
   return {
@@ -83,6 +97,7 @@ function parse() {
     rateWindowS: int("rate-window-s", 1),
     rateLimit: !values["no-rate-limit"],
     testDelivery: !values["no-test-delivery"],
+    authMode: authMode as "urlToken" | "basic" | "both",
   };
 }
 
@@ -102,10 +117,12 @@ async function main() {
   progress(
     `${opts.projects} projects × ${eventTypes.length} event types = ${opts.projects * eventTypes.length} hooks; ` +
       `latency ${opts.latencyMs} ms; rate limit ${opts.rateLimit ? `${opts.rateBudget} requests / ${opts.rateWindowS} s` : "off"}; ` +
-      `test delivery ${opts.testDelivery ? "on" : "off"}`,
+      `test delivery ${opts.testDelivery ? "on" : "off"}; auth ${opts.authMode}`,
   );
   const emu = await startAdoEmulator({
     orgs: [{ name: "contoso", projects: opts.projects }],
+    // --auth-mode basic/both: Basic credentials to the local receiver over http (real ADO needs https).
+    allowBasicAuthOverLoopbackHttp: true,
     latencyMs: opts.latencyMs,
     rateLimit: {
       enabled: opts.rateLimit,
@@ -115,25 +132,30 @@ async function main() {
     },
   });
   const receiver = await startReceiver();
+  const urlToken = mintToken();
   const programClient = new AdoClient({ orgUrl: emu.orgUrl(), auth: { kind: "pat", pat: emu.pat } });
-  const harness = new DynamicHarness({
-    project: "hookfleet",
+  const engine = new Engine({
     stack: "bench",
     config: { "hookfleet:adoPat": emu.pat },
+    secretKeys: ["hookfleet:adoPat"],
   });
   const program = () => {
     const fleet = new HookFleet("bench", {
       orgUrl: emu.orgUrl(),
-      receiverUrl: `${receiver.url}/api/v1/webhooks/alw_benchToken`,
+      // A real URL token's length: the URL is stored encrypted, its length counts in the state line.
+      receiverUrl: pulumi.secret(`${receiver.url}/api/v1/webhooks/${urlToken}`),
       eventTypes,
       adoClient: programClient,
       testDeliveries: opts.testDelivery,
+      authMode: opts.authMode,
+      // A generated password's length (app/tokens mintPassword), as RotatingSecret makes them.
+      basicAuthUsername: opts.authMode === "urlToken" ? undefined : "hookfleet",
+      basicAuthPassword: opts.authMode === "urlToken" ? undefined : pulumi.secret("x".repeat(40)),
     });
     return { hookCount: fleet.hookCount, statusCounts: fleet.statusCounts };
   };
 
   const phase = async (name: string, run: () => Promise<number>) => {
-    harness.newProviderProcess(); // every Pulumi command starts a new provider host
     emu.counters.reset();
     const started = process.hrtime.bigint();
     const hooks = await run();
@@ -148,38 +170,62 @@ async function main() {
 
   const heartbeat = setInterval(() => {
     const c = emu.counters;
-    progress(
-      `… ${c.total} calls so far (in flight ${c.inFlight}, 429s ${c.byStatus["429"] ?? 0}, state ${harness.state.size})`,
-    );
+    progress(`… ${c.total} calls so far (in flight ${c.inFlight}, 429s ${c.byStatus["429"] ?? 0})`);
   }, 10_000);
   try {
     await phase("create", async () => {
-      const run = await harness.up(program);
+      const run = await engine.up(program);
       if (run.outputs.hookCount !== opts.projects * eventTypes.length)
         throw new Error("not every hook was created");
-      return run.created;
+      return run.changes.create;
     });
     await phase("refresh", async () => {
-      const run = await harness.refresh();
-      return run.ops.filter(([op]) => op === "read").length;
+      const run = await engine.refresh();
+      return run.changes.refresh;
     });
-    const victims = harness.ofType(SERVICE_HOOK_TYPE).slice(0, opts.repair);
+    const victims = engine.resources(SERVICE_HOOK_TYPE).slice(0, opts.repair);
     for (const r of victims) emu.setSubscriptionStatus(r.id, "disabledBySystem");
     progress(`disabled ${victims.length} hooks in the emulator`);
     await phase("repair", async () => {
-      const run = await harness.up(program, { refresh: true });
+      const run = await engine.up(program, { refresh: true });
       if (run.outputs.statusCounts.enabled !== opts.projects * eventTypes.length)
         throw new Error("repair incomplete");
-      if (run.updated !== victims.length)
-        throw new Error(`expected ${victims.length} updates, got ${run.updated}`);
-      return run.updated;
+      if (run.changes.update !== victims.length)
+        throw new Error(`expected ${victims.length} updates, got ${run.changes.update}`);
+      return run.changes.update;
     });
     await phase("no-change", async () => {
-      const run = await harness.up(program, { refresh: true });
-      if (run.created + run.updated + run.replaced + run.deleted > 0)
+      const run = await engine.up(program, { refresh: true });
+      if (run.changes.create + run.changes.update + run.changes.replace + run.changes.delete > 0)
         throw new Error("a no-change run changed something");
-      return run.same;
+      return run.changes.same;
     });
+    // What the engine stores for the hooks: inputs + outputs, secrets encrypted (a real-length
+    // ciphertext under a throw-away key), compact JSON as the DIY backend writes it.
+    const stored = engine
+      .checkpoint(measurementKey())
+      .filter((r) => r.type === SERVICE_HOOK_TYPE)
+      .map((r) => storedSize({ inputs: r.inputs, outputs: r.outputs }));
+    const total = stored.reduce((a, b) => a + b, 0);
+    console.log(
+      `state: hooks=${stored.length} bytes-per-hook=${Math.round(total / stored.length)} total-bytes=${total}`,
+    );
+    const provider = engine.resources(SERVICE_HOOK_TYPE)[0]?.outputs.__provider;
+    // For the plugin-or-dynamic decision (docs/hooks.md): a provider plugin stores no __provider.
+    const withoutProvider = engine
+      .checkpoint(measurementKey())
+      .filter((r) => r.type === SERVICE_HOOK_TYPE)
+      .map((r) => {
+        const { __provider: _i, ...inputs } = r.inputs ?? {};
+        const { __provider: _o, ...outputs } = r.outputs ?? {};
+        return storedSize({ inputs, outputs });
+      })
+      .reduce((a, b) => a + b, 0);
+    progress(
+      `state: __provider is ${typeof provider === "string" ? provider.length : 0} characters (in inputs and outputs ` +
+        `of each hook); without it (as a provider plugin would store the hooks): ` +
+        `${Math.round(withoutProvider / Math.max(stored.length, 1))} bytes per hook`,
+    );
   } finally {
     clearInterval(heartbeat);
     await emu.idle();

@@ -450,7 +450,8 @@ interface HookNotEnabledOutput {
 
 /**
  * What an operator wants to read after an `up`: hooks per status, the ones not enabled (by name,
- * project, event type), when each credential next needs a run. Never a secret value.
+ * project, event type), the warnings someone must act on, when each credential next needs a run.
+ * Never a secret value.
  */
 export function summariseStackOutputs(outputs: Record<string, unknown>): string[] {
   const lines: string[] = [];
@@ -473,6 +474,8 @@ export function summariseStackOutputs(outputs: Record<string, unknown>): string[
     const names = asStrings(list);
     if (names.length) lines.push(`test delivery failed in ${org}: ${names.join(", ")}`);
   }
+  // What someone must act on (index.ts `warnings`: failed test deliveries, deferred PAT rotations).
+  for (const w of asStrings(outputs.warnings)) lines.push(`warning: ${w}`);
   const next = isObject(outputs.credentialsNextRotation) ? outputs.credentialsNextRotation : {};
   const rotations = Object.entries(next)
     .filter(([, t]) => typeof t === "string")

@@ -4,11 +4,14 @@
  *
  *   npm run soak:rotation [-- --events 1200 --rotations 3 --concurrency 16]
  *
- * It drives the code `pulumi up` drives, in the order a deployment applies it: the RotatingSecret
- * provider (check → diff → update, with a movable clock), the receiver configuration a new Container
- * App revision would get (both hashes, swapped atomically), then the ServiceHook provider (diff →
- * update: the hooks now send the new values). After the overlap, a later "run" drops the previous
- * values and the receiver gets a revision without them.
+ * Each rotation is a `pulumi up` of a small program, run as the Pulumi engine runs it: the program
+ * under mocks, its dynamic resources (two RotatingSecrets, one ServiceHook per event type) stepped
+ * against the real dynamic-provider host (test/support/provider-host). The program wires what a
+ * deployment wires: the rotation nonce changes → both RotatingSecrets update → a receiver revision
+ * with both hashes (a stand-in resource whose "deployment" hands the receiver its new settings)
+ * → the hooks, which depend on that revision, are updated to send the new values. The overlap is
+ * 0.002 h (7.2 s) so that it ends in real time, the time the receiver checks `notAfter` against;
+ * a later `up` after it ended must change nothing.
  *
  * Prints one line on stdout:
  *   rotation: rotations=<n> sent=<n> stored=<n> lost=<n> duplicated=<n> stale-credential-rejected=<yes|no>
@@ -16,24 +19,22 @@
  * was accepted, 2 on bad arguments.
  */
 import { parseArgs } from "node:util";
+import * as pulumi from "@pulumi/pulumi";
 import type { AdoEvent } from "../../ado/types";
 import { AdoClient } from "../../ado/client";
 import type { CredentialSettings } from "../../app/config";
 import { startReceiver, type RunningReceiver } from "../../app/receiver";
-import {
-  createRotatingSecretProvider,
-  type RotatingSecretInputs,
-  type RotatingSecretOutputs,
-} from "../../components/credentials/rotating-secret-provider";
-import { createServiceHookProvider } from "../../components/hooks/provider";
-import type { ServiceHookOutputs } from "../../components/hooks/mapping";
+import { WebhookCredentials, webhookUrl } from "../../components/credentials";
+import { HookFleet } from "../../components/hooks";
 import { startAdoEmulator, type AdoEmulator } from "../../test/support/ado-emulator";
 import { sampleEvent } from "../../test/support/ado-events";
+import { Engine, type Deployment } from "../../test/support/provider-host/engine";
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 const SYSTEM = "devops";
 const EVENT_TYPES = ["git.push", "workitem.updated", "build.complete", "git.pullrequest.created"];
+/** 7.2 s: short enough to end during the run, in the receiver's real time. */
+export const SOAK_OVERLAP_HOURS = 0.002;
+const RECEIVER_REVISION = "hookfleet:soak:ReceiverRevision";
 
 export interface RotationSoakOptions {
   /** Events the emulator emits (at least). */
@@ -59,35 +60,13 @@ export interface RotationSoakResult {
   staleRejected: boolean;
   /** During each overlap, a delivery carrying the *previous* token and password was stored (201). */
   overlapAccepted: boolean;
+  /** After each overlap ended, an `up` changed nothing (no hook, no credential). */
+  quietAfterOverlap: boolean;
   /** Hook deliveries that failed (4xx/5xx) at first attempt. */
   failedDeliveries: number;
   /** Hooks not `enabled` at the end. */
   hooksNotEnabled: number;
   seconds: number;
-}
-
-type Provider = ReturnType<typeof createRotatingSecretProvider>;
-
-/** One credential as Pulumi state holds it, stepped the way the engine steps it. */
-class CredentialSlot {
-  outs!: RotatingSecretOutputs;
-  constructor(
-    private readonly provider: Provider,
-    private readonly inputs: RotatingSecretInputs,
-  ) {}
-  async create(): Promise<void> {
-    const checked = await this.provider.check!({}, { ...this.inputs });
-    this.outs = (await this.provider.create(checked.inputs)).outs as RotatingSecretOutputs;
-  }
-  /** check → diff → update when the diff says so; returns whether it changed. */
-  async up(): Promise<boolean> {
-    const checked = await this.provider.check!(this.outs, { ...this.inputs });
-    const d = await this.provider.diff!("id", this.outs, checked.inputs);
-    if (d.replaces?.length) throw new Error("a rotation must be an update, not a replace");
-    if (!d.changes) return false;
-    this.outs = (await this.provider.update!("id", this.outs, checked.inputs)).outs as RotatingSecretOutputs;
-    return true;
-  }
 }
 
 async function post(url: string, body: unknown, authorization?: string): Promise<number> {
@@ -101,34 +80,73 @@ async function post(url: string, body: unknown, authorization?: string): Promise
 }
 
 const basic = (password: string) => `Basic ${Buffer.from(`hookfleet:${password}`).toString("base64")}`;
+const changed = (run: Deployment) =>
+  run.changes.create + run.changes.update + run.changes.replace + run.changes.delete;
+
+interface SoakOutputs {
+  token: string;
+  password: string;
+  previousNotAfter: string;
+}
+
+/** Stands for the receiver's Container App revision (a mock resource: the engine model answers it). */
+class ReceiverRevision extends pulumi.CustomResource {
+  constructor(name: string, props: { credentials: pulumi.Input<CredentialSettings> }) {
+    super(RECEIVER_REVISION, name, props);
+  }
+}
+
+/** The soak's stack: credentials, a receiver revision that applies them, hooks that follow it. */
+function soakProgram(ado: AdoEmulator, rx: RunningReceiver, client: AdoClient, nonce: string) {
+  return () => {
+    const creds = new WebhookCredentials(SYSTEM, {
+      systemId: SYSTEM,
+      authMode: "both",
+      rotateEveryDays: 30,
+      overlapHours: SOAK_OVERLAP_HOURS,
+      urlTokenNonce: nonce,
+      basicPasswordNonce: nonce,
+    });
+    const credentials: pulumi.Output<CredentialSettings> = pulumi
+      .all([creds.basicPasswords, creds.urlTokens])
+      .apply(([basicPasswords, urlTokens]): CredentialSettings => ({
+        systems: [
+          {
+            id: SYSTEM,
+            storageMode: "lean",
+            retentionDays: 7,
+            basicUsername: "hookfleet",
+            basicPasswords,
+            requireBoth: true,
+          },
+        ],
+        urlTokens,
+        readTokens: [],
+      }));
+    // Stands for the Container App revision: hooks send new values only once it is live.
+    const revision = new ReceiverRevision("receiver-revision", { credentials });
+    const fleet = new HookFleet("contoso", {
+      orgUrl: ado.orgUrl(),
+      eventTypes: EVENT_TYPES,
+      receiverUrl: pulumi.all([revision.id, webhookUrl(rx.url, creds)]).apply(([, url]) => url),
+      authMode: "both",
+      basicAuthUsername: "hookfleet",
+      basicAuthPassword: creds.currentBasicPassword.apply((p) => p ?? ""),
+      testDeliveries: false,
+      adoClient: client,
+    });
+    return {
+      token: creds.currentUrlToken,
+      password: creds.currentBasicPassword,
+      previousNotAfter: creds.urlToken!.previousNotAfter,
+      hooks: fleet.hookCount,
+    };
+  };
+}
 
 export async function runRotationSoak(options: RotationSoakOptions): Promise<RotationSoakResult> {
   const log = options.log ?? (() => undefined);
   const started = Date.now();
-  let clock = Date.now();
-  const secrets = createRotatingSecretProvider({ now: () => new Date(clock) });
-  const policy = { systemId: SYSTEM, rotateEveryDays: 30, overlapHours: 24, rotationNonce: "" };
-  const token = new CredentialSlot(secrets, { ...policy, kind: "urlToken" });
-  const password = new CredentialSlot(secrets, { ...policy, kind: "basicPassword" });
-  await token.create();
-  await password.create();
-
-  // What a Container App revision is given: hashes only.
-  const revision = (): CredentialSettings => ({
-    systems: [
-      {
-        id: SYSTEM,
-        storageMode: "lean",
-        retentionDays: 7,
-        basicUsername: "hookfleet",
-        basicPasswords: password.outs.hashes,
-        requireBoth: true,
-      },
-    ],
-    urlTokens: token.outs.urlTokens,
-    readTokens: [],
-  });
-
   let emulator: AdoEmulator | undefined;
   let receiver: RunningReceiver | undefined;
   try {
@@ -141,48 +159,35 @@ export async function runRotationSoak(options: RotationSoakOptions): Promise<Rot
       allowBasicAuthOverLoopbackHttp: true,
     });
     receiver = await startReceiver({
-      credentials: revision(),
+      // Accepts nothing until the first revision "deploys".
+      credentials: {
+        systems: [{ id: SYSTEM, storageMode: "lean", retentionDays: 7 }],
+        urlTokens: [],
+        readTokens: [],
+      },
       logLevel: "warn",
       logStream: { write: () => true },
     });
     const rx = receiver;
     const ado = emulator;
     log(`receiver ${rx.url}, ADO emulator ${ado.baseUrl}`);
-
-    const hooks = createServiceHookProvider({
-      clientFor: (orgUrl) => new AdoClient({ orgUrl, auth: { kind: "pat", pat: ado.pat } }),
-      warn: (m) => log(`warning: ${m}`),
+    const client = new AdoClient({ orgUrl: ado.orgUrl(), auth: { kind: "pat", pat: ado.pat } });
+    const engine = new Engine({
+      stack: "soak",
+      config: { "hookfleet:adoPat": ado.pat },
+      secretKeys: ["hookfleet:adoPat"],
+      otherResource: (args, { preview }) => {
+        if (args.type === RECEIVER_REVISION && !preview)
+          rx.setCredentials(args.inputs.credentials as CredentialSettings);
+        return undefined;
+      },
+      onHostOutput: (line) => log(`provider host: ${line}`),
     });
+    let run = await engine.up(soakProgram(ado, rx, client, "r0"));
+    let outs = run.outputs as unknown as SoakOutputs;
+    log(`created the credentials and ${run.changes.create - 2} hooks`);
+
     const project = ado.projects()[0];
-    const hookInputs = (eventType: string) => ({
-      orgUrl: ado.orgUrl(),
-      projectId: project.id,
-      eventType,
-      url: rx.webhookUrl(token.outs.current),
-      basicAuthUsername: "hookfleet",
-      basicAuthPassword: password.outs.current,
-      testDelivery: false,
-      hookName: `rotation-${eventType}`,
-    });
-    const hookState = new Map<string, { id: string; outs: ServiceHookOutputs }>();
-    for (const eventType of EVENT_TYPES) {
-      const checked = await hooks.check({}, hookInputs(eventType));
-      if (checked.failures?.length) throw new Error(`hook inputs: ${JSON.stringify(checked.failures)}`);
-      const r = await hooks.create(checked.inputs);
-      hookState.set(eventType, { id: r.id, outs: r.outs as ServiceHookOutputs });
-    }
-    const updateHooks = async () => {
-      for (const eventType of EVENT_TYPES) {
-        const prior = hookState.get(eventType)!;
-        const checked = await hooks.check(prior.outs, hookInputs(eventType));
-        const d = await hooks.diff(prior.id, prior.outs, checked.inputs);
-        if (d.replaces?.length) throw new Error(`hook ${eventType} would be replaced`);
-        if (!d.changes) throw new Error(`hook ${eventType} did not see the new credentials`);
-        const u = await hooks.update(prior.id, prior.outs, checked.inputs);
-        hookState.set(eventType, { id: prior.id, outs: u.outs as ServiceHookOutputs });
-      }
-    };
-
     // The emitter: `concurrency` workers emit events back to back until told to stop.
     const sentIds = new Set<string>();
     let failedDeliveries = 0;
@@ -210,17 +215,21 @@ export async function runRotationSoak(options: RotationSoakOptions): Promise<Rot
     const retiredTokens: string[] = [];
     const retiredPasswords: string[] = [];
     let overlapAccepted = true;
+    let quietAfterOverlap = true;
     const step = options.events / (options.rotations + 1);
     for (let i = 1; i <= options.rotations; i++) {
       await untilSent(Math.round(step * (i - 0.5)));
-      // A run after the schedule says so: both credentials are due.
-      clock += 30 * DAY;
-      const oldToken = token.outs.current;
-      const oldPassword = password.outs.current;
-      if (!(await token.up()) || !(await password.up()))
-        throw new Error("rotation was due but diff saw no change");
-      rx.setCredentials(revision()); // the new revision accepts both slots…
-      await updateHooks(); // …before any hook sends the new values.
+      const oldToken = outs.token;
+      const oldPassword = outs.password;
+      // `npm run rotate`: a new nonce, then `pulumi up`.
+      run = await engine.up(soakProgram(ado, rx, client, `r${i}`));
+      outs = run.outputs as unknown as SoakOutputs;
+      if (outs.token === oldToken || outs.password === oldPassword)
+        throw new Error("the nonce did not rotate");
+      if (run.changes.update !== 2 + EVENT_TYPES.length)
+        throw new Error(
+          `rotation ${i} updated ${run.changes.update} resources, expected ${2 + EVENT_TYPES.length}`,
+        );
       // A delivery ADO queued before the switch still carries the old values: it must land.
       const queued = sampleEvent("git.push", {
         org: "contoso",
@@ -232,16 +241,14 @@ export async function runRotationSoak(options: RotationSoakOptions): Promise<Rot
       log(`rotation ${i}: new token and password live, hooks updated (sent so far ${sentIds.size})`);
 
       await untilSent(Math.round(step * i));
-      // A later run, after the overlap: the previous values are dropped.
-      clock += 25 * HOUR;
-      if (!(await token.up()) || !(await password.up()))
-        throw new Error("overlap ended but diff saw no change");
-      if (token.outs.previous !== undefined || password.outs.previous !== undefined)
-        throw new Error("previous value kept after the overlap");
-      rx.setCredentials(revision());
+      // The overlap ends in real time; then the previous values are refused, with no run needed.
+      const wait = Date.parse(outs.previousNotAfter) - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait + 50));
+      const after = await engine.up(soakProgram(ado, rx, client, `r${i}`));
+      if (changed(after) > 0) quietAfterOverlap = false;
       retiredTokens.push(oldToken);
       retiredPasswords.push(oldPassword);
-      log(`rotation ${i}: overlap over, previous values dropped (sent so far ${sentIds.size})`);
+      log(`rotation ${i}: overlap over, previous values refused; an up changed ${changed(after)} resources`);
     }
     await untilSent(options.events);
     stop = true;
@@ -265,12 +272,10 @@ export async function runRotationSoak(options: RotationSoakOptions): Promise<Rot
       sampleEvent("git.push", { org: "contoso", project: { id: project.id, name: project.name } });
     let staleRejected = retiredTokens.length > 0;
     for (const old of retiredTokens)
-      if ((await post(rx.webhookUrl(old), probe(), basic(password.outs.current))) !== 404)
-        staleRejected = false;
+      if ((await post(rx.webhookUrl(old), probe(), basic(outs.password))) !== 404) staleRejected = false;
     for (const old of retiredPasswords)
-      if ((await post(rx.webhookUrl(token.outs.current), probe(), basic(old))) !== 401) staleRejected = false;
-    if ((await post(rx.webhookUrl(token.outs.current), probe(), basic(password.outs.current))) !== 201)
-      staleRejected = false;
+      if ((await post(rx.webhookUrl(outs.token), probe(), basic(old))) !== 401) staleRejected = false;
+    if ((await post(rx.webhookUrl(outs.token), probe(), basic(outs.password))) !== 201) staleRejected = false;
 
     const hooksNotEnabled = ado.subscriptions().filter((s) => s.status !== "enabled").length;
     return {
@@ -281,6 +286,7 @@ export async function runRotationSoak(options: RotationSoakOptions): Promise<Rot
       duplicated,
       staleRejected,
       overlapAccepted,
+      quietAfterOverlap,
       failedDeliveries,
       hooksNotEnabled,
       seconds: (Date.now() - started) / 1000,
@@ -301,8 +307,9 @@ export function formatResult(r: RotationSoakResult): string {
 const HELP = `Usage: npm run soak:rotation -- [--events N] [--rotations N] [--concurrency N]
 
 The ADO emulator delivers events to the receiver without pause while the URL token and the Basic
-password rotate (provider update → receiver revision with both hashes → hooks updated; later the
-previous values are dropped); then the retired credentials are tried.
+password rotate: each rotation is a \`pulumi up\` run through the real dynamic-provider host (new
+values → receiver revision with both hashes → hooks updated); the previous values are refused once
+the 7.2 s overlap ends; then the retired credentials are tried.
 
 Options:
   --events N        events to deliver, at least (default 1200, minimum 100)
@@ -351,7 +358,8 @@ async function main(argv: string[]): Promise<number> {
   const result = await runRotationSoak(options);
   process.stderr.write(
     `» ${result.seconds.toFixed(1)} s; overlap deliveries with the previous values stored: ` +
-      `${result.overlapAccepted ? "yes" : "no"}; failed hook deliveries: ${result.failedDeliveries}; ` +
+      `${result.overlapAccepted ? "yes" : "no"}; up after each overlap changed nothing: ` +
+      `${result.quietAfterOverlap ? "yes" : "no"}; failed hook deliveries: ${result.failedDeliveries}; ` +
       `hooks not enabled: ${result.hooksNotEnabled}\n`,
   );
   console.log(formatResult(result));

@@ -12,7 +12,8 @@ import {
   USER_TOKEN_ENV,
 } from "../../components/credentials/ado-pat-provider";
 import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
-import { DynamicHarness } from "../support/dynamic-harness";
+import { isolatedCommand } from "../support/provider-host/isolated";
+import type * as credentialsModule from "../../components/credentials";
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -95,7 +96,7 @@ test("create: an org-scoped PAT with exactly the scopes asked, valid for validit
   expect(pat.displayName).toBe(inputs.displayName);
   expect(Date.parse(outs.validTo)).toBe(clock.now + 90 * DAY);
   expect(outs.nextRotationAt).toBe(new Date(clock.now + 76 * DAY).toISOString());
-  expect(outs.previousToken).toBeUndefined();
+  expect(outs.previousToken).toBe("");
   expect(await patWorks(outs.token)).toBe(true);
 });
 
@@ -128,7 +129,7 @@ test("timeline: not due → same; due → new PAT with the old still valid; over
   r = await up(provider, outs, inputs);
   expect(r.changed).toBe(true);
   outs = r.outs;
-  expect(outs.previousToken).toBeUndefined();
+  expect(outs.previousToken).toBe("");
   expect(stored(first.authorizationId)!.revoked).toBe(true);
   expect(await patWorks(first.token)).toBe(false);
   expect(await patWorks(outs.token)).toBe(true);
@@ -144,7 +145,7 @@ test("nonce rotates at once; emergency (overlap 0) revokes the old PAT in the sa
 
   const third = (await up(provider, second, { ...inputs, rotationNonce: "leak-2026-11", overlapHours: 0 }))
     .outs;
-  expect(third.previousToken).toBeUndefined();
+  expect(third.previousToken).toBe("");
   expect(stored(first.authorizationId)!.revoked).toBe(true);
   expect(stored(second.authorizationId)!.revoked).toBe(true);
   expect(await patWorks(second.token)).toBe(false);
@@ -199,6 +200,36 @@ test("no user token (CI service principal): a due rotation warns with the rotate
   expect(await patWorks(outs.token)).toBe(true);
 });
 
+test("organization URL: another spelling of the same org is no change, another org is a new PAT", async () => {
+  const { provider } = world(null);
+  const base = {
+    vsspsUrl: "https://vssps.dev.azure.com/contoso",
+    displayName: "x",
+    scopes: ["vso.hooks_write"],
+  };
+  const stored = (await provider.check!({}, { ...base, organizationUrl: "https://dev.azure.com/contoso" }))
+    .inputs as AdoPatInputs;
+  const outs = {
+    ...stored,
+    token: "t",
+    authorizationId: "a",
+    validTo: new Date(Date.now() + 90 * DAY).toISOString(),
+    scope: "vso.hooks_write",
+    rotatedAt: new Date().toISOString(),
+    nextRotationAt: "",
+  };
+  for (const spelling of ["https://dev.azure.com/Contoso/", "https://contoso.visualstudio.com"]) {
+    const news = (await provider.check!({}, { ...base, organizationUrl: spelling })).inputs as AdoPatInputs;
+    expect(news.organizationUrl).toBe("https://dev.azure.com/contoso");
+    expect(await provider.diff!("pat", outs, news)).toMatchObject({ changes: false, replaces: [] });
+  }
+  const other = (
+    await provider.check!({}, { ...base, organizationUrl: "https://dev.azure.com/fabrikam", vsspsUrl: "" })
+  ).inputs as AdoPatInputs;
+  expect(other.vsspsUrl).toBe("https://vssps.dev.azure.com/fabrikam");
+  expect((await provider.diff!("pat", outs, other)).replaces).toEqual(["organizationUrl"]);
+});
+
 test("no user token at create: a clear error naming what is needed", async () => {
   const ci = world(null);
   const inputs = await checked(ci.provider);
@@ -235,36 +266,55 @@ test("delete revokes both slots", async () => {
   expect(stored(second.authorizationId)!.revoked).toBe(true);
 });
 
-test("through the serialized shim (harness): the user token is read from the environment at run time", async () => {
-  // The provider runs in Node's own module system, whose process.env is not jest's sandbox copy.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const env = (require("require-from-string") as (code: string) => NodeJS.ProcessEnv)(
-    "module.exports = process.env",
-  );
-  env[USER_TOKEN_ENV] = emulator.userToken;
-  try {
-    const { AdoPat } = await import("../../components/credentials");
-    const harness = new DynamicHarness({ stack: "dev" });
-    const run = await harness.up(() => {
-      const pat = new AdoPat("heal-pat", {
-        organizationUrl: emulator.orgUrl(),
-        vsspsUrl: emulator.vsspsUrl(),
-        displayName: "hookfleet-dev-heal",
-        scopes: ["vso.hooks_write"],
-      });
-      return { token: pat.token, id: pat.authorizationId };
+test("through the real host: the user token comes from the host's environment; a deferred rotation is a warning output", async () => {
+  const program = () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the command's fresh registry
+    const { AdoPat } = require("../../components/credentials") as typeof credentialsModule;
+    const pat = new AdoPat("heal-pat", {
+      organizationUrl: emulator.orgUrl(),
+      vsspsUrl: emulator.vsspsUrl(),
+      displayName: "hookfleet-dev-heal",
+      scopes: ["vso.hooks_write"],
+      validityDays: 30,
+      rotateBeforeExpiryDays: 7,
     });
-    expect(run.created).toBe(1);
-    const out = run.outputs as unknown as { token: string; id: string };
-    expect(await patWorks(out.token)).toBe(true);
-    // Nothing secret in the serialized provider.
-    for (const text of harness.providerTexts()) {
-      expect(text).not.toContain(out.token);
-      expect(text).not.toContain(emulator.userToken);
-    }
-    await harness.destroy();
-    expect(stored(out.id)!.revoked).toBe(true);
-  } finally {
-    delete env[USER_TOKEN_ENV];
+    return { token: pat.token, id: pat.authorizationId, warnings: pat.warnings };
+  };
+  type Out = { token: string; id: string; warnings: string[] };
+  const stack = { stack: "dev", hostEnv: { [USER_TOKEN_ENV]: emulator.userToken } };
+  const created = await isolatedCommand<Out>("up", stack, program);
+  expect(created.run.changes.create).toBe(1);
+  expect(await patWorks(created.run.outputs.token)).toBe(true);
+  expect(created.run.outputs.warnings).toEqual([]);
+  // Nothing secret in what state holds as the provider: the stub.
+  for (const r of created.state) {
+    expect(r.outputs.__provider).not.toContain(created.run.outputs.token);
+    expect(r.outputs.__provider).not.toContain(emulator.userToken);
   }
-});
+
+  // 25 days later, in CI (no user token): the rotation is due and cannot be made. The run does not
+  // fail, changes nothing, and says so in the resource's outputs, not only on the host's stderr.
+  const later = new Date(Date.now() + 25 * DAY).toISOString();
+  const saved = process.env.HOOKFLEET_NOW;
+  process.env.HOOKFLEET_NOW = later; // the program's clock (it computes the warnings)
+  try {
+    const ci = await isolatedCommand<Out>(
+      "up",
+      { stack: "dev", state: created.state, hostEnv: { HOOKFLEET_NOW: later } },
+      program,
+    );
+    expect(ci.run.changes).toMatchObject({ same: 1, update: 0 });
+    expect(ci.run.outputs.token).toBe(created.run.outputs.token);
+    expect(ci.run.outputs.warnings).toEqual([
+      expect.stringMatching(/rotation is due since .* npm run rotate -- --stack dev --credential pat/),
+    ]);
+    expect(ci.run.outputs.warnings.join("\n")).not.toContain(created.run.outputs.token);
+
+    const destroyed = await isolatedCommand("destroy", { ...stack, state: ci.state });
+    expect(destroyed.run.changes.delete).toBe(1);
+    expect(stored(created.run.outputs.id)!.revoked).toBe(true);
+  } finally {
+    if (saved === undefined) delete process.env.HOOKFLEET_NOW;
+    else process.env.HOOKFLEET_NOW = saved;
+  }
+}, 60_000);

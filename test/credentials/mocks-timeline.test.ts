@@ -1,134 +1,206 @@
 /**
- * The rotation timeline of a whole program under `pulumi.runtime.setMocks`, through the dynamic
- * harness (test/support): each registration loads the *serialized* provider the way Pulumi's
- * dynamic-provider host does and runs check, then create or diff + update against the state the
- * previous "pulumi up" left. The clock moves through HOOKFLEET_NOW, which the provider reads
- * at run time, exactly as it would in a real provider process.
+ * The rotation timeline of a program in which hooks consume the credentials (WebhookCredentials →
+ * webhookUrl/currentBasicPassword → HookFleet), each `pulumi preview` and `pulumi up` run by the
+ * engine model against the real dynamic-provider host (test/support/provider-host), with the ADO
+ * emulator as ADO. The provider clock moves through HOOKFLEET_NOW in the host's environment.
+ *
+ * What a user would notice: a preview shows a change for the hooks only when a value rotates. Not
+ * when nothing is due, not when an overlap ends, not after a schedule-only change: the drift check
+ * (`pulumi preview --refresh --expect-no-changes`, npm run drift) stays clean then.
  */
-import * as pulumi from "@pulumi/pulumi";
+import { AdoClient } from "../../ado/client";
 import type { CredentialHash, UrlTokenSetting } from "../../app/settings";
 import { sha256Hex } from "../../app/tokens";
-import { WebhookCredentials, webhookUrl } from "../../components/credentials";
-import { DynamicHarness } from "../support/dynamic-harness";
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- what the dynamic-provider host uses
-const requireFromString = require("require-from-string") as (code: string) => {
-  handler(): pulumi.dynamic.ResourceProvider;
-};
-
-/**
- * The provider code runs in Node's own module system (as in the host), whose `process.env` is not
- * jest's sandbox copy: the clock is moved there.
- */
-const providerEnv = (requireFromString as unknown as (code: string) => NodeJS.ProcessEnv)(
-  "module.exports = process.env",
-);
+import type * as credentialsModule from "../../components/credentials";
+import { providerStub } from "../../components/dynamic/stub";
+import type * as hooksModule from "../../components/hooks";
+import { startReceiver, type Receiver } from "../ado/helpers";
+import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
+import { stepsOf, type Deployment, type ResourceState } from "../support/provider-host/engine";
+import { isolatedCommand } from "../support/provider-host/isolated";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const T0 = Date.parse("2026-03-01T00:00:00.000Z");
 
-const wire = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
-const harness = new DynamicHarness({ project: "hookfleet", stack: "dev" });
+let emulator: AdoEmulator;
+let receiver: Receiver;
+let client: AdoClient;
+let state: ResourceState[] = [];
 
-/** One `pulumi up` of a program holding the credentials of system `devops`, at time `at`. */
-async function up(at: number, config: { overlapHours?: number; urlTokenNonce?: string } = {}) {
-  providerEnv.HOOKFLEET_NOW = new Date(at).toISOString();
-  let secrets: pulumi.Output<unknown>[] = [];
-  const run = await harness.up(() => {
+beforeAll(async () => {
+  emulator = await startAdoEmulator({
+    orgs: [{ name: "contoso", projects: ["Alpha"] }],
+    allowBasicAuthOverLoopbackHttp: true,
+  });
+  receiver = await startReceiver();
+  client = new AdoClient({ orgUrl: emulator.orgUrl(), auth: { kind: "pat", pat: emulator.pat } });
+});
+afterAll(async () => {
+  await emulator?.idle();
+  await emulator?.close();
+  await receiver?.close();
+});
+
+interface Config {
+  overlapHours?: number;
+  rotateEveryDays?: number;
+  urlTokenNonce?: string;
+}
+
+interface Outputs {
+  token: string;
+  password: string;
+  urlTokens: UrlTokenSetting[];
+  basicPasswords: CredentialHash[];
+  next: string;
+  hookCount: number;
+}
+
+function program(config: Config) {
+  return () => {
+    // The command's fresh registry: the engine's @pulumi/pulumi.
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { WebhookCredentials, webhookUrl } =
+      require("../../components/credentials") as typeof credentialsModule;
+    const { HookFleet } = require("../../components/hooks") as typeof hooksModule;
+    /* eslint-enable @typescript-eslint/no-require-imports */
     const creds = new WebhookCredentials("devops", {
       systemId: "devops",
       authMode: "both",
-      rotateEveryDays: 30,
+      rotateEveryDays: config.rotateEveryDays ?? 30,
       overlapHours: config.overlapHours ?? 24,
       urlTokenNonce: config.urlTokenNonce,
     });
-    const url = webhookUrl("https://rx.example/", creds);
-    secrets = [creds.currentUrlToken, creds.currentBasicPassword, url];
+    const fleet = new HookFleet("contoso", {
+      orgUrl: emulator.orgUrl(),
+      eventTypes: ["git.push", "build.complete"],
+      receiverUrl: webhookUrl(receiver.url, creds),
+      authMode: "both",
+      basicAuthUsername: "hookfleet",
+      basicAuthPassword: creds.currentBasicPassword.apply((p) => p ?? ""),
+      adoClient: client,
+    });
     return {
       token: creds.currentUrlToken,
       password: creds.currentBasicPassword,
       urlTokens: creds.urlTokens,
       basicPasswords: creds.basicPasswords,
       next: creds.nextRotationAt,
-      hookUrl: url,
+      hookCount: fleet.hookCount,
     };
-  });
-  // The harness resolves the program's Outputs to plain values.
-  const o = run.outputs as unknown as { token?: string; password?: string; next: string; hookUrl: string };
-  // The receiver-ready lists are read from state, after the JSON trip the gRPC wire makes: the harness
-  // hands the provider's arrays (built in Node's realm, not jest's) straight to the SDK, which does not
-  // recognise a foreign realm's Array (instanceof) and would turn it into an object.
-  const stateOf = (name: string) =>
-    wire(harness.state.get(`pulumi-nodejs:dynamic/credentials:RotatingSecret::${name}`)!.outputs);
-  return {
-    ...o,
-    urlTokens: stateOf("devops-url-token").urlTokens as UrlTokenSetting[],
-    basicPasswords: stateOf("devops-basic-password").hashes as CredentialHash[],
-    token: o.token!,
-    password: o.password!,
-    allSecret: (await Promise.all(secrets.map((x) => pulumi.isSecret(x)))).every(Boolean),
-    ops: Object.fromEntries(run.ops.map(([op, key]) => [key.split("::")[1], op])),
   };
 }
 
-afterAll(() => {
-  delete providerEnv.HOOKFLEET_NOW;
+const options = (at: number) => ({
+  stack: "dev",
+  config: { "hookfleet:adoPat": emulator.pat },
+  secretKeys: ["hookfleet:adoPat"],
+  hostEnv: { HOOKFLEET_NOW: new Date(at).toISOString() },
 });
 
-test("not due → no change; due → both slots; overlap end → dropped; nonce → now; emergency → gone at once", async () => {
+/** `pulumi preview` (refresh: always) at `at`: nothing stored. */
+async function preview(at: number, config: Config = {}): Promise<Deployment<Outputs>> {
+  return (await isolatedCommand<Outputs>("preview", { ...options(at), state }, program(config))).run;
+}
+
+/** `pulumi up` at `at`. */
+async function up(at: number, config: Config = {}): Promise<Deployment<Outputs>> {
+  const result = await isolatedCommand<Outputs>("up", { ...options(at), state }, program(config));
+  state = result.state;
+  return result.run;
+}
+
+/** What `--expect-no-changes` counts (pkg/engine/update.go HasChanges: every op but same/read). */
+const hasChanges = (run: Deployment) =>
+  run.changes.create + run.changes.update + run.changes.replace + run.changes.delete > 0;
+const HOOKS = "pulumi-nodejs:dynamic/hookfleet:ServiceHook";
+/** Our Web Hooks subscriptions (the emulator's org also holds other consumers', as ADO's list does). */
+const ours = (s: { consumerId: string }) => s.consumerId === "webHooks";
+const SECRETS = "pulumi-nodejs:dynamic/credentials:RotatingSecret";
+
+test("previews show hook changes only when a value rotates; the receiver gets both hashes during an overlap", async () => {
   const r1 = await up(T0);
-  expect(r1.ops).toEqual({ "devops-url-token": "create", "devops-basic-password": "create" });
-  expect(r1.allSecret).toBe(true);
-  expect(r1.urlTokens).toEqual([{ sha256: sha256Hex(r1.token), systemId: "devops" }]);
-  expect(r1.basicPasswords).toEqual([{ sha256: sha256Hex(r1.password) }]);
-  expect(r1.next).toBe(new Date(T0 + 30 * DAY).toISOString());
-  expect(r1.hookUrl).toBe(`https://rx.example/api/v1/webhooks/${r1.token}`);
+  expect(r1.changes.create).toBe(2 + 2); // URL token, Basic password, two hooks
+  expect(r1.outputs.urlTokens).toEqual([{ sha256: sha256Hex(r1.outputs.token), systemId: "devops" }]);
+  expect(r1.outputs.basicPasswords).toEqual([{ sha256: sha256Hex(r1.outputs.password) }]);
+  expect(r1.outputs.next).toBe(new Date(T0 + 30 * DAY).toISOString());
+  expect(
+    emulator
+      .subscriptions()
+      .filter(ours)
+      .every((s) => s.consumerInputs.url!.endsWith(r1.outputs.token)),
+  ).toBe(true);
 
-  // Not due: a plain up changes nothing.
-  const r2 = await up(T0 + 29 * DAY);
-  expect(r2.ops).toEqual({ "devops-url-token": "same", "devops-basic-password": "same" });
-  expect(r2.token).toBe(r1.token);
+  // Not due: nothing to preview, nothing to apply.
+  expect(hasChanges(await preview(T0 + 29 * DAY))).toBe(false);
+  expect(hasChanges(await up(T0 + 29 * DAY))).toBe(false);
 
-  // Due: both rotate by update; the receiver gets both hashes, the hooks the new values.
+  // Due: the preview says which values rotate and that the hooks will follow.
   const t3 = T0 + 30 * DAY + HOUR;
+  const due = await preview(t3);
+  expect(stepsOf(due, "update", SECRETS).sort()).toEqual(["devops-basic-password", "devops-url-token"]);
+  expect(stepsOf(due, "update", HOOKS)).toHaveLength(2);
   const r3 = await up(t3);
-  expect(r3.ops).toEqual({ "devops-url-token": "update", "devops-basic-password": "update" });
-  expect(r3.token).not.toBe(r1.token);
-  expect(r3.password).not.toBe(r1.password);
+  expect(stepsOf(r3, "update", HOOKS)).toHaveLength(2);
+  expect(r3.outputs.token).not.toBe(r1.outputs.token);
   const overlapEnd = new Date(t3 + 24 * HOUR).toISOString();
-  expect(r3.urlTokens).toEqual([
-    { sha256: sha256Hex(r3.token), systemId: "devops" },
-    { sha256: sha256Hex(r1.token), systemId: "devops", notAfter: overlapEnd },
+  expect(r3.outputs.urlTokens).toEqual([
+    { sha256: sha256Hex(r3.outputs.token), systemId: "devops" },
+    { sha256: sha256Hex(r1.outputs.token), systemId: "devops", notAfter: overlapEnd },
   ]);
-  expect(r3.basicPasswords).toEqual([
-    { sha256: sha256Hex(r3.password) },
-    { sha256: sha256Hex(r1.password), notAfter: overlapEnd },
+  expect(r3.outputs.basicPasswords).toEqual([
+    { sha256: sha256Hex(r3.outputs.password) },
+    { sha256: sha256Hex(r1.outputs.password), notAfter: overlapEnd },
   ]);
-  expect(r3.next).toBe(overlapEnd);
+  expect(
+    emulator
+      .subscriptions()
+      .filter(ours)
+      .every((s) => s.consumerInputs.url!.endsWith(r3.outputs.token)),
+  ).toBe(true);
 
-  // Overlap end: a later run drops the previous value and keeps the current one.
+  // The overlap ends: no change at all. The receiver refuses the previous values by their notAfter
+  // (app/credentials.ts), so its hash lists, and the hooks, stay as they are: the drift check is clean.
+  const ended = await preview(t3 + 25 * HOUR);
+  expect(hasChanges(ended)).toBe(false);
   const r4 = await up(t3 + 25 * HOUR);
-  expect(r4.ops).toEqual({ "devops-url-token": "update", "devops-basic-password": "update" });
-  expect(r4.token).toBe(r3.token);
-  expect(r4.urlTokens).toEqual([{ sha256: sha256Hex(r3.token), systemId: "devops" }]);
-  expect(r4.basicPasswords).toHaveLength(1);
+  expect(hasChanges(r4)).toBe(false);
+  expect(r4.outputs.urlTokens).toEqual(r3.outputs.urlTokens);
 
-  // A new nonce rotates only the credential it names, at once.
-  const r5 = await up(t3 + 26 * HOUR, { urlTokenNonce: "incident-42" });
-  expect(r5.ops).toEqual({ "devops-url-token": "update", "devops-basic-password": "same" });
-  expect(r5.token).not.toBe(r4.token);
-  expect(r5.urlTokens.map((t) => t.sha256)).toEqual([sha256Hex(r5.token), sha256Hex(r4.token)]);
+  // A schedule-only change: recorded, no change previewed or applied; the next rotation moves.
+  const schedule = { rotateEveryDays: 45, overlapHours: 12 };
+  expect(hasChanges(await preview(t3 + 26 * HOUR, schedule))).toBe(false);
+  const r5 = await up(t3 + 26 * HOUR, schedule);
+  expect(hasChanges(r5)).toBe(false);
+  expect(r5.outputs.next).toBe(new Date(t3 + 45 * DAY).toISOString());
+  // …and the diff reads it: at day 31 after the rotation nothing is due under the new schedule.
+  expect(hasChanges(await preview(t3 + 31 * DAY, schedule))).toBe(false);
 
-  // Emergency (overlap 0): the previous value is gone from the receiver's list at once.
-  const r6 = await up(t3 + 26 * HOUR + 60_000, { urlTokenNonce: "incident-43", overlapHours: 0 });
-  expect(r6.token).not.toBe(r5.token);
-  expect(r6.urlTokens).toEqual([{ sha256: sha256Hex(r6.token), systemId: "devops" }]);
-  expect(r6.basicPasswords).toEqual([{ sha256: sha256Hex(r4.password) }]);
+  // A new nonce rotates only the credential it names, at once; the hooks follow.
+  const nonce = { ...schedule, urlTokenNonce: "incident-42" };
+  const rotating = await preview(t3 + 27 * HOUR, nonce);
+  expect(stepsOf(rotating, "update", SECRETS)).toEqual(["devops-url-token"]);
+  const r6 = await up(t3 + 27 * HOUR, nonce);
+  expect(stepsOf(r6, "same", SECRETS)).toEqual(["devops-basic-password"]);
+  expect(r6.outputs.urlTokens.map((t) => t.sha256)).toEqual([
+    sha256Hex(r6.outputs.token),
+    sha256Hex(r3.outputs.token),
+  ]);
 
-  // The serialized providers hold no credential: only the loader shim.
-  for (const code of harness.providerTexts()) {
-    for (const secret of [r1.token, r1.password, r6.token]) expect(code).not.toContain(secret);
-    expect(code).not.toMatch(/alw_[0-9A-Za-z]{36}/);
+  // Emergency revoke (overlap 0, no rotation): previous values are refused at once, and the URL
+  // token's (still in its overlap) is dropped from state; the Basic password's expired long ago and
+  // needs no change. The current values, and so the hooks, do not change.
+  const r7 = await up(t3 + 28 * HOUR, { ...nonce, overlapHours: 0 });
+  expect(stepsOf(r7, "update", SECRETS)).toEqual(["devops-url-token"]);
+  expect(stepsOf(r7, "same", HOOKS)).toHaveLength(2);
+  expect(r7.outputs.token).toBe(r6.outputs.token);
+  expect(r7.outputs.urlTokens).toEqual([{ sha256: sha256Hex(r6.outputs.token), systemId: "devops" }]);
+  expect(r7.outputs.basicPasswords).toEqual([{ sha256: sha256Hex(r3.outputs.password) }]);
+
+  // State holds the stub as every provider, and no credential outside secret values.
+  for (const r of state) {
+    expect(r.outputs.__provider).toBe(providerStub(r.type.split(":").pop()!));
+    expect(JSON.stringify(r.outputs.__provider)).not.toMatch(/alw_[0-9A-Za-z]{20,}/);
   }
-});
+}, 180_000);

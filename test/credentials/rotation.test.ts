@@ -9,7 +9,9 @@ import {
   credentialDiff,
 } from "../../components/credentials/rotation";
 import {
+  acceptedHashes,
   createRotatingSecretProvider,
+  nextRotationAt,
   RotatingSecretInputs,
   RotatingSecretOutputs,
 } from "../../components/credentials/rotating-secret-provider";
@@ -133,21 +135,22 @@ describe("RotatingSecret provider", () => {
     rotationNonce: "",
     ...over,
   });
-  /** One `pulumi up`: diff with the clock, then update when diff says so. */
+  /** One `pulumi up`: diff with the clock, then update when diff says so (else a same step). */
   async function up(olds: RotatingSecretOutputs, news: RotatingSecretInputs) {
-    const d = await provider.diff!("id", olds, news);
+    const d = await provider.diff("id", olds, news);
     if (!d.changes) return { changed: false, outs: olds };
     expect(d.replaces ?? []).toEqual([]); // rotation is an update, never a replace
-    const u = await provider.update!("id", olds, news);
+    const u = await provider.update("id", olds, news);
     return { changed: true, outs: u.outs as RotatingSecretOutputs };
   }
+  const hashes = (outs: RotatingSecretOutputs, overlapHours = 24) => acceptedHashes(outs, overlapHours);
 
   beforeEach(() => {
     clock = T0;
   });
 
   test("check fills defaults and rejects bad policies without echoing values", async () => {
-    const ok = await provider.check!({}, { kind: "basicPassword", systemId: "devops" });
+    const ok = await provider.check({}, { kind: "basicPassword", systemId: "devops" });
     expect(ok.failures).toEqual([]);
     expect(ok.inputs).toEqual({
       kind: "basicPassword",
@@ -156,31 +159,37 @@ describe("RotatingSecret provider", () => {
       overlapHours: 24,
       rotationNonce: "",
     });
-    const bad = await provider.check!(
+    const bad = await provider.check(
       {},
       { kind: "apiKey", systemId: "a/b", rotateEveryDays: 1, overlapHours: 48 },
     );
     expect(bad.failures!.map((f) => f.property).sort()).toEqual(["kind", "overlapHours", "systemId"]);
   });
 
-  test("create mints an alw_ token and hands the receiver its hash", async () => {
+  test("create mints an alw_ token; every output is present, the previous slot empty", async () => {
     const { outs } = await provider.create(inputs());
     expect(isWellFormedToken(outs.current)).toBe(true);
-    expect(outs.previous).toBeUndefined();
-    expect(outs.hashes).toEqual([{ sha256: sha256Hex(outs.current) }]);
-    expect(outs.urlTokens).toEqual([{ sha256: sha256Hex(outs.current), systemId: "devops" }]);
-    expect(outs.nextRotationAt).toBe("2026-01-31T00:00:00.000Z");
+    expect(outs).toEqual({
+      kind: "urlToken",
+      current: outs.current,
+      currentSha256: sha256Hex(outs.current),
+      previous: "",
+      previousSha256: "",
+      previousNotAfter: "",
+      rotatedAt: T0.toISOString(),
+      rotationNonce: "",
+    });
+    expect(hashes(outs)).toEqual([{ sha256: sha256Hex(outs.current) }]);
+    expect(nextRotationAt(outs.rotatedAt, 30)).toBe("2026-01-31T00:00:00.000Z");
   });
 
-  test("a Basic password is long and random, and not bound into URL tokens", async () => {
+  test("a Basic password is long and random", async () => {
     const { outs } = await provider.create(inputs({ kind: "basicPassword" }));
     expect(outs.current.length).toBeGreaterThanOrEqual(40);
     expect(outs.current.startsWith("alw_")).toBe(false);
-    expect(outs.urlTokens).toEqual([]);
-    expect(outs.hashes).toHaveLength(1);
   });
 
-  test("timeline: not due → no change; due → both slots; overlap end → previous dropped; nonce → now; emergency", async () => {
+  test("timeline: not due → same; due → both slots; overlap end → same; schedule change → same; nonce → now; emergency", async () => {
     let outs = (await provider.create(inputs())).outs as RotatingSecretOutputs;
     const first = outs.current;
 
@@ -196,38 +205,94 @@ describe("RotatingSecret provider", () => {
     expect(second).not.toBe(first);
     expect(outs.previous).toBe(first);
     expect(outs.previousNotAfter).toBe(new Date(clock.getTime() + 24 * HOUR).toISOString());
-    expect(outs.hashes).toEqual([
+    expect(hashes(outs)).toEqual([
       { sha256: sha256Hex(second) },
       { sha256: sha256Hex(first), notAfter: outs.previousNotAfter },
     ]);
-    expect(outs.urlTokens.map((t) => t.systemId)).toEqual(["devops", "devops"]);
-    expect(outs.nextRotationAt).toBe(outs.previousNotAfter);
 
+    // The overlap ends: nothing to store. The receiver stops accepting `first` by its notAfter, so
+    // nothing that consumes this resource changes (and a preview stays quiet).
     clock = new Date(clock.getTime() + 25 * HOUR);
     r = await up(outs, inputs());
-    expect(r.changed).toBe(true);
-    outs = r.outs;
-    expect(outs.current).toBe(second);
-    expect(outs.previous).toBeUndefined();
-    expect(outs.hashes).toEqual([{ sha256: sha256Hex(second) }]);
-    expect((await up(outs, inputs())).changed).toBe(false);
+    expect(r.changed).toBe(false);
+    expect(hashes(r.outs)[1]).toEqual({ sha256: sha256Hex(first), notAfter: outs.previousNotAfter });
 
-    r = await up(outs, inputs({ rotationNonce: "2026-01-02-incident" }));
+    // A schedule-only change is recorded in the inputs, not the outputs: no update.
+    r = await up(outs, inputs({ rotateEveryDays: 45, overlapHours: 12 }));
+    expect(r.changed).toBe(false);
+    expect(nextRotationAt(outs.rotatedAt, 45)).toBe(
+      new Date(Date.parse(outs.rotatedAt) + 45 * DAY).toISOString(),
+    );
+    // ...and the next diff reads it: due at 45 days, not 30.
+    clock = new Date(Date.parse(outs.rotatedAt) + 31 * DAY);
+    expect((await up(outs, inputs({ rotateEveryDays: 45 }))).changed).toBe(false);
+
+    r = await up(outs, inputs({ rotateEveryDays: 45, rotationNonce: "2026-01-02-incident" }));
     outs = r.outs;
     expect(outs.current).not.toBe(second);
     expect(outs.previous).toBe(second);
 
-    r = await up(outs, inputs({ rotationNonce: "again", overlapHours: 0 }));
+    r = await up(outs, inputs({ rotateEveryDays: 45, rotationNonce: "again", overlapHours: 0 }));
     outs = r.outs;
-    expect(outs.previous).toBeUndefined();
-    expect(outs.hashes).toHaveLength(1);
+    expect(outs.previous).toBe("");
+    expect(hashes(outs, 0)).toHaveLength(1);
   });
 
-  test("changing the kind replaces; read returns the state as it is", async () => {
+  test("emergency revoke without a rotation: overlap 0 drops a previous value still accepted, and only then", async () => {
+    let outs = (await provider.create(inputs())).outs as RotatingSecretOutputs;
+    clock = new Date(T0.getTime() + 30 * DAY);
+    outs = (await up(outs, inputs())).outs;
+    expect(outs.previous).not.toBe("");
+    // The program refuses it at once (hashes with overlap 0)…
+    expect(hashes(outs, 0)).toEqual([{ sha256: outs.currentSha256 }]);
+    // …and the provider drops it from state, so setting the overlap back cannot revive it.
+    const r = await up(outs, inputs({ overlapHours: 0 }));
+    expect(r.changed).toBe(true);
+    expect(r.outs.current).toBe(outs.current);
+    expect(r.outs.previous).toBe("");
+    expect(hashes(r.outs, 24)).toEqual([{ sha256: outs.currentSha256 }]);
+    // An expired previous value needs no drop.
+    clock = new Date(clock.getTime() + 25 * HOUR);
+    expect((await up(outs, inputs({ overlapHours: 0 }))).changed).toBe(false);
+  });
+
+  test("changing the kind replaces; read returns the state in today's shape", async () => {
     const { id, outs } = await provider.create(inputs());
-    const d = await provider.diff!(id, outs, inputs({ kind: "basicPassword" }));
+    const d = await provider.diff(id, outs, inputs({ kind: "basicPassword" }));
     expect(d.replaces).toEqual(["kind"]);
-    expect(await provider.read!(id, outs)).toEqual({ id, props: outs });
+    expect(await provider.read(id, outs)).toEqual({ id, props: outs });
+  });
+
+  test("reads, diffs and updates what 0.1.0 stored (inputs echoed, previous* absent, derived lists)", async () => {
+    const current = "alw_0123456789abcdefghijklmnopqrstuvwxyzAB";
+    const stored = {
+      kind: "urlToken",
+      systemId: "devops",
+      rotateEveryDays: 30,
+      overlapHours: 24,
+      rotationNonce: "",
+      current,
+      rotatedAt: T0.toISOString(),
+      currentSha256: sha256Hex(current),
+      hashes: [{ sha256: sha256Hex(current) }],
+      urlTokens: [{ sha256: sha256Hex(current), systemId: "devops" }],
+      nextRotationAt: new Date(T0.getTime() + 30 * DAY).toISOString(),
+    };
+    const read = await provider.read("id", stored);
+    expect(read.props).toEqual({
+      kind: "urlToken",
+      current,
+      currentSha256: sha256Hex(current),
+      previous: "",
+      previousSha256: "",
+      previousNotAfter: "",
+      rotatedAt: T0.toISOString(),
+      rotationNonce: "",
+    });
+    expect((await provider.diff("id", stored, inputs())).changes).toBe(false);
+    clock = new Date(T0.getTime() + 30 * DAY);
+    const u = await provider.update("id", stored, inputs());
+    expect(u.outs.previous).toBe(current);
   });
 });
 
@@ -241,14 +306,13 @@ test("a read token is an alw_ token whose hashes feed HOOKFLEET_READ_TOKENS", as
     rotationNonce: "",
   });
   expect(isWellFormedToken(outs.current)).toBe(true);
-  expect(outs.hashes).toEqual([{ sha256: sha256Hex(outs.current) }]);
-  expect(outs.urlTokens).toEqual([]);
+  expect(acceptedHashes(outs as RotatingSecretOutputs, 24)).toEqual([{ sha256: sha256Hex(outs.current) }]);
 });
 
 test("preview with inputs not known yet: check defers, diff reports an update, never a replace", async () => {
   const provider = createRotatingSecretProvider({ now: () => T0 });
   const unknown = UNKNOWN_INPUT;
-  const checked = await provider.check!({}, { kind: "urlToken", systemId: unknown });
+  const checked = await provider.check({}, { kind: "urlToken", systemId: unknown });
   expect(checked.failures).toEqual([]);
   const { outs } = await provider.create({
     kind: "urlToken",
@@ -257,6 +321,6 @@ test("preview with inputs not known yet: check defers, diff reports an update, n
     overlapHours: 24,
     rotationNonce: "",
   });
-  const d = await provider.diff!("id", outs, { ...outs, kind: unknown } as unknown as RotatingSecretInputs);
+  const d = await provider.diff("id", outs, { ...outs, kind: unknown } as unknown as RotatingSecretInputs);
   expect(d).toMatchObject({ changes: true, replaces: [] });
 });

@@ -1,15 +1,20 @@
 /**
- * HookFleet as a program: run under setMocks, each ServiceHook's *serialized* provider loaded the
- * way Pulumi's dynamic-provider host loads it (test/support/dynamic-harness.ts), against the ADO
- * emulator. Covers the day-2 story: ADO disables hooks after failed deliveries, the next
- * `pulumi up --refresh` brings them back and touches nothing else.
+ * HookFleet as a program: run under setMocks, every ServiceHook stepped by the engine model against
+ * the real dynamic-provider host (test/support/provider-host: gRPC, Struct, the engine's step rules,
+ * a new host per command), against the ADO emulator. Covers the day-2 story: ADO disables hooks
+ * after failed deliveries, the next `pulumi up` (refresh: always) brings them back and touches
+ * nothing else; and what a user must act on (a failed test delivery) is in the outputs.
  */
 import { AdoClient } from "../../ado/client";
 import type { Subscription } from "../../ado/types";
-import { HookFleet, HookFleetArgs } from "../../components/hooks/hook-fleet";
+import { providerStub } from "../../components/dynamic/stub";
+import type { HookFleetArgs } from "../../components/hooks/hook-fleet";
+import type * as hookFleetModule from "../../components/hooks/hook-fleet";
 import { SERVICE_HOOK_TYPE } from "../../components/hooks/service-hook";
 import { AdoEmulator, startAdoEmulator } from "../support/ado-emulator";
-import { DynamicHarness } from "../support/dynamic-harness";
+import { isolatedCommand } from "../support/provider-host/isolated";
+import { stepsOf, type ResourceState } from "../support/provider-host/engine";
+import { isSecret } from "../support/provider-host/values";
 import { Receiver, startReceiver } from "../ado/helpers";
 
 const URL_TOKEN = "alw_fleetTokenSecret0123456789abcdef";
@@ -17,8 +22,31 @@ const PASSWORD = "basic-password-secret";
 
 let emu: AdoEmulator;
 let receiver: Receiver;
-let harness: DynamicHarness;
 let client: AdoClient;
+/** The stack's state between commands. */
+let state: ResourceState[] = [];
+// The host gets its PAT from the stack config (configure), never from a closure.
+const stack = () => ({
+  stack: "test",
+  config: { "hookfleet:adoPat": emu.pat },
+  secretKeys: ["hookfleet:adoPat"],
+  state,
+});
+
+interface FleetOutputs {
+  hookCount: number;
+  statusCounts: Record<string, number>;
+  hooksNotEnabled: unknown[];
+  failedTestDeliveries: string[];
+  warnings: string[];
+}
+
+/** One `pulumi <command>` of the fleet program; keeps the state it leaves. */
+async function pulumi(command: "up" | "preview" | "destroy", over: Partial<HookFleetArgs> = {}, name = "hf") {
+  const result = await isolatedCommand<FleetOutputs>(command, stack(), program(over, name));
+  state = result.state;
+  return result.run;
+}
 
 beforeAll(async () => {
   emu = await startAdoEmulator({
@@ -28,8 +56,6 @@ beforeAll(async () => {
   });
   receiver = await startReceiver();
   client = new AdoClient({ orgUrl: emu.orgUrl(), auth: { kind: "pat", pat: emu.pat } });
-  // The provider host gets its PAT from the stack config (configure), never from the closure.
-  harness = new DynamicHarness({ project: "hookfleet", config: { "hookfleet:adoPat": emu.pat } });
 });
 afterAll(async () => {
   await emu.idle();
@@ -37,9 +63,12 @@ afterAll(async () => {
   await receiver.close();
 });
 
-function program(over: Partial<HookFleetArgs> = {}) {
+function program(over: Partial<HookFleetArgs> = {}, name = "hf") {
   return () => {
-    const fleet = new HookFleet("hf", {
+    // Loaded in the command's fresh module registry, with the engine's @pulumi/pulumi.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { HookFleet } = require("../../components/hooks/hook-fleet") as typeof hookFleetModule;
+    const fleet = new HookFleet(name, {
       orgUrl: emu.orgUrl(),
       receiverUrl: `${receiver.url}/api/v1/webhooks/${URL_TOKEN}`,
       authMode: "both",
@@ -58,9 +87,12 @@ function program(over: Partial<HookFleetArgs> = {}) {
       statusCounts: fleet.statusCounts,
       hooksNotEnabled: fleet.hooksNotEnabled,
       failedTestDeliveries: fleet.failedTestDeliveries,
+      warnings: fleet.warnings,
     };
   };
 }
+
+const hooks = () => state.filter((r) => r.type === SERVICE_HOOK_TYPE);
 
 const ours = (s: Subscription) => s.consumerInputs.url?.includes(URL_TOKEN);
 /** What a user would compare before/after: everything but status and modification stamps. */
@@ -74,35 +106,35 @@ const shape = (subs: Subscription[]) =>
     }))
     .sort((a, b) => a.id.localeCompare(b.id));
 
-it("creates one hook per project × event type, with secrets kept out of the serialized provider", async () => {
-  const run = await harness.up(program());
-  expect(run.created).toBe(9);
+it("creates one hook per project × event type; state holds the tiny stub and secrets as secrets", async () => {
+  const run = await pulumi("up");
+  expect(run.changes.create).toBe(9);
   expect(run.outputs.hookCount).toBe(9);
   expect(run.outputs.statusCounts.enabled).toBe(9);
   expect(run.outputs.hooksNotEnabled).toEqual([]);
   expect(run.outputs.failedTestDeliveries).toEqual([]);
+  expect(run.outputs.warnings).toEqual([]);
 
   const live = emu.subscriptions().filter(ours);
   expect(live).toHaveLength(9);
   const alpha = emu.projects().find((p) => p.name === "Alpha")!;
-  expect(harness.ofType(SERVICE_HOOK_TYPE).map((r) => r.name)).toContain(`hf-${alpha.id}-git.push`);
+  expect(hooks().map((r) => r.name)).toContain(`hf-${alpha.id}-git.push`);
   const bug = live.find(
     (s) => s.eventType === "workitem.updated" && s.publisherInputs.projectId === alpha.id,
   )!;
   expect(bug.publisherInputs.workItemType).toBe("Bug");
   expect(bug.consumerInputs).toMatchObject({ basicAuthUsername: "ado", basicAuthPassword: PASSWORD });
 
-  // One serialized provider for all hooks: a loader, no secret, no ADO client.
-  const texts = harness.providerTexts();
-  expect(texts).toHaveLength(1);
-  for (const secret of [emu.pat, URL_TOKEN, PASSWORD]) expect(texts[0]).not.toContain(secret);
-  expect(texts[0]).not.toContain("azure-devops-node-api");
-  expect(texts[0]).toContain("components/hooks/provider.ts");
-  expect(texts[0].length).toBeLessThan(10_000);
-  if (process.env.SHOW_PROVIDER) console.log(texts[0]);
-  // Secrets travel as Pulumi secrets; the password is not in the recorded outputs at all.
-  const hook = harness.ofType(SERVICE_HOOK_TYPE)[0];
-  expect(hook.secretInputs).toEqual(expect.arrayContaining(["url", "basicAuthPassword"]));
+  // One stored provider text for every hook, in inputs and outputs: the stub, nothing else.
+  const texts = new Set(hooks().flatMap((r) => [r.inputs.__provider, r.outputs.__provider]));
+  expect([...texts]).toEqual([providerStub("ServiceHook")]);
+  // Secrets are secrets in state (inputs, and the outputs named additionalSecretOutputs); the
+  // password itself is not in the outputs at all.
+  const hook = hooks()[0];
+  for (const key of ["url", "basicAuthPassword"]) expect(isSecret(hook.inputs[key])).toBe(true);
+  for (const key of ["url", "passwordHash"]) expect(isSecret(hook.outputs[key])).toBe(true);
+  // No headers were given: `{}` is stored as it is (headers given are secret, like their input).
+  expect(hook.outputs.httpHeaders).toEqual({});
   expect(JSON.stringify(hook.outputs)).not.toContain(PASSWORD);
 });
 
@@ -130,15 +162,15 @@ it("repairs hooks ADO disabled after failed deliveries on the next refresh + up,
   receiver.respond = () => 201;
   const before = shape(emu.subscriptions().filter(ours));
 
-  harness.newProviderProcess();
+  // The drift check (`pulumi preview --refresh`) sees exactly that hook as changing.
+  const drift = await pulumi("preview");
+  expect(stepsOf(drift, "update")).toEqual([`hf-${alpha.id}-git.push`]);
+  expect(drift.changes).toMatchObject({ create: 0, replace: 0, delete: 0, same: 8 });
+
   emu.counters.reset();
-  const run = await harness.up(program(), { refresh: true });
-  expect(run.updated).toBe(1);
-  expect(run.same).toBe(8);
-  expect([run.created, run.replaced, run.deleted, run.gone]).toEqual([0, 0, 0, 0]);
-  expect(run.ops.filter(([op]) => op === "update").map(([, key]) => key)).toEqual([
-    `${SERVICE_HOOK_TYPE}::hf-${alpha.id}-git.push`,
-  ]);
+  const run = await pulumi("up");
+  expect(run.changes).toMatchObject({ update: 1, same: 8, create: 0, replace: 0, delete: 0, gone: 0 });
+  expect(stepsOf(run, "update")).toEqual([`hf-${alpha.id}-git.push`]);
   expect(run.outputs.statusCounts.enabled).toBe(9);
   expect(run.outputs.hooksNotEnabled).toEqual([]);
   // The whole refresh read 9 hooks through one list call, not one GET each. The GETs by id are the
@@ -150,40 +182,89 @@ it("repairs hooks ADO disabled after failed deliveries on the next refresh + up,
   expect(shape(emu.subscriptions().filter(ours))).toEqual(before);
   expect(emu.subscription(manual.id)).toBeDefined();
 
-  // Nothing left to do.
-  harness.newProviderProcess();
-  const quiet = await harness.up(program(), { refresh: true });
-  expect([quiet.created, quiet.updated, quiet.replaced, quiet.deleted]).toEqual([0, 0, 0, 0]);
+  // Nothing left to do: the drift check is clean.
+  const quiet = await pulumi("preview");
+  expect(quiet.changes).toMatchObject({ create: 0, update: 0, replace: 0, delete: 0, same: 9 });
+});
+
+it("puts a failed test delivery in the hook's outputs and the fleet's warnings, not only on stderr", async () => {
+  receiver.respond = () => 503;
+  try {
+    const run = await pulumi("up", { resourceDetailsToSend: "minimal" });
+    expect(run.changes.update).toBe(9);
+    expect(run.outputs.failedTestDeliveries).toHaveLength(9);
+    expect(run.outputs.warnings).toHaveLength(9);
+    expect(run.outputs.warnings[0]).toMatch(
+      /^hf-.+-\S+: service hook for \S+ in project .+ADO's test notification did not reach the receiver/,
+    );
+    expect(hooks()[0].outputs).toMatchObject({ lastTestDelivery: "failed" });
+    // Never a secret in a warning.
+    expect(run.outputs.warnings.join("\n")).not.toContain(URL_TOKEN);
+  } finally {
+    receiver.respond = () => 200;
+  }
+  // The next update that reaches the receiver clears them.
+  const fixed = await pulumi("up");
+  expect(fixed.changes.update).toBe(9);
+  expect(fixed.outputs.warnings).toEqual([]);
 });
 
 it("gives a new project hooks on the next up and removes a deleted project's hooks", async () => {
   const delta = emu.addProject("Delta");
-  harness.newProviderProcess();
-  const grown = await harness.up(program(), { refresh: true });
-  expect(grown.created).toBe(3);
+  const grown = await pulumi("up");
+  expect(grown.changes.create).toBe(3);
   expect(emu.subscriptions().filter((s) => ours(s) && s.publisherInputs.projectId === delta.id)).toHaveLength(
     3,
   );
 
   const beta = emu.projects().find((p) => p.name === "Beta")!;
   emu.deleteProject(beta.id);
-  harness.newProviderProcess();
-  const shrunk = await harness.up(program(), { refresh: true });
+  const shrunk = await pulumi("up");
   // Either ADO removed them with the project (refresh finds them gone) or the engine deletes them.
-  expect(shrunk.deleted + shrunk.gone).toBe(3);
-  expect(harness.ofType(SERVICE_HOOK_TYPE).filter((r) => r.name.includes(beta.id))).toEqual([]);
+  expect(shrunk.changes.delete + shrunk.changes.gone).toBe(3);
+  expect(hooks().filter((r) => r.name.includes(beta.id))).toEqual([]);
   expect(shrunk.outputs.hookCount).toBe(9);
   expect(emu.subscriptions().filter((s) => ours(s) && s.publisherInputs.projectId === beta.id)).toHaveLength(
     0,
   );
 });
 
+it("takes another spelling of the organization URL as the same organization: nothing changes", async () => {
+  const respelled = emu.orgUrl().replace("http://", "HTTP://") + "//";
+  const preview = await pulumi("preview", { orgUrl: respelled });
+  expect(preview.changes).toMatchObject({ create: 0, update: 0, replace: 0, delete: 0, same: 9 });
+  const run = await pulumi("up", { orgUrl: respelled });
+  expect(run.changes).toMatchObject({ create: 0, update: 0, replace: 0, delete: 0, same: 9 });
+});
+
+it("renamed resources adopt the live hooks, and deleting the old resources leaves them alone", async () => {
+  const before = emu
+    .subscriptions()
+    .filter(ours)
+    .map((s) => s.id)
+    .sort();
+  // New names: the engine creates nine resources and deletes the nine old ones. Each create adopts
+  // the identical live subscription; the old resource's delete must then not remove it.
+  const run = await pulumi("up", {}, "fleet");
+  expect(run.changes).toMatchObject({ create: 9, delete: 9 });
+  expect(
+    emu
+      .subscriptions()
+      .filter(ours)
+      .map((s) => s.id)
+      .sort(),
+  ).toEqual(before);
+  expect(hooks().every((r) => r.name.startsWith("fleet-"))).toBe(true);
+  expect(hooks().every((r) => r.outputs.adopted === true)).toBe(true);
+  const quiet = await pulumi("preview", {}, "fleet");
+  expect(quiet.changes).toMatchObject({ create: 0, update: 0, delete: 0, same: 9 });
+});
+
 it("destroy removes every hook HookFleet made and none made by hand", async () => {
   const manual = emu.subscriptions().filter((s) => !ours(s));
   expect(manual.length).toBeGreaterThan(0);
-  harness.newProviderProcess();
-  const run = await harness.destroy();
-  expect(run.deleted).toBe(9);
+  const run = await pulumi("destroy");
+  expect(run.changes.delete).toBe(9);
   expect(emu.subscriptions().filter(ours)).toHaveLength(0);
   expect(shape(emu.subscriptions())).toEqual(shape(manual));
 });

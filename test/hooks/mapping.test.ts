@@ -3,6 +3,7 @@ import {
   BASIC_AUTH_MAX_LENGTH,
   canKeepStoredPassword,
   checkServiceHookInputs,
+  carriedFacts,
   diffServiceHook,
   isAdoptable,
   isLoopbackUrl,
@@ -53,6 +54,7 @@ function recorded(d: ServiceHookInputs, sub: Subscription = liveFrom(d)): Servic
     testDelivery: d.testDelivery,
     lastTestDelivery: "succeeded",
     adopted: false,
+    warnings: [],
   });
 }
 
@@ -353,6 +355,61 @@ describe("preview with unknown inputs", () => {
     expect(
       checkServiceHookInputs({ orgUrl: "x", projectId: "p1", eventType: "git.push", url: UNKNOWN_INPUT })
         .failures,
-    ).toEqual([{ property: "orgUrl", reason: "must be an http(s) URL" }]);
+    ).toEqual([{ property: "orgUrl", reason: expect.stringMatching(/^must be an organization URL/) }]);
+  });
+});
+
+describe("organization identity", () => {
+  it("treats another spelling of the same organization as no change", () => {
+    const d = desired();
+    for (const spelling of [
+      "https://dev.azure.com/Contoso",
+      "https://dev.azure.com/contoso/",
+      "HTTPS://DEV.AZURE.COM/contoso",
+      "https://contoso.visualstudio.com",
+      "https://Contoso.visualstudio.com/DefaultCollection/",
+    ]) {
+      const checked = checkServiceHookInputs({ ...d, orgUrl: spelling });
+      expect(checked.failures).toEqual([]);
+      expect(checked.inputs.orgUrl).toBe("https://dev.azure.com/contoso");
+      // State written with the old spelling, desired with the new one: nothing to do.
+      expect(diffServiceHook({ ...recorded(d), orgUrl: spelling }, checked.inputs)).toMatchObject({
+        changes: false,
+        replaces: [],
+      });
+    }
+  });
+
+  it("replaces on a real change of organization, deleting the old subscription first", () => {
+    const d = desired();
+    const elsewhere = checkServiceHookInputs({ ...d, orgUrl: "https://dev.azure.com/fabrikam" }).inputs;
+    expect(diffServiceHook(recorded(d), elsewhere)).toMatchObject({
+      changes: true,
+      replaces: ["orgUrl"],
+      deleteBeforeReplace: true,
+    });
+    // Other replacements create first (the old subscription keeps delivering until the new one exists).
+    expect(diffServiceHook(recorded(d), { ...d, projectId: "other" }).deleteBeforeReplace).toBe(false);
+  });
+});
+
+describe("carriedFacts", () => {
+  it("gives every fact a default when state from an earlier release lacks it", () => {
+    expect(carriedFacts({})).toEqual({
+      orgUrl: "",
+      passwordHash: "",
+      testDelivery: true,
+      lastTestDelivery: "unknown",
+      adopted: false,
+      warnings: [],
+    });
+    expect(
+      carriedFacts({
+        orgUrl: "https://dev.azure.com/contoso",
+        adopted: true,
+        lastTestDelivery: "failed",
+        warnings: ["x"],
+      }),
+    ).toMatchObject({ adopted: true, lastTestDelivery: "failed", warnings: ["x"] });
   });
 });

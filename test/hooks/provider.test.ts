@@ -42,7 +42,7 @@ function newProvider(): ServiceHookProvider {
 }
 
 let seq = 0;
-function desired(over: Partial<ServiceHookInputs> = {}): ServiceHookInputs & { hookName: string } {
+function desired(over: Partial<ServiceHookInputs> = {}): ServiceHookInputs {
   seq++;
   const { inputs, failures } = checkServiceHookInputs({
     orgUrl: emu.orgUrl(),
@@ -54,7 +54,7 @@ function desired(over: Partial<ServiceHookInputs> = {}): ServiceHookInputs & { h
     ...over,
   });
   expect(failures).toEqual([]);
-  return { ...inputs, hookName: `hook-${seq}` };
+  return inputs;
 }
 
 async function created(provider: ServiceHookProvider, d: ServiceHookInputs) {
@@ -91,7 +91,6 @@ it("creates the subscription, tests the delivery, and records live status withou
     basicAuthPassword: d.basicAuthPassword,
   });
   expect(outs).toMatchObject({
-    subscriptionId: id,
     status: "enabled",
     lastTestDelivery: "succeeded",
     adopted: false,
@@ -104,15 +103,16 @@ it("creates the subscription, tests the delivery, and records live status withou
   expect(again.diff).toMatchObject({ changes: false, replaces: [] });
 });
 
-it("warns, naming the hook, when the receiver fails ADO's test notification", async () => {
+it("warns in the hook's outputs, naming event, project and subscription, when the receiver fails ADO's test notification", async () => {
   const provider = newProvider();
   receiver.respond = () => 500;
   try {
     const d = desired();
-    const { outs } = await created(provider, d);
+    const { id, outs } = await created(provider, d);
     expect(outs.lastTestDelivery).toBe("failed");
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toContain(d.hookName);
+    expect(outs.warnings).toEqual(warnings);
+    expect(warnings[0]).toContain(id);
     expect(warnings[0]).toContain("git.push");
     expect(warnings[0]).not.toContain("alw_case"); // the URL token is never in a message
   } finally {
@@ -159,7 +159,7 @@ it("reads many hooks from one list call, and a deleted hook as gone", async () =
   emu.counters.reset();
   const reads = await Promise.all(hooks.map((h) => reader.read(h.id, h.outs)));
   expect(reads.slice(0, 3).map((r) => r.id)).toEqual(hooks.slice(0, 3).map((h) => h.id));
-  expect(reads[3].id).toBeUndefined();
+  expect(reads[3]).toEqual({ id: "", props: {} }); // no id: gone (a total result, Struct-safe)
   expect(emu.counters.byRoute["GET /_apis/hooks/subscriptions"]).toBe(1);
   // Only the missing one is confirmed with a GET.
   expect(emu.counters.byRoute["GET /_apis/hooks/subscriptions/{id}"]).toBe(1);
@@ -227,7 +227,7 @@ it("deletes, and tolerates a hook that is already gone", async () => {
   expect(emu.subscription(id)).toBeUndefined();
   await expect(provider.delete(id, outs)).resolves.toBeUndefined();
   const read = await provider.read(id, outs);
-  expect(read.id).toBeUndefined();
+  expect(read.id).toBe("");
 });
 
 it("says what to do when an update finds the hook deleted since the refresh", async () => {

@@ -1,7 +1,7 @@
 /**
  * What the engine sees when a ServiceHook is declared (recorded with the shared mocks): secret
- * inputs, additionalSecretOutputs, the type token, and a serialized provider that carries no
- * implementation code, no credential and no ADO client.
+ * inputs, additionalSecretOutputs, the type token, and the provider stub as `__provider` (no
+ * implementation code, no credential, no ADO client).
  */
 import { isSecretValue, setupPulumiMocks } from "../support/pulumi-mocks";
 
@@ -11,9 +11,11 @@ const mocks = setupPulumiMocks({ project: "hookfleet", stack: "unit" });
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { ServiceHook, SERVICE_HOOK_TYPE } =
   require("../../components/hooks/service-hook") as typeof import("../../components/hooks/service-hook");
+const { providerStub } =
+  require("../../components/dynamic/stub") as typeof import("../../components/dynamic/stub");
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-it("registers secrets as secrets and serializes only a loader", async () => {
+it("registers secrets as secrets and stores only the provider stub", async () => {
   new ServiceHook("hook", {
     orgUrl: "https://dev.azure.com/contoso",
     projectId: "p1",
@@ -27,24 +29,13 @@ it("registers secrets as secrets and serializes only a loader", async () => {
   for (const key of ["url", "basicAuthPassword", "httpHeaders"])
     expect(isSecretValue(hook.rawInputs[key])).toBe(true);
   expect(isSecretValue(hook.rawInputs.eventType)).toBe(false);
-  expect(hook.additionalSecretOutputs).toEqual(
-    expect.arrayContaining(["url", "httpHeaders", "passwordHash"]),
-  );
+  expect(hook.additionalSecretOutputs).toEqual(expect.arrayContaining(["url", "passwordHash"]));
 
+  // The provider state holds is the stub: no implementation, no credential, no ADO client.
   const text = hook.inputs.__provider as string;
-  expect(isSecretValue(hook.rawInputs.__provider)).toBe(false); // nothing secret was captured
+  expect(isSecretValue(hook.rawInputs.__provider)).toBe(false);
+  expect(text).toBe(providerStub("ServiceHook"));
   for (const secret of ["alw_unitTokenSecret", "unit-password-secret", "header-secret"]) {
     expect(text).not.toContain(secret);
   }
-  expect(text).not.toContain("azure-devops-node-api");
-  // None of the implementation is in state: refresh and delete will load today's code.
-  for (const implementationDetail of [
-    "diffServiceHook",
-    "listSubscriptions",
-    "toSubscriptionInput",
-    "AdoClient",
-  ]) {
-    expect(text).not.toContain(implementationDetail);
-  }
-  expect(text).toContain('modulePath: "components/hooks/provider.ts"');
 });

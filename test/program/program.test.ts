@@ -100,19 +100,28 @@ async function runProgram(
       id: helpers.azureNativeId,
       call: helpers.azureNativeCall,
       outputs: (args) => {
+        // What the providers store (components/credentials, components/hooks): every output present.
         if (args.type === ROTATING_SECRET) {
-          const kind = (args.inputs as Record<string, unknown>).kind;
-          const sha256 = "ab".repeat(32);
           return {
             current: fakeSecret(args.name),
-            hashes: [{ sha256 }],
-            urlTokens: kind === "urlToken" ? [{ sha256, systemId: "devops" }] : [],
-            nextRotationAt: "2027-02-20T00:00:00.000Z",
+            currentSha256: "ab".repeat(32),
+            previous: "",
+            previousSha256: "",
+            previousNotAfter: "",
+            rotatedAt: "2026-11-22T00:00:00.000Z",
           };
         }
-        if (args.type === SERVICE_HOOK) return { status: "enabled", lastTestDelivery: "succeeded" };
+        if (args.type === SERVICE_HOOK)
+          return { status: "enabled", lastTestDelivery: "succeeded", warnings: [] };
         if (args.type === ADO_PAT)
-          return { token: fakeSecret(args.name), nextRotationAt: "2027-01-05T00:00:00.000Z" };
+          return {
+            token: fakeSecret(args.name),
+            validTo: "2027-02-04T00:00:00.000Z",
+            nextRotationAt: "2027-01-05T00:00:00.000Z",
+            previousAuthorizationId: "",
+            previousNotAfter: "",
+            previousValidTo: "",
+          };
         return helpers.azureNativeOutputs(args);
       },
     });
@@ -281,6 +290,8 @@ describe("program under each stack file", () => {
       "contoso-dev": expect.objectContaining({ enabled: 12, disabledBySystem: 0 }),
     });
     expect(run.values.hooksNotEnabled.value).toEqual({ "contoso-dev": [] });
+    // Nothing to act on: no failed test delivery, no PAT.
+    expect(run.values.warnings).toEqual({ value: [], secret: false });
     expect(Object.keys(run.values.credentialsNextRotation.value as object).sort()).toEqual([
       "readToken",
       "urlToken",

@@ -159,6 +159,22 @@ describe("summariseStackOutputs", () => {
     expect(summariseStackOutputs(outputs).join("\n")).not.toContain("[secret]");
   });
 
+  it("prints each warning someone must act on, after the hook lines", () => {
+    const outputs = {
+      ...JSON.parse(fixture("stack-outputs.json")),
+      warnings: [
+        'AdoPat "hookfleet-prod-contoso": rotation is due since 2027-02-01T00:00:00.000Z and was not made',
+      ],
+    };
+    const lines = summariseStackOutputs(outputs);
+    expect(lines).toContain(
+      'warning: AdoPat "hookfleet-prod-contoso": rotation is due since 2027-02-01T00:00:00.000Z and was not made',
+    );
+    expect(lines.indexOf(lines.find((l) => l.startsWith("warning:"))!)).toBeGreaterThan(
+      lines.indexOf(lines.find((l) => l.startsWith("test delivery failed"))!),
+    );
+  });
+
   it("says nothing about outputs a stack does not have", () => {
     expect(summariseStackOutputs({})).toEqual([]);
   });

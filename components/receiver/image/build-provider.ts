@@ -20,6 +20,7 @@ import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { ArmClient, sleep } from "../arm";
 import { contextDigest, contextFiles, contextTag, tarGz } from "./context";
+import { completeProvider } from "../../dynamic/complete";
 
 export const ACR_BUILD_API_VERSION = "2019-06-01-preview";
 
@@ -215,4 +216,4 @@ export function createImageBuildProvider(deps: ImageBuildDeps = {}): pulumi.dyna
 }
 
 /** What the shim loads (a fresh provider per provider-host process). */
-export const imageBuildProvider = () => createImageBuildProvider();
+export const imageBuildProvider = () => completeProvider(createImageBuildProvider());

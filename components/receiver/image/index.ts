@@ -5,17 +5,11 @@
  */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { runtimeProvider } from "../../dynamic/runtime-provider";
+import { StubbedDynamicResource } from "../../dynamic";
 import { describeContext } from "./context";
 
 export * from "./context";
 export type { ImageBuildInputs, ImageBuildOutputs } from "./build-provider";
-
-/** The serialized part: two strings and a loader (components/dynamic/runtime-provider.ts). */
-export const imageBuildShim = runtimeProvider({
-  modulePath: "components/receiver/image/build-provider.ts",
-  exportName: "imageBuildProvider",
-});
 
 /** Type token of CloudImageBuild resources in state and in mocks. */
 export const CLOUD_IMAGE_BUILD_TYPE = "pulumi-nodejs:dynamic/hookfleet:CloudImageBuild";
@@ -41,7 +35,7 @@ export interface CloudImageBuildArgs {
   timeoutSeconds?: number;
 }
 
-export class CloudImageBuild extends pulumi.dynamic.Resource {
+export class CloudImageBuild extends StubbedDynamicResource {
   /** `loginServer/repository:tag`, the tag being the context digest. */
   declare readonly imageName: pulumi.Output<string>;
   /** Manifest digest of the pushed image. */
@@ -59,8 +53,11 @@ export class CloudImageBuild extends pulumi.dynamic.Resource {
     const repository = args.repository ?? "hookfleet/receiver";
     // Read now, at every preview and up: the tag decides whether anything changes.
     const { tag } = describeContext({ contextDir: path.resolve(PROJECT_ROOT, contextDir), dockerfile });
+    // Served by the provider named CloudImageBuild behind dynamic-providers.cjs (components/dynamic/registry.ts).
     super(
-      imageBuildShim,
+      "CloudImageBuild",
+      "hookfleet",
+      "CloudImageBuild",
       name,
       {
         registryId: args.registryId,
@@ -75,8 +72,6 @@ export class CloudImageBuild extends pulumi.dynamic.Resource {
         runId: undefined,
       },
       opts,
-      "hookfleet",
-      "CloudImageBuild",
     );
     this.tag = tag;
   }

@@ -290,6 +290,7 @@ test("the provider: no drift for matching hooks with no status, repairs the disa
       testDelivery: false,
       lastTestDelivery: "succeeded",
       adopted: false,
+      warnings: [],
     }),
     status: "enabled",
     enabled: true,

@@ -57,6 +57,7 @@ const record = (sub: Subscription, d: ServiceHookInputs) =>
     testDelivery: d.testDelivery,
     lastTestDelivery: "skipped",
     adopted: false,
+    warnings: [],
   });
 
 describe("GET subscriptions (Subscriptions_List): the org list as Microsoft publishes it", () => {

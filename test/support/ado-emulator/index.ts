@@ -220,6 +220,8 @@ export interface AdoEmulator {
   addSubscription(input: SubscriptionInput & { id?: string }, options?: { org?: string }): Subscription;
   setSubscriptionStatus(id: string, status: SubscriptionStatus, org?: string): void;
   pats(org?: string): PatToken[];
+  /** Seeds a PAT as if it had been created earlier (state fixtures: test/fixtures/state). */
+  addPat(pat: PatToken & { token: string; revoked?: boolean }, options?: { org?: string }): PatToken;
   readonly timeScale: number;
   setTimeScale(scale: number): void;
   setLatency(ms: number): void;
@@ -617,6 +619,13 @@ class Emulator implements AdoEmulator {
   pats(org?: string): PatToken[] {
     const o = this.org(org);
     return [...this.patStore.values()].filter((p) => p.org === o.name).map((p) => structuredClone(p));
+  }
+
+  addPat(pat: PatToken & { token: string; revoked?: boolean }, options: { org?: string } = {}): PatToken {
+    const o = this.org(options.org);
+    const stored: StoredPat = { ...structuredClone(pat), org: o.name, revoked: pat.revoked ?? false };
+    this.patStore.set(stored.authorizationId.toLowerCase(), stored);
+    return structuredClone(pat);
   }
 
   setTimeScale(scale: number): void {
