@@ -4,6 +4,7 @@
  * and a freshly minted token for a system named `devops`, printed for scripts to pick up.
  */
 import { ConfigError, parseConfig, type CredentialSettings, type ReceiverConfig } from "./config";
+import { EXIT } from "./exit-codes";
 import { startReceiver } from "./receiver";
 import { mintToken, sha256Hex } from "./tokens";
 
@@ -19,17 +20,18 @@ and with no tokens configured one is minted for system "devops" and printed as
   webhook url: <url>
   read token: <token>`;
 
-/** Local mode: mint whatever credentials are missing, so `npm run receiver` works with no set-up. */
+/**
+ * Local mode: mint whatever tokens are missing, so `npm run receiver` works with no set-up. The
+ * systems are already in the configuration (a `devops` system when HOOKFLEET_SYSTEMS is unset).
+ */
 function localCredentials(config: ReceiverConfig): {
   credentials: CredentialSettings;
   minted: { url?: string; read?: string };
 } {
-  const systems = config.systems.length
-    ? config.systems
-    : [{ id: "devops", storageMode: "full" as const, retentionDays: 1825 }];
+  const { systems } = config;
   const minted: { url?: string; read?: string } = {};
   let urlTokens = config.urlTokens;
-  if (config.unset.urlTokens) {
+  if (config.unset.urlTokens && systems.length) {
     minted.url = mintToken();
     urlTokens = [{ sha256: sha256Hex(minted.url), systemId: systems[0].id }];
   }
@@ -52,7 +54,7 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
-      process.exit(2);
+      process.exit(EXIT.usage);
     }
     throw err;
   }
@@ -86,10 +88,10 @@ async function main(): Promise<void> {
     stopping = true;
     console.error(`${signal}: draining in-flight requests (up to ${config.shutdownGraceMs} ms)`);
     receiver.close().then(
-      () => process.exit(0),
+      () => process.exit(EXIT.ok),
       (err) => {
         console.error(`shutdown failed: ${(err as Error).message}`);
-        process.exit(1);
+        process.exit(EXIT.failed);
       },
     );
   };
@@ -99,5 +101,5 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   console.error(`receiver failed to start: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
+  process.exit(EXIT.failed);
 });

@@ -17,6 +17,7 @@ import { SERVICE_HOOK_TYPE } from "../../components/hooks/service-hook";
 import { startAdoEmulator } from "../../test/support/ado-emulator";
 import { DynamicHarness } from "../../test/support/dynamic-harness";
 import { startReceiver } from "../../test/ado/helpers";
+import { EXIT } from "../lib/args";
 
 const HELP = `Usage: npm run bench:fleet -- [options]
 
@@ -38,7 +39,7 @@ Output (stdout): one line per phase, e.g. "phase: create hooks=2000 calls=6012 s
 
 function fail(message: string): never {
   console.error(`bench:fleet: ${message}\n\n${HELP}`);
-  process.exit(2);
+  process.exit(EXIT.usage);
 }
 
 function parse() {

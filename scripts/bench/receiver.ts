@@ -26,6 +26,7 @@ import { messageStoreLayout } from "../../app/settings";
 import { DiscardingStore } from "../../app/store";
 import { mintToken, sha256Hex } from "../../app/tokens";
 import { sampleEvent } from "../../test/support/ado-events";
+import { EXIT } from "../lib/args";
 
 const HELP = `Usage: npm run bench:receiver -- [--duration <s>] [--rounds <n>] [--connections <n>] [--rows abcd] [--sizes 4,18]
 
@@ -225,7 +226,7 @@ function parseArgs(argv: string[]) {
   };
   const fail = (m: string): never => {
     console.error(`bench:receiver: ${m}\n\n${HELP}`);
-    process.exit(2);
+    process.exit(EXIT.usage);
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];

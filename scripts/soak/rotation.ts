@@ -29,6 +29,7 @@ import { createServiceHookProvider } from "../../components/hooks/provider";
 import type { ServiceHookOutputs } from "../../components/hooks/mapping";
 import { startAdoEmulator, type AdoEmulator } from "../../test/support/ado-emulator";
 import { sampleEvent } from "../../test/support/ado-events";
+import { EXIT } from "../lib/args";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -341,7 +342,7 @@ async function main(argv: string[]): Promise<number> {
     };
   } catch (err) {
     process.stderr.write(`soak:rotation: ${(err as Error).message}\n\n${HELP}\n`);
-    return 2;
+    return EXIT.usage;
   }
   const result = await runRotationSoak(options);
   process.stderr.write(

@@ -1,6 +1,7 @@
 /** The service as `npm run receiver` starts it: a real process, its printed lines, SIGTERM. */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import path from "node:path";
+import { EXIT } from "../../app/exit-codes";
 import { isWellFormedToken } from "../../app/tokens";
 import { sampleEvent } from "../support/ado-events";
 import { postJson, send } from "./harness";
@@ -73,7 +74,7 @@ describe("npm run receiver (local mode)", () => {
 
   it("refuses to start with a clear message per configuration mistake", async () => {
     const { child, err } = start({ HOOKFLEET_MODE: "production", PORT: "99999", HOOKFLEET_SYSTEMS: "[{]" });
-    expect(await exitOf(child)).toBe(2);
+    expect(await exitOf(child)).toBe(EXIT.usage);
     const text = err.join("");
     expect(text).toMatch(/invalid receiver configuration/);
     expect(text).toMatch(/PORT must be a port number/);
