@@ -33,6 +33,26 @@ export type EmbeddedCosmosWorkerMessage =
 const GUARDED_STEP = /\(\$, (\w+)\) => typeof \1 !== "undefined" \? \[\.\.\.\$, (\{[^{}]*\})\] : \$/g;
 const PLAIN_STEP = /\(\$, (\w+)\) => \[\.\.\.\$, (\{[^{}]*\})\]/g;
 
+/**
+ * The engine's stripUndefined (applied to every document a query returns) rebuilds each array with
+ * `[...o, v]`, O(n²) in the array's length: a stored event with an array of 80,000 numbers made any
+ * listing that returned it take minutes. Same result, linear: `undefined` entries are dropped from
+ * arrays and objects, recursively.
+ */
+export function stripUndefined(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (const v of value) if (typeof v !== "undefined") out.push(stripUndefined(v));
+    return out;
+  }
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (typeof v !== "undefined") out[k] = stripUndefined(v);
+    return out;
+  }
+  return value;
+}
+
 /** Rewrites the quadratic accumulator steps of a generated query into linear pushes. */
 export function linearizeQueryCode(code: string): string {
   return code
@@ -45,22 +65,27 @@ interface QueryPrototype {
 }
 
 /**
- * Wraps the `code` getter of the query engine's Query class so that every query the server compiles
- * goes through linearizeQueryCode. Returns false (and changes nothing) when the engine does not have
- * the shape this was written for, so a future version degrades to its own speed, never to wrong results.
+ * Makes the query engine linear: wraps the `code` getter of its Query class so that every query the
+ * server compiles goes through linearizeQueryCode, and replaces its stripUndefined helper. Returns
+ * false (and changes nothing) when the engine does not have the shape this was written for, so a
+ * future version degrades to its own speed, never to wrong results.
  */
 export function installLinearQueries(requireFromServer: NodeJS.Require): boolean {
-  // The same module instance the server uses: resolved from the server package's own location.
-  const queryModule = requireFromServer(
-    requireFromServer.resolve("@zeit/cosmosdb-query", {
-      paths: [requireFromServer.resolve("@vercel/cosmosdb-server")],
-    }),
-  ) as { default?: (query: string) => object };
-  if (typeof queryModule.default !== "function") return false;
+  // The same module instances the server uses: resolved from the server package's own location.
+  const queryMain = requireFromServer.resolve("@zeit/cosmosdb-query", {
+    paths: [requireFromServer.resolve("@vercel/cosmosdb-server")],
+  });
+  const queryModule = requireFromServer(queryMain) as { default?: (query: string) => object };
+  const helpers = requireFromServer(queryMain.replace(/index\.js$/, "helpers.js")) as {
+    stripUndefined?: unknown;
+  };
+  if (typeof queryModule.default !== "function" || typeof helpers.stripUndefined !== "function") return false;
   const proto = Object.getPrototypeOf(queryModule.default("SELECT * FROM c")) as QueryPrototype;
   const original = Object.getOwnPropertyDescriptor(proto, "code");
   if (!original?.get || !("_code" in queryModule.default("SELECT * FROM c"))) return false;
   const getOriginal = original.get;
+  // Generated code and the engine's own paginate call it as a property of this module object.
+  helpers.stripUndefined = stripUndefined;
   Object.defineProperty(proto, "code", {
     configurable: true,
     get(this: QueryPrototype) {

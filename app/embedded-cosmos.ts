@@ -28,6 +28,11 @@ export interface EmbeddedCosmos {
 
 // Next to this module: .ts under tsx/ts-jest (Node strips the types), .js in the built image.
 const WORKER_FILE = path.join(__dirname, `embedded-cosmos-worker${path.extname(__filename)}`);
+// A .ts worker has ES module syntax in a package without "type": Node reparses it as a module and
+// says so on every start; nothing to act on, so that one warning is silenced for the thread.
+const WORKER_EXEC_ARGV = WORKER_FILE.endsWith(".ts")
+  ? [...process.execArgv, "--disable-warning=MODULE_TYPELESS_PACKAGE_JSON"]
+  : process.execArgv;
 
 export async function startEmbeddedCosmos(
   opts: { host?: string; port?: number } = {},
@@ -39,7 +44,7 @@ export async function startEmbeddedCosmos(
     port: opts.port ?? 0,
     resolveFrom: require.resolve("@vercel/cosmosdb-server"),
   };
-  const worker = new Worker(WORKER_FILE, { workerData });
+  const worker = new Worker(WORKER_FILE, { workerData, execArgv: WORKER_EXEC_ARGV });
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
   const ready = await new Promise<{ port: number; linearQueries: boolean }>((resolve, reject) => {
     worker.once("error", reject);

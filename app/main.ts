@@ -15,10 +15,13 @@ Starts the HookFleet webhook receiver. Configuration comes from environment vari
 COSMOS_DATABASE, COSMOS_CONTAINER, AZURE_CLIENT_ID, HOOKFLEET_SYSTEMS, HOOKFLEET_URL_TOKENS,
 HOOKFLEET_READ_TOKENS, METRICS_PORT, LOG_LEVEL, SHUTDOWN_GRACE_MS.
 
-In local mode (the default) with no COSMOS_ENDPOINT an in-memory store is started (not durable),
-and with no tokens configured one is minted for system "devops" and printed as
+In local mode (the default) it listens on 127.0.0.1 unless HOST is set; with no COSMOS_ENDPOINT an
+in-memory store is started on its own thread (not durable); without HOOKFLEET_SYSTEMS it has one
+system, "devops"; and tokens not configured are minted and printed as
   webhook url: <url>
-  read token: <token>`;
+  read token: <token>
+SIGTERM or SIGINT drains in-flight requests (SHUTDOWN_GRACE_MS) and exits.
+Exit codes: 0 stopped, 1 failed to start or to stop, 64 bad configuration (every mistake listed).`;
 
 /**
  * Local mode: mint whatever tokens are missing, so `npm run receiver` works with no set-up. The
@@ -44,9 +47,16 @@ function localCredentials(config: ReceiverConfig): {
 }
 
 async function main(): Promise<void> {
-  if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  const args = process.argv.slice(2);
+  if (args.includes("--help") || args.includes("-h")) {
     console.log(HELP);
     return;
+  }
+  if (args.length) {
+    console.error(
+      `receiver: unexpected argument "${args[0]}": configuration comes from the environment\n\n${HELP}`,
+    );
+    process.exit(EXIT.usage);
   }
   let config: ReceiverConfig;
   try {
@@ -62,7 +72,7 @@ async function main(): Promise<void> {
     config.mode === "local" ? localCredentials(config) : { credentials: config, minted: {} };
   if (config.mode === "local" && !config.cosmos.endpoint)
     console.error(
-      "note: no COSMOS_ENDPOINT: using an embedded in-memory Cosmos DB server; data is NOT durable and is lost on exit",
+      "note: no COSMOS_ENDPOINT: using an embedded in-memory Cosmos DB server (its own thread); data is NOT durable and is lost on exit",
     );
   const receiver = await startReceiver({
     credentials,
@@ -79,7 +89,8 @@ async function main(): Promise<void> {
   if (minted.url) console.log(`webhook url: ${receiver.webhookUrl(minted.url)}`);
   if (minted.read) console.log(`read token: ${minted.read}`);
   console.error(
-    `receiver listening on ${receiver.url}${receiver.metricsUrl ? `, metrics on ${receiver.metricsUrl}` : ""}`,
+    `receiver listening on ${receiver.url}${receiver.metricsUrl ? `, metrics on ${receiver.metricsUrl}` : ""}` +
+      (receiver.embeddedCosmos ? `; embedded store at ${receiver.embeddedCosmos.endpoint}` : ""),
   );
 
   let stopping = false;

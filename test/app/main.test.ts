@@ -1,5 +1,7 @@
 /** The service as `npm run receiver` starts it: a real process, its printed lines, SIGTERM. */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { EXIT } from "../../app/exit-codes";
 import { isWellFormedToken } from "../../app/tokens";
@@ -9,12 +11,15 @@ import { postJson, send } from "./harness";
 const root = path.resolve(__dirname, "../..");
 const tsx = path.join(root, "node_modules/.bin/tsx");
 
-function start(env: Record<string, string>): {
+function start(
+  env: Record<string, string>,
+  args: string[] = [],
+): {
   child: ChildProcessWithoutNullStreams;
   out: string[];
   err: string[];
 } {
-  const child = spawn(tsx, ["app/main.ts"], {
+  const child = spawn(tsx, ["app/main.ts", ...args], {
     cwd: root,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
   });
@@ -80,5 +85,81 @@ describe("npm run receiver (local mode)", () => {
     expect(text).toMatch(/PORT must be a port number/);
     expect(text).toMatch(/COSMOS_ENDPOINT is required in production mode/);
     expect(text).toMatch(/HOOKFLEET_SYSTEMS is not valid JSON/);
+  });
+});
+
+/** True when nothing listens on host:port any more (a connection is refused). */
+function refused(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, host);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("error", (err: NodeJS.ErrnoException) => resolve(err.code === "ECONNREFUSED"));
+  });
+}
+
+/** An IPv4 address of this machine that is not loopback, if it has one. */
+function outsideAddress(): string | undefined {
+  return Object.values(os.networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === "IPv4" && !a.internal)?.address;
+}
+
+describe("npm run receiver (issue 13, item 11)", () => {
+  function npmRunReceiver(env: Record<string, string>) {
+    // Its own process group, so that the clean-up below can reach whatever npm started.
+    const child = spawn("npm", ["run", "receiver"], {
+      cwd: root,
+      detached: true,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_LEVEL: "warn", ...env },
+    });
+    const out: string[] = [];
+    child.stdout.setEncoding("utf8").on("data", (d: string) => out.push(d));
+    child.stderr.setEncoding("utf8").resume();
+    return { child, out };
+  }
+
+  it.each(["SIGTERM", "SIGINT"] as const)(
+    "stops when %s is sent to the PID of npm, and frees its port",
+    async (signal) => {
+      const { child, out } = npmRunReceiver({ PORT: "0" });
+      try {
+        await waitFor(() => /read token: /.test(out.join("")), "the read token line");
+        const url = new URL(/^webhook url: (\S+)$/m.exec(out.join(""))![1]);
+        const port = Number(url.port);
+        expect(await refused("127.0.0.1", port)).toBe(false);
+        process.kill(child.pid!, signal);
+        expect(await exitOf(child)).toBe(0);
+        expect(await refused("127.0.0.1", port)).toBe(true);
+      } finally {
+        try {
+          process.kill(-child.pid!, "SIGKILL");
+        } catch {
+          // already gone: the group is empty
+        }
+      }
+    },
+  );
+
+  it("listens on 127.0.0.1 only in local mode unless HOST is set", async () => {
+    const { child, out } = start({ PORT: "0", LOG_LEVEL: "warn" });
+    try {
+      await waitFor(() => /read token: /.test(out.join("")), "the read token line");
+      const url = new URL(/^webhook url: (\S+)$/m.exec(out.join(""))![1]);
+      expect(url.hostname).toBe("127.0.0.1");
+      const outside = outsideAddress();
+      if (outside) expect(await refused(outside, Number(url.port))).toBe(true);
+    } finally {
+      child.kill("SIGTERM");
+      await exitOf(child);
+    }
+  });
+
+  it("refuses arguments it does not take with exit code 64", async () => {
+    const { child, err } = start({}, ["--port", "80"]);
+    expect(await exitOf(child)).toBe(EXIT.usage);
+    expect(err.join("")).toMatch(/unexpected argument "--port": configuration comes from the environment/);
   });
 });
