@@ -47,8 +47,8 @@ function errorBody(error: string, message: string) {
 const TOKEN_ROUTE = "/api/v1/webhooks/:token";
 
 /** The path as it may be logged: the token route's path is replaced whole, others are redacted. */
-function loggedUrl(request: FastifyRequest): string {
-  return request.routeOptions.url === TOKEN_ROUTE ? "/api/v1/webhooks/[redacted]" : redactPath(request.url);
+function loggedUrl(route: string | undefined, url: string): string {
+  return route === TOKEN_ROUTE ? "/api/v1/webhooks/[redacted]" : redactPath(url);
 }
 
 export function buildServer(deps: ServerDeps): FastifyInstance {
@@ -199,12 +199,17 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   // One metric and one log line per request.
   function logRequest(request: FastifyRequest, reply: FastifyReply): void {
-    const route = request.routeOptions.url ?? "unmatched";
-    deps.metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    // routeOptions builds a new object on every read: read it once.
+    const route = request.routeOptions.url;
+    deps.metrics.requests.inc({
+      method: request.method,
+      route: route ?? "unmatched",
+      status: String(reply.statusCode),
+    });
     request.log.info(
       {
         method: request.method,
-        url: loggedUrl(request),
+        url: loggedUrl(route, request.url),
         statusCode: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
       },
