@@ -46,14 +46,14 @@ describe("the embedded store of a local-mode receiver", () => {
 
   it("answers /healthz while the store is busy with a long query", async () => {
     const container = client.database("hookfleet").container("messages");
-    // A user-defined function that keeps the store's thread busy (0.8 s per document).
+    // A user-defined function that keeps the store's thread busy (1.5 s per document).
     await container.scripts.userDefinedFunctions.create({
       id: "spin",
       body: "function spin(ms) { var end = Date.now() + ms; while (Date.now() < end) {} return true; }",
     });
     const order: string[] = [];
     const busy = container.items
-      .query("SELECT VALUE udf.spin(800) FROM c")
+      .query("SELECT VALUE udf.spin(1500) FROM c")
       .fetchAll()
       .then(() => order.push("store query"));
     // Were the store on this thread, this timer and the request could only run after the query.
