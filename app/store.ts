@@ -153,7 +153,10 @@ function decodeCursor(s: string): Cursor {
   );
 }
 
-/** Newest first, ties by id descending: the order of every page. */
+/**
+ * Newest first, ties by id descending: the order of every page. receivedAt and ids are ASCII, so
+ * JavaScript's comparison agrees with Cosmos DB's ordinal string order.
+ */
 function byReceivedAtThenId(a: MessageDocument, b: MessageDocument): number {
   if (a.receivedAt !== b.receivedAt) return a.receivedAt < b.receivedAt ? 1 : -1;
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
@@ -325,7 +328,7 @@ export class CosmosMessageStore implements MessageStore {
     return this.query(q, extra, "c.id", top);
   }
 
-  /** `SELECT TOP n` with the listing's filters plus `extra`, ordered by one property, newest first. */
+  /** `SELECT TOP n` with the listing's filters plus `extra`, ordered by one property, descending. */
   private async query(
     q: ListQuery,
     extra: Condition[],

@@ -74,7 +74,7 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOpt
       return reply.code(200).send({ validationResponse: delivery.validationCode });
     const receivedAt = new Date();
     const events = delivery.kind === "ado" ? [delivery.event] : delivery.events;
-    // Ids are exact strings (app/events.ts), so equal message ids mean equal event ids.
+    // Event ids are exact strings (app/events.ts) and message ids follow from them one to one.
     if (events.length > 1 && new Set(events.map((e) => e.id)).size !== events.length)
       throw new BadDeliveryError("the array carries the same event `id` more than once");
     const docs = await buildDocuments(
