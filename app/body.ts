@@ -14,6 +14,7 @@ export class UnsupportedBodyError extends Error {
 
 /** The `charset` parameter of a Content-Type header (unquoted, lower-case), if any. */
 function charsetOf(contentType: string): string | undefined {
+  if (!contentType.includes(";")) return undefined;
   for (const param of contentType.split(";").slice(1)) {
     const eq = param.indexOf("=");
     if (eq < 0 || param.slice(0, eq).trim().toLowerCase() !== "charset") continue;
