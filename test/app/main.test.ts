@@ -9,14 +9,17 @@ import { sampleEvent } from "../support/ado-events";
 import { postJson, send } from "./harness";
 
 const root = path.resolve(__dirname, "../..");
-const tsx = path.join(root, "node_modules/.bin/tsx");
+// The server as `npm run receiver` runs it (node with the tsx loader, no tsx CLI in between: the
+// CLI relays signals to its child and kills it when the child has not answered within 30 ms, which
+// a loaded machine misses).
+const node = path.join(root, "node_modules/.bin/node");
 
 function start(env: Record<string, string>): {
   child: ChildProcessWithoutNullStreams;
   out: string[];
   err: string[];
 } {
-  const child = spawn(tsx, ["app/main.ts"], {
+  const child = spawn(node, ["--import", "tsx", "app/main.ts"], {
     cwd: root,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
   });
