@@ -50,6 +50,15 @@ export class ConfigError extends Error {
   }
 }
 
+/** Where a local-mode receiver listens when HOST is unset. */
+export const LOCAL_HOST = "127.0.0.1";
+
+/**
+ * The system a local-mode receiver has when HOOKFLEET_SYSTEMS is unset, so that a URL token minted
+ * by `npm run token` (system `devops` by default) is accepted as printed.
+ */
+export const LOCAL_DEFAULT_SYSTEM: SystemSetting = { id: "devops", storageMode: "full", retentionDays: 1825 };
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 /** A valid system id (also checked by `npm run token --system`). */
 export const SYSTEM_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -62,6 +71,10 @@ function setting(env: Env, name: ReceiverSettingName): string | undefined {
   if (raw !== undefined && raw.trim() !== "") return raw.trim();
   const spec = receiverSettings[name] as { default?: string };
   return spec.default;
+}
+
+function nonEmpty(raw: string | undefined): string | undefined {
+  return raw !== undefined && raw.trim() !== "" ? raw.trim() : undefined;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -202,7 +215,9 @@ export function parseConfig(env: Env = process.env): ReceiverConfig {
 
   const port = parsePort("PORT", setting(env, "PORT"), problems) ?? 7071;
   const metricsPort = parsePort("METRICS_PORT", setting(env, "METRICS_PORT"), problems);
-  const host = setting(env, "HOST") ?? "0.0.0.0";
+  // A deployed container must listen on every interface for the ingress to reach it; a local run
+  // mints live tokens, so it stays on loopback unless HOST says otherwise.
+  const host = nonEmpty(env.HOST) ?? (mode === "production" ? receiverSettings.HOST.default : LOCAL_HOST);
   const logLevel = setting(env, "LOG_LEVEL") ?? "info";
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got "${logLevel}")`);
@@ -234,7 +249,12 @@ export function parseConfig(env: Env = process.env): ReceiverConfig {
   const rawSystems = setting(env, "HOOKFLEET_SYSTEMS");
   const rawUrl = setting(env, "HOOKFLEET_URL_TOKENS");
   const rawRead = setting(env, "HOOKFLEET_READ_TOKENS");
-  const systems = rawSystems === undefined ? [] : parseJsonArray("HOOKFLEET_SYSTEMS", rawSystems, problems);
+  const systems =
+    rawSystems === undefined
+      ? mode === "local"
+        ? [LOCAL_DEFAULT_SYSTEM]
+        : []
+      : parseJsonArray("HOOKFLEET_SYSTEMS", rawSystems, problems);
   const urlTokens = rawUrl === undefined ? [] : parseJsonArray("HOOKFLEET_URL_TOKENS", rawUrl, problems);
   const readTokens = rawRead === undefined ? [] : parseJsonArray("HOOKFLEET_READ_TOKENS", rawRead, problems);
   let credentials: CredentialSettings = { systems: [], urlTokens: [], readTokens: [] };

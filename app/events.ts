@@ -22,6 +22,15 @@ function isObject(v: unknown): v is Json {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/** A surrogate code unit without its partner: not a Unicode character, so not a valid id. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Event ids are compared as exact strings (no case folding, no Unicode normalisation): two ids are
+ * the same event only when they are the same sequence of characters. A string that is not valid
+ * Unicode is refused: a lone surrogate (`\ud800`, sent as a JSON escape) has no UTF-8 form, and
+ * hashing would turn it into U+FFFD and merge it with other ids.
+ */
 function checkId(v: unknown, where: string): void {
   if (typeof v !== "string" || v.trim() === "")
     throw new BadDeliveryError(
@@ -31,6 +40,10 @@ function checkId(v: unknown, where: string): void {
   if (v.length > MAX_ID_LENGTH || /[\u0000-\u001f]/.test(v))
     throw new BadDeliveryError(
       `${where} has an \`id\` longer than ${MAX_ID_LENGTH} characters or with control characters`,
+    );
+  if (LONE_SURROGATE.test(v))
+    throw new BadDeliveryError(
+      `${where} has an \`id\` that is not valid Unicode (a lone UTF-16 surrogate such as \\ud800)`,
     );
 }
 
@@ -67,12 +80,23 @@ export function classifyDelivery(
     if (body.length === 0)
       throw new BadDeliveryError("body is an empty array: an Event Grid delivery carries at least one event");
     if (body.length > MAX_EVENTS) throw new BadDeliveryError(`body carries more than ${MAX_EVENTS} events`);
-    const first = body[0] as Json | undefined;
-    const validation =
-      headers["aeg-event-type"] === "SubscriptionValidation" ||
-      (isObject(first) && first.eventType === VALIDATION_EVENT);
-    if (validation) {
-      const code = isObject(first) && isObject(first.data) ? first.data.validationCode : undefined;
+    const validationHeader = headers["aeg-event-type"] === "SubscriptionValidation";
+    const validationAt = body.findIndex((e) => isObject(e) && e.eventType === VALIDATION_EVENT);
+    if (validationHeader || validationAt >= 0) {
+      // Event Grid sends the handshake as an array of exactly one validation event, never mixed
+      // with events (../shared/design/pulumi-and-azure-notes.md, Event Grid delivery): anything
+      // else is refused whole, so no event is answered as a handshake and dropped.
+      if (body.length !== 1)
+        throw new BadDeliveryError(
+          `a subscription validation event must be delivered alone; this array carries ${body.length} events` +
+            (validationAt >= 0 ? ` with the validation event at [${validationAt}]` : ""),
+        );
+      const only = body[0] as Json;
+      if (validationAt !== 0)
+        throw new BadDeliveryError(
+          `aeg-event-type is SubscriptionValidation but event [0] is not a ${VALIDATION_EVENT}`,
+        );
+      const code = isObject(only.data) ? only.data.validationCode : undefined;
       if (typeof code !== "string" || code === "")
         throw new BadDeliveryError("subscription validation event is missing `data.validationCode`");
       return { kind: "validation", validationCode: code };

@@ -4,6 +4,7 @@
  * and a freshly minted token for a system named `devops`, printed for scripts to pick up.
  */
 import { ConfigError, parseConfig, type CredentialSettings, type ReceiverConfig } from "./config";
+import { EXIT } from "./exit-codes";
 import { startReceiver } from "./receiver";
 import { mintToken, sha256Hex } from "./tokens";
 
@@ -14,22 +15,26 @@ Starts the HookFleet webhook receiver. Configuration comes from environment vari
 COSMOS_DATABASE, COSMOS_CONTAINER, AZURE_CLIENT_ID, HOOKFLEET_SYSTEMS, HOOKFLEET_URL_TOKENS,
 HOOKFLEET_READ_TOKENS, METRICS_PORT, LOG_LEVEL, SHUTDOWN_GRACE_MS.
 
-In local mode (the default) with no COSMOS_ENDPOINT an in-memory store is started (not durable),
-and with no tokens configured one is minted for system "devops" and printed as
+In local mode (the default) it listens on 127.0.0.1 unless HOST is set; with no COSMOS_ENDPOINT an
+in-memory store is started on its own thread (not durable); without HOOKFLEET_SYSTEMS it has one
+system, "devops"; and tokens not configured are minted and printed as
   webhook url: <url>
-  read token: <token>`;
+  read token: <token>
+SIGTERM or SIGINT drains in-flight requests (SHUTDOWN_GRACE_MS) and exits.
+Exit codes: 0 stopped, 1 failed to start or to stop, 64 bad configuration (every mistake listed).`;
 
-/** Local mode: mint whatever credentials are missing, so `npm run receiver` works with no set-up. */
+/**
+ * Local mode: mint whatever tokens are missing, so `npm run receiver` works with no set-up. The
+ * systems are already in the configuration (a `devops` system when HOOKFLEET_SYSTEMS is unset).
+ */
 function localCredentials(config: ReceiverConfig): {
   credentials: CredentialSettings;
   minted: { url?: string; read?: string };
 } {
-  const systems = config.systems.length
-    ? config.systems
-    : [{ id: "devops", storageMode: "full" as const, retentionDays: 1825 }];
+  const { systems } = config;
   const minted: { url?: string; read?: string } = {};
   let urlTokens = config.urlTokens;
-  if (config.unset.urlTokens) {
+  if (config.unset.urlTokens && systems.length) {
     minted.url = mintToken();
     urlTokens = [{ sha256: sha256Hex(minted.url), systemId: systems[0].id }];
   }
@@ -42,9 +47,16 @@ function localCredentials(config: ReceiverConfig): {
 }
 
 async function main(): Promise<void> {
-  if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  const args = process.argv.slice(2);
+  if (args.includes("--help") || args.includes("-h")) {
     console.log(HELP);
     return;
+  }
+  if (args.length) {
+    console.error(
+      `receiver: unexpected argument "${args[0]}": configuration comes from the environment\n\n${HELP}`,
+    );
+    process.exit(EXIT.usage);
   }
   let config: ReceiverConfig;
   try {
@@ -52,7 +64,7 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
-      process.exit(2);
+      process.exit(EXIT.usage);
     }
     throw err;
   }
@@ -60,7 +72,7 @@ async function main(): Promise<void> {
     config.mode === "local" ? localCredentials(config) : { credentials: config, minted: {} };
   if (config.mode === "local" && !config.cosmos.endpoint)
     console.error(
-      "note: no COSMOS_ENDPOINT: using an embedded in-memory Cosmos DB server; data is NOT durable and is lost on exit",
+      "note: no COSMOS_ENDPOINT: using an embedded in-memory Cosmos DB server (its own thread); data is NOT durable and is lost on exit",
     );
   const receiver = await startReceiver({
     credentials,
@@ -77,7 +89,8 @@ async function main(): Promise<void> {
   if (minted.url) console.log(`webhook url: ${receiver.webhookUrl(minted.url)}`);
   if (minted.read) console.log(`read token: ${minted.read}`);
   console.error(
-    `receiver listening on ${receiver.url}${receiver.metricsUrl ? `, metrics on ${receiver.metricsUrl}` : ""}`,
+    `receiver listening on ${receiver.url}${receiver.metricsUrl ? `, metrics on ${receiver.metricsUrl}` : ""}` +
+      (receiver.embeddedCosmos ? `; embedded store at ${receiver.embeddedCosmos.endpoint}` : ""),
   );
 
   let stopping = false;
@@ -86,10 +99,10 @@ async function main(): Promise<void> {
     stopping = true;
     console.error(`${signal}: draining in-flight requests (up to ${config.shutdownGraceMs} ms)`);
     receiver.close().then(
-      () => process.exit(0),
+      () => process.exit(EXIT.ok),
       (err) => {
         console.error(`shutdown failed: ${(err as Error).message}`);
-        process.exit(1);
+        process.exit(EXIT.failed);
       },
     );
   };
@@ -99,5 +112,5 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   console.error(`receiver failed to start: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
+  process.exit(EXIT.failed);
 });

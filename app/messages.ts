@@ -66,8 +66,48 @@ export const LEAN_BODY_MAX_BYTES = 16 * 1024;
  * the second create fails with 409 and the receiver answers "duplicate".
  */
 export function messageId(systemId: string, sourceEventId: string): string {
-  // Length-prefixed so that no two (systemId, sourceEventId) pairs hash the same input.
+  // Length-prefixed so that no two (systemId, sourceEventId) pairs hash the same input. Distinct
+  // well-formed strings have distinct UTF-8 encodings; lone surrogates (which UTF-8 turns into
+  // U+FFFD) are refused before this (app/events.ts), so ids are compared as exact strings.
   return sha256(`${systemId.length}:${systemId}\n${sourceEventId}`, "base64url");
+}
+
+/** The shape of every id messageId produces (the only ids the store is ever asked for). */
+const MESSAGE_ID = /^[A-Za-z0-9_-]{43}$/;
+
+export function isMessageId(id: unknown): id is string {
+  return typeof id === "string" && MESSAGE_ID.test(id);
+}
+
+/**
+ * The most a stored message may weigh, as the UTF-8 length of its JSON. Cosmos DB refuses an item
+ * over 2 MB, "UTF-8 length of JSON representation" (learn.microsoft.com/azure/cosmos-db/concepts-limits,
+ * per-item limits; ../shared/design/pulumi-and-azure-notes.md); the embedded store does not enforce
+ * it. 2,000,000 is the smaller reading of 2 MB, less 50,000 bytes for the system properties Cosmos
+ * DB adds (_rid, _self, _etag, _attachments, _ts: about 200 bytes).
+ */
+export const MAX_DOCUMENT_BYTES = 1_950_000;
+
+/**
+ * How much larger parsed JSON can print than it was sent: JSON.stringify never lengthens a string
+ * (every character it escapes had to arrive escaped at least as long), drops whitespace and keeps
+ * literals; only numbers grow, at most from `1e20` (4 bytes) to its 21 digits.
+ */
+const MAX_JSON_GROWTH = 21 / 4;
+/** What a message adds around the payload it keeps (ids, times, actor, target, summary, projection ≤ 1 KB). */
+const DOCUMENT_OVERHEAD_BYTES = 16 * 1024;
+
+/**
+ * True when no message built from a body of `bodyBytes` can exceed MAX_DOCUMENT_BYTES, so none needs
+ * measuring: every body up to ≈ 360 KB, which keeps the measurement off the common path.
+ */
+export function documentsFitUnmeasured(bodyBytes: number): boolean {
+  return bodyBytes * MAX_JSON_GROWTH + DOCUMENT_OVERHEAD_BYTES <= MAX_DOCUMENT_BYTES;
+}
+
+/** The size Cosmos DB counts for a document (without the few system properties it adds). */
+export function documentBytes(doc: MessageDocument): number {
+  return Buffer.byteLength(JSON.stringify(doc));
 }
 
 export function ttlSeconds(retentionDays: number): number {

@@ -11,14 +11,16 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from "fastify";
+import { decodeUtf8Body, UnsupportedBodyError } from "./body";
 import type { CredentialHolder } from "./credentials";
 import { BadDeliveryError, inspectJson } from "./events";
+import { DocumentTooLargeError } from "./ingest";
 import { redactPath, redactingStream, type LineSink } from "./logging";
 import type { ReceiverMetrics } from "./metrics";
 import { healthRoutes } from "./plugins/health";
 import { messageRoutes } from "./plugins/messages";
 import { webhookRoutes } from "./plugins/webhooks";
-import { BadContinuationError, StoreUnavailableError, type MessageStore } from "./store";
+import { BadQueryError, StoreUnavailableError, type MessageStore } from "./store";
 
 /** Event Grid events reach 1 MB, and a 413 is never retried by Event Grid: accept up to 1 MB. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -41,6 +43,14 @@ function errorBody(error: string, message: string) {
   return { error, message };
 }
 
+/** The route whose path carries a secret: never logged or echoed as received. */
+const TOKEN_ROUTE = "/api/v1/webhooks/:token";
+
+/** The path as it may be logged: the token route's path is replaced whole, others are redacted. */
+function loggedUrl(route: string | undefined, url: string): string {
+  return route === TOKEN_ROUTE ? "/api/v1/webhooks/[redacted]" : redactPath(url);
+}
+
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const app = Fastify({
     bodyLimit: BODY_LIMIT_BYTES,
@@ -58,6 +68,19 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     // The router's own 414 for a long path parameter would echo the path (a token) in its answer:
     // let any length through to the token check, which answers 404 without echoing anything.
     routerOptions: { maxParamLength: 16 * 1024 },
+    // A path the router cannot decode (a malformed escape such as `%zz`) would be answered 400 with
+    // the whole path, token included, in the body: answer 404 like any unknown path or token, echo
+    // nothing, and log it like other requests (the onResponse hook does not run for these).
+    frameworkErrors: (_error, request, reply) => {
+      (reply as FastifyReply)
+        .code(404)
+        .send(
+          request.url.startsWith("/api/v1/webhooks/")
+            ? { error: "webhook-not-found" }
+            : errorBody("not-found", "no such route"),
+        );
+      logRequest(request as FastifyRequest, reply as FastifyReply);
+    },
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
     return503OnClosing: true,
@@ -71,16 +94,23 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   // the result; here JSON.parse and one walk (inspectJson) check nesting and prototype keys
   // together, with the same answers: empty → 400, not JSON or a prototype key → 400 invalid-json.
   const parseJson = (
-    _request: FastifyRequest,
-    body: string,
+    request: FastifyRequest,
+    body: Buffer,
     done: (err: Error | null, body?: unknown) => void,
   ) => {
     if (body.length === 0) return done(new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY());
+    request.hookfleetBodyBytes = body.length;
     let value: unknown;
     try {
-      value = JSON.parse(body.charCodeAt(0) === 0xfeff ? body.slice(1) : body);
-    } catch {
-      return done(new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY());
+      // Invalid UTF-8 is refused (400), not turned into U+FFFD; a byte-order mark is dropped.
+      const text = decodeUtf8Body(body);
+      try {
+        value = JSON.parse(text);
+      } catch {
+        return done(new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY());
+      }
+    } catch (err) {
+      return done(err as Error);
     }
     switch (inspectJson(value, MAX_JSON_DEPTH)) {
       case "too-deep":
@@ -95,9 +125,10 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.removeContentTypeParser(["application/json", "text/plain"]);
   app.addContentTypeParser(
     ["application/json", "application/cloudevents+json", "application/cloudevents-batch+json"],
-    { parseAs: "string" },
+    { parseAs: "buffer" },
     parseJson,
   );
+  app.decorateRequest("hookfleetBodyBytes", 0);
 
   app.setErrorHandler((err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof StoreUnavailableError) {
@@ -111,8 +142,17 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
         .send(errorBody("store-unavailable", `${err.message}; retry later`));
     }
     if (err instanceof BadDeliveryError) return reply.code(400).send(errorBody("bad-request", err.message));
-    if (err instanceof BadContinuationError)
-      return reply.code(400).send(errorBody("bad-request", err.message));
+    if (err instanceof UnsupportedBodyError)
+      return (
+        reply
+          .code(415)
+          // RFC 9110 §12.5.3: a 415 for a content coding says which codings are accepted.
+          .header("accept-encoding", "identity")
+          .send(errorBody("unsupported-media-type", err.message))
+      );
+    if (err instanceof DocumentTooLargeError)
+      return reply.code(413).send(errorBody("payload-too-large", err.message));
+    if (err instanceof BadQueryError) return reply.code(400).send(errorBody("bad-request", err.message));
     const fe = err as FastifyError;
     if (fe.validation) return reply.code(400).send(errorBody("bad-request", fe.message));
     switch (fe.code) {
@@ -157,19 +197,29 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     done(null, payload);
   });
 
-  // Callback-style hooks: no promise per request on the hot path.
-  app.addHook("onResponse", (request, reply, done) => {
-    const route = request.routeOptions.url ?? "unmatched";
-    deps.metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+  // One metric and one log line per request.
+  function logRequest(request: FastifyRequest, reply: FastifyReply): void {
+    // routeOptions builds a new object on every read: read it once.
+    const route = request.routeOptions.url;
+    deps.metrics.requests.inc({
+      method: request.method,
+      route: route ?? "unmatched",
+      status: String(reply.statusCode),
+    });
     request.log.info(
       {
         method: request.method,
-        url: redactPath(request.url),
+        url: loggedUrl(route, request.url),
         statusCode: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
       },
       "request",
     );
+  }
+
+  // Callback-style hooks: no promise per request on the hot path.
+  app.addHook("onResponse", (request, reply, done) => {
+    logRequest(request, reply);
     done();
   });
 
@@ -183,4 +233,11 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     isDraining: deps.isDraining,
   });
   return app;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Size of the request body as received, in bytes (set by the JSON parser). */
+    hookfleetBodyBytes: number;
+  }
 }

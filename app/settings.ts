@@ -63,7 +63,8 @@ export const receiverSettings = {
     default: "7071",
   },
   HOST: {
-    description: "Address the service binds to.",
+    description:
+      "Address the service binds to. Unset: 0.0.0.0 in production mode (the container's ingress), 127.0.0.1 in local mode.",
     requiredInProduction: false,
     source: "plain",
     default: "0.0.0.0",

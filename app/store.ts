@@ -7,7 +7,7 @@ import https from "node:https";
 import { CosmosClient, type Container, type SqlParameter } from "@azure/cosmos";
 import { DefaultAzureCredential } from "@azure/identity";
 import type { CosmosSettings } from "./config";
-import type { MessageDocument } from "./messages";
+import { isMessageId, type MessageDocument } from "./messages";
 import { messageStoreLayout } from "./settings";
 
 export interface CreateResult {
@@ -53,8 +53,11 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/** A read-API query the service cannot answer as asked (400, naming the parameter). */
+export class BadQueryError extends Error {}
+
 /** Bad continuation token from a client of the read API. */
-export class BadContinuationError extends Error {}
+export class BadContinuationError extends BadQueryError {}
 
 const TRANSIENT_STATUS = new Set([408, 429, 449, 500, 502, 503, 504]);
 const NETWORK_CODES = new Set([
@@ -101,6 +104,9 @@ export function classifyStoreError(err: unknown): never {
   throw err;
 }
 
+/** One WHERE condition: the clause and its single parameter. */
+type Condition = [clause: string, name: string, value: string];
+
 const SYSTEM_PROPERTIES = ["_rid", "_self", "_etag", "_attachments", "_ts", "_lsn"];
 
 function clean(doc: Record<string, unknown>): MessageDocument {
@@ -108,31 +114,52 @@ function clean(doc: Record<string, unknown>): MessageDocument {
   return doc as unknown as MessageDocument;
 }
 
+/**
+ * A position in the read API's order, newest first: (receivedAt DESC, id DESC). The next page holds
+ * what comes after it: the rest of the instant `t` (ids below `id`; all of them when `id` is
+ * absent; none when `id` is ""), then everything older than `t`.
+ */
 interface Cursor {
-  /** receivedAt of the last message returned. */
   t: string;
-  /** Ids already returned with that same receivedAt (ties). */
-  ids: string[];
+  id?: string;
 }
 
+const CURSOR_VERSION = 1;
+/** receivedAt as the receiver writes it (Date.toISOString()): sorts as text in time order. */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** Opaque to clients: base64url of a small JSON object, at most ≈ 110 characters. */
 function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify(c)).toString("base64url");
+  return Buffer.from(JSON.stringify({ v: CURSOR_VERSION, ...c })).toString("base64url");
 }
 
 function decodeCursor(s: string): Cursor {
+  let c: { v?: unknown; t?: unknown; id?: unknown } | undefined;
   try {
-    const c = JSON.parse(Buffer.from(s, "base64url").toString("utf8")) as Cursor;
-    if (
-      typeof c.t === "string" &&
-      Array.isArray(c.ids) &&
-      c.ids.every((i) => typeof i === "string") &&
-      c.ids.length <= 1000
-    )
-      return c;
+    c = JSON.parse(Buffer.from(s, "base64url").toString("utf8")) as typeof c;
   } catch {
-    // fall through: reported below as a bad continuation
+    // reported below
   }
-  throw new BadContinuationError("continuation is not one this service returned");
+  if (
+    c &&
+    c.v === CURSOR_VERSION &&
+    typeof c.t === "string" &&
+    ISO_INSTANT.test(c.t) &&
+    (c.id === undefined || c.id === "" || isMessageId(c.id))
+  )
+    return c.id === undefined ? { t: c.t } : { t: c.t, id: c.id as string };
+  throw new BadContinuationError(
+    "continuation is not one this service returned (pass back the `continuation` of the previous page unchanged, or start again without it)",
+  );
+}
+
+/**
+ * Newest first, ties by id descending: the order of every page. receivedAt and ids are ASCII, so
+ * JavaScript's comparison agrees with Cosmos DB's ordinal string order.
+ */
+function byReceivedAtThenId(a: MessageDocument, b: MessageDocument): number {
+  if (a.receivedAt !== b.receivedAt) return a.receivedAt < b.receivedAt ? 1 : -1;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 }
 
 export interface CosmosStoreOptions {
@@ -213,6 +240,7 @@ export class CosmosMessageStore implements MessageStore {
   }
 
   async remove(systemId: string, id: string): Promise<void> {
+    if (!isMessageId(id)) return;
     try {
       await this.container.item(id, systemId).delete();
     } catch {
@@ -220,7 +248,13 @@ export class CosmosMessageStore implements MessageStore {
     }
   }
 
+  /**
+   * The message, or undefined. Only a message id (43 base64url characters, see messageId) reaches
+   * the client: the SDK puts the id into the request path unencoded, so `.` or `..` would read the
+   * container's document feed or the container itself, and `#` would cut the path.
+   */
   async get(systemId: string, id: string): Promise<MessageDocument | undefined> {
+    if (!isMessageId(id)) return undefined;
     try {
       const { resource } = await this.container.item(id, systemId).read<Record<string, unknown>>();
       return resource ? clean(resource) : undefined;
@@ -230,46 +264,92 @@ export class CosmosMessageStore implements MessageStore {
     }
   }
 
+  /**
+   * One page of at most `limit` messages in (receivedAt DESC, id DESC) order: keyset paging with at
+   * most three queries of at most `limit + 1` documents each, whatever the container holds.
+   *
+   * Every query orders by a single property, which the container's default range index serves (a
+   * two-property ORDER BY would need a composite index that deployed containers do not have): the
+   * rest of the cursor's instant by id, then older instants by receivedAt. Many messages can share
+   * one receivedAt (all events of an Event Grid array do); an instant cut by the page end is never
+   * taken from the receivedAt-ordered query, whose order within an instant is unspecified, but
+   * read again by id. A page can hold fewer than `limit` messages; the listing ends when
+   * `continuation` is null.
+   */
   async list(q: ListQuery): Promise<ListResult> {
-    const where: string[] = [];
-    const parameters: SqlParameter[] = [];
-    const add = (clause: string, name: string, value: string | string[]) => {
-      where.push(clause);
-      parameters.push({ name, value });
-    };
-    if (q.systemId !== undefined) add("c.systemId = @systemId", "@systemId", q.systemId);
-    if (q.type !== undefined) add("c.type = @type", "@type", q.type);
-    if (q.since !== undefined) add("c.receivedAt >= @since", "@since", q.since);
-    if (q.until !== undefined) add("c.receivedAt < @until", "@until", q.until);
-    if (q.continuation !== undefined) {
-      // Keyset paging on receivedAt (single-field ORDER BY needs no composite index); ties at the
-      // same instant are told apart by the ids already returned.
-      const c = decodeCursor(q.continuation);
-      where.push(
-        "(c.receivedAt < @cursorT OR (c.receivedAt = @cursorT AND NOT ARRAY_CONTAINS(@cursorIds, c.id)))",
-      );
-      parameters.push({ name: "@cursorT", value: c.t }, { name: "@cursorIds", value: c.ids });
-    }
-    const query = `SELECT TOP ${q.limit + 1} * FROM c${where.length ? " WHERE " + where.join(" AND ") : ""} ORDER BY c.receivedAt DESC`;
+    const cursor = q.continuation !== undefined ? decodeCursor(q.continuation) : undefined;
+    const limit = q.limit;
     try {
-      const { resources } = await this.container.items
-        .query<Record<string, unknown>>(
-          { query, parameters },
-          q.systemId !== undefined ? { partitionKey: q.systemId } : { maxItemCount: q.limit + 1 },
-        )
-        .fetchAll();
-      const page = resources.slice(0, q.limit).map(clean);
-      let continuation: string | null = null;
-      if (resources.length > q.limit && page.length) {
-        const t = page[page.length - 1].receivedAt;
-        const prev = q.continuation ? decodeCursor(q.continuation) : undefined;
-        const ids = page.filter((m) => m.receivedAt === t).map((m) => m.id);
-        continuation = encodeCursor({ t, ids: prev && prev.t === t ? [...prev.ids, ...ids] : ids });
+      const page: MessageDocument[] = [];
+      // 1. The rest of the cursor's instant, by id.
+      if (cursor && cursor.id !== "") {
+        const rest = await this.instant(q, cursor.t, cursor.id, limit + 1);
+        if (rest.length > limit)
+          return this.page(rest.slice(0, limit), { t: cursor.t, id: rest[limit - 1].id });
+        page.push(...rest);
       }
-      return { messages: page, continuation };
+      // 2. Older instants, by receivedAt.
+      const room = limit - page.length;
+      const older = await this.query(
+        q,
+        cursor ? [["c.receivedAt < @before", "@before", cursor.t]] : [],
+        "c.receivedAt",
+        room + 1,
+      );
+      if (older.length <= room) return this.page([...page, ...older.sort(byReceivedAtThenId)], null);
+      // older[room] is the first message not taken: its instant may be cut, so nothing of it is kept here.
+      const cut = older[room].receivedAt;
+      page.push(
+        ...older
+          .slice(0, room)
+          .filter((m) => m.receivedAt !== cut)
+          .sort(byReceivedAtThenId),
+      );
+      const left = limit - page.length;
+      if (left === 0) return this.page(page, { t: cut });
+      // 3. The cut instant, by id.
+      const tied = await this.instant(q, cut, undefined, left + 1);
+      if (tied.length > left)
+        return this.page([...page, ...tied.slice(0, left)], { t: cut, id: tied[left - 1].id });
+      return this.page([...page, ...tied], { t: cut, id: "" });
     } catch (err) {
       return classifyStoreError(err);
     }
+  }
+
+  private page(messages: MessageDocument[], next: Cursor | null): ListResult {
+    return { messages, continuation: next ? encodeCursor(next) : null };
+  }
+
+  /** Messages of one instant (with ids below `belowId`, when given), by id descending. */
+  private instant(q: ListQuery, t: string, belowId: string | undefined, top: number) {
+    const extra: Condition[] = [["c.receivedAt = @at", "@at", t]];
+    if (belowId !== undefined) extra.push(["c.id < @belowId", "@belowId", belowId]);
+    return this.query(q, extra, "c.id", top);
+  }
+
+  /** `SELECT TOP n` with the listing's filters plus `extra`, ordered by one property, descending. */
+  private async query(
+    q: ListQuery,
+    extra: Condition[],
+    orderBy: "c.receivedAt" | "c.id",
+    top: number,
+  ): Promise<MessageDocument[]> {
+    const conditions: Condition[] = [];
+    if (q.systemId !== undefined) conditions.push(["c.systemId = @systemId", "@systemId", q.systemId]);
+    if (q.type !== undefined) conditions.push(["c.type = @type", "@type", q.type]);
+    if (q.since !== undefined) conditions.push(["c.receivedAt >= @since", "@since", q.since]);
+    if (q.until !== undefined) conditions.push(["c.receivedAt < @until", "@until", q.until]);
+    conditions.push(...extra);
+    const where = conditions.length ? ` WHERE ${conditions.map(([clause]) => clause).join(" AND ")}` : "";
+    const parameters: SqlParameter[] = conditions.map(([, name, value]) => ({ name, value }));
+    const { resources } = await this.container.items
+      .query<Record<string, unknown>>(
+        { query: `SELECT TOP ${top} * FROM c${where} ORDER BY ${orderBy} DESC`, parameters },
+        q.systemId !== undefined ? { partitionKey: q.systemId } : { maxItemCount: top },
+      )
+      .fetchAll();
+    return resources.map(clean);
   }
 
   async ping(): Promise<void> {

@@ -7,6 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { startAdoEmulator } from "../test/support/ado-emulator";
+import { EXIT } from "./lib/args";
 
 const HELP = `Usage: npm run emulator -- [options]
 
@@ -32,7 +33,7 @@ Options:
 
 function fail(message: string): never {
   console.error(`emulator: ${message}\n\n${HELP}`);
-  process.exit(2);
+  process.exit(EXIT.usage);
 }
 
 function intOption(value: string | undefined, name: string, fallback: number, min = 0): number {

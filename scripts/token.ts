@@ -1,31 +1,71 @@
 /**
- * `npm run token [-- --password] [--system <id>] [--json]`: mint an `alw_` URL token (or a Basic
- * password) and print it with its SHA-256, the only form the receiver is configured with.
+ * `npm run token [-- --password] [--system <id>] [--not-after <ISO>] [--json]`: mint an `alw_` URL
+ * token (or a Basic password) and print it with its SHA-256, the only form the receiver is
+ * configured with, and the commands that run a local receiver accepting it (tested by running them
+ * as printed: test/app/token-command.test.ts).
  */
-import { SYSTEM_ID } from "../app/config";
+import { LOCAL_DEFAULT_SYSTEM, SYSTEM_ID } from "../app/config";
 import { mintPassword, mintToken, sha256Hex } from "../app/tokens";
+import { EXIT } from "./lib/args";
 
 const HELP = `Usage: npm run token -- [--password] [--system <id>] [--not-after <ISO time>] [--json]
 
 Mints a URL token (alw_ + 30 random + 6 checksum characters) or, with --password, a Basic-auth
-password, and prints it with its SHA-256. Give the receiver only the hash:
+password, and prints it with its SHA-256 and the commands that start a local receiver accepting it.
+Give the receiver only the hash:
   HOOKFLEET_URL_TOKENS='[{"sha256":"<hash>","systemId":"devops"}]'
 Options:
   --password            mint a Basic-auth password instead of a URL token
-  --system <id>         system id for the printed HOOKFLEET_URL_TOKENS entry (default devops)
+  --system <id>         system id for the printed entries (default devops)
   --not-after <ISO>     add an expiry (end of a rotation overlap) to the printed entry
   --json                print {secret, sha256, entry} as JSON
-  --help                this text`;
+  --help                this text
+Exit codes: 0 printed, 64 bad arguments.`;
+
+/** Local receiver's default port (app/settings.ts PORT) and address (LOCAL_HOST). */
+const LOCAL_BASE = "http://127.0.0.1:7071";
+const SAMPLE_EVENT = '{"id":"6f9d44f5-0000-4000-8000-000000000001","eventType":"git.push","resource":{}}';
 
 function fail(message: string): never {
   console.error(`token: ${message}\n\n${HELP}`);
-  process.exit(2);
+  process.exit(EXIT.usage);
+}
+
+/** A shell word in single quotes (the JSON we print contains none, but a system id could). */
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The lines that run a local receiver accepting the credential and deliver one event to it. */
+function localTrial(opts: { password: boolean; system: string; secret: string; entry: object }): string[] {
+  // A system other than the local default must be declared; a Basic password belongs to its system.
+  const system = { ...LOCAL_DEFAULT_SYSTEM, id: opts.system };
+  const env: string[] = [];
+  if (opts.password)
+    env.push(
+      `HOOKFLEET_SYSTEMS=${shellQuote(JSON.stringify([{ ...system, basicPasswords: [opts.entry] }]))}`,
+    );
+  else {
+    if (opts.system !== LOCAL_DEFAULT_SYSTEM.id)
+      env.push(`HOOKFLEET_SYSTEMS=${shellQuote(JSON.stringify([system]))}`);
+    env.push(`HOOKFLEET_URL_TOKENS=${shellQuote(JSON.stringify([opts.entry]))}`);
+  }
+  const deliver = opts.password
+    ? `curl -s -u ${shellQuote(`hookfleet:${opts.secret}`)} -H 'content-type: application/json' -d ${shellQuote(SAMPLE_EVENT)} ${LOCAL_BASE}/api/v1/systems/${opts.system}/webhooks`
+    : `curl -s -H 'content-type: application/json' -d ${shellQuote(SAMPLE_EVENT)} ${LOCAL_BASE}/api/v1/webhooks/${opts.secret}`;
+  return [
+    "",
+    `Try it with a local receiver (in-memory store, ${LOCAL_BASE}):`,
+    `  ${env.join(" ")} npm run receiver`,
+    "and, in another shell:",
+    `  ${deliver}`,
+  ];
 }
 
 function main(argv: string[]): void {
   let password = false;
   let json = false;
-  let system = "devops";
+  let system = LOCAL_DEFAULT_SYSTEM.id;
   let notAfter: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -51,6 +91,7 @@ function main(argv: string[]): void {
   console.log(
     `${password ? "basicPasswords entry" : "HOOKFLEET_URL_TOKENS entry"}: ${JSON.stringify(entry)}`,
   );
+  console.log(localTrial({ password, system, secret, entry }).join("\n"));
 }
 
 main(process.argv.slice(2));

@@ -5,6 +5,7 @@
  */
 import { AdoClient } from "../../ado/client";
 import { ConfigError, parseConfig, type CredentialSettings, type CosmosSettings } from "../config";
+import { EXIT } from "../exit-codes";
 import { CosmosMessageStore, type MessageStore } from "../store";
 import { runHeal, type HealPolicy, type HealReport } from "./heal";
 import { formatHealReport } from "./report";
@@ -243,7 +244,7 @@ function defaultClient(orgUrl: string, config: HealConfig, io: HealCliIo): AdoAp
     : AdoClient.fromEnvironment(orgUrl, { logger });
 }
 
-/** Runs the command; resolves with the exit code (0 ok, 1 something not repaired, 2 bad input). */
+/** Runs the command; resolves with the exit code (0 ok, 1 something not repaired, 64 bad input: app/exit-codes.ts). */
 export async function runHealCli(
   argv: readonly string[],
   env: Env,
@@ -262,7 +263,7 @@ export async function runHealCli(
   } catch (err) {
     if (err instanceof ConfigError) {
       io.stderr(err.message.replace("invalid receiver configuration", "invalid heal configuration"));
-      return { code: 2 };
+      return { code: EXIT.usage };
     }
     throw err;
   }

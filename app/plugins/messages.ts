@@ -1,13 +1,26 @@
 /** The read API: list stored messages (newest first, with continuation) and read one. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { SYSTEM_ID } from "../config";
 import type { CredentialHolder } from "../credentials";
+import { parseInstant } from "../instants";
+import { isMessageId } from "../messages";
 import type { ReceiverMetrics } from "../metrics";
-import type { ListQuery, MessageStore } from "../store";
+import { BadQueryError, type ListQuery, type MessageStore } from "../store";
 
 export interface MessageRoutesOptions {
   credentials: CredentialHolder;
   store: MessageStore;
   metrics: ReceiverMetrics;
+}
+
+const MESSAGE_NOT_FOUND = { error: "message-not-found" };
+
+/** A query-string instant as the ISO form messages are stored with; 400 naming the parameter otherwise. */
+function instantParam(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const parsed = parseInstant(value);
+  if ("problem" in parsed) throw new BadQueryError(`${name} ${parsed.problem}`);
+  return parsed.iso;
 }
 
 export async function messageRoutes(app: FastifyInstance, opts: MessageRoutesOptions): Promise<void> {
@@ -21,8 +34,6 @@ export async function messageRoutes(app: FastifyInstance, opts: MessageRoutesOpt
         .send({ error: "unauthorized", message: "a valid read token is required (Authorization: Bearer …)" });
   });
 
-  // The querystring has the store's query shape; since/until arrive as any RFC 3339 form and are
-  // normalised to ISO below.
   app.get<{ Querystring: ListQuery }>(
     "/api/v1/messages",
     {
@@ -30,12 +41,15 @@ export async function messageRoutes(app: FastifyInstance, opts: MessageRoutesOpt
         querystring: {
           type: "object",
           properties: {
-            systemId: { type: "string", minLength: 1, maxLength: 64 },
+            systemId: { type: "string", pattern: SYSTEM_ID.source },
             type: { type: "string", minLength: 1, maxLength: 200 },
-            since: { type: "string", format: "date-time" },
-            until: { type: "string", format: "date-time" },
+            // RFC 3339 date-times, checked in the handler (a leap second such as 23:59:60 is valid
+            // RFC 3339 but has no JavaScript Date: 400, not 500).
+            since: { type: "string", maxLength: 64 },
+            until: { type: "string", maxLength: 64 },
             limit: { type: "integer", minimum: 1, maximum: 200, default: 50 },
-            continuation: { type: "string", maxLength: 20000 },
+            // The store's continuations are ≈ 110 characters (app/store.ts).
+            continuation: { type: "string", maxLength: 512 },
           },
           additionalProperties: false,
         },
@@ -43,34 +57,27 @@ export async function messageRoutes(app: FastifyInstance, opts: MessageRoutesOpt
     },
     async (request) => {
       const q = request.query;
-      const iso = (s?: string) => (s === undefined ? undefined : new Date(s).toISOString());
-      return metrics.time("list", () =>
-        store.list({
-          systemId: q.systemId,
-          type: q.type,
-          since: iso(q.since),
-          until: iso(q.until),
-          limit: q.limit,
-          continuation: q.continuation,
-        }),
-      );
+      const query: ListQuery = {
+        systemId: q.systemId,
+        type: q.type,
+        since: instantParam("since", q.since),
+        until: instantParam("until", q.until),
+        limit: q.limit,
+        continuation: q.continuation,
+      };
+      return metrics.time("list", () => store.list(query));
     },
   );
 
   app.get<{ Params: { systemId: string; id: string } }>(
     "/api/v1/messages/:systemId/:id",
-    {
-      schema: {
-        params: {
-          type: "object",
-          properties: { systemId: { type: "string", maxLength: 64 }, id: { type: "string", maxLength: 255 } },
-          required: ["systemId", "id"],
-        },
-      },
-    },
     async (request, reply) => {
-      const doc = await metrics.time("read", () => store.get(request.params.systemId, request.params.id));
-      if (!doc) return reply.code(404).send({ error: "message-not-found" });
+      const { systemId, id } = request.params;
+      // Only a well-formed system id and message id reach the store (see CosmosMessageStore.get):
+      // anything else cannot name a message.
+      if (!SYSTEM_ID.test(systemId) || !isMessageId(id)) return reply.code(404).send(MESSAGE_NOT_FOUND);
+      const doc = await metrics.time("read", () => store.get(systemId, id));
+      if (!doc) return reply.code(404).send(MESSAGE_NOT_FOUND);
       return doc;
     },
   );

@@ -3,13 +3,14 @@
  * validation handshake. Authentication runs in onRequest, before a body is read, so unknown
  * senders cost no parsing.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, preParsingHookHandler } from "fastify";
+import { UnsupportedBodyError, unsupportedBodyProblem } from "../body";
 import type { CredentialHolder } from "../credentials";
-import { BadDeliveryError, classifyDelivery, type Json } from "../events";
-import { buildMessage, type MessageDocument } from "../messages";
+import { BadDeliveryError, classifyDelivery } from "../events";
+import { buildDocuments, storeDocuments } from "../ingest";
 import type { ReceiverMetrics } from "../metrics";
 import type { SystemSetting } from "../settings";
-import type { CreateResult, MessageStore } from "../store";
+import type { MessageStore } from "../store";
 
 export interface WebhookRoutesOptions {
   credentials: CredentialHolder;
@@ -52,6 +53,8 @@ const deliverySchema = {
     400: errorSchema,
     401: errorSchema,
     404: errorSchema,
+    413: errorSchema,
+    415: errorSchema,
   },
 };
 
@@ -64,35 +67,24 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOpt
   // Per-request system, set by the auth hooks (a request decoration, not shared state).
   app.decorateRequest("hookfleetSystem", null);
 
-  async function storeAll(system: SystemSetting, docs: MessageDocument[]): Promise<CreateResult[]> {
-    if (docs.length === 1) return [await metrics.time("create", () => store.create(docs[0]))];
-    const settled = await Promise.allSettled(docs.map((d) => metrics.time("create", () => store.create(d))));
-    const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-    if (failed) {
-      // Nothing is stored unless the answer is 201: undo what this request created, then fail.
-      await Promise.all(
-        settled.map((s) =>
-          s.status === "fulfilled" && !s.value.duplicate ? store.remove(system.id, s.value.id) : undefined,
-        ),
-      );
-      throw failed.reason;
-    }
-    return settled.map((s) => (s as PromiseFulfilledResult<CreateResult>).value);
-  }
-
   async function deliver(request: FastifyRequest, reply: FastifyReply) {
     const system = request.hookfleetSystem as SystemSetting;
     const delivery = classifyDelivery(request.body, request.headers);
     if (delivery.kind === "validation")
       return reply.code(200).send({ validationResponse: delivery.validationCode });
     const receivedAt = new Date();
-    const docs =
-      delivery.kind === "ado"
-        ? [buildMessage(system, "ado", delivery.event, receivedAt)]
-        : delivery.events.map((e: Json) => buildMessage(system, "eventgrid", e, receivedAt));
-    if (docs.length > 1 && new Set(docs.map((d) => d.id)).size !== docs.length)
+    const events = delivery.kind === "ado" ? [delivery.event] : delivery.events;
+    // Event ids are exact strings (app/events.ts) and message ids follow from them one to one.
+    if (events.length > 1 && new Set(events.map((e) => e.id)).size !== events.length)
       throw new BadDeliveryError("the array carries the same event `id` more than once");
-    const results = await storeAll(system, docs);
+    const docs = await buildDocuments(
+      system,
+      delivery.kind === "ado" ? "ado" : "eventgrid",
+      events,
+      receivedAt,
+      request.hookfleetBodyBytes,
+    );
+    const results = await storeDocuments(store, metrics, docs);
     for (const r of results) {
       if (r.duplicate) metrics.duplicates.inc({ system: system.id });
       else {
@@ -141,6 +133,13 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOpt
     done();
   }
 
+  // Charset and content coding are refused before the body is read (415, nothing stored).
+  const bodyHeaders: preParsingHookHandler = (request, _reply, payload, done) => {
+    const problem = unsupportedBodyProblem(request.headers);
+    if (problem) return done(new UnsupportedBodyError(problem));
+    done(null, payload);
+  };
+
   const tokenParams = {
     type: "object",
     properties: { token: { type: "string", maxLength: 256 } },
@@ -149,7 +148,7 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOpt
 
   app.post(
     "/api/v1/webhooks/:token",
-    { schema: { ...deliverySchema, params: tokenParams }, onRequest: byUrlToken },
+    { schema: { ...deliverySchema, params: tokenParams }, onRequest: byUrlToken, preParsing: bodyHeaders },
     deliver,
   );
   app.post(
@@ -164,6 +163,7 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOpt
         },
       },
       onRequest: byBasic,
+      preParsing: bodyHeaders,
     },
     deliver,
   );

@@ -24,6 +24,7 @@ import { startAdoEmulator } from "../../test/support/ado-emulator";
 import { measurementKey, storedSize } from "../../test/support/provider-host/checkpoint";
 import { Engine } from "../../test/support/provider-host/engine";
 import { startReceiver } from "../../test/ado/helpers";
+import { EXIT } from "../lib/args";
 
 const HELP = `Usage: npm run bench:fleet -- [options]
 
@@ -48,7 +49,7 @@ Output (stdout): one line per phase, e.g. "phase: create hooks=2000 calls=6012 s
 
 function fail(message: string): never {
   console.error(`bench:fleet: ${message}\n\n${HELP}`);
-  process.exit(2);
+  process.exit(EXIT.usage);
 }
 
 function parse() {

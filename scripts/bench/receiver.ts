@@ -9,6 +9,9 @@
  *   (d) the receiver's whole pipeline with the store write awaited but not performed
  * Each server runs in its own child process; autocannon runs in this one. Rounds are interleaved
  * across rows and medians reported, so drifting machine load does not favour one row. One table.
+ *
+ * Then two measurements of row (a) under awkward traffic (issue 13): a 5,000-event, 1 MB Event Grid
+ * array against /healthz latency, and the read API over 20,000 stored messages.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -26,21 +29,33 @@ import { messageStoreLayout } from "../../app/settings";
 import { DiscardingStore } from "../../app/store";
 import { mintToken, sha256Hex } from "../../app/tokens";
 import { sampleEvent } from "../../test/support/ado-events";
+import { EXIT } from "../lib/args";
+import { measureLargeArray, measureList } from "./receiver-scenarios";
 
 const HELP = `Usage: npm run bench:receiver -- [--duration <s>] [--rounds <n>] [--connections <n>] [--rows abcd] [--sizes 4,18]
+                                  [--scenarios throughput,large-array,list] [--list-messages <n>]
 
-Measures req/s, p50 and p99 latency of (a) receiver + embedded store, (b) raw @azure/cosmos creates
-of the same documents behind a minimal HTTP server, (c) bare node:http, (d) receiver pipeline with
-the store write skipped, for realistic 4 KB and 18 KB ADO payloads, and prints a/b, a/c, d/c.
+throughput: req/s, p50 and p99 latency of (a) receiver + embedded store, (b) raw @azure/cosmos
+creates of the same documents behind a minimal HTTP server, (c) bare node:http, (d) receiver
+pipeline with the store write skipped, for realistic 4 KB and 18 KB ADO payloads; prints a/b, a/c, d/c.
+large-array: row (a) receiving 5,000-event, 1 MB Event Grid arrays while /healthz is polled every
+10 ms: the array's answer time and /healthz latency (idle and during the array).
+list: row (a) holding --list-messages messages (default 20,000; arrays of 500 share an instant):
+read API latency for limit=1 and limit=200, one system and all, paging through everything, and
+/healthz latency while listing.
 Options:
   --duration <s>      seconds per measurement (default 3; a 1 s warm-up per server precedes them)
   --rounds <n>        interleaved rounds per row; figures are medians (default 3)
   --connections <n>   concurrent connections (default 32)
   --rows <letters>    subset of rows to run (default abcd)
   --sizes <list>      payload sizes in KB (default 4,18)
+  --scenarios <list>  which measurements to run (default throughput,large-array,list)
+  --list-messages <n> messages stored for the list scenario (default 20000)
   --help              this text`;
 
 type Row = "a" | "b" | "c" | "d";
+const SCENARIOS = ["throughput", "large-array", "list"] as const;
+type Scenario = (typeof SCENARIOS)[number];
 const ROW_NAMES: Record<Row, string> = {
   a: "(a) receiver + embedded store",
   b: "(b) raw @azure/cosmos creates",
@@ -54,13 +69,14 @@ const ID_PLACEHOLDER = "00000000-0000-4000-8000-00000000b0b0";
 
 async function serve(row: Row): Promise<void> {
   const token = mintToken();
+  const readToken = mintToken();
   let url: string;
   if (row === "a" || row === "d") {
     const receiver = await startReceiver({
       credentials: {
         systems: [SYSTEM],
         urlTokens: [{ sha256: sha256Hex(token), systemId: SYSTEM.id }],
-        readTokens: [],
+        readTokens: [{ sha256: sha256Hex(readToken) }],
       },
       ...(row === "d" ? { store: new DiscardingStore() } : {}),
       // Logging on, as deployed: one JSON line per request, to /dev/null here.
@@ -111,7 +127,7 @@ async function serve(row: Row): Promise<void> {
   }
   // Exit on a signal through process.exit so that `node --cpu-prof` writes its profile.
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => process.exit(0));
-  process.stdout.write(`ready ${url}\n`);
+  process.stdout.write(`ready ${url} ${readToken}\n`);
 }
 
 // ---------- client side ----------
@@ -126,15 +142,15 @@ interface Measured {
   non2xx: number;
 }
 
-function startServer(row: Row): Promise<{ child: ChildProcess; url: string }> {
+function startServer(row: Row): Promise<{ child: ChildProcess; url: string; readToken: string }> {
   const tsx = path.resolve(__dirname, "../../node_modules/.bin/tsx");
   const child = spawn(tsx, [__filename, "--serve", row], { stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     let out = "";
     child.stdout!.setEncoding("utf8").on("data", (d: string) => {
       out += d;
-      const m = /ready (\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1] });
+      const m = /ready (\S+) (\S+)/.exec(out);
+      if (m) resolve({ child, url: m[1], readToken: m[2] });
     });
     child.once("exit", (code) => reject(new Error(`server for row ${row} exited early (code ${code})`)));
   });
@@ -222,10 +238,12 @@ function parseArgs(argv: string[]) {
     connections: 32,
     rows: ["a", "b", "c", "d"] as Row[],
     sizes: [4, 18],
+    scenarios: [...SCENARIOS] as Scenario[],
+    listMessages: 20_000,
   };
   const fail = (m: string): never => {
     console.error(`bench:receiver: ${m}\n\n${HELP}`);
-    process.exit(2);
+    process.exit(EXIT.usage);
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -248,6 +266,15 @@ function parseArgs(argv: string[]) {
       const rows = next().split("");
       if (!rows.length || rows.some((r) => !"abcd".includes(r))) fail("--rows takes letters from abcd");
       opts.rows = rows as Row[];
+    } else if (a === "--scenarios") {
+      const scenarios = next().split(",");
+      if (!scenarios.length || scenarios.some((x) => !SCENARIOS.includes(x as Scenario)))
+        fail(`--scenarios takes a list of ${SCENARIOS.join(", ")}`);
+      opts.scenarios = scenarios as Scenario[];
+    } else if (a === "--list-messages") {
+      opts.listMessages = Number(next());
+      if (!Number.isInteger(opts.listMessages) || opts.listMessages < 1)
+        fail("--list-messages must be a whole number >= 1");
     } else if (a === "--sizes") {
       opts.sizes = next().split(",").map(Number);
       if (opts.sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 1000))
@@ -261,6 +288,30 @@ async function main(): Promise<void> {
   const serveAt = process.argv.indexOf("--serve");
   if (serveAt >= 0) return serve(process.argv[serveAt + 1] as Row);
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.scenarios.includes("throughput")) await throughput(opts);
+  for (const scenario of opts.scenarios.filter((x) => x !== "throughput")) {
+    process.stderr.write(`measuring ${scenario} against row (a)…\n`);
+    const server = await startServer("a");
+    try {
+      const lines =
+        scenario === "large-array"
+          ? await measureLargeArray(server, opts.rounds)
+          : await measureList(server, opts.listMessages);
+      console.log(`\n${lines.join("\n")}\n(load average ${loadAverage()})`);
+    } finally {
+      server.child.kill("SIGTERM");
+    }
+  }
+}
+
+function loadAverage(): string {
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
+}
+
+async function throughput(opts: ReturnType<typeof parseArgs>): Promise<void> {
   const results: Measured[] = [];
   for (const kb of opts.sizes) {
     const bytes = Buffer.byteLength(payload(kb));
@@ -273,10 +324,7 @@ async function main(): Promise<void> {
   const num = (n: number) => n.toFixed(0).padStart(8);
   console.log(
     `\nreceiver benchmark: ${opts.connections} connections, median of ${opts.rounds} × ${opts.duration} s per row, node ${process.version}, ` +
-      `${os.cpus().length} CPUs, load average ${os
-        .loadavg()
-        .map((l) => l.toFixed(1))
-        .join(" ")}\n`,
+      `${os.cpus().length} CPUs, load average ${loadAverage()}\n`,
   );
   console.log(
     `${pad("row", 34)}${pad("payload", 9)}${"req/s".padStart(8)}${"p50 ms".padStart(8)}${"p99 ms".padStart(8)}  errors/non-2xx`,

@@ -3,6 +3,13 @@
  * validation with clear messages, and the --help text, so the three never disagree.
  */
 
+/**
+ * Exit codes of every command (scripts here and the app/ entry points): 0 ok, 1 failed, 2 drift
+ * (drift.mjs), 64 bad arguments or configuration, 127 no Pulumi CLI. Defined in app/ because the
+ * receiver and heal entry points ship in the container image without scripts/.
+ */
+export { EXIT } from "../../app/exit-codes";
+
 export interface OptionSpec {
   /** Long flag name without dashes, e.g. `stack`. */
   name: string;

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { formatHelp, parseArgs, validateStackName, type CommandSpec, type ParsedValues } from "./args";
+import { EXIT, formatHelp, parseArgs, validateStackName, type CommandSpec, type ParsedValues } from "./args";
 import { failure } from "./progress";
 import {
   chooseBackend,
@@ -18,20 +18,8 @@ import {
   type BackendChoice,
 } from "./pulumiCli";
 
-/** Exit codes shared by the scripts (documented in docs/program.md). */
-export const EXIT = {
-  ok: 0,
-  /** Pulumi failed, or the program reported errors. */
-  failed: 1,
-  /** drift.mjs: the stack differs from the program (like `terraform plan -detailed-exitcode`). */
-  drift: 2,
-  /** up.mjs: the deploy preflight found something missing in Azure (lib/preflight.ts). */
-  preflight: 3,
-  /** Bad command line. */
-  usage: 64,
-  /** No Pulumi CLI on PATH (the shell's "command not found"). */
-  pulumiMissing: 127,
-} as const;
+/** Exit codes shared by the scripts (the convention lives in scripts/lib/args.ts). */
+export { EXIT } from "./args";
 
 export class ScriptError extends Error {
   constructor(

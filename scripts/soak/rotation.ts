@@ -29,6 +29,7 @@ import { HookFleet } from "../../components/hooks";
 import { startAdoEmulator, type AdoEmulator } from "../../test/support/ado-emulator";
 import { sampleEvent } from "../../test/support/ado-events";
 import { Engine, type Deployment } from "../../test/support/provider-host/engine";
+import { EXIT } from "../lib/args";
 
 const SYSTEM = "devops";
 const EVENT_TYPES = ["git.push", "workitem.updated", "build.complete", "git.pullrequest.created"];
@@ -353,7 +354,7 @@ async function main(argv: string[]): Promise<number> {
     };
   } catch (err) {
     process.stderr.write(`soak:rotation: ${(err as Error).message}\n\n${HELP}\n`);
-    return 2;
+    return EXIT.usage;
   }
   const result = await runRotationSoak(options);
   process.stderr.write(

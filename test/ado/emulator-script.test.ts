@@ -67,6 +67,6 @@ test("the emulator script refuses bad input with a clear message and a non-zero 
   let stderr = "";
   child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
   const code = await new Promise((resolve) => child.once("exit", resolve));
-  expect(code).toBe(2);
+  expect(code).toBe(64);
   expect(stderr).toMatch(/--projects must be an integer/);
 });

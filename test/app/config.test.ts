@@ -1,4 +1,4 @@
-import { ConfigError, parseConfig } from "../../app/config";
+import { ConfigError, LOCAL_DEFAULT_SYSTEM, parseConfig } from "../../app/config";
 import { receiverSettings } from "../../app/settings";
 import { sha256Hex } from "../../app/tokens";
 
@@ -15,19 +15,41 @@ function problemsOf(env: Record<string, string>): string[] {
 }
 
 describe("receiver configuration", () => {
-  it("starts in local mode with defaults from the settings schema", () => {
+  it("starts in local mode with defaults from the settings schema, on loopback, with a devops system", () => {
     const c = parseConfig({});
     expect(c).toMatchObject({
       mode: "local",
       port: Number(receiverSettings.PORT.default),
-      host: "0.0.0.0",
+      host: "127.0.0.1",
       logLevel: "info",
       shutdownGraceMs: 10000,
       cosmos: { database: "hookfleet", container: "messages" },
-      systems: [],
+      systems: [LOCAL_DEFAULT_SYSTEM],
       unset: { systems: true, urlTokens: true, readTokens: true },
     });
     expect(c.cosmos.endpoint).toBeUndefined();
+    expect(parseConfig({ HOST: "0.0.0.0" }).host).toBe("0.0.0.0");
+  });
+
+  it("binds every interface in production mode unless HOST says otherwise (the container's ingress)", () => {
+    const production = {
+      HOOKFLEET_MODE: "production",
+      COSMOS_ENDPOINT: "https://acct.documents.azure.com:443/",
+      HOOKFLEET_SYSTEMS: JSON.stringify([{ id: "devops", storageMode: "full", retentionDays: 1 }]),
+      HOOKFLEET_URL_TOKENS: "[]",
+      HOOKFLEET_READ_TOKENS: "[]",
+    };
+    expect(parseConfig(production).host).toBe(receiverSettings.HOST.default);
+    expect(receiverSettings.HOST.default).toBe("0.0.0.0");
+    expect(parseConfig({ ...production, HOST: "10.0.0.4" }).host).toBe("10.0.0.4");
+  });
+
+  it("accepts, in local mode without HOOKFLEET_SYSTEMS, a URL token for the default devops system", () => {
+    const c = parseConfig({ HOOKFLEET_URL_TOKENS: JSON.stringify([{ sha256: hash, systemId: "devops" }]) });
+    expect(c.urlTokens).toEqual([{ sha256: hash, systemId: "devops" }]);
+    expect(problemsOf({ HOOKFLEET_URL_TOKENS: JSON.stringify([{ sha256: hash, systemId: "ops" }]) })).toEqual(
+      ['HOOKFLEET_URL_TOKENS[0].systemId "ops" is not one of the configured systems'],
+    );
   });
 
   it("parses a full production configuration", () => {

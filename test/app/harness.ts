@@ -142,18 +142,29 @@ export async function startStoreProxy(target: string): Promise<{
   endpoint: string;
   mode: ProxyMode;
   writes: number;
+  /** The most document writes that were in flight at once (counted from request to answer). */
+  maxConcurrentWrites: number;
+  /** The SQL text of every query that went through, in order. */
+  queries: string[];
   close(): Promise<void>;
 }> {
   const t = new URL(target);
   const state = {
     mode: { kind: "pass" } as ProxyMode,
     writes: 0,
+    concurrentWrites: 0,
+    maxConcurrentWrites: 0,
+    queries: [] as string[],
   };
   const server = http.createServer((req, res) => {
     const isDocWrite =
       req.method === "POST" && /\/docs\/?$/.test(req.url ?? "") && !req.headers["x-ms-documentdb-isquery"];
     const mode = state.mode;
-    if (isDocWrite) state.writes++;
+    if (isDocWrite) {
+      state.writes++;
+      state.maxConcurrentWrites = Math.max(state.maxConcurrentWrites, ++state.concurrentWrites);
+      res.once("close", () => state.concurrentWrites--);
+    }
     let throttled = false;
     if (isDocWrite && mode.kind === "throttle") throttled = true;
     if (isDocWrite && mode.kind === "throttleAfter") throttled = mode.passes-- <= 0;
@@ -176,6 +187,11 @@ export async function startStoreProxy(target: string): Promise<{
         },
       );
       upstream.on("error", () => res.destroy());
+      if (req.headers["x-ms-documentdb-isquery"]) {
+        const chunks: Buffer[] = [];
+        req.on("data", (c: Buffer) => chunks.push(c));
+        req.on("end", () => state.queries.push(String(JSON.parse(Buffer.concat(chunks).toString()).query)));
+      }
       req.pipe(upstream);
     };
     if (isDocWrite && mode.kind === "delay") setTimeout(forward, mode.ms);
@@ -192,6 +208,12 @@ export async function startStoreProxy(target: string): Promise<{
     },
     get writes() {
       return state.writes;
+    },
+    get maxConcurrentWrites() {
+      return state.maxConcurrentWrites;
+    },
+    get queries() {
+      return state.queries;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,19 +1,25 @@
 /** The service as `npm run receiver` starts it: a real process, its printed lines, SIGTERM. */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import net from "node:net";
+import os from "node:os";
 import path from "node:path";
+import { EXIT } from "../../app/exit-codes";
 import { isWellFormedToken } from "../../app/tokens";
 import { sampleEvent } from "../support/ado-events";
 import { postJson, send } from "./harness";
 
 const root = path.resolve(__dirname, "../..");
-const tsx = path.join(root, "node_modules/.bin/tsx");
+// The server as `npm run receiver` runs it (node with the tsx loader, no tsx CLI in between: the
+// CLI relays signals to its child and kills it when the child has not answered within 30 ms, which
+// a loaded machine misses).
+const node = path.join(root, "node_modules/.bin/node");
 
 function start(env: Record<string, string>): {
   child: ChildProcessWithoutNullStreams;
   out: string[];
   err: string[];
 } {
-  const child = spawn(tsx, ["app/main.ts"], {
+  const child = spawn(node, ["--import", "tsx", "app/main.ts"], {
     cwd: root,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
   });
@@ -40,14 +46,17 @@ function exitOf(child: ChildProcessWithoutNullStreams): Promise<number | null> {
 }
 
 describe("npm run receiver (local mode)", () => {
-  it("starts an embedded store, mints a token for devops, prints both lines, stores a delivery, drains on SIGTERM", async () => {
-    const { child, out, err } = start({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn" });
+  it("listens on loopback only, starts an embedded store, mints a token for devops, prints both lines, stores a delivery, drains on SIGTERM", async () => {
+    // No HOST: local mode listens on loopback only.
+    const { child, out, err } = start({ PORT: "0", LOG_LEVEL: "warn" });
     try {
       await waitFor(() => /read token: /.test(out.join("")), "the read token line");
       const text = out.join("");
       const webhookUrl = /^webhook url: (\S+)$/m.exec(text)?.[1];
       const readToken = /^read token: (\S+)$/m.exec(text)?.[1];
       expect(webhookUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/v1\/webhooks\/alw_/);
+      const outside = outsideAddress();
+      if (outside) expect(await refused(outside, Number(new URL(webhookUrl!).port))).toBe(true);
       expect(isWellFormedToken(webhookUrl!.split("/").pop())).toBe(true);
       expect(err.join("")).toMatch(/not durable/i);
 
@@ -73,11 +82,67 @@ describe("npm run receiver (local mode)", () => {
 
   it("refuses to start with a clear message per configuration mistake", async () => {
     const { child, err } = start({ HOOKFLEET_MODE: "production", PORT: "99999", HOOKFLEET_SYSTEMS: "[{]" });
-    expect(await exitOf(child)).toBe(2);
+    expect(await exitOf(child)).toBe(EXIT.usage);
     const text = err.join("");
     expect(text).toMatch(/invalid receiver configuration/);
     expect(text).toMatch(/PORT must be a port number/);
     expect(text).toMatch(/COSMOS_ENDPOINT is required in production mode/);
     expect(text).toMatch(/HOOKFLEET_SYSTEMS is not valid JSON/);
   });
+});
+
+/** True when nothing listens on host:port any more (a connection is refused). */
+function refused(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, host);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("error", (err: NodeJS.ErrnoException) => resolve(err.code === "ECONNREFUSED"));
+  });
+}
+
+/** An IPv4 address of this machine that is not loopback, if it has one. */
+function outsideAddress(): string | undefined {
+  return Object.values(os.networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === "IPv4" && !a.internal)?.address;
+}
+
+describe("npm run receiver (issue 13, item 11)", () => {
+  function npmRunReceiver(env: Record<string, string>) {
+    // Its own process group, so that the clean-up below can reach whatever npm started.
+    const child = spawn("npm", ["run", "receiver"], {
+      cwd: root,
+      detached: true,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_LEVEL: "warn", ...env },
+    });
+    const out: string[] = [];
+    child.stdout.setEncoding("utf8").on("data", (d: string) => out.push(d));
+    child.stderr.setEncoding("utf8").resume();
+    return { child, out };
+  }
+
+  it.each(["SIGTERM", "SIGINT"] as const)(
+    "stops when %s is sent to the PID of npm, and frees its port",
+    async (signal) => {
+      const { child, out } = npmRunReceiver({ PORT: "0" });
+      try {
+        await waitFor(() => /read token: /.test(out.join("")), "the read token line");
+        const url = new URL(/^webhook url: (\S+)$/m.exec(out.join(""))![1]);
+        const port = Number(url.port);
+        expect(await refused("127.0.0.1", port)).toBe(false);
+        process.kill(child.pid!, signal);
+        expect(await exitOf(child)).toBe(0);
+        expect(await refused("127.0.0.1", port)).toBe(true);
+      } finally {
+        try {
+          process.kill(-child.pid!, "SIGKILL");
+        } catch {
+          // already gone: the group is empty
+        }
+      }
+    },
+  );
 });

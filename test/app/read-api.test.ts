@@ -1,3 +1,5 @@
+import http from "node:http";
+import { messageId } from "../../app/messages";
 import { mintPassword, mintToken, sha256Hex } from "../../app/tokens";
 import { sampleEvent } from "../support/ado-events";
 import { basic, credentialsFor, postJson, send, startHarness, type Harness } from "./harness";
@@ -88,6 +90,92 @@ describe("messages read API", () => {
     }
     const noHeader = await send(`${h.receiver.url}/api/v1/messages`, { method: "GET" });
     expect(noHeader.status).toBe(401);
+  });
+});
+
+/** A GET with the path sent exactly as given (fetch would resolve `.` and `..` first). */
+function rawGet(path: string, token = h.secrets.readToken): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(h.receiver.url);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { hostname, port, path, headers: { authorization: `Bearer ${token}` } },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8").on("data", (d: string) => (body += d));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on("error", reject).end();
+  });
+}
+
+async function storeReads(): Promise<number> {
+  const text = (await send(`${h.receiver.url}/metrics`, { method: "GET" })).text;
+  const m = /hookfleet_store_latency_seconds_count\{operation="read",outcome="[^"]+"\} (\d+)/g;
+  return [...text.matchAll(m)].reduce((n, x) => n + Number(x[1]), 0);
+}
+
+describe("message ids on the read API (issue 13, item 2)", () => {
+  it("answers 404 for anything that is not a message id, without asking the store", async () => {
+    const realId = messageId("devops", "whatever");
+    const before = await storeReads();
+    for (const path of [
+      "/api/v1/messages/nosuchsystem/.",
+      "/api/v1/messages/devops/..",
+      "/api/v1/messages/devops/%2e%2e",
+      "/api/v1/messages/devops/a%23b",
+      "/api/v1/messages/devops/a%3Fb",
+      "/api/v1/messages/devops/%2F",
+      "/api/v1/messages/devops/a%20b",
+      `/api/v1/messages/devops/${realId}x`,
+      `/api/v1/messages/devops/${realId.slice(1)}`,
+      `/api/v1/messages/devops/${realId.slice(1)}.`,
+      `/api/v1/messages/bad%20system/${realId}`,
+      `/api/v1/messages/..%2Fdevops/${realId}`,
+    ]) {
+      const res = await rawGet(path);
+      expect({ path, status: res.status, body: res.body }).toEqual({
+        path,
+        status: 404,
+        body: '{"error":"message-not-found"}',
+      });
+    }
+    expect(await storeReads()).toBe(before);
+    // A well-formed id of no stored message is looked up, and not found.
+    expect((await rawGet(`/api/v1/messages/devops/${realId}`)).status).toBe(404);
+    expect(await storeReads()).toBe(before + 1);
+  });
+});
+
+describe("dates on the read API (issue 13, item 6)", () => {
+  const list = (qs: string) => rawGet(`/api/v1/messages?${qs}`);
+
+  it("answers 400 naming the parameter for a date that is not an instant, a leap second included", async () => {
+    for (const [qs, message] of [
+      ["since=2016-12-31T23:59:60Z", /^since is a leap second \(23:59:60\)/],
+      ["until=2016-12-31T23:59:60%2B01:00", /^until is a leap second/],
+      ["since=2026-02-30T00:00:00Z", /^since names a day that does not exist \(2026-02-30\)/],
+      ["since=2026-13-01T00:00:00Z", /^since names a day that does not exist/],
+      ["until=2026-01-01T24:00:00Z", /^until has an hour, minute, second or offset out of range/],
+      ["since=2026-01-01T00:00:00%2B24:00", /^since has an hour, minute, second or offset out of range/],
+      ["since=2026-01-01", /^since must be an RFC 3339 date-time/],
+      ["since=yesterday", /^since must be an RFC 3339 date-time/],
+    ] as const) {
+      const res = await list(qs);
+      expect({ qs, status: res.status }).toEqual({ qs, status: 400 });
+      expect(JSON.parse(res.body)).toEqual({ error: "bad-request", message: expect.stringMatching(message) });
+    }
+  });
+
+  it("accepts every RFC 3339 form of an instant: offsets, fractions, lower case", async () => {
+    for (const qs of [
+      "since=2016-12-31T23:59:59Z",
+      "since=2026-01-31T12:00:00%2B01:00&until=2026-01-31T12:00:00.5-01:00",
+      "since=2024-02-29t00:00:00.123456789z",
+    ]) {
+      const res = await list(`systemId=devops&${qs}`);
+      expect({ qs, status: res.status }).toEqual({ qs, status: 200 });
+    }
   });
 });
 

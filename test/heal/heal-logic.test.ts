@@ -162,12 +162,12 @@ describe("the heal command's input", () => {
       expect(stdout).toContain(s);
   });
 
-  test("every configuration mistake at once, exit 2", async () => {
+  test("every configuration mistake at once, exit 64", async () => {
     const { code, stderr } = await run([], {
       HOOKFLEET_HEAL_HISTORY_MAX: "lots",
       HOOKFLEET_HEAL_PROBATION: "maybe",
     });
-    expect(code).toBe(2);
+    expect(code).toBe(64);
     expect(stderr).toMatch(/invalid heal configuration/);
     for (const s of [
       "HOOKFLEET_HEAL_ORG_URLS",
@@ -180,9 +180,9 @@ describe("the heal command's input", () => {
       expect(stderr).toContain(s);
   });
 
-  test("unknown arguments and bad values, exit 2", async () => {
+  test("unknown arguments and bad values, exit 64", async () => {
     expect((await run(["--frobnicate"])).stderr).toMatch(/unknown argument "--frobnicate"/);
-    expect((await run(["--probation", "always"])).code).toBe(2);
+    expect((await run(["--probation", "always"])).code).toBe(64);
     expect((await run(["--org"])).stderr).toMatch(/--org needs a value/);
   });
 
@@ -193,7 +193,7 @@ describe("the heal command's input", () => {
       COSMOS_ENDPOINT: "https://c.example:443/",
       HOOKFLEET_SYSTEMS: "[{}]",
     });
-    expect(code).toBe(2);
+    expect(code).toBe(64);
     expect(stderr).toMatch(/HOOKFLEET_SYSTEMS\[0\]\.id/);
     expect(stderr).toMatch(/"not" is not an http\(s\) URL/);
   });

@@ -161,7 +161,7 @@ describe("heal as a process, and with the store down", () => {
     expect(await cosmos.storedMessages("devops")).toHaveLength(1);
 
     const bad = await runProcess([], { ...env, HOOKFLEET_WEBHOOK_BASE_URL: "" });
-    expect(bad.code).toBe(2);
+    expect(bad.code).toBe(64);
     expect(bad.stderr).toMatch(/HOOKFLEET_WEBHOOK_BASE_URL \(or --base-url\) is required/);
   });
 });
