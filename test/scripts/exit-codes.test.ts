@@ -36,7 +36,7 @@ const commands = ["token", "receiver", "bench:receiver", "bench:fleet", "soak:ro
 describe("exit codes", () => {
   it("are one table, shared by the scripts and the app entry points", () => {
     expect(SCRIPT_EXIT).toBe(EXIT);
-    expect(EXIT).toEqual({ ok: 0, failed: 1, drift: 2, usage: 64, pulumiMissing: 127 });
+    expect(EXIT).toEqual({ ok: 0, failed: 1, drift: 2, preflight: 3, usage: 64, pulumiMissing: 127 });
   });
 
   it("each command exits 64 for an option it does not know, naming it", async () => {
