@@ -5,6 +5,8 @@
  */
 import { ConfigError, parseConfig, type CredentialSettings, type ReceiverConfig } from "./config";
 import { startReceiver } from "./receiver";
+import { serviceNames } from "./telemetry/names";
+import { startTelemetry, TelemetryConfigError, type Telemetry } from "./telemetry/sdk";
 import { mintToken, sha256Hex } from "./tokens";
 
 const HELP = `Usage: npm run receiver   (or: node dist/app/main.js)
@@ -12,7 +14,8 @@ const HELP = `Usage: npm run receiver   (or: node dist/app/main.js)
 Starts the HookFleet webhook receiver. Configuration comes from environment variables
 (see docs/receiver.md): PORT, HOST, HOOKFLEET_MODE, COSMOS_ENDPOINT, COSMOS_KEY,
 COSMOS_DATABASE, COSMOS_CONTAINER, AZURE_CLIENT_ID, HOOKFLEET_SYSTEMS, HOOKFLEET_URL_TOKENS,
-HOOKFLEET_READ_TOKENS, METRICS_PORT, LOG_LEVEL, SHUTDOWN_GRACE_MS.
+HOOKFLEET_READ_TOKENS, METRICS_PORT, LOG_LEVEL, SHUTDOWN_GRACE_MS, and the standard OpenTelemetry
+variables (OTEL_EXPORTER_OTLP_ENDPOINT turns traces and metrics over OTLP on; see docs/telemetry.md).
 
 In local mode (the default) with no COSMOS_ENDPOINT an in-memory store is started (not durable),
 and with no tokens configured one is minted for system "devops" and printed as
@@ -56,6 +59,17 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // issue 16: OpenTelemetry from the standard OTEL_* variables; off without an endpoint.
+  let telemetry: Telemetry;
+  try {
+    telemetry = await startTelemetry(process.env, { serviceName: serviceNames.receiver });
+  } catch (err) {
+    if (err instanceof TelemetryConfigError) {
+      console.error(`invalid telemetry configuration: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
   const { credentials, minted } =
     config.mode === "local" ? localCredentials(config) : { credentials: config, minted: {} };
   if (config.mode === "local" && !config.cosmos.endpoint)
@@ -72,6 +86,7 @@ async function main(): Promise<void> {
     logLevel: config.logLevel,
     shutdownGraceMs: config.shutdownGraceMs,
     defaultMetrics: true,
+    telemetry,
   });
   // Plain lines on stdout, one per credential, so scripts can read them (`grep '^webhook url:'`).
   if (minted.url) console.log(`webhook url: ${receiver.webhookUrl(minted.url)}`);
@@ -79,6 +94,7 @@ async function main(): Promise<void> {
   console.error(
     `receiver listening on ${receiver.url}${receiver.metricsUrl ? `, metrics on ${receiver.metricsUrl}` : ""}`,
   );
+  if (telemetry.enabled) console.error(telemetry.description);
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -10,11 +10,14 @@ import { buildMessage, type MessageDocument } from "../messages";
 import type { ReceiverMetrics } from "../metrics";
 import type { SystemSetting } from "../settings";
 import type { CreateResult, MessageStore } from "../store";
+import type { ReceiverTelemetry } from "../telemetry/receiver";
 
 export interface WebhookRoutesOptions {
   credentials: CredentialHolder;
   store: MessageStore;
   metrics: ReceiverMetrics;
+  /** Delivery telemetry (issue 16); absent when off. */
+  telemetry?: ReceiverTelemetry;
 }
 
 const WEBHOOK_NOT_FOUND = { error: "webhook-not-found" };
@@ -60,11 +63,15 @@ function unauthorized(reply: FastifyReply, message: string): FastifyReply {
 }
 
 export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOptions): Promise<void> {
-  const { credentials, store, metrics } = opts;
+  const { credentials, store, metrics, telemetry } = opts;
   // Per-request system, set by the auth hooks (a request decoration, not shared state).
   app.decorateRequest("hookfleetSystem", null);
 
-  async function storeAll(system: SystemSetting, docs: MessageDocument[]): Promise<CreateResult[]> {
+  async function storeAll(
+    store: MessageStore,
+    system: SystemSetting,
+    docs: MessageDocument[],
+  ): Promise<CreateResult[]> {
     if (docs.length === 1) return [await metrics.time("create", () => store.create(docs[0]))];
     const settled = await Promise.allSettled(docs.map((d) => metrics.time("create", () => store.create(d))));
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
@@ -86,13 +93,17 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOpt
     if (delivery.kind === "validation")
       return reply.code(200).send({ validationResponse: delivery.validationCode });
     const receivedAt = new Date();
+    // issue 16 hook: the events' types and organization for the delivery span and counter.
+    telemetry?.noteEvents(request, delivery.kind === "ado" ? [delivery.event] : delivery.events);
     const docs =
       delivery.kind === "ado"
         ? [buildMessage(system, "ado", delivery.event, receivedAt)]
         : delivery.events.map((e: Json) => buildMessage(system, "eventgrid", e, receivedAt));
     if (docs.length > 1 && new Set(docs.map((d) => d.id)).size !== docs.length)
       throw new BadDeliveryError("the array carries the same event `id` more than once");
-    const results = await storeAll(system, docs);
+    // issue 16 hook: store calls as child spans of the delivery span.
+    const results = await storeAll(telemetry ? telemetry.storeFor(request, store) : store, system, docs);
+    telemetry?.noteResults(request, results);
     for (const r of results) {
       if (r.duplicate) metrics.duplicates.inc({ system: system.id });
       else {
