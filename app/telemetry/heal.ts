@@ -103,8 +103,8 @@ export class HealRunTelemetry {
         ? result.error instanceof Error
           ? result.error.message
           : String(result.error)
-        : report?.orgs.find((o) => o.error)?.error ??
-          report?.hooks.flatMap((h) => h.problems.map((p) => `${hookLabel(h)}: ${p}`))[0];
+        : (report?.orgs.find((o) => o.error)?.error ??
+          report?.hooks.flatMap((h) => h.problems.map((p) => `${hookLabel(h)}: ${p}`))[0]);
     this.recordMetrics(outcome, dryRun, report);
     if (!this.span) return;
 
@@ -184,7 +184,10 @@ export class HealRunTelemetry {
     const meter = this.telemetry.meter;
     if (!meter) return;
     meter
-      .createCounter(metricNames.healRuns.name, { unit: metricNames.healRuns.unit, description: "Heal runs, by outcome." })
+      .createCounter(metricNames.healRuns.name, {
+        unit: metricNames.healRuns.unit,
+        description: "Heal runs, by outcome.",
+      })
       .add(1, { [attrs.healOutcome]: outcome, [attrs.healDryRun]: dryRun });
     if (!report) return;
     const notEnabledCounter = meter.createCounter(metricNames.hooksNotEnabled.name, {

@@ -176,7 +176,8 @@ export class ReceiverTelemetry {
     const duplicates = scope.duplicates ?? [];
     const stored = status === 201 ? duplicates.filter((d) => !d).length : 0;
     const outcome = outcomeOf(status, stored);
-    const reason = outcome === deliveryOutcomes.rejected ? rejectReasonOf(status, scope.errorCode) : undefined;
+    const reason =
+      outcome === deliveryOutcomes.rejected ? rejectReasonOf(status, scope.errorCode) : undefined;
 
     if (this.deliveries) {
       const base: Attributes = { [attrs.route]: scope.route };
@@ -193,11 +194,7 @@ export class ReceiverTelemetry {
         for (let i = 0; i < events.length; i++) {
           // A 201 counts each event as stored or duplicate; any other answer applies to all of them.
           const each =
-            status === 201
-              ? duplicates[i]
-                ? deliveryOutcomes.duplicate
-                : deliveryOutcomes.stored
-              : outcome;
+            status === 201 ? (duplicates[i] ? deliveryOutcomes.duplicate : deliveryOutcomes.stored) : outcome;
           this.deliveries.add(1, {
             ...base,
             [attrs.eventType]: events[i].type,

@@ -72,14 +72,17 @@ function exporterChoice(env: Env, signal: "TRACES" | "METRICS"): "otlp" | "none"
   const name = `OTEL_${signal}_EXPORTER`;
   const v = value(env, name) ?? "otlp";
   if (v !== "otlp" && v !== "none")
-    throw new TelemetryConfigError(`${name} must be "otlp" or "none" (got "${v}"; no other exporter is bundled)`);
+    throw new TelemetryConfigError(
+      `${name} must be "otlp" or "none" (got "${v}"; no other exporter is bundled)`,
+    );
   return v;
 }
 
 function millis(env: Env, name: string, fallback: number): number {
   const v = value(env, name);
   if (v === undefined) return fallback;
-  if (!/^\d+$/.test(v)) throw new TelemetryConfigError(`${name} must be a whole number of milliseconds (got "${v}")`);
+  if (!/^\d+$/.test(v))
+    throw new TelemetryConfigError(`${name} must be a whole number of milliseconds (got "${v}")`);
   return Number(v);
 }
 
@@ -178,9 +181,8 @@ export async function startTelemetry(env: Env, opts: StartTelemetryOptions): Pro
   const metricInterval = millis(env, "OTEL_METRIC_EXPORT_INTERVAL", 60000);
   const metricTimeout = Math.min(millis(env, "OTEL_METRIC_EXPORT_TIMEOUT", 30000), metricInterval);
 
-  const { resourceFromAttributes, resourceAttributesEnvDetector, detectResources } = await import(
-    "@opentelemetry/resources"
-  );
+  const { resourceFromAttributes, resourceAttributesEnvDetector, detectResources } =
+    await import("@opentelemetry/resources");
   // OTEL_RESOURCE_ATTRIBUTES first, our names over them, OTEL_SERVICE_NAME over all (the spec's order).
   const fromEnv = detectResources({ detectors: [resourceAttributesEnvDetector] });
   const resource = fromEnv.merge(

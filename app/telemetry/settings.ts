@@ -42,7 +42,8 @@ export const telemetrySettings = {
     source: "plain",
   },
   OTEL_SERVICE_NAME: {
-    description: "`service.name` of the telemetry; default `hookfleet-receiver` (heal job: `hookfleet-heal`).",
+    description:
+      "`service.name` of the telemetry; default `hookfleet-receiver` (heal job: `hookfleet-heal`).",
     requiredInProduction: false,
     source: "plain",
   },

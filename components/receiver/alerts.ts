@@ -14,12 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as monitor from "@pulumi/azure-native/monitor";
 import type * as operationalinsights from "@pulumi/azure-native/operationalinsights";
 import type { HealJobArgs } from "./args";
-import {
-  alertWindowAtLeast,
-  cronMaxGapMinutes,
-  isoMinutes,
-  maxAlertLookbackMinutes,
-} from "./schedule";
+import { alertWindowAtLeast, cronMaxGapMinutes, isoMinutes, maxAlertLookbackMinutes } from "./schedule";
 import type { ReceiverScope } from "./scope";
 import {
   failedDeliveriesQuery,
@@ -53,11 +48,14 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export function validateAlerts(alerts: AlertsArgs | undefined): void {
   if (!alerts) return;
   for (const [i, email] of (alerts.emails ?? []).entries())
-    if (!EMAIL.test(email)) throw new Error(`ReceiverInfra: alerts.emails[${i}] is not an email address: "${email}"`);
+    if (!EMAIL.test(email))
+      throw new Error(`ReceiverInfra: alerts.emails[${i}] is not an email address: "${email}"`);
   const q = alerts.quietHours;
   // The quiet-org rule looks back twice the quiet period, and Azure's log alerts at most two days.
   if (q !== undefined && (!Number.isInteger(q) || q < 1 || q > maxAlertLookbackMinutes / 60 / 2))
-    throw new Error(`ReceiverInfra: alerts.quietHours must be a whole number of hours from 1 to 24, got ${q}`);
+    throw new Error(
+      `ReceiverInfra: alerts.quietHours must be a whole number of hours from 1 to 24, got ${q}`,
+    );
   const p = alerts.failedDeliveriesPercent;
   if (p !== undefined && !(p > 0 && p < 100))
     throw new Error(`ReceiverInfra: alerts.failedDeliveriesPercent must be between 0 and 100, got ${p}`);
@@ -215,7 +213,10 @@ export function createAlerts(
                 query: spec.query.query,
                 // Each query returns only the rows that are a problem: alert on any row.
                 timeAggregation: monitor.TimeAggregation.Count,
-                operator: monitor.ConditionOperator.GreaterThan,
+                // The scheduled query rule's operator enum ("GreaterThan", as in Az.Monitor's
+                // New-AzScheduledQueryRuleConditionObject example). Not monitor.ConditionOperator:
+                // azure-native v3 shares that name with another API's filter enum, whose value is "gt".
+                operator: "GreaterThan",
                 threshold: 0,
                 dimensions: spec.query.dimensions.map((name) => ({
                   name,

@@ -143,11 +143,7 @@ async function waitUntil(test: () => boolean, what: string, ms: number): Promise
   }
 }
 
-function captureApi(
-  url: string,
-  requests: CapturedRequest[],
-  close: () => Promise<void>,
-): OtlpCapture {
+function captureApi(url: string, requests: CapturedRequest[], close: () => Promise<void>): OtlpCapture {
   return {
     url,
     requests,
