@@ -58,6 +58,8 @@ export interface HealRunResult {
   code: number;
   report?: HealReport;
   error?: unknown;
+  /** What the command said when it stopped without a report (scrubbed before export). */
+  message?: string;
 }
 
 /** Exit code and report → outcome (names.ts healOutcomes). */
@@ -104,7 +106,8 @@ export class HealRunTelemetry {
           ? result.error.message
           : String(result.error)
         : (report?.orgs.find((o) => o.error)?.error ??
-          report?.hooks.flatMap((h) => h.problems.map((p) => `${hookLabel(h)}: ${p}`))[0]);
+          report?.hooks.flatMap((h) => h.problems.map((p) => `${hookLabel(h)}: ${p}`))[0] ??
+          (result.code !== 0 ? result.message : undefined));
     this.recordMetrics(outcome, dryRun, report);
     if (!this.span) return;
 
@@ -255,14 +258,24 @@ export async function runHealWithTelemetry(
     return { code: 2 };
   }
   const run = new HealRunTelemetry(telemetry);
+  // The command's own words for a run that never got to a report (bad configuration, store down).
+  const lastErrors: string[] = [];
+  const watched: HealCliIo = {
+    stdout: io.stdout,
+    stderr: (text) => {
+      lastErrors.push(text);
+      if (lastErrors.length > 3) lastErrors.shift();
+      io.stderr(text);
+    },
+  };
   try {
-    const result = await runHealCli(argv, env, io, {
+    const result = await runHealCli(argv, env, watched, {
       ...deps,
       instrumentStore: (store) => run.instrumentStore(deps.instrumentStore?.(store) ?? store),
     });
     const help = result.code === 0 && !result.report;
     if (help) run.discard();
-    else run.end(result);
+    else run.end(result.report ? result : { ...result, message: lastErrors.join("\n") });
     return result;
   } catch (err) {
     run.end({ code: 1, error: err });

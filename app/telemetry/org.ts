@@ -9,9 +9,11 @@ const MAX_ORG_LENGTH = 100;
 
 /**
  * `https://dev.azure.com/contoso/…` → `contoso`; `https://contoso.visualstudio.com/…` → `contoso`
- * (the two URL forms of Azure DevOps Services); anything else (Azure DevOps Server) → `host/collection`,
- * e.g. `tfs.example.com/defaultcollection`. Lower case (ADO organization names are case-insensitive).
- * Returns `unknownOrg` for what is not an http(s) URL.
+ * (the two URL forms of Azure DevOps Services); anything else (Azure DevOps Server, a local
+ * stand-in) → host and collection path, e.g. `tfs.example.com/tfs/defaultcollection`, cut before
+ * the first `_`-segment (`/_apis/…`, `/_git/…`) so a resource URL gives the same key as the
+ * collection's. Lower case (organization names are case-insensitive). `unknownOrg` for what is not
+ * an http(s) URL.
  */
 export function adoOrgName(url: string): string {
   let u: URL;
@@ -23,10 +25,12 @@ export function adoOrgName(url: string): string {
   if (u.protocol !== "https:" && u.protocol !== "http:") return unknownOrg;
   const host = u.hostname.toLowerCase();
   const segments = u.pathname.split("/").filter(Boolean);
+  const firstApiSegment = segments.findIndex((s) => s.startsWith("_"));
+  const collection = firstApiSegment === -1 ? segments : segments.slice(0, firstApiSegment);
   let name: string | undefined;
   if (host === "dev.azure.com") name = segments[0];
   else if (host.endsWith(".visualstudio.com")) name = host.slice(0, -".visualstudio.com".length);
-  else name = segments[0] ? `${host}/${segments[0]}` : host;
+  else name = [u.host.toLowerCase(), ...collection].join("/");
   if (!name) return unknownOrg;
   return decodeSafely(name).toLowerCase().slice(0, MAX_ORG_LENGTH);
 }
