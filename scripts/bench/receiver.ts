@@ -7,6 +7,8 @@
  *       behind a minimal node:http server so that the same client load applies
  *   (c) a bare node:http server that reads the body and answers 201
  *   (d) the receiver's whole pipeline with the store write awaited but not performed
+ *   (e) row (a) with OpenTelemetry on: spans and metrics exported over OTLP (http/protobuf, the
+ *       SDK's default batching) to a local OTLP sink in its own process; e/a is the telemetry's cost
  * Each server runs in its own child process; autocannon runs in this one. Rounds are interleaved
  * across rows and medians reported, so drifting machine load does not favour one row. One table.
  */
@@ -24,28 +26,34 @@ import { startReceiver } from "../../app/receiver";
 import type { SystemSetting } from "../../app/settings";
 import { messageStoreLayout } from "../../app/settings";
 import { DiscardingStore } from "../../app/store";
+import { serviceNames } from "../../app/telemetry/names";
+import { startTelemetry } from "../../app/telemetry/sdk";
 import { mintToken, sha256Hex } from "../../app/tokens";
 import { sampleEvent } from "../../test/support/ado-events";
 
-const HELP = `Usage: npm run bench:receiver -- [--duration <s>] [--rounds <n>] [--connections <n>] [--rows abcd] [--sizes 4,18]
+const HELP = `Usage: npm run bench:receiver -- [--duration <s>] [--rounds <n>] [--connections <n>] [--rows abcde] [--sizes 4,18]
 
 Measures req/s, p50 and p99 latency of (a) receiver + embedded store, (b) raw @azure/cosmos creates
 of the same documents behind a minimal HTTP server, (c) bare node:http, (d) receiver pipeline with
-the store write skipped, for realistic 4 KB and 18 KB ADO payloads, and prints a/b, a/c, d/c.
+the store write skipped, (e) row (a) with OpenTelemetry exporting spans and metrics over OTLP
+(http/protobuf) to a local sink process, for realistic 4 KB and 18 KB ADO payloads, and prints
+a/b, a/c, d/c and e/a (the telemetry's cost). Rows are measured interleaved; the load average of
+the machine is printed with the table.
 Options:
   --duration <s>      seconds per measurement (default 3; a 1 s warm-up per server precedes them)
   --rounds <n>        interleaved rounds per row; figures are medians (default 3)
   --connections <n>   concurrent connections (default 32)
-  --rows <letters>    subset of rows to run (default abcd)
+  --rows <letters>    subset of rows to run (default abcde; "ae" for telemetry off/on only)
   --sizes <list>      payload sizes in KB (default 4,18)
   --help              this text`;
 
-type Row = "a" | "b" | "c" | "d";
+type Row = "a" | "b" | "c" | "d" | "e";
 const ROW_NAMES: Record<Row, string> = {
   a: "(a) receiver + embedded store",
   b: "(b) raw @azure/cosmos creates",
   c: "(c) bare node:http",
   d: "(d) receiver, store skipped",
+  e: "(e) (a) + telemetry to OTLP sink",
 };
 const SYSTEM: SystemSetting = { id: "devops", storageMode: "full", retentionDays: 1825 };
 const ID_PLACEHOLDER = "00000000-0000-4000-8000-00000000b0b0";
@@ -55,8 +63,13 @@ const ID_PLACEHOLDER = "00000000-0000-4000-8000-00000000b0b0";
 async function serve(row: Row): Promise<void> {
   const token = mintToken();
   let url: string;
-  if (row === "a" || row === "d") {
+  if (row === "a" || row === "d" || row === "e") {
+    // Row e: OTEL_EXPORTER_OTLP_ENDPOINT points at the sink (set by the parent); a and d run without.
+    const telemetry = await startTelemetry(process.env, { serviceName: serviceNames.receiver });
+    if ((row === "e") !== telemetry.enabled)
+      throw new Error(`row ${row}: telemetry is ${telemetry.enabled ? "on" : "off"}`);
     const receiver = await startReceiver({
+      telemetry,
       credentials: {
         systems: [SYSTEM],
         urlTokens: [{ sha256: sha256Hex(token), systemId: SYSTEM.id }],
@@ -126,9 +139,38 @@ interface Measured {
   non2xx: number;
 }
 
-function startServer(row: Row): Promise<{ child: ChildProcess; url: string }> {
+/** The OTLP sink of row e: accepts every export (POST /v1/traces, /v1/metrics) and answers 200. */
+async function sink(): Promise<void> {
+  let requests = 0;
+  let bytes = 0;
+  const server = http.createServer((req, res) => {
+    req.on("data", (c: Buffer) => (bytes += c.length));
+    req.on("end", () => {
+      requests++;
+      res.writeHead(200, { "content-type": "application/x-protobuf" }).end();
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  for (const signal of ["SIGTERM", "SIGINT"] as const)
+    process.on(signal, () => {
+      process.stderr.write(`  otlp sink: ${requests} exports, ${(bytes / 1e6).toFixed(1)} MB\n`);
+      process.exit(0);
+    });
+  process.stdout.write(`ready http://127.0.0.1:${(server.address() as AddressInfo).port}\n`);
+}
+
+function withoutOtel(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith("OTEL_")));
+}
+
+function startChild(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  what: string,
+): Promise<{ child: ChildProcess; url: string }> {
   const tsx = path.resolve(__dirname, "../../node_modules/.bin/tsx");
-  const child = spawn(tsx, [__filename, "--serve", row], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(tsx, [__filename, ...args], { stdio: ["ignore", "pipe", "inherit"], env });
   return new Promise((resolve, reject) => {
     let out = "";
     child.stdout!.setEncoding("utf8").on("data", (d: string) => {
@@ -136,8 +178,20 @@ function startServer(row: Row): Promise<{ child: ChildProcess; url: string }> {
       const m = /ready (\S+)/.exec(out);
       if (m) resolve({ child, url: m[1] });
     });
-    child.once("exit", (code) => reject(new Error(`server for row ${row} exited early (code ${code})`)));
+    child.once("exit", (code) => reject(new Error(`${what} exited early (code ${code})`)));
   });
+}
+
+function startServer(row: Row, sinkUrl?: string): Promise<{ child: ChildProcess; url: string }> {
+  const env = withoutOtel(process.env);
+  if (row === "e") {
+    if (!sinkUrl) throw new Error("row e needs the OTLP sink");
+    Object.assign(env, {
+      OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+    });
+  }
+  return startChild(["--serve", row], env, `server for row ${row}`);
 }
 
 function payload(kb: number): string {
@@ -188,7 +242,12 @@ async function measureSize(
   rows: Row[],
   opts: { connections: number; duration: number; rounds: number },
 ) {
-  const servers = await Promise.all(rows.map(async (row) => ({ row, ...(await startServer(row)) })));
+  const otlpSink = rows.includes("e")
+    ? await startChild(["--sink"], withoutOtel(process.env), "OTLP sink")
+    : undefined;
+  const servers = await Promise.all(
+    rows.map(async (row) => ({ row, ...(await startServer(row, otlpSink?.url)) })),
+  );
   try {
     const body = payload(kb);
     for (const s of servers) await run(s.url, body, opts.connections, 1); // warm-up: JIT, pools
@@ -212,6 +271,7 @@ async function measureSize(
     });
   } finally {
     for (const s of servers) s.child.kill("SIGTERM");
+    otlpSink?.child.kill("SIGTERM");
   }
 }
 
@@ -220,7 +280,7 @@ function parseArgs(argv: string[]) {
     duration: 3,
     rounds: 3,
     connections: 32,
-    rows: ["a", "b", "c", "d"] as Row[],
+    rows: ["a", "b", "c", "d", "e"] as Row[],
     sizes: [4, 18],
   };
   const fail = (m: string): never => {
@@ -246,7 +306,7 @@ function parseArgs(argv: string[]) {
         fail("--connections must be a whole number >= 1");
     } else if (a === "--rows") {
       const rows = next().split("");
-      if (!rows.length || rows.some((r) => !"abcd".includes(r))) fail("--rows takes letters from abcd");
+      if (!rows.length || rows.some((r) => !"abcde".includes(r))) fail("--rows takes letters from abcde");
       opts.rows = rows as Row[];
     } else if (a === "--sizes") {
       opts.sizes = next().split(",").map(Number);
@@ -260,6 +320,7 @@ function parseArgs(argv: string[]) {
 async function main(): Promise<void> {
   const serveAt = process.argv.indexOf("--serve");
   if (serveAt >= 0) return serve(process.argv[serveAt + 1] as Row);
+  if (process.argv.includes("--sink")) return sink();
   const opts = parseArgs(process.argv.slice(2));
   const results: Measured[] = [];
   for (const kb of opts.sizes) {
@@ -290,7 +351,7 @@ async function main(): Promise<void> {
     const get = (row: Row) => results.find((r) => r.row === row && r.kb === kb)?.rps;
     const ratio = (x?: number, y?: number) => (x && y ? (x / y).toFixed(2) : "n/a");
     console.log(
-      `${kb} KB: a/b = ${ratio(get("a"), get("b"))} (target >= 0.8)   a/c = ${ratio(get("a"), get("c"))}   d/c = ${ratio(get("d"), get("c"))} (target >= 0.5)`,
+      `${kb} KB: a/b = ${ratio(get("a"), get("b"))} (target >= 0.8)   a/c = ${ratio(get("a"), get("c"))}   d/c = ${ratio(get("d"), get("c"))} (target >= 0.5)   e/a = ${ratio(get("e"), get("a"))} (telemetry on/off, target >= 0.9)`,
     );
   }
   if (results.some((r) => r.errors || r.non2xx)) {
