@@ -16,6 +16,19 @@ const MAX_ORG_LENGTH = 100;
  * an http(s) URL.
  */
 export function adoOrgName(url: string): string {
+  // Every delivery names its organization by the same few URLs: parse each once.
+  const known = orgNameCache.get(url);
+  if (known !== undefined) return known;
+  const name = parseOrgName(url);
+  if (orgNameCache.size >= ORG_NAME_CACHE_SIZE) orgNameCache.clear();
+  orgNameCache.set(url, name);
+  return name;
+}
+
+const ORG_NAME_CACHE_SIZE = 1000;
+const orgNameCache = new Map<string, string>();
+
+function parseOrgName(url: string): string {
   let u: URL;
   try {
     u = new URL(url);

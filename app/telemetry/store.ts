@@ -63,15 +63,24 @@ async function traced<T>(
     span?.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
     throw err;
   } finally {
-    t.histogram?.record((performance.now() - started) / 1000, {
-      [attrs.storeOperation]: operation,
-      [attrs.storeOutcome]: outcome,
-    });
+    t.histogram?.record((performance.now() - started) / 1000, storeAttributes(operation, outcome));
     if (span) {
       span.setAttribute(attrs.storeOutcome, outcome);
       span.end();
     }
   }
+}
+
+/** One frozen attribute set per (operation, outcome): no allocation per store call. */
+const attributeSets = new Map<string, Readonly<Record<string, string>>>();
+function storeAttributes(operation: StoreOperation, outcome: StoreOutcome): Readonly<Record<string, string>> {
+  const key = `${operation}/${outcome}`;
+  let set = attributeSets.get(key);
+  if (!set) {
+    set = Object.freeze({ [attrs.storeOperation]: operation, [attrs.storeOutcome]: outcome });
+    attributeSets.set(key, set);
+  }
+  return set;
 }
 
 /** The same store, each call a span under `t.parent` and a latency sample. */

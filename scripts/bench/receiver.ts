@@ -9,6 +9,7 @@
  *   (d) the receiver's whole pipeline with the store write awaited but not performed
  *   (e) row (a) with OpenTelemetry on: spans and metrics exported over OTLP (http/protobuf, the
  *       SDK's default batching) to a local OTLP sink in its own process; e/a is the telemetry's cost
+ *   (f) row (d) with OpenTelemetry on, the same way: the cost without the in-process store's heap
  * Each server runs in its own child process; autocannon runs in this one. Rounds are interleaved
  * across rows and medians reported, so drifting machine load does not favour one row. One table.
  */
@@ -31,29 +32,33 @@ import { startTelemetry } from "../../app/telemetry/sdk";
 import { mintToken, sha256Hex } from "../../app/tokens";
 import { sampleEvent } from "../../test/support/ado-events";
 
-const HELP = `Usage: npm run bench:receiver -- [--duration <s>] [--rounds <n>] [--connections <n>] [--rows abcde] [--sizes 4,18]
+const HELP = `Usage: npm run bench:receiver -- [--duration <s>] [--rounds <n>] [--connections <n>] [--rows abcdef] [--sizes 4,18]
 
 Measures req/s, p50 and p99 latency of (a) receiver + embedded store, (b) raw @azure/cosmos creates
 of the same documents behind a minimal HTTP server, (c) bare node:http, (d) receiver pipeline with
-the store write skipped, (e) row (a) with OpenTelemetry exporting spans and metrics over OTLP
-(http/protobuf) to a local sink process, for realistic 4 KB and 18 KB ADO payloads, and prints
-a/b, a/c, d/c and e/a (the telemetry's cost). Rows are measured interleaved; the load average of
-the machine is printed with the table.
+the store write skipped, (e) row (a) and (f) row (d) with OpenTelemetry exporting spans and
+metrics over OTLP (http/protobuf) to a local sink process, for realistic 4 KB and 18 KB ADO
+payloads, and prints a/b, a/c, d/c, and e/a and f/d (the telemetry's cost), each also as server CPU
+time per request, which other load on a shared machine disturbs less than req/s. Rows are measured
+interleaved; the load average of the machine is printed with the table.
 Options:
   --duration <s>      seconds per measurement (default 3; a 1 s warm-up per server precedes them)
   --rounds <n>        interleaved rounds per row; figures are medians (default 3)
   --connections <n>   concurrent connections (default 32)
-  --rows <letters>    subset of rows to run (default abcde; "ae" for telemetry off/on only)
+  --rows <letters>    subset of rows to run (default abcdef; "aedf" for telemetry off/on only)
   --sizes <list>      payload sizes in KB (default 4,18)
+OTEL_* variables set on the command apply to row e (its endpoint is always the sink), e.g.
+OTEL_METRICS_EXPORTER=none to measure spans alone.
   --help              this text`;
 
-type Row = "a" | "b" | "c" | "d" | "e";
+type Row = "a" | "b" | "c" | "d" | "e" | "f";
 const ROW_NAMES: Record<Row, string> = {
   a: "(a) receiver + embedded store",
   b: "(b) raw @azure/cosmos creates",
   c: "(c) bare node:http",
   d: "(d) receiver, store skipped",
   e: "(e) (a) + telemetry to OTLP sink",
+  f: "(f) (d) + telemetry to OTLP sink",
 };
 const SYSTEM: SystemSetting = { id: "devops", storageMode: "full", retentionDays: 1825 };
 const ID_PLACEHOLDER = "00000000-0000-4000-8000-00000000b0b0";
@@ -63,10 +68,10 @@ const ID_PLACEHOLDER = "00000000-0000-4000-8000-00000000b0b0";
 async function serve(row: Row): Promise<void> {
   const token = mintToken();
   let url: string;
-  if (row === "a" || row === "d" || row === "e") {
-    // Row e: OTEL_EXPORTER_OTLP_ENDPOINT points at the sink (set by the parent); a and d run without.
+  if (row === "a" || row === "d" || row === "e" || row === "f") {
+    // Rows e, f: OTEL_EXPORTER_OTLP_ENDPOINT points at the sink (set by the parent); a and d run without.
     const telemetry = await startTelemetry(process.env, { serviceName: serviceNames.receiver });
-    if ((row === "e") !== telemetry.enabled)
+    if ((row === "e" || row === "f") !== telemetry.enabled)
       throw new Error(`row ${row}: telemetry is ${telemetry.enabled ? "on" : "off"}`);
     const receiver = await startReceiver({
       telemetry,
@@ -75,7 +80,7 @@ async function serve(row: Row): Promise<void> {
         urlTokens: [{ sha256: sha256Hex(token), systemId: SYSTEM.id }],
         readTokens: [],
       },
-      ...(row === "d" ? { store: new DiscardingStore() } : {}),
+      ...(row === "d" || row === "f" ? { store: new DiscardingStore() } : {}),
       // Logging on, as deployed: one JSON line per request, to /dev/null here.
       logStream: { write: () => true },
     });
@@ -124,6 +129,12 @@ async function serve(row: Row): Promise<void> {
   }
   // Exit on a signal through process.exit so that `node --cpu-prof` writes its profile.
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => process.exit(0));
+  // The parent asks for this process's CPU time around each measurement (a line on stdin): CPU per
+  // request is what a row costs, whatever else the shared machine is running meanwhile.
+  process.stdin.setEncoding("utf8").on("data", () => {
+    const { user, system } = process.cpuUsage();
+    process.stdout.write(`cpu ${user + system}\n`);
+  });
   process.stdout.write(`ready ${url}\n`);
 }
 
@@ -135,6 +146,8 @@ interface Measured {
   rps: number;
   p50: number;
   p99: number;
+  /** Server CPU time per request, µs (median over rounds). */
+  cpuUs: number;
   errors: number;
   non2xx: number;
 }
@@ -164,31 +177,53 @@ function withoutOtel(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith("OTEL_")));
 }
 
-function startChild(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  what: string,
-): Promise<{ child: ChildProcess; url: string }> {
+interface Child {
+  child: ChildProcess;
+  url: string;
+  /** The child's CPU time so far (user + system), µs. */
+  cpu(): Promise<number>;
+}
+
+function startChild(args: string[], env: NodeJS.ProcessEnv, what: string): Promise<Child> {
   const tsx = path.resolve(__dirname, "../../node_modules/.bin/tsx");
-  const child = spawn(tsx, [__filename, ...args], { stdio: ["ignore", "pipe", "inherit"], env });
+  const child = spawn(tsx, [__filename, ...args], { stdio: ["pipe", "pipe", "inherit"], env });
+  let out = "";
+  const waiting: ((us: number) => void)[] = [];
   return new Promise((resolve, reject) => {
-    let out = "";
     child.stdout!.setEncoding("utf8").on("data", (d: string) => {
       out += d;
-      const m = /ready (\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1] });
+      for (let m = /cpu (\d+)\n/.exec(out); m; m = /cpu (\d+)\n/.exec(out)) {
+        out = out.slice(m.index + m[0].length);
+        waiting.shift()?.(Number(m[1]));
+      }
+      const ready = /ready (\S+)/.exec(out);
+      if (ready) {
+        out = out.slice(ready.index + ready[0].length);
+        resolve({
+          child,
+          url: ready[1],
+          cpu: () =>
+            new Promise<number>((r) => {
+              waiting.push(r);
+              child.stdin!.write("cpu\n");
+            }),
+        });
+      }
     });
     child.once("exit", (code) => reject(new Error(`${what} exited early (code ${code})`)));
   });
 }
 
-function startServer(row: Row, sinkUrl?: string): Promise<{ child: ChildProcess; url: string }> {
+function startServer(row: Row, sinkUrl?: string): Promise<Child> {
   const env = withoutOtel(process.env);
-  if (row === "e") {
-    if (!sinkUrl) throw new Error("row e needs the OTLP sink");
+  if (row === "e" || row === "f") {
+    if (!sinkUrl) throw new Error(`row ${row} needs the OTLP sink`);
+    // OTEL_* variables given to the bench apply to row e (e.g. OTEL_TRACES_EXPORTER=none, a protocol).
+    const otel = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("OTEL_")));
     Object.assign(env, {
-      OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl,
       OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+      ...otel,
+      OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl,
     });
   }
   return startChild(["--serve", row], env, `server for row ${row}`);
@@ -242,9 +277,10 @@ async function measureSize(
   rows: Row[],
   opts: { connections: number; duration: number; rounds: number },
 ) {
-  const otlpSink = rows.includes("e")
-    ? await startChild(["--sink"], withoutOtel(process.env), "OTLP sink")
-    : undefined;
+  const otlpSink =
+    rows.includes("e") || rows.includes("f")
+      ? await startChild(["--sink"], withoutOtel(process.env), "OTLP sink")
+      : undefined;
   const servers = await Promise.all(
     rows.map(async (row) => ({ row, ...(await startServer(row, otlpSink?.url)) })),
   );
@@ -252,10 +288,16 @@ async function measureSize(
     const body = payload(kb);
     for (const s of servers) await run(s.url, body, opts.connections, 1); // warm-up: JIT, pools
     const samples = new Map<Row, autocannon.Result[]>(rows.map((r) => [r, []]));
+    const cpuPerRequest = new Map<Row, number[]>(rows.map((r) => [r, []]));
     for (let round = 1; round <= opts.rounds; round++) {
       process.stderr.write(`  ${kb} KB round ${round}/${opts.rounds}\n`);
-      for (const s of servers)
-        samples.get(s.row)!.push(await run(s.url, body, opts.connections, opts.duration));
+      for (const s of servers) {
+        const before = await s.cpu();
+        const result = await run(s.url, body, opts.connections, opts.duration);
+        const used = (await s.cpu()) - before;
+        samples.get(s.row)!.push(result);
+        cpuPerRequest.get(s.row)!.push(used / Math.max(1, result.requests.total));
+      }
     }
     return rows.map((row): Measured => {
       const rs = samples.get(row)!;
@@ -265,6 +307,7 @@ async function measureSize(
         rps: median(rs.map((r) => r.requests.average)),
         p50: median(rs.map((r) => r.latency.p50)),
         p99: median(rs.map((r) => r.latency.p99)),
+        cpuUs: median(cpuPerRequest.get(row)!),
         errors: rs.reduce((n, r) => n + r.errors + r.timeouts, 0),
         non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
       };
@@ -280,7 +323,7 @@ function parseArgs(argv: string[]) {
     duration: 3,
     rounds: 3,
     connections: 32,
-    rows: ["a", "b", "c", "d", "e"] as Row[],
+    rows: ["a", "b", "c", "d", "e", "f"] as Row[],
     sizes: [4, 18],
   };
   const fail = (m: string): never => {
@@ -306,7 +349,7 @@ function parseArgs(argv: string[]) {
         fail("--connections must be a whole number >= 1");
     } else if (a === "--rows") {
       const rows = next().split("");
-      if (!rows.length || rows.some((r) => !"abcde".includes(r))) fail("--rows takes letters from abcde");
+      if (!rows.length || rows.some((r) => !"abcdef".includes(r))) fail("--rows takes letters from abcdef");
       opts.rows = rows as Row[];
     } else if (a === "--sizes") {
       opts.sizes = next().split(",").map(Number);
@@ -340,19 +383,25 @@ async function main(): Promise<void> {
         .join(" ")}\n`,
   );
   console.log(
-    `${pad("row", 34)}${pad("payload", 9)}${"req/s".padStart(8)}${"p50 ms".padStart(8)}${"p99 ms".padStart(8)}  errors/non-2xx`,
+    `${pad("row", 34)}${pad("payload", 9)}${"req/s".padStart(8)}${"p50 ms".padStart(8)}${"p99 ms".padStart(8)}${"CPU µs/req".padStart(12)}  errors/non-2xx`,
   );
   for (const r of results)
     console.log(
-      `${pad(ROW_NAMES[r.row], 34)}${pad(`${r.kb} KB`, 9)}${num(r.rps)}${num(r.p50)}${num(r.p99)}  ${r.errors}/${r.non2xx}`,
+      `${pad(ROW_NAMES[r.row], 34)}${pad(`${r.kb} KB`, 9)}${num(r.rps)}${num(r.p50)}${num(r.p99)}${num(r.cpuUs).padStart(12)}  ${r.errors}/${r.non2xx}`,
     );
   console.log("");
   for (const kb of opts.sizes) {
     const get = (row: Row) => results.find((r) => r.row === row && r.kb === kb)?.rps;
+    const cpu = (row: Row) => results.find((r) => r.row === row && r.kb === kb)?.cpuUs;
     const ratio = (x?: number, y?: number) => (x && y ? (x / y).toFixed(2) : "n/a");
     console.log(
-      `${kb} KB: a/b = ${ratio(get("a"), get("b"))} (target >= 0.8)   a/c = ${ratio(get("a"), get("c"))}   d/c = ${ratio(get("d"), get("c"))} (target >= 0.5)   e/a = ${ratio(get("e"), get("a"))} (telemetry on/off, target >= 0.9)`,
+      `${kb} KB: a/b = ${ratio(get("a"), get("b"))} (target >= 0.8)   a/c = ${ratio(get("a"), get("c"))}   d/c = ${ratio(get("d"), get("c"))} (target >= 0.5)`,
     );
+    if (get("e") || get("f"))
+      console.log(
+        `${kb} KB telemetry on/off (target >= 0.9): e/a = ${ratio(get("e"), get("a"))} req/s, ${ratio(cpu("a"), cpu("e"))} by server CPU per request;` +
+          ` f/d = ${ratio(get("f"), get("d"))} req/s, ${ratio(cpu("d"), cpu("f"))} by CPU per request`,
+      );
   }
   if (results.some((r) => r.errors || r.non2xx)) {
     console.error("some requests failed: see errors/non-2xx above");
