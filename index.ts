@@ -204,6 +204,28 @@ const healDisabledByUser = oneOf(
 );
 const healIncludeEnabled = config.getBoolean("healIncludeEnabled") ?? false;
 
+// On-call alerts (issue 16, docs/telemetry.md): who is told, and when an organization counts as quiet.
+const alertEmails = config.getObject<string[]>("alertEmails") ?? [];
+if (
+  !Array.isArray(alertEmails) ||
+  alertEmails.some((e) => typeof e !== "string" || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(e))
+) {
+  throw new Error("hookfleet:alertEmails must be a list of email addresses, e.g. [oncall@example.com]");
+}
+// A secret (`pulumi config set --secret alertWebhookUrl …`): webhook URLs often carry their key.
+const alertWebhookValue = config.get("alertWebhookUrl") ?? "";
+if (alertWebhookValue !== "" && !/^https:\/\/\S+$/.test(alertWebhookValue)) {
+  // Never echo the value: it is a secret.
+  throw new Error("hookfleet:alertWebhookUrl must be an https:// URL (or empty for none)");
+}
+const alertWebhookUrl = alertWebhookValue ? pulumi.secret(alertWebhookValue) : undefined;
+const quietHours = wholeNumber("quietHours", 24, 1);
+if (quietHours > 24) {
+  throw new Error(
+    `hookfleet:quietHours must be at most 24 (Azure log alerts look back two days); got ${quietHours}`,
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Credentials: generated here, rotated on schedule or by nonce (npm run rotate), never typed by hand.
 
@@ -290,6 +312,7 @@ const receiver = deployReceiver
             },
           }
         : undefined,
+      alerts: { emails: alertEmails, webhookUrl: alertWebhookUrl, quietHours },
     })
   : undefined;
 

@@ -6,6 +6,8 @@
 import { ConfigError, parseConfig, type CredentialSettings, type ReceiverConfig } from "./config";
 import { EXIT } from "./exit-codes";
 import { startReceiver } from "./receiver";
+import { serviceNames } from "./telemetry/names";
+import { startTelemetry, TelemetryConfigError, type Telemetry } from "./telemetry/sdk";
 import { mintToken, sha256Hex } from "./tokens";
 
 const HELP = `Usage: npm run receiver   (or: node dist/app/main.js)
@@ -13,7 +15,8 @@ const HELP = `Usage: npm run receiver   (or: node dist/app/main.js)
 Starts the HookFleet webhook receiver. Configuration comes from environment variables
 (see docs/receiver.md): PORT, HOST, HOOKFLEET_MODE, COSMOS_ENDPOINT, COSMOS_KEY,
 COSMOS_DATABASE, COSMOS_CONTAINER, AZURE_CLIENT_ID, HOOKFLEET_SYSTEMS, HOOKFLEET_URL_TOKENS,
-HOOKFLEET_READ_TOKENS, METRICS_PORT, LOG_LEVEL, SHUTDOWN_GRACE_MS.
+HOOKFLEET_READ_TOKENS, METRICS_PORT, LOG_LEVEL, SHUTDOWN_GRACE_MS, and the standard OpenTelemetry
+variables (OTEL_EXPORTER_OTLP_ENDPOINT turns traces and metrics over OTLP on; see docs/telemetry.md).
 
 In local mode (the default) it listens on 127.0.0.1 unless HOST is set; with no COSMOS_ENDPOINT an
 in-memory store is started on its own thread (not durable); without HOOKFLEET_SYSTEMS it has one
@@ -68,6 +71,17 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // issue 16: OpenTelemetry from the standard OTEL_* variables; off without an endpoint.
+  let telemetry: Telemetry;
+  try {
+    telemetry = await startTelemetry(process.env, { serviceName: serviceNames.receiver });
+  } catch (err) {
+    if (err instanceof TelemetryConfigError) {
+      console.error(`invalid telemetry configuration: ${err.message}`);
+      process.exit(EXIT.usage);
+    }
+    throw err;
+  }
   const { credentials, minted } =
     config.mode === "local" ? localCredentials(config) : { credentials: config, minted: {} };
   if (config.mode === "local" && !config.cosmos.endpoint)
@@ -84,6 +98,7 @@ async function main(): Promise<void> {
     logLevel: config.logLevel,
     shutdownGraceMs: config.shutdownGraceMs,
     defaultMetrics: true,
+    telemetry,
   });
   // Plain lines on stdout, one per credential, so scripts can read them (`grep '^webhook url:'`).
   if (minted.url) console.log(`webhook url: ${receiver.webhookUrl(minted.url)}`);
@@ -92,6 +107,7 @@ async function main(): Promise<void> {
     `receiver listening on ${receiver.url}${receiver.metricsUrl ? `, metrics on ${receiver.metricsUrl}` : ""}` +
       (receiver.embeddedCosmos ? `; embedded store at ${receiver.embeddedCosmos.endpoint}` : ""),
   );
+  if (telemetry.enabled) console.error(telemetry.description);
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -18,6 +18,8 @@ import type { LineSink } from "./logging";
 import { ReceiverMetrics } from "./metrics";
 import { buildServer } from "./server";
 import { CosmosMessageStore, type MessageStore } from "./store";
+import { ReceiverTelemetry } from "./telemetry/receiver";
+import type { Telemetry } from "./telemetry/sdk";
 
 export interface StartReceiverOptions {
   /** Systems, URL-token hashes and read-token hashes (validated; a mistake throws ConfigError). */
@@ -42,6 +44,11 @@ export interface StartReceiverOptions {
   shutdownGraceMs?: number;
   /** Collect Node's default process metrics too (the service does; tests need not). */
   defaultMetrics?: boolean;
+  /**
+   * OpenTelemetry (app/telemetry/sdk.ts startTelemetry); default off. The receiver shuts it down
+   * (exporting what is left) when it closes.
+   */
+  telemetry?: Telemetry;
 }
 
 export interface RunningReceiver {
@@ -111,6 +118,7 @@ export async function startReceiver(opts: StartReceiverOptions): Promise<Running
     logStream: opts.logStream,
     serveMetrics: opts.metricsPort === undefined,
     isDraining: () => draining,
+    telemetry: opts.telemetry?.enabled ? new ReceiverTelemetry(opts.telemetry) : undefined,
   });
   const host = opts.host ?? "127.0.0.1";
   await app.listen({ port: opts.port ?? 0, host });
@@ -155,6 +163,8 @@ export async function startReceiver(opts: StartReceiverOptions): Promise<Running
       if (metricsServer) await new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
       await finalStore.close();
       if (embeddedCosmos) await embeddedCosmos.close();
+      // Last, so the spans of the requests that drained are exported too.
+      await opts.telemetry?.shutdown();
     })();
     return closing;
   };

@@ -21,6 +21,7 @@ import { healthRoutes } from "./plugins/health";
 import { messageRoutes } from "./plugins/messages";
 import { webhookRoutes } from "./plugins/webhooks";
 import { BadQueryError, StoreUnavailableError, type MessageStore } from "./store";
+import type { ReceiverTelemetry } from "./telemetry/receiver";
 
 /** Event Grid events reach 1 MB, and a 413 is never retried by Event Grid: accept up to 1 MB. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -37,6 +38,8 @@ export interface ServerDeps {
   /** Serve /metrics on this app (false when METRICS_PORT gives it its own listener). */
   serveMetrics: boolean;
   isDraining: () => boolean;
+  /** Delivery spans and metrics (issue 16); absent when telemetry is off, and then no hook runs. */
+  telemetry?: ReceiverTelemetry;
 }
 
 function errorBody(error: string, message: string) {
@@ -223,8 +226,25 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     done();
   });
 
+  // Telemetry hook points (issue 16, app/telemetry/receiver.ts): registered only when it is on.
+  const telemetry = deps.telemetry;
+  if (telemetry) {
+    app.addHook("onRequest", (request, _reply, done) => {
+      telemetry.onRequest(request);
+      done();
+    });
+    app.addHook("onError", (request, _reply, error, done) => {
+      telemetry.onError(request, error);
+      done();
+    });
+    app.addHook("onResponse", (request, reply, done) => {
+      telemetry.onResponse(request, reply.statusCode);
+      done();
+    });
+  }
+
   const { credentials, store, metrics } = deps;
-  app.register(webhookRoutes, { credentials, store, metrics });
+  app.register(webhookRoutes, { credentials, store, metrics, telemetry });
   app.register(messageRoutes, { credentials, store, metrics });
   app.register(healthRoutes, {
     store,

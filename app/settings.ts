@@ -6,6 +6,8 @@
  * Parsing and validation of the values lives in `app/config.ts`.
  */
 
+import { telemetrySettings } from "./telemetry/settings";
+
 /** How a setting reaches the container. */
 export type SettingSource =
   /** A plain value, safe to show in the portal. */
@@ -143,6 +145,8 @@ export const receiverSettings = {
     source: "plain",
     default: "10000",
   },
+  // issue 16: the standard OTEL_* variables the telemetry reads (app/telemetry/settings.ts).
+  ...telemetrySettings,
 } as const satisfies Record<string, SettingSpec>;
 
 export type ReceiverSettingName = keyof typeof receiverSettings;

@@ -235,6 +235,8 @@ export interface HealCliDeps {
   /** Use these instead of opening Cosmos DB / creating ADO clients (the tests use the real ones). */
   openStore?: (config: HealConfig) => Promise<MessageStore>;
   clientFor?: (orgUrl: string, config: HealConfig) => AdoApi;
+  /** Wraps the opened store (issue 16: app/telemetry/heal.ts traces the replay's store calls). */
+  instrumentStore?: (store: MessageStore) => MessageStore;
 }
 
 function defaultClient(orgUrl: string, config: HealConfig, io: HealCliIo): AdoApi {
@@ -284,7 +286,7 @@ export async function runHealCli(
     const report = await runHeal({
       orgs: config.orgUrls.map((u) => deps.clientFor?.(u, config) ?? defaultClient(u, config, io)),
       webhookBaseUrl: config.webhookBaseUrl,
-      store,
+      store: deps.instrumentStore ? deps.instrumentStore(store) : store,
       credentials: config.credentials,
       dryRun: args.dryRun,
       probation: config.probation,

@@ -74,4 +74,14 @@ export const healReceiverSettingNames = [
   "AZURE_CLIENT_ID",
   "HOOKFLEET_SYSTEMS",
   "HOOKFLEET_URL_TOKENS",
+  // issue 16: heal emits the same OpenTelemetry as the receiver (app/telemetry/settings.ts).
+  "OTEL_EXPORTER_OTLP_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_PROTOCOL",
+  "OTEL_EXPORTER_OTLP_HEADERS",
+  "OTEL_TRACES_EXPORTER",
+  "OTEL_METRICS_EXPORTER",
+  "OTEL_SERVICE_NAME",
+  "OTEL_BSP_SCHEDULE_DELAY",
+  "OTEL_METRIC_EXPORT_INTERVAL",
+  "OTEL_SDK_DISABLED",
 ] as const satisfies readonly ReceiverSettingName[];

@@ -11,11 +11,14 @@ import { buildDocuments, storeDocuments } from "../ingest";
 import type { ReceiverMetrics } from "../metrics";
 import type { SystemSetting } from "../settings";
 import type { MessageStore } from "../store";
+import type { ReceiverTelemetry } from "../telemetry/receiver";
 
 export interface WebhookRoutesOptions {
   credentials: CredentialHolder;
   store: MessageStore;
   metrics: ReceiverMetrics;
+  /** Delivery telemetry (issue 16); absent when off. */
+  telemetry?: ReceiverTelemetry;
 }
 
 const WEBHOOK_NOT_FOUND = { error: "webhook-not-found" };
@@ -63,7 +66,7 @@ function unauthorized(reply: FastifyReply, message: string): FastifyReply {
 }
 
 export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOptions): Promise<void> {
-  const { credentials, store, metrics } = opts;
+  const { credentials, store, metrics, telemetry } = opts;
   // Per-request system, set by the auth hooks (a request decoration, not shared state).
   app.decorateRequest("hookfleetSystem", null);
 
@@ -74,6 +77,8 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOpt
       return reply.code(200).send({ validationResponse: delivery.validationCode });
     const receivedAt = new Date();
     const events = delivery.kind === "ado" ? [delivery.event] : delivery.events;
+    // issue 16 hook: the events' types and organization for the delivery span and counter.
+    telemetry?.noteEvents(request, events);
     // Event ids are exact strings (app/events.ts) and message ids follow from them one to one.
     if (events.length > 1 && new Set(events.map((e) => e.id)).size !== events.length)
       throw new BadDeliveryError("the array carries the same event `id` more than once");
@@ -84,7 +89,13 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOpt
       receivedAt,
       request.hookfleetBodyBytes,
     );
-    const results = await storeDocuments(store, metrics, docs);
+    // issue 16 hook: store calls as child spans of the delivery span.
+    const results = await storeDocuments(
+      telemetry ? telemetry.storeFor(request, store) : store,
+      metrics,
+      docs,
+    );
+    telemetry?.noteResults(request, results);
     for (const r of results) {
       if (r.duplicate) metrics.duplicates.inc({ system: system.id });
       else {

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as app from "@pulumi/azure-native/app";
+import type * as applicationinsights from "@pulumi/azure-native/applicationinsights";
 import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
 import type { EnvEntry } from "./environment";
 import { nameOf, namedChild, type ReceiverScope } from "./scope";
@@ -19,9 +20,9 @@ export interface VaultReference {
 export function createEnvironment(
   scope: ReceiverScope,
   workspace: operationalinsights.Workspace,
+  insights: applicationinsights.Component,
 ): app.ManagedEnvironment {
-  // Console logs go to the workspace. No OpenTelemetry agent: the app emits no OpenTelemetry yet
-  // (issue 16 wires telemetry), and an agent with nothing to send only suggested it did.
+  // Console logs (stdout/stderr of the app and the heal job) go to the workspace.
   const sharedKey = operationalinsights.getSharedKeysOutput(
     { resourceGroupName: scope.placed.resourceGroupName, workspaceName: workspace.name },
     { parent: scope.component },
@@ -37,6 +38,20 @@ export function createEnvironment(
           customerId: workspace.customerId,
           sharedKey: pulumi.secret(sharedKey.apply((keys) => keys.primarySharedKey ?? "")),
         },
+      },
+      // The managed OpenTelemetry agent (issue 16): it injects OTEL_EXPORTER_OTLP_ENDPOINT (gRPC) into
+      // the app and the heal job, which then export their spans to it, and it forwards them to the
+      // stack's Application Insights. Properties: azure-native v3 app.ManagedEnvironment
+      // (appInsightsConfiguration.connectionString; openTelemetryConfiguration.{traces,logs,metrics}
+      // Configuration.destinations, destination "appInsights"), as in "Collect and read OpenTelemetry
+      // data in Azure Container Apps" (learn.microsoft.com/azure/container-apps/opentelemetry-agents).
+      // That page's table: Application Insights takes logs and traces, NOT metrics ("The Application
+      // Insights endpoint doesn't accept metrics"), so no metrics destination is configured; the app
+      // and job run with OTEL_METRICS_EXPORTER=none here and the alerts and dashboard read spans.
+      appInsightsConfiguration: { connectionString: pulumi.secret(insights.connectionString) },
+      openTelemetryConfiguration: {
+        tracesConfiguration: { destinations: ["appInsights"] },
+        logsConfiguration: { destinations: ["appInsights"] },
       },
     },
     namedChild(scope, "environmentName"),

@@ -5,6 +5,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { CredentialHash, ReceiverSettingName, SystemSetting, UrlTokenSetting } from "../../app/settings";
 import { healSettings, type HealSettingName } from "../../app/heal/settings";
+import { validateAlerts, type AlertsArgs } from "./alerts";
 import { MAX_PROPAGATION_WAIT_SECONDS } from "./propagation";
 import { nameSuffixRule } from "./names";
 
@@ -130,6 +131,10 @@ export interface ReceiverInfraArgs {
   tags?: Record<string, string>;
   /** Optional scheduled job (the hook heal job) in the same environment, as the same identity; default none. */
   healJob?: HealJobArgs;
+  /** Azure Monitor alerts on the telemetry and who they notify (components/receiver/alerts.ts); default: the rules, notifying nobody. */
+  alerts?: AlertsArgs;
+  /** Create the on-call Azure Workbook (components/receiver/dashboard.ts); default true. */
+  dashboard?: boolean;
 }
 
 /** Settings the component itself fills in; `args.settings` cannot override them. */
@@ -252,6 +257,7 @@ export function validate(args: ReceiverInfraArgs, minReplicas: number, maxReplic
     }
     if (job.timeoutSeconds !== undefined) wholeNumber(job.timeoutSeconds, "healJob.timeoutSeconds", 1);
   }
+  validateAlerts(args.alerts);
   for (const owned of componentOwnedSettings) {
     if (args.settings?.[owned] !== undefined)
       throw new Error(`ReceiverInfra: ${owned} is set by the component; remove it from settings`);

@@ -23,6 +23,8 @@ import {
   type CosmosCapacityMode,
   type ReceiverInfraArgs,
 } from "./args";
+import { createAlerts } from "./alerts";
+import { createDashboard } from "./dashboard";
 import { healJobSettings, receiverEnvironment } from "./environment";
 import { createHealJobs } from "./jobs";
 import { createMonitoring } from "./monitoring";
@@ -39,6 +41,7 @@ export * from "./roles";
 export { healJobSettings, receiverEnvironment } from "./environment";
 export { CloudImageBuild, CLOUD_IMAGE_BUILD_TYPE, describeContext, receiverBuildContext } from "./image";
 export { PropagationWait, PROPAGATION_WAIT_TYPE } from "./propagation";
+export { alertDefaults, alertRuleSpecs, type AlertsArgs } from "./alerts";
 
 /** Defaults of the bounded propagation waits (seconds). */
 export const defaultPropagationSeconds = { identity: 30, roles: 60 } as const;
@@ -76,6 +79,10 @@ export class ReceiverInfra extends pulumi.ComponentResource {
   readonly image: pulumi.Output<string>;
   /** Login server of the registry the component built into (empty when it did not build). */
   readonly registryLoginServer: pulumi.Output<string>;
+  /** ARM ids of the alert rules (docs/telemetry.md); empty when alerts are disabled. */
+  readonly alertRuleIds: pulumi.Output<string[]>;
+  /** ARM id of the on-call workbook (open it from the portal's Workbooks list); undefined when off. */
+  readonly dashboardId: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: ReceiverInfraArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hookfleet:receiver:ReceiverInfra", name, {}, opts);
@@ -118,9 +125,12 @@ export class ReceiverInfra extends pulumi.ComponentResource {
       [...vaultSecrets.values()].flatMap((s) => (s.setting ? [s.setting] : [])),
     );
     type OwnedSettings = Record<(typeof componentOwnedSettings)[number], pulumi.Input<string>>;
+    // issue 16: the managed agent's Application Insights destination takes no metrics (app.ts), so
+    // the processes export none there unless settings say otherwise; spans carry what alerts need.
+    const telemetryDefaults = { OTEL_METRICS_EXPORTER: "none" };
     const environmentFor = (owned: OwnedSettings) =>
       receiverEnvironment<pulumi.Input<string>>(specs, {
-        plain: { ...args.settings, ...owned },
+        plain: { ...telemetryDefaults, ...args.settings, ...owned },
         secrets: settingsWithSecrets,
       });
     environmentFor(
@@ -131,6 +141,7 @@ export class ReceiverInfra extends pulumi.ComponentResource {
     const healEnvironmentFor = (plain: HealPlaceholders, patSecretName?: string) =>
       receiverEnvironment<pulumi.Input<string>>(healJobSettings, {
         plain: {
+          ...telemetryDefaults,
           ...Object.fromEntries(Object.entries(args.settings ?? {}).filter(([k]) => k in healJobSettings)),
           ...args.healJob?.settings,
           ...plain,
@@ -250,7 +261,7 @@ export class ReceiverInfra extends pulumi.ComponentResource {
     // The first revision or run must find its roles in place (and its image built).
     const before = [...roles, ...(rolesReady ? [rolesReady] : []), ...(image.build ? [image.build] : [])];
 
-    const environment = createEnvironment(scope, workspace);
+    const environment = createEnvironment(scope, workspace, insights);
 
     // Environment from the settings schema: plain values inline, secrets by reference to Key Vault.
     // Container App secrets are application-scope: changing one creates no revision, and running
@@ -334,6 +345,10 @@ export class ReceiverInfra extends pulumi.ComponentResource {
         })
       : [];
 
+    // On-call: alerts on the telemetry and the dashboard (issue 16; docs/telemetry.md).
+    const alerts = createAlerts(scope, { alerts: args.alerts ?? {}, healJob: args.healJob, workspace });
+    const dashboard = args.dashboard === false ? undefined : createDashboard(scope, workspace);
+
     this.webhookBaseUrl = pulumi.interpolate`https://${fqdn}/api/v1/webhooks`;
     this.cosmosEndpoint = store.account.documentEndpoint;
     this.identityPrincipalId = identity.principalId;
@@ -351,6 +366,8 @@ export class ReceiverInfra extends pulumi.ComponentResource {
     this.healJobNames = pulumi.all(healJobs.map((j) => j.name));
     this.image = image.image;
     this.registryLoginServer = image.build ? image.build.loginServer : pulumi.output("");
+    this.alertRuleIds = pulumi.all(alerts.rules.map((r) => r.id));
+    this.dashboardId = dashboard ? dashboard.id : pulumi.output(undefined);
 
     this.registerOutputs({
       webhookBaseUrl: this.webhookBaseUrl,
@@ -368,6 +385,8 @@ export class ReceiverInfra extends pulumi.ComponentResource {
       healJobNames: this.healJobNames,
       image: this.image,
       registryLoginServer: this.registryLoginServer,
+      alertRuleIds: this.alertRuleIds,
+      dashboardId: this.dashboardId,
     });
   }
 }

@@ -15,7 +15,8 @@ export const azureRoleIds = {
   keyVaultSecretsUser: "4633458b-17de-408a-b874-0445c86b69e6",
   /** "Key Vault Secrets Officer": manage secrets through the data plane (not used: secrets go through ARM). */
   keyVaultSecretsOfficer: "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
-  /** "Monitoring Metrics Publisher": identity-based telemetry ingestion (issue 16). */
+  /** "Monitoring Metrics Publisher": identity-based (Entra) telemetry ingestion. Not granted: the Container Apps
+   * managed OpenTelemetry agent ingests with the connection string only (docs/telemetry.md). */
   monitoringMetricsPublisher: "3913510d-42f4-4e42-8a64-420c390055eb",
   /** "Contributor": the deployer, on the resource group (or the subscription when it creates the group). */
   contributor: "b24988ac-6180-42a0-ab88-20f7382dd24c",

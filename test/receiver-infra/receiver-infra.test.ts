@@ -181,10 +181,14 @@ describe("Container App security", () => {
     // Reachable inside the environment (a collector), not from outside it.
     expect(ingress.additionalPortMappings).toEqual([{ external: false, targetPort: 9090 }]);
   });
-  it("configures no OpenTelemetry agent while the app emits none (issue 16 wires telemetry)", () => {
+  it("has the environment's OpenTelemetry agent send the app's spans to App Insights (details: telemetry.test.ts)", () => {
     const environment = d.one("app:ManagedEnvironment");
-    expect(environment.inputs.openTelemetryConfiguration).toBeUndefined();
-    expect(environment.inputs.appInsightsConfiguration).toBeUndefined();
+    expect(environment.inputs.openTelemetryConfiguration.tracesConfiguration).toEqual({
+      destinations: ["appInsights"],
+    });
+    expect(environment.inputs.appInsightsConfiguration.connectionString).toBe(
+      d.one("applicationinsights:Component").state.connectionString,
+    );
   });
   it("probes liveness on /healthz and readiness on /readyz at the service port", () => {
     const probes: { type: string; httpGet: { path: string; port: number } }[] =

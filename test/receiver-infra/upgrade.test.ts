@@ -29,14 +29,23 @@ it("registers every resource 0.1 registered, under the same URN and type (nothin
   expect(release01.length).toBeGreaterThan(20);
 });
 
-it("adds only the new propagation waits for a stack with a prebuilt image", () => {
+it("adds only the new propagation waits and the on-call alerts and dashboard for a stack with a prebuilt image", () => {
   const old = new Set(release01.map((r) => r.urn));
   expect(
     now
       .filter((r) => !old.has(r.urn))
       .map((r) => r.name)
       .sort(),
-  ).toEqual(["receiver-identity-propagation", "receiver-role-propagation"]);
+  ).toEqual([
+    // issue 16: alert rules (no action group: the snapshot's arguments notify nobody) and the workbook.
+    "receiver-alert-failed-deliveries",
+    "receiver-alert-heal-job",
+    "receiver-alert-hooks-not-enabled",
+    "receiver-alert-quiet-org",
+    "receiver-dashboard",
+    "receiver-identity-propagation",
+    "receiver-role-propagation",
+  ]);
 });
 
 it("derives new names for new stacks (the subscription is in the hash)…", () => {

@@ -310,6 +310,8 @@ function azurePhysicalName(type: string, inputs: Record<string, unknown>, logica
     "jobName",
     "registryName",
     "roleAssignmentName",
+    "actionGroupName",
+    "ruleName",
   ];
   for (const entry of keys) {
     const [key, onlyFor] = entry.split(":");
@@ -337,6 +339,9 @@ const armPaths: Record<string, (name: string, i: Record<string, unknown>) => str
   "app:ContainerApp": (n) => `Microsoft.App/containerApps/${n}`,
   "app:Job": (n) => `Microsoft.App/jobs/${n}`,
   "containerregistry:Registry": (n) => `Microsoft.ContainerRegistry/registries/${n}`,
+  "monitor:ActionGroup": (n) => `Microsoft.Insights/actionGroups/${n}`,
+  "monitor:ScheduledQueryRule": (n) => `Microsoft.Insights/scheduledQueryRules/${n}`,
+  "applicationinsights:Workbook": (n) => `Microsoft.Insights/workbooks/${n}`,
 };
 
 /** ARM-style id for an azure-native resource (use as `setupPulumiMocks({ id: azureNativeId })`). */
