@@ -38,7 +38,7 @@ beforeAll(async () => {
     OTEL_BSP_SCHEDULE_DELAY: "200",
     OTEL_METRIC_EXPORT_INTERVAL: "500",
   });
-  await receiver.waitForLine(/receiver listening on (http:\/\/[^\s,]+)/);
+  await receiver.waitForLine(/receiver listening on (http:\/\/[^\s,;]+)/);
 });
 
 afterAll(async () => {
@@ -50,7 +50,7 @@ afterAll(async () => {
 
 test("spans over gRPC and metrics as protobuf over HTTP, with our names and no token", async () => {
   expect(receiver.stderr()).toMatch(/telemetry: traces \(grpc\) and metrics \(http\/protobuf\) over OTLP/);
-  const base = /receiver listening on (http:\/\/[^\s,]+)/.exec(receiver.stderr())![1];
+  const base = /receiver listening on (http:\/\/[^\s,;]+)/.exec(receiver.stderr())![1];
   expect((await postJson(`${base}/api/v1/webhooks/${token}`, sampleEvent("build.complete"))).status).toBe(
     201,
   );

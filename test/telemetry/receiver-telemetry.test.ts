@@ -69,7 +69,7 @@ beforeAll(async () => {
     OTEL_BSP_SCHEDULE_DELAY: "200",
     OTEL_METRIC_EXPORT_INTERVAL: "500",
   });
-  base = (await receiver.waitForLine(/receiver listening on (http:\/\/[^\s,]+)/))[1];
+  base = (await receiver.waitForLine(/receiver listening on (http:\/\/[^\s,;]+)/))[1];
 });
 
 afterAll(async () => {
