@@ -80,6 +80,20 @@ it("uploads the context, schedules a linux/amd64 Docker build of it, follows the
     expect(r.headers.authorization).toBe("Bearer stand-in-token");
 });
 
+it("follows a scheduleRun answered 202 (a long-running operation) to the Run at its Location", async () => {
+  arm = await startArmStandIn({ scheduleRun: "accepted", runStatuses: ["Succeeded"] });
+  const { outs } = await providerFor(arm).create(inputs);
+  expect(outs).toMatchObject({ runId: "ca1", digest: `sha256:${"d".repeat(64)}` });
+  const paths = arm.requests.filter((r) => !r.path.startsWith("/blob/")).map((r) => r.path);
+  expect(paths).toEqual([
+    `${registryId}/listBuildSourceUploadUrl`,
+    `${registryId}/scheduleRun`,
+    `${registryId}/scheduleRunResults/op1`,
+    `${registryId}/scheduleRunResults/op1`,
+    `${registryId}/runs/ca1`,
+  ]);
+});
+
 it("fails with the run's error and the command that shows its logs", async () => {
   arm = await startArmStandIn({ runStatuses: ["Running", "Failed"] });
   await expect(providerFor(arm).create(inputs)).rejects.toThrow(

@@ -29,6 +29,12 @@ export interface ArmStandInOptions {
   runStatuses?: string[];
   /** Digest of the image a successful run reports. */
   digest?: string;
+  /**
+   * How `scheduleRun` answers: `ok` (default) 200 with the Run; `accepted` 202 with no body and a
+   * `Location` that answers 202 once, then 200 with the Run (ARM's long-running POST, which the spec
+   * allows).
+   */
+  scheduleRun?: "ok" | "accepted";
   /** The bearer token a request must carry; default `stand-in-token`. */
   token?: string;
 }
@@ -140,8 +146,24 @@ export async function startArmStandIn(options: ArmStandInOptions = {}): Promise<
             relativePath,
           });
         }
+        const run = { properties: { runId: "ca1", status: "Queued" } };
         if (rest === "/scheduleRun" && req.method === "POST") {
-          return json(res, 200, { properties: { runId: "ca1", status: "Queued" } });
+          if (options.scheduleRun === "accepted") {
+            res.writeHead(202, {
+              location: `${endpoint}${registry[0]}/scheduleRunResults/op1?api-version=${apiVersion}`,
+              "retry-after": "0",
+            });
+            return res.end();
+          }
+          return json(res, 200, run);
+        }
+        if (rest === "/scheduleRunResults/op1" && req.method === "GET") {
+          const polls = requests.filter((r) => r.path.endsWith("/scheduleRunResults/op1")).length;
+          if (polls < 2) {
+            res.writeHead(202, { location: `${endpoint}${url.pathname}${url.search}`, "retry-after": "0" });
+            return res.end();
+          }
+          return json(res, 200, run);
         }
         if (rest === "/runs/ca1" && req.method === "GET") {
           const statuses = options.runStatuses ?? ["Queued", "Running", "Succeeded"];

@@ -13,12 +13,12 @@
  * TaskRun):
  *   POST {registryId}/listBuildSourceUploadUrl → {uploadUrl, relativePath}   ("Registries - Get Build Source Upload Url")
  *   PUT  {uploadUrl}, header x-ms-blob-type: BlockBlob                       (Blob service "Put Blob"; the URL carries a SAS)
- *   POST {registryId}/scheduleRun, a DockerBuildRequest → Run                 ("Registries - Schedule Run")
+ *   POST {registryId}/scheduleRun, a DockerBuildRequest → Run (or 202 + Location: a long-running operation) ("Registries - Schedule Run")
  *   GET  {registryId}/runs/{runId} → Run {status, outputImages[{digest}]}     ("Runs - Get")
  */
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
-import { ArmClient, sleep } from "../arm";
+import { ArmClient, retryDelayMs, sleep } from "../arm";
 import { contextDigest, contextFiles, contextTag, tarGz } from "./context";
 import { completeProvider } from "../../dynamic/complete";
 
@@ -50,6 +50,9 @@ export interface ImageBuildOutputs extends ImageBuildInputs {
   /** The ACR run that built it (for `az acr task logs --run-id`). */
   runId: string;
 }
+
+/** Polls of a 202 answer to scheduleRun before giving up (each at most the poll interval apart). */
+const MAX_SCHEDULE_POLLS = 60;
 
 /** Run states that end a run ("Runs - Get": RunStatus). Anything else is still going. */
 const FAILED_STATES = new Set(["failed", "canceled", "error", "timeout"]);
@@ -89,6 +92,30 @@ export function createImageBuildProvider(deps: ImageBuildDeps = {}): pulumi.dyna
   const arm = () => deps.arm ?? (deps.arm = new ArmClient());
   const pollMs = deps.pollIntervalMs ?? 5000;
 
+  /**
+   * "Registries - Schedule Run" is a long-running operation (Azure/azure-rest-api-specs,
+   * containerregistry_build.json 2019-06-01-preview: x-ms-long-running-operation, responses 200 with
+   * the Run or 202 with no body; examples/RegistriesScheduleRun.json shows both). On 202 the Run is
+   * what the `Location` header's URL answers once it stops answering 202 (ARM's asynchronous POST
+   * contract), which is what `az acr build`'s SDK poller waits for.
+   */
+  async function scheduleRun(registry: string, request: Record<string, unknown>) {
+    let res = await arm().request<Run>({
+      method: "POST",
+      path: `${registry}/scheduleRun`,
+      apiVersion: ACR_BUILD_API_VERSION,
+      body: request,
+    });
+    const location = res.headers.get("location");
+    for (let polls = 0; res.status === 202 && location; polls++) {
+      if (polls >= MAX_SCHEDULE_POLLS)
+        throw new Error(`${registry}/scheduleRun still accepted but not scheduled after ${polls} polls`);
+      await sleep(retryDelayMs(res.headers.get("retry-after"), 1, pollMs));
+      res = await arm().request<Run>({ path: location, apiVersion: ACR_BUILD_API_VERSION });
+    }
+    return res;
+  }
+
   async function build(inputs: ImageBuildInputs): Promise<ImageBuildOutputs> {
     const root = deps.projectRoot ?? process.env.HOOKFLEET_PROJECT_ROOT ?? process.cwd();
     const spec = { contextDir: path.resolve(root, inputs.contextDir), dockerfile: inputs.dockerfile };
@@ -117,21 +144,16 @@ export function createImageBuildProvider(deps: ImageBuildDeps = {}): pulumi.dyna
     if (!put.ok)
       throw new Error(`uploading the build context failed: HTTP ${put.status} ${await put.text()}`);
 
-    const scheduled = await arm().request<Run>({
-      method: "POST",
-      path: `${registry}/scheduleRun`,
-      apiVersion: ACR_BUILD_API_VERSION,
-      body: {
-        type: "DockerBuildRequest",
-        imageNames: [`${inputs.repository}:${inputs.tag}`],
-        isPushEnabled: true,
-        noCache: false,
-        dockerFilePath: inputs.dockerfile,
-        sourceLocation: upload.relativePath,
-        // Container Apps runs linux/amd64 images.
-        platform: { os: "Linux", architecture: "amd64" },
-        timeout: inputs.timeoutSeconds,
-      },
+    const scheduled = await scheduleRun(registry, {
+      type: "DockerBuildRequest",
+      imageNames: [`${inputs.repository}:${inputs.tag}`],
+      isPushEnabled: true,
+      noCache: false,
+      dockerFilePath: inputs.dockerfile,
+      sourceLocation: upload.relativePath,
+      // Container Apps runs linux/amd64 images.
+      platform: { os: "Linux", architecture: "amd64" },
+      timeout: inputs.timeoutSeconds,
     });
     const runId = scheduled.body?.properties?.runId;
     if (!runId) throw new Error(`${registry}/scheduleRun answered HTTP ${scheduled.status} without a run id`);
