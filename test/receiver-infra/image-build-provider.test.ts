@@ -94,6 +94,14 @@ it("follows a scheduleRun answered 202 (a long-running operation) to the Run at 
   ]);
 });
 
+it("says what to do when the subscription may not run ACR Tasks (free trial: TasksOperationsNotAllowed)", async () => {
+  arm = await startArmStandIn({ scheduleRun: "tasksNotAllowed" });
+  const failure = providerFor(arm).create(inputs);
+  await expect(failure).rejects.toThrow(/ACR Tasks \(the cloud build\) is not allowed for receiveracr1/);
+  await expect(failure).rejects.toThrow(/set hookfleet:image/);
+  expect(arm.requests.filter((r) => r.path.endsWith("/scheduleRun"))).toHaveLength(1);
+});
+
 it("fails with the run's error and the command that shows its logs", async () => {
   arm = await startArmStandIn({ runStatuses: ["Running", "Failed"] });
   await expect(providerFor(arm).create(inputs)).rejects.toThrow(

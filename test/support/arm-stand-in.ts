@@ -32,9 +32,9 @@ export interface ArmStandInOptions {
   /**
    * How `scheduleRun` answers: `ok` (default) 200 with the Run; `accepted` 202 with no body and a
    * `Location` that answers 202 once, then 200 with the Run (ARM's long-running POST, which the spec
-   * allows).
+   * allows); `tasksNotAllowed` the 400 ACR gives subscriptions that may not run ACR Tasks.
    */
-  scheduleRun?: "ok" | "accepted";
+  scheduleRun?: "ok" | "accepted" | "tasksNotAllowed";
   /** The bearer token a request must carry; default `stand-in-token`. */
   token?: string;
 }
@@ -148,6 +148,13 @@ export async function startArmStandIn(options: ArmStandInOptions = {}): Promise<
         }
         const run = { properties: { runId: "ca1", status: "Queued" } };
         if (rest === "/scheduleRun" && req.method === "POST") {
+          if (options.scheduleRun === "tasksNotAllowed")
+            return armError(
+              res,
+              400,
+              "TasksOperationsNotAllowed",
+              `ACR Tasks requests for the registry ${registry[1]} are not permitted.`,
+            );
           if (options.scheduleRun === "accepted") {
             res.writeHead(202, {
               location: `${endpoint}${registry[0]}/scheduleRunResults/op1?api-version=${apiVersion}`,

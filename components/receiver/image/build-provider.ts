@@ -18,7 +18,7 @@
  */
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
-import { ArmClient, retryDelayMs, sleep } from "../arm";
+import { ArmClient, ArmError, retryDelayMs, sleep } from "../arm";
 import { contextDigest, contextFiles, contextTag, tarGz } from "./context";
 import { completeProvider } from "../../dynamic/complete";
 
@@ -53,6 +53,24 @@ export interface ImageBuildOutputs extends ImageBuildInputs {
 
 /** Polls of a 202 answer to scheduleRun before giving up (each at most the poll interval apart). */
 const MAX_SCHEDULE_POLLS = 60;
+
+/**
+ * ACR refuses every ACR Tasks run on some subscriptions, Azure free trial and free-credit ones among
+ * them, with 400 `TasksOperationsNotAllowed` ("ACR Tasks requests for the registry … are not
+ * permitted"): not documented as a rule, but reported against `az acr build` and `azd` alike
+ * (Azure-Samples/azure-search-openai-demo#2220 and #2592, whose maintainer names free trial accounts;
+ * MicrosoftLearning/AZ-204-DevelopingSolutionsforMicrosoftAzure#855). No retry helps: say what does.
+ */
+function tasksNotAllowed(err: unknown, registry: string): Error | undefined {
+  if (!(err instanceof ArmError) || err.code !== "TasksOperationsNotAllowed") return undefined;
+  return new Error(
+    `ACR Tasks (the cloud build) is not allowed for ${registry.split("/").pop()} in this subscription ` +
+      `(${err.message}). Azure free trial and free-credit subscriptions cannot run ACR Tasks. Build the ` +
+      "image elsewhere (CI: scripts/ci-build-image.sh in a subscription that allows ACR Tasks, or " +
+      "`docker build -f app/Dockerfile .` and `docker push`), then set hookfleet:image (and " +
+      'hookfleet:acrResourceId for a private registry); docs/receiver-infra.md, "The image".',
+  );
+}
 
 /** Run states that end a run ("Runs - Get": RunStatus). Anything else is still going. */
 const FAILED_STATES = new Set(["failed", "canceled", "error", "timeout"]);
@@ -100,12 +118,17 @@ export function createImageBuildProvider(deps: ImageBuildDeps = {}): pulumi.dyna
    * contract), which is what `az acr build`'s SDK poller waits for.
    */
   async function scheduleRun(registry: string, request: Record<string, unknown>) {
-    let res = await arm().request<Run>({
-      method: "POST",
-      path: `${registry}/scheduleRun`,
-      apiVersion: ACR_BUILD_API_VERSION,
-      body: request,
-    });
+    let res;
+    try {
+      res = await arm().request<Run>({
+        method: "POST",
+        path: `${registry}/scheduleRun`,
+        apiVersion: ACR_BUILD_API_VERSION,
+        body: request,
+      });
+    } catch (err) {
+      throw tasksNotAllowed(err, registry) ?? err;
+    }
     const location = res.headers.get("location");
     for (let polls = 0; res.status === 202 && location; polls++) {
       if (polls >= MAX_SCHEDULE_POLLS)
