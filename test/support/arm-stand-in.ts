@@ -126,7 +126,15 @@ export async function startArmStandIn(options: ArmStandInOptions = {}): Promise<
         const scope = Object.keys(options.permissions ?? {}).find(
           (s) => s.toLowerCase() === m![1].toLowerCase(),
         );
-        if (!scope) return armError(res, 404, "ResourceGroupNotFound", `Resource group not found: ${m[1]}`);
+        if (!scope)
+          return /\/resourcegroups\//i.test(m[1])
+            ? armError(res, 404, "ResourceGroupNotFound", `Resource group not found: ${m[1]}`)
+            : armError(
+                res,
+                404,
+                "SubscriptionNotFound",
+                `The subscription '${m[1].split("/")[2]}' could not be found.`,
+              );
         return json(res, 200, {
           value: options.permissions![scope].map((p) => ({ ...p, dataActions: [], notDataActions: [] })),
         });
