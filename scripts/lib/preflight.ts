@@ -13,7 +13,7 @@
  *   permissions). Should ARM refuse it there, the preflight says it could not check, and why.
  * Every finding names what is missing and the `az` command that fixes it.
  */
-import { ArmClient, ArmError } from "../../components/receiver/arm";
+import { ArmClient, ArmError, parseRegistryId } from "../../components/receiver/arm";
 
 export const PROVIDERS_API_VERSION = "2021-04-01";
 export const PERMISSIONS_API_VERSION = "2022-04-01";
@@ -96,9 +96,7 @@ function actionsFor(target: PreflightTarget): { scope: string; action: string; r
   if (target.builds && !target.acrResourceId) {
     needs.push({ scope: main, action: "Microsoft.ContainerRegistry/registries/write", role: "Contributor" });
   }
-  const registryGroup =
-    target.acrResourceId &&
-    /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+)\//i.exec(target.acrResourceId)?.[1];
+  const registryGroup = target.acrResourceId && parseRegistryId(target.acrResourceId)?.groupScope;
   if (registryGroup) {
     needs.push({
       scope: registryGroup,
@@ -188,7 +186,7 @@ function missingScope(scope: string, code: string, target: PreflightTarget): Pre
       `subscription ${sub} does not exist (${code}) or is not visible to the deployer`,
       'az account list --query "[].id" -o tsv   # then set ARM_SUBSCRIPTION_ID (or az account set --subscription <id>) to one of them',
     );
-  if (target.acrResourceId && target.acrResourceId.toLowerCase().startsWith(`${scope.toLowerCase()}/`))
+  if (target.acrResourceId && parseRegistryId(target.acrResourceId)?.groupScope === scope)
     return finding(
       `the resource group of hookfleet:acrResourceId (${scope}) does not exist (${code}) or is not visible to the deployer`,
       `az acr show --ids ${target.acrResourceId}   # check hookfleet:acrResourceId`,
