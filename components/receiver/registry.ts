@@ -117,9 +117,8 @@ export function createReceiverImage(
     },
     child,
   );
-  const repository = args.imageBuild?.repository ?? "hookfleet/receiver";
   return {
-    image: pulumi.interpolate`${loginServer}/${repository}@${build.digest}`,
+    image: pulumi.interpolate`${loginServer}/${build.repository}@${build.digest}`,
     registries: loginServer.apply((server) => [{ server, identity: identityId }]),
     pullRole,
     build,
