@@ -124,7 +124,9 @@ export function alertRuleSpecs(alerts: AlertsArgs, healJob: HealJobArgs | undefi
       severity: 2,
       query: quietOrgQuery(quiet),
       evaluationMinutes: 60,
-      windowMinutes: 2 * quiet * 60,
+      // Twice the quiet period, rounded up to a window Azure offers (validateAlerts keeps it ≤ 2 days);
+      // the query bounds itself with ago(2 * quiet), so a longer window changes nothing it finds.
+      windowMinutes: alertWindowAtLeast(2 * quiet * 60) ?? maxAlertLookbackMinutes,
     },
     {
       key: "heal-job",

@@ -151,9 +151,24 @@ export function retryDelayMs(retryAfter: string | null, attempt: number, capMs: 
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** The parts of an ARM resource id: `/subscriptions/{s}/resourceGroups/{g}/providers/{ns}/{type}/{name}`. */
-export function parseResourceId(id: string): { subscriptionId: string; resourceGroup: string; name: string } {
-  const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/[^/]+\/[^/]+\/([^/]+)$/i.exec(id);
-  if (!m) throw new Error(`not an ARM resource id: ${id}`);
-  return { subscriptionId: m[1], resourceGroup: m[2], name: m[3] };
+/** A container registry's ARM id and its parts (ARM resource id format, Microsoft.ContainerRegistry/registries). */
+export interface RegistryId {
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  /** `/subscriptions/{s}/resourceGroups/{g}`: the scope of the registry's group. */
+  groupScope: string;
+}
+
+/**
+ * The parts of `/subscriptions/{s}/resourceGroups/{g}/providers/Microsoft.ContainerRegistry/registries/{name}`
+ * (case-insensitive, as ARM compares ids), or undefined for anything else. The one parser of
+ * registry ids: the component, the cloud build and the preflight all read `acrResourceId` with it.
+ */
+export function parseRegistryId(id: string): RegistryId | undefined {
+  const m =
+    /^(\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+))\/providers\/Microsoft\.ContainerRegistry\/registries\/([^/]+)$/i.exec(
+      id,
+    );
+  return m ? { groupScope: m[1], subscriptionId: m[2], resourceGroup: m[3], name: m[4] } : undefined;
 }

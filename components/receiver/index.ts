@@ -31,7 +31,7 @@ import { createMonitoring } from "./monitoring";
 import { receiverResourceNames, secretNameFor, subscriptionSuffix } from "./names";
 import { PropagationWait } from "./propagation";
 import { createReceiverImage } from "./registry";
-import type { ReceiverScope } from "./scope";
+import { nameOf, namedChild, type ReceiverScope } from "./scope";
 import { createStore } from "./store";
 import { createVault, type VaultSecretSpec } from "./vault";
 
@@ -214,8 +214,8 @@ export class ReceiverInfra extends pulumi.ComponentResource {
     // The app's one identity: every role goes to it and to nothing else.
     const identity = new managedidentity.UserAssignedIdentity(
       `${name}-identity`,
-      { ...scope.placed, resourceName: names.apply((n) => n.managedIdentity) },
-      { parent: this, ...(pinNames ? { ignoreChanges: ["resourceName"] } : {}) },
+      { ...scope.placed, resourceName: nameOf(scope, "managedIdentity") },
+      namedChild(scope, "resourceName"),
     );
 
     const store = createStore(scope, {

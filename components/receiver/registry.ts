@@ -11,6 +11,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerregistry from "@pulumi/azure-native/containerregistry";
 import type * as managedidentity from "@pulumi/azure-native/managedidentity";
 import { acrServerOf, type ImageBuildArgs } from "./args";
+import { parseRegistryId } from "./arm";
 import { CloudImageBuild } from "./image";
 import { azureRoleIds, roleDefinitionId } from "./roles";
 import { nameOf, namedChild, type ReceiverScope } from "./scope";
@@ -27,10 +28,6 @@ export interface ReceiverImage {
   /** The registry the component owns, when it owns one. */
   registry?: containerregistry.Registry;
 }
-
-/** `/subscriptions/{s}/resourceGroups/{g}/providers/Microsoft.ContainerRegistry/registries/{name}`. */
-export const registryIdPattern =
-  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerRegistry\/registries\/([^/]+)$/i;
 
 export function createReceiverImage(
   scope: ReceiverScope,
@@ -55,7 +52,7 @@ export function createReceiverImage(
         roleDefinitionId: pulumi
           .all([registryId, scope.subscriptionId])
           .apply(([id, sub]) =>
-            roleDefinitionId(registryIdPattern.exec(id)?.[1] ?? sub, azureRoleIds.acrPull),
+            roleDefinitionId(parseRegistryId(id)?.subscriptionId ?? sub, azureRoleIds.acrPull),
           ),
         scope: registryId,
       },
@@ -83,9 +80,9 @@ export function createReceiverImage(
   if (args.acrResourceId) {
     registryId = pulumi.output(args.acrResourceId);
     const found = registryId.apply((id) => {
-      const m = registryIdPattern.exec(id);
-      if (!m) throw new Error(`ReceiverInfra: acrResourceId is not a registry id: ${id}`);
-      return { resourceGroupName: m[2], registryName: m[3] };
+      const parsed = parseRegistryId(id);
+      if (!parsed) throw new Error(`ReceiverInfra: acrResourceId is not a registry id: ${id}`);
+      return { resourceGroupName: parsed.resourceGroup, registryName: parsed.name };
     });
     loginServer = containerregistry.getRegistryOutput(
       { resourceGroupName: found.resourceGroupName, registryName: found.registryName },
@@ -120,9 +117,8 @@ export function createReceiverImage(
     },
     child,
   );
-  const repository = args.imageBuild?.repository ?? "hookfleet/receiver";
   return {
-    image: pulumi.interpolate`${loginServer}/${repository}@${build.digest}`,
+    image: pulumi.interpolate`${loginServer}/${build.repository}@${build.digest}`,
     registries: loginServer.apply((server) => [{ server, identity: identityId }]),
     pullRole,
     build,

@@ -6,11 +6,14 @@
  * - the deployer may create the resources and the role assignments at the target scope (the
  *   resource group, or the subscription when the stack creates its group; and the registry's group
  *   when a named registry is used): "Permissions - List For Resource Group",
- *   GET {scope}/providers/Microsoft.Authorization/permissions, api-version 2022-04-01 (the same
- *   operation answers at subscription scope).
+ *   GET {scope}/providers/Microsoft.Authorization/permissions, api-version 2022-04-01. The spec
+ *   publishes it for resource groups and resources only; at subscription scope it is shown in
+ *   Microsoft's "Use Resource Manager authentication API to access subscriptions" (azure-docs,
+ *   resource-manager-api-authentication.md: GET /subscriptions/{id}/providers/microsoft.authorization/
+ *   permissions). Should ARM refuse it there, the preflight says it could not check, and why.
  * Every finding names what is missing and the `az` command that fixes it.
  */
-import { ArmClient, ArmError } from "../../components/receiver/arm";
+import { ArmClient, ArmError, parseRegistryId } from "../../components/receiver/arm";
 
 export const PROVIDERS_API_VERSION = "2021-04-01";
 export const PERMISSIONS_API_VERSION = "2022-04-01";
@@ -93,9 +96,7 @@ function actionsFor(target: PreflightTarget): { scope: string; action: string; r
   if (target.builds && !target.acrResourceId) {
     needs.push({ scope: main, action: "Microsoft.ContainerRegistry/registries/write", role: "Contributor" });
   }
-  const registryGroup =
-    target.acrResourceId &&
-    /^(\/subscriptions\/[^/]+\/resourceGroups\/[^/]+)\//i.exec(target.acrResourceId)?.[1];
+  const registryGroup = target.acrResourceId && parseRegistryId(target.acrResourceId)?.groupScope;
   if (registryGroup) {
     needs.push({
       scope: registryGroup,
@@ -153,12 +154,7 @@ export async function runPreflight(arm: ArmClient, target: PreflightTarget): Pro
       );
     } catch (err) {
       if (err instanceof ArmError && err.status === 404) {
-        findings.push({
-          check: `scope ${scope}`,
-          ok: false,
-          problem: `${scope} does not exist (${err.code}) or is not visible to the deployer`,
-          fix: `az group create --name ${scope.split("/").pop()} --location <region> --subscription ${sub}`,
-        });
+        findings.push(missingScope(scope, err.code, target));
         continue;
       }
       throw err;
@@ -179,6 +175,26 @@ export async function runPreflight(arm: ArmClient, target: PreflightTarget): Pro
     }
   }
   return findings;
+}
+
+/** A scope ARM does not know (404): which of the target's scopes it is decides the fix. */
+function missingScope(scope: string, code: string, target: PreflightTarget): PreflightFinding {
+  const sub = target.subscriptionId;
+  const finding = (problem: string, fix: string) => ({ check: `scope ${scope}`, ok: false, problem, fix });
+  if (scope === `/subscriptions/${sub}`)
+    return finding(
+      `subscription ${sub} does not exist (${code}) or is not visible to the deployer`,
+      'az account list --query "[].id" -o tsv   # then set ARM_SUBSCRIPTION_ID (or az account set --subscription <id>) to one of them',
+    );
+  if (target.acrResourceId && parseRegistryId(target.acrResourceId)?.groupScope === scope)
+    return finding(
+      `the resource group of hookfleet:acrResourceId (${scope}) does not exist (${code}) or is not visible to the deployer`,
+      `az acr show --ids ${target.acrResourceId}   # check hookfleet:acrResourceId`,
+    );
+  return finding(
+    `${scope} does not exist (${code}) or is not visible to the deployer`,
+    `az group create --name ${scope.split("/").pop()} --location <region> --subscription ${sub}`,
+  );
 }
 
 /** Human-readable report: one line per problem with its fix; empty when all is well. */

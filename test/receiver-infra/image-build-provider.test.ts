@@ -80,6 +80,28 @@ it("uploads the context, schedules a linux/amd64 Docker build of it, follows the
     expect(r.headers.authorization).toBe("Bearer stand-in-token");
 });
 
+it("follows a scheduleRun answered 202 (a long-running operation) to the Run at its Location", async () => {
+  arm = await startArmStandIn({ scheduleRun: "accepted", runStatuses: ["Succeeded"] });
+  const { outs } = await providerFor(arm).create(inputs);
+  expect(outs).toMatchObject({ runId: "ca1", digest: `sha256:${"d".repeat(64)}` });
+  const paths = arm.requests.filter((r) => !r.path.startsWith("/blob/")).map((r) => r.path);
+  expect(paths).toEqual([
+    `${registryId}/listBuildSourceUploadUrl`,
+    `${registryId}/scheduleRun`,
+    `${registryId}/scheduleRunResults/op1`,
+    `${registryId}/scheduleRunResults/op1`,
+    `${registryId}/runs/ca1`,
+  ]);
+});
+
+it("says what to do when the subscription may not run ACR Tasks (free trial: TasksOperationsNotAllowed)", async () => {
+  arm = await startArmStandIn({ scheduleRun: "tasksNotAllowed" });
+  const failure = providerFor(arm).create(inputs);
+  await expect(failure).rejects.toThrow(/ACR Tasks \(the cloud build\) is not allowed for receiveracr1/);
+  await expect(failure).rejects.toThrow(/set hookfleet:image/);
+  expect(arm.requests.filter((r) => r.path.endsWith("/scheduleRun"))).toHaveLength(1);
+});
+
 it("fails with the run's error and the command that shows its logs", async () => {
   arm = await startArmStandIn({ runStatuses: ["Running", "Failed"] });
   await expect(providerFor(arm).create(inputs)).rejects.toThrow(

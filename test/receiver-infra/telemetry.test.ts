@@ -214,6 +214,19 @@ describe("alert arguments", () => {
     expect(() => new ReceiverInfra("bad", { image, alerts: { quietHours: 48 } })).toThrow(/quietHours/);
   });
 
+  it("give every rule a window Azure offers, whatever the quiet hours (twice them, rounded up)", () => {
+    const heal = { cronExpression: "0 * * * *", organizations: [{ url: "https://dev.azure.com/contoso" }] };
+    for (let quietHours = 1; quietHours <= 24; quietHours++) {
+      for (const spec of alertRuleSpecs({ quietHours }, heal)) {
+        expect(alertWindowAtLeast(spec.windowMinutes)).toBe(spec.windowMinutes);
+        if (spec.key === "quiet-org") expect(spec.windowMinutes).toBeGreaterThanOrEqual(2 * quietHours * 60);
+      }
+    }
+    expect(alertRuleSpecs({ quietHours: 5 }, heal).find((s) => s.key === "quiet-org")!.windowMinutes).toBe(
+      1440,
+    );
+  });
+
   it("without a heal job: only the failed-deliveries rule (the others read what heal reports)", () => {
     const specs = alertRuleSpecs({} as AlertsArgs, undefined);
     expect(specs.map((s) => s.key)).toEqual(["failed-deliveries"]);

@@ -148,6 +148,21 @@ describe("runPreflight", () => {
       `    fix: az group create --name rg-missing --location <region> --subscription ${sub}`,
     ]);
   });
+
+  it("tells an unknown subscription from a missing group, and a missing registry group from either", async () => {
+    const client = await clientFor({ providers: registered, permissions: {} });
+    const findings = await runPreflight(client, {
+      subscriptionId: sub,
+      acrResourceId: sharedAcr,
+      builds: false,
+    });
+    expect(formatFindings(findings)).toEqual([
+      `✗ subscription ${sub} does not exist (SubscriptionNotFound) or is not visible to the deployer`,
+      `    fix: az account list --query "[].id" -o tsv   # then set ARM_SUBSCRIPTION_ID (or az account set --subscription <id>) to one of them`,
+      `✗ the resource group of hookfleet:acrResourceId (${subScope}/resourceGroups/rg-shared) does not exist (ResourceGroupNotFound) or is not visible to the deployer`,
+      `    fix: az acr show --ids ${sharedAcr}   # check hookfleet:acrResourceId`,
+    ]);
+  });
 });
 
 describe("stackPreflight", () => {

@@ -29,6 +29,12 @@ export interface ArmStandInOptions {
   runStatuses?: string[];
   /** Digest of the image a successful run reports. */
   digest?: string;
+  /**
+   * How `scheduleRun` answers: `ok` (default) 200 with the Run; `accepted` 202 with no body and a
+   * `Location` that answers 202 once, then 200 with the Run (ARM's long-running POST, which the spec
+   * allows); `tasksNotAllowed` the 400 ACR gives subscriptions that may not run ACR Tasks.
+   */
+  scheduleRun?: "ok" | "accepted" | "tasksNotAllowed";
   /** The bearer token a request must carry; default `stand-in-token`. */
   token?: string;
 }
@@ -120,7 +126,15 @@ export async function startArmStandIn(options: ArmStandInOptions = {}): Promise<
         const scope = Object.keys(options.permissions ?? {}).find(
           (s) => s.toLowerCase() === m![1].toLowerCase(),
         );
-        if (!scope) return armError(res, 404, "ResourceGroupNotFound", `Resource group not found: ${m[1]}`);
+        if (!scope)
+          return /\/resourcegroups\//i.test(m[1])
+            ? armError(res, 404, "ResourceGroupNotFound", `Resource group not found: ${m[1]}`)
+            : armError(
+                res,
+                404,
+                "SubscriptionNotFound",
+                `The subscription '${m[1].split("/")[2]}' could not be found.`,
+              );
         return json(res, 200, {
           value: options.permissions![scope].map((p) => ({ ...p, dataActions: [], notDataActions: [] })),
         });
@@ -140,8 +154,31 @@ export async function startArmStandIn(options: ArmStandInOptions = {}): Promise<
             relativePath,
           });
         }
+        const run = { properties: { runId: "ca1", status: "Queued" } };
         if (rest === "/scheduleRun" && req.method === "POST") {
-          return json(res, 200, { properties: { runId: "ca1", status: "Queued" } });
+          if (options.scheduleRun === "tasksNotAllowed")
+            return armError(
+              res,
+              400,
+              "TasksOperationsNotAllowed",
+              `ACR Tasks requests for the registry ${registry[1]} are not permitted.`,
+            );
+          if (options.scheduleRun === "accepted") {
+            res.writeHead(202, {
+              location: `${endpoint}${registry[0]}/scheduleRunResults/op1?api-version=${apiVersion}`,
+              "retry-after": "0",
+            });
+            return res.end();
+          }
+          return json(res, 200, run);
+        }
+        if (rest === "/scheduleRunResults/op1" && req.method === "GET") {
+          const polls = requests.filter((r) => r.path.endsWith("/scheduleRunResults/op1")).length;
+          if (polls < 2) {
+            res.writeHead(202, { location: `${endpoint}${url.pathname}${url.search}`, "retry-after": "0" });
+            return res.end();
+          }
+          return json(res, 200, run);
         }
         if (rest === "/runs/ca1" && req.method === "GET") {
           const statuses = options.runStatuses ?? ["Queued", "Running", "Succeeded"];

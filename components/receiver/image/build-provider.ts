@@ -13,12 +13,12 @@
  * TaskRun):
  *   POST {registryId}/listBuildSourceUploadUrl → {uploadUrl, relativePath}   ("Registries - Get Build Source Upload Url")
  *   PUT  {uploadUrl}, header x-ms-blob-type: BlockBlob                       (Blob service "Put Blob"; the URL carries a SAS)
- *   POST {registryId}/scheduleRun, a DockerBuildRequest → Run                 ("Registries - Schedule Run")
+ *   POST {registryId}/scheduleRun, a DockerBuildRequest → Run (or 202 + Location: a long-running operation) ("Registries - Schedule Run")
  *   GET  {registryId}/runs/{runId} → Run {status, outputImages[{digest}]}     ("Runs - Get")
  */
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
-import { ArmClient, sleep } from "../arm";
+import { ArmClient, ArmError, retryDelayMs, sleep } from "../arm";
 import { contextDigest, contextFiles, contextTag, tarGz } from "./context";
 import { completeProvider } from "../../dynamic/complete";
 
@@ -49,6 +49,27 @@ export interface ImageBuildOutputs extends ImageBuildInputs {
   digest: string;
   /** The ACR run that built it (for `az acr task logs --run-id`). */
   runId: string;
+}
+
+/** Polls of a 202 answer to scheduleRun before giving up (each at most the poll interval apart). */
+const MAX_SCHEDULE_POLLS = 60;
+
+/**
+ * ACR refuses every ACR Tasks run on some subscriptions, Azure free trial and free-credit ones among
+ * them, with 400 `TasksOperationsNotAllowed` ("ACR Tasks requests for the registry … are not
+ * permitted"): not documented as a rule, but reported against `az acr build` and `azd` alike
+ * (Azure-Samples/azure-search-openai-demo#2220 and #2592, whose maintainer names free trial accounts;
+ * MicrosoftLearning/AZ-204-DevelopingSolutionsforMicrosoftAzure#855). No retry helps: say what does.
+ */
+function tasksNotAllowed(err: unknown, registry: string): Error | undefined {
+  if (!(err instanceof ArmError) || err.code !== "TasksOperationsNotAllowed") return undefined;
+  return new Error(
+    `ACR Tasks (the cloud build) is not allowed for ${registry.split("/").pop()} in this subscription ` +
+      `(${err.message}). Azure free trial and free-credit subscriptions cannot run ACR Tasks. Build the ` +
+      "image elsewhere (CI: scripts/ci-build-image.sh in a subscription that allows ACR Tasks, or " +
+      "`docker build -f app/Dockerfile .` and `docker push`), then set hookfleet:image (and " +
+      'hookfleet:acrResourceId for a private registry); docs/receiver-infra.md, "The image".',
+  );
 }
 
 /** Run states that end a run ("Runs - Get": RunStatus). Anything else is still going. */
@@ -89,6 +110,35 @@ export function createImageBuildProvider(deps: ImageBuildDeps = {}): pulumi.dyna
   const arm = () => deps.arm ?? (deps.arm = new ArmClient());
   const pollMs = deps.pollIntervalMs ?? 5000;
 
+  /**
+   * "Registries - Schedule Run" is a long-running operation (Azure/azure-rest-api-specs,
+   * containerregistry_build.json 2019-06-01-preview: x-ms-long-running-operation, responses 200 with
+   * the Run or 202 with no body; examples/RegistriesScheduleRun.json shows both). On 202 the Run is
+   * what the `Location` header's URL answers once it stops answering 202 (ARM's asynchronous POST
+   * contract), which is what `az acr build`'s SDK poller waits for.
+   */
+  async function scheduleRun(registry: string, request: Record<string, unknown>) {
+    let res;
+    try {
+      res = await arm().request<Run>({
+        method: "POST",
+        path: `${registry}/scheduleRun`,
+        apiVersion: ACR_BUILD_API_VERSION,
+        body: request,
+      });
+    } catch (err) {
+      throw tasksNotAllowed(err, registry) ?? err;
+    }
+    const location = res.headers.get("location");
+    for (let polls = 0; res.status === 202 && location; polls++) {
+      if (polls >= MAX_SCHEDULE_POLLS)
+        throw new Error(`${registry}/scheduleRun still accepted but not scheduled after ${polls} polls`);
+      await sleep(retryDelayMs(res.headers.get("retry-after"), 1, pollMs));
+      res = await arm().request<Run>({ path: location, apiVersion: ACR_BUILD_API_VERSION });
+    }
+    return res;
+  }
+
   async function build(inputs: ImageBuildInputs): Promise<ImageBuildOutputs> {
     const root = deps.projectRoot ?? process.env.HOOKFLEET_PROJECT_ROOT ?? process.cwd();
     const spec = { contextDir: path.resolve(root, inputs.contextDir), dockerfile: inputs.dockerfile };
@@ -117,21 +167,16 @@ export function createImageBuildProvider(deps: ImageBuildDeps = {}): pulumi.dyna
     if (!put.ok)
       throw new Error(`uploading the build context failed: HTTP ${put.status} ${await put.text()}`);
 
-    const scheduled = await arm().request<Run>({
-      method: "POST",
-      path: `${registry}/scheduleRun`,
-      apiVersion: ACR_BUILD_API_VERSION,
-      body: {
-        type: "DockerBuildRequest",
-        imageNames: [`${inputs.repository}:${inputs.tag}`],
-        isPushEnabled: true,
-        noCache: false,
-        dockerFilePath: inputs.dockerfile,
-        sourceLocation: upload.relativePath,
-        // Container Apps runs linux/amd64 images.
-        platform: { os: "Linux", architecture: "amd64" },
-        timeout: inputs.timeoutSeconds,
-      },
+    const scheduled = await scheduleRun(registry, {
+      type: "DockerBuildRequest",
+      imageNames: [`${inputs.repository}:${inputs.tag}`],
+      isPushEnabled: true,
+      noCache: false,
+      dockerFilePath: inputs.dockerfile,
+      sourceLocation: upload.relativePath,
+      // Container Apps runs linux/amd64 images.
+      platform: { os: "Linux", architecture: "amd64" },
+      timeout: inputs.timeoutSeconds,
     });
     const runId = scheduled.body?.properties?.runId;
     if (!runId) throw new Error(`${registry}/scheduleRun answered HTTP ${scheduled.status} without a run id`);

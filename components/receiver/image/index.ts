@@ -46,6 +46,8 @@ export class CloudImageBuild extends StubbedDynamicResource {
   declare readonly loginServer: pulumi.Output<string>;
   /** The context-digest tag, known at program time (before any build). */
   readonly tag: string;
+  /** The repository built into (the default applied), known at program time. */
+  readonly repository: string;
 
   constructor(name: string, args: CloudImageBuildArgs, opts?: pulumi.CustomResourceOptions) {
     const contextDir = args.contextDir ?? receiverBuildContext.contextDir;
@@ -74,5 +76,6 @@ export class CloudImageBuild extends StubbedDynamicResource {
       opts,
     );
     this.tag = tag;
+    this.repository = repository;
   }
 }
