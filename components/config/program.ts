@@ -112,7 +112,7 @@ export function readProgramConfig(): ProgramConfig {
   const projectRoot = pulumi.runtime.getRootDirectory() || process.cwd();
   const destinationsAreSecret = isConfigSecret(DESTINATIONS_KEY);
   const inStackFile = stackFileValue(projectRoot, stack, DESTINATIONS_KEY);
-  const destinations = parseDestinations(config.getObject<unknown>("destinations"), {
+  const destinations = parseDestinations(destinationsValue(config.get("destinations")), {
     organizations,
     secrecy:
       inStackFile === undefined
@@ -261,6 +261,22 @@ export function readProgramConfig(): ProgramConfig {
       quietHours,
     },
   };
+}
+
+/**
+ * The `destinations` value as JSON. Parsed here rather than with `config.getObject`, whose error quotes
+ * the value, and this one holds secrets. (The CLI hands a YAML list over as JSON; only a value set by
+ * hand as a string can fail.)
+ */
+function destinationsValue(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new Error(
+      `${DESTINATIONS_KEY} must be a list of destinations (YAML in the stack file); its value is not one`,
+    );
+  }
 }
 
 /**

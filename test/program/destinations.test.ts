@@ -326,6 +326,12 @@ describe("mistakes stop the program before anything is created, naming the key",
     );
   });
 
+  it("a value set by hand that is not a list: refused without quoting it", async () => {
+    const run = runProgram({ "hookfleet:destinations": "url=https://x.example/alw_secret0000" });
+    await expect(run).rejects.toThrow("hookfleet:destinations must be a list of destinations");
+    await expect(run).rejects.not.toThrow(/alw_secret/);
+  });
+
   it("destinations without a receiver while the stack deploys one", async () => {
     await expect(runProgram(withDestinations(destinations.slice(1)))).rejects.toThrow(
       /hookfleet:destinations lists no destination of kind receiver, so the receiver this stack deploys would get no hooks/,
