@@ -1,261 +1,86 @@
 /**
  * The HookFleet program: the receiver on Azure, the credentials ADO uses to reach it, and one
- * service hook per (project × event type) in every configured ADO organization.
+ * service hook per (destination × project × event type) in every configured ADO organization.
  *
  * Every setting is declared, with its default and meaning, in Pulumi.yaml; stacks/ holds the
- * values per environment. Config is read once, here at the top, and validated before anything is
- * created, so a mistake in a stack file fails the preview with the key's name.
+ * values per environment. Config is read once and checked before anything is created
+ * (components/config), so a mistake in a stack file fails the preview with the key's name.
+ *
+ * Destinations (`hookfleet:destinations`, docs/destinations.md): the receiver this stack deploys
+ * (kind `receiver`, implied when the stack lists none) and hosted receivers (kind `webhook`). The
+ * receiver's hooks keep the names they always had (`<organization>-<projectId>-<eventType>` under a
+ * HookFleet per organization), so a stack without destinations, or one that lists its receiver,
+ * changes nothing; a hosted receiver's hooks are `<destination>-<projectId>-<eventType>`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { ProjectFilter } from "./ado/types";
-import { healSettings } from "./app/heal/settings";
+import { AdoClient } from "./ado/client";
 import type { SystemSetting } from "./app/settings";
+import {
+  readProgramConfig,
+  type OrganizationConfig,
+  type ReceiverDestinationConfig,
+  type WebhookDestinationConfig,
+} from "./components/config";
 import { AdoPat, RotatingSecret } from "./components/credentials";
-import { HookFleet, normaliseOrgUrl, type EventSelection, type HookNotEnabled } from "./components/hooks";
-import type { MessagesToSend, ResourceDetailsToSend } from "./components/hooks";
-import { ReceiverInfra, nameSuffixRule, type CosmosCapacityMode } from "./components/receiver";
+import { WebhookDestination } from "./components/destinations";
+import {
+  HookFleet,
+  sharedProjectLists,
+  summariseFleets,
+  type FleetSummary,
+  type HookNotEnabled,
+} from "./components/hooks";
+import { ReceiverInfra } from "./components/receiver";
 
 // ---------------------------------------------------------------------------------------------
-// Configuration (keys and defaults: Pulumi.yaml)
+// Configuration (keys and defaults: Pulumi.yaml; checks: components/config)
 
-const config = new pulumi.Config();
-const stack = pulumi.getStack();
-
-function oneOf<T extends string>(key: string, allowed: readonly T[], fallback: T): T {
-  const value = config.get(key) ?? fallback;
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new Error(`hookfleet:${key} must be one of ${allowed.join(", ")}; got "${value}"`);
-  }
-  return value as T;
-}
-
-function wholeNumber(key: string, fallback: number, min: number): number {
-  const value = config.getNumber(key) ?? fallback;
-  if (!Number.isInteger(value) || value < min) {
-    throw new Error(`hookfleet:${key} must be a whole number ≥ ${min}; got ${value}`);
-  }
-  return value;
-}
-
-interface OrganizationConfig {
-  url: string;
-  /** Short name used in resource names. */
-  name: string;
-  projects: "all" | ProjectFilter;
-  events?: (string | EventSelection)[];
-}
-
-/** Validates `hookfleet:organizations` (objects cannot be typed in Pulumi.yaml). */
-function parseOrganizations(raw: unknown): OrganizationConfig[] {
-  const where = "hookfleet:organizations";
-  if (!Array.isArray(raw) || raw.length === 0) {
-    throw new Error(`${where} must list at least one organization: [{url: https://dev.azure.com/<org>, …}]`);
-  }
-  const orgs = raw.map((entry: unknown, i): OrganizationConfig => {
-    const at = `${where}[${i}]`;
-    if (typeof entry !== "object" || entry === null) throw new Error(`${at} must be an object with a url`);
-    const o = entry as Record<string, unknown>;
-    // One spelling per organization (case, trailing slash, legacy {org}.visualstudio.com): a
-    // different spelling of the same org must not rename (and so recreate) its hooks.
-    const url = typeof o.url === "string" ? normaliseOrgUrl(o.url) : undefined;
-    if (!url) {
-      throw new Error(`${at}.url must be an organization URL such as https://dev.azure.com/contoso`);
-    }
-    const name = typeof o.name === "string" && o.name ? o.name : url.split("/").pop()!;
-    if (!/^[a-z0-9][a-z0-9-]{0,30}$/i.test(name)) {
-      throw new Error(
-        `${at}.name "${name}" must be letters, digits and "-" (at most 31), used in resource names`,
-      );
-    }
-    return {
-      url,
-      name: name.toLowerCase(),
-      projects: parseProjects(o.projects, at),
-      events: parseEvents(o.events, at),
-    };
-  });
-  const names = orgs.map((o) => o.name);
-  const twice = names.find((n, i) => names.indexOf(n) !== i);
-  if (twice) throw new Error(`${where}: two organizations are named "${twice}"; set a distinct name on one`);
-  return orgs;
-}
-
-function parseProjects(raw: unknown, at: string): "all" | ProjectFilter {
-  if (raw === undefined || raw === "all") return "all";
-  const strings = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === "string" && s !== "");
-  if (strings(raw)) return { names: raw as string[] };
-  if (typeof raw === "object" && raw !== null && !Array.isArray(raw)) {
-    const { include, exclude, ...rest } = raw as Record<string, unknown>;
-    if (
-      Object.keys(rest).length === 0 &&
-      (include === undefined || strings(include)) &&
-      (exclude === undefined || strings(exclude))
-    ) {
-      return { include: include as string[] | undefined, exclude: exclude as string[] | undefined };
-    }
-  }
-  throw new Error(
-    `${at}.projects must be "all", a list of project names, or {include: [globs], exclude: [globs]}`,
-  );
-}
-
-function parseEvents(raw: unknown, at: string): (string | EventSelection)[] | undefined {
-  if (raw === undefined) return undefined; // HookFleet's defaults
-  if (!Array.isArray(raw)) throw new Error(`${at}.events must be a list`);
-  return raw.map((e: unknown, j) => {
-    if (typeof e === "string") return e;
-    const o = e as Record<string, unknown> | null;
-    if (o && typeof o.type === "string") {
-      const filters = (o.filters ?? {}) as Record<string, unknown>;
-      if (typeof filters !== "object" || Object.values(filters).some((v) => typeof v !== "string")) {
-        throw new Error(`${at}.events[${j}].filters must map publisher inputs to strings`);
-      }
-      return { eventType: o.type, filters: filters as Record<string, string> };
-    }
-    throw new Error(`${at}.events[${j}] must be an event type id or {type, filters}`);
-  });
-}
-
-const organizations = parseOrganizations(config.requireObject<unknown>("organizations"));
-
-const deployReceiver = config.getBoolean("deployReceiver") ?? true;
-const receiverUrlSetting = config.get("receiverUrl") ?? "";
-if (!deployReceiver && !/^https?:\/\/.+/.test(receiverUrlSetting)) {
-  throw new Error("hookfleet:receiverUrl must be set (http(s)://…) when hookfleet:deployReceiver is false");
-}
-const location = config.get("location") ?? "westeurope";
-const resourceGroupName = config.get("resourceGroupName") || undefined;
-// Empty: the image is built from app/ in Azure (ACR Tasks) into acrResourceId's registry or the stack's own.
-const image = config.get("image") || undefined;
-const minReplicas = wholeNumber("minReplicas", 1, 0);
-const maxReplicas = wholeNumber("maxReplicas", 3, 1);
-if (minReplicas > maxReplicas) {
-  throw new Error(`hookfleet:minReplicas (${minReplicas}) exceeds hookfleet:maxReplicas (${maxReplicas})`);
-}
-const acrResourceId = config.get("acrResourceId") || undefined;
-if (
-  acrResourceId &&
-  !/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ContainerRegistry\/registries\/[^/]+$/i.test(
-    acrResourceId,
-  )
-) {
-  throw new Error(
-    "hookfleet:acrResourceId must be a registry's ARM id: /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.ContainerRegistry/registries/<name>",
-  );
-}
-const nameSuffix = config.get("nameSuffix") || undefined;
-if (nameSuffix !== undefined && !nameSuffixRule.test(nameSuffix)) {
-  throw new Error(`hookfleet:nameSuffix must be 1–12 lower-case letters and digits; got "${nameSuffix}"`);
-}
-const keyVaultPurgeProtection = config.getBoolean("keyVaultPurgeProtection") ?? true;
-const cosmosCapacity = oneOf<CosmosCapacityMode>("cosmosCapacity", ["serverless", "autoscale"], "serverless");
-const cosmosMaxThroughput = wholeNumber("cosmosMaxThroughput", 1000, 1000);
-
-const systemId = config.get("systemId") ?? "devops";
-const storageMode = oneOf("storageMode", ["full", "lean"] as const, "full");
-const retentionDays = wholeNumber("retentionDays", 1825, 1);
-
-const authMode = oneOf("authMode", ["urlToken", "basic", "both"] as const, "urlToken");
-const basicUsername = config.get("basicUsername") ?? "hookfleet";
-const sendOptions = ["all", "text", "html", "markdown", "none"] as const;
-const resourceDetailsToSend = oneOf<ResourceDetailsToSend>(
-  "resourceDetailsToSend",
-  ["all", "minimal", "none"],
-  "all",
+const cfg = readProgramConfig();
+const { stack, organizations, system } = cfg;
+const receiverDestination = cfg.destinations.find(
+  (d): d is ReceiverDestinationConfig => d.kind === "receiver",
 );
-const messagesToSend = oneOf<MessagesToSend>("messagesToSend", sendOptions, "all");
-const detailedMessagesToSend = oneOf<MessagesToSend>("detailedMessagesToSend", sendOptions, "all");
-
-/** Schedule of one rotating credential: `<prefix>RotateEveryDays`, `…OverlapHours`, `…RotationNonce`. */
-function rotation(prefix: string, everyDays: number) {
-  return {
-    rotateEveryDays: wholeNumber(`${prefix}RotateEveryDays`, everyDays, 1),
-    overlapHours: wholeNumber(`${prefix}OverlapHours`, 48, 0),
-    rotationNonce: config.get(`${prefix}RotationNonce`) ?? "",
-  };
-}
-const urlTokenRotation = rotation("urlToken", 90);
-const basicPasswordRotation = rotation("basicPassword", 90);
-const readTokenRotation = rotation("readToken", 90);
-const managePat = config.getBoolean("managePat") ?? false;
-const patScopes = config.getObject<string[]>("patScopes") ?? ["vso.hooks_write", "vso.project"];
-const patValidDays = wholeNumber("patValidDays", 90, 1);
-const patRotation = rotation("pat", 60);
-if (managePat && patRotation.rotateEveryDays >= patValidDays) {
-  throw new Error(
-    "hookfleet:patRotateEveryDays must be below hookfleet:patValidDays, or the PAT expires in use",
-  );
-}
-
-// The heal job (app/heal): re-enables hooks ADO disabled and replays their failed deliveries between runs.
-const healEnabled = deployReceiver && (config.getBoolean("healEnabled") ?? true);
-const healSchedule = config.get("healSchedule") ?? "0 * * * *";
-if (healSchedule.trim().split(/\s+/).length !== 5) {
-  throw new Error(
-    `hookfleet:healSchedule must be a 5-field cron expression (UTC), e.g. "0 * * * *"; got "${healSchedule}"`,
-  );
-}
-const leaveOrEnable = ["leave", "enable"] as const;
-const healProbation = oneOf("healProbation", leaveOrEnable, healSettings.HOOKFLEET_HEAL_PROBATION.default);
-const healDisabledByUser = oneOf(
-  "healDisabledByUser",
-  leaveOrEnable,
-  healSettings.HOOKFLEET_HEAL_DISABLED_BY_USER.default,
+const webhookDestinations = cfg.destinations.filter(
+  (d): d is WebhookDestinationConfig => d.kind === "webhook",
 );
-const healIncludeEnabled = config.getBoolean("healIncludeEnabled") ?? false;
-
-// On-call alerts (issue 16, docs/telemetry.md): who is told, and when an organization counts as quiet.
-const alertEmails = config.getObject<string[]>("alertEmails") ?? [];
-if (
-  !Array.isArray(alertEmails) ||
-  alertEmails.some((e) => typeof e !== "string" || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(e))
-) {
-  throw new Error("hookfleet:alertEmails must be a list of email addresses, e.g. [oncall@example.com]");
-}
-// A secret (`pulumi config set --secret alertWebhookUrl …`): webhook URLs often carry their key.
-const alertWebhookValue = config.get("alertWebhookUrl") ?? "";
-if (alertWebhookValue !== "" && !/^https:\/\/\S+$/.test(alertWebhookValue)) {
-  // Never echo the value: it is a secret.
-  throw new Error("hookfleet:alertWebhookUrl must be an https:// URL (or empty for none)");
-}
-const alertWebhookUrl = alertWebhookValue ? pulumi.secret(alertWebhookValue) : undefined;
-const quietHours = wholeNumber("quietHours", 24, 1);
-if (quietHours > 24) {
-  throw new Error(
-    `hookfleet:quietHours must be at most 24 (Azure log alerts look back two days); got ${quietHours}`,
-  );
-}
 
 // ---------------------------------------------------------------------------------------------
 // Credentials: generated here, rotated on schedule or by nonce (npm run rotate), never typed by hand.
+// Only a stack with a receiver has them: hosted receivers bring their own.
 
-const usesUrlToken = authMode !== "basic";
-const usesBasic = authMode !== "urlToken";
+const usesUrlToken = cfg.receiver.wanted && system.authMode !== "basic";
+const usesBasic = cfg.receiver.wanted && system.authMode !== "urlToken";
 
 // The secret in the hook URL; the receiver gets its hash, bound to the system.
 const urlToken = usesUrlToken
-  ? new RotatingSecret("url-token", { kind: "urlToken", systemId, ...urlTokenRotation })
+  ? new RotatingSecret("url-token", { kind: "urlToken", systemId: system.id, ...cfg.rotation.urlToken })
   : undefined;
 // The HTTP Basic password set on every hook; the receiver gets its hash.
 const basicPassword = usesBasic
-  ? new RotatingSecret("basic-password", { kind: "basicPassword", systemId, ...basicPasswordRotation })
+  ? new RotatingSecret("basic-password", {
+      kind: "basicPassword",
+      systemId: system.id,
+      ...cfg.rotation.basicPassword,
+    })
   : undefined;
 // Bearer token of the receiver's read API (people and the sandbox list stored messages with it).
-const readTokenSecret = new RotatingSecret("read-token", { kind: "readToken", ...readTokenRotation });
+const readTokenSecret = cfg.receiver.wanted
+  ? new RotatingSecret("read-token", { kind: "readToken", ...cfg.rotation.readToken })
+  : undefined;
 
 // One org-scoped PAT per organization, for the receiver's heal job (Key Vault), when asked for.
 const patSecretKey = (org: OrganizationConfig) => `ado-pat-${org.name}`;
-const pats = managePat
+const pats = cfg.managedPats.enabled
   ? organizations.map(
       (org) =>
         new AdoPat(`${org.name}-pat`, {
           organizationUrl: org.url,
           displayName: `hookfleet-${stack}-${org.name}`,
-          scopes: patScopes,
-          validityDays: patValidDays,
-          rotateBeforeExpiryDays: patValidDays - patRotation.rotateEveryDays,
-          overlapHours: patRotation.overlapHours,
-          rotationNonce: patRotation.rotationNonce,
+          scopes: cfg.managedPats.scopes,
+          validityDays: cfg.managedPats.validDays,
+          rotateBeforeExpiryDays: cfg.managedPats.validDays - cfg.rotation.pat.rotateEveryDays,
+          overlapHours: cfg.rotation.pat.overlapHours,
+          rotationNonce: cfg.rotation.pat.rotationNonce,
         }),
     )
   : [];
@@ -265,28 +90,29 @@ const systems: pulumi.Output<SystemSetting[]> = pulumi
   .all([basicPassword?.hashes ?? pulumi.output(undefined)])
   .apply(([passwords]) => [
     {
-      id: systemId,
-      storageMode,
-      retentionDays,
-      ...(passwords ? { basicPasswords: passwords, basicUsername } : {}),
-      ...(authMode === "both" ? { requireBoth: true } : {}),
+      id: system.id,
+      storageMode: system.storageMode,
+      retentionDays: system.retentionDays,
+      ...(passwords ? { basicPasswords: passwords, basicUsername: system.basicUsername } : {}),
+      ...(system.authMode === "both" ? { requireBoth: true } : {}),
     },
   ]);
 const urlTokens = urlToken ? urlToken.urlTokens : pulumi.output([]);
-const readTokens = readTokenSecret.hashes;
+const readTokens = readTokenSecret ? readTokenSecret.hashes : pulumi.output([]);
 
 // ---------------------------------------------------------------------------------------------
 // The receiver: on Azure, or (sandbox) one already running at receiverUrl.
 
-const receiver = deployReceiver
+const receiver = cfg.receiver.deploy
   ? new ReceiverInfra("receiver", {
-      image,
-      location,
-      resourceGroupName,
-      minReplicas,
-      maxReplicas,
-      cosmosMode: cosmosCapacity,
-      cosmosMaxThroughput: cosmosCapacity === "autoscale" ? cosmosMaxThroughput : undefined,
+      image: cfg.receiver.image,
+      location: cfg.receiver.location,
+      resourceGroupName: cfg.receiver.resourceGroupName,
+      minReplicas: cfg.receiver.minReplicas,
+      maxReplicas: cfg.receiver.maxReplicas,
+      cosmosMode: cfg.receiver.cosmosCapacity,
+      cosmosMaxThroughput:
+        cfg.receiver.cosmosCapacity === "autoscale" ? cfg.receiver.cosmosMaxThroughput : undefined,
       systems,
       urlTokens,
       readTokens,
@@ -294,32 +120,36 @@ const receiver = deployReceiver
       extraSecrets: Object.fromEntries(
         pats.map((pat, i) => [patSecretKey(organizations[i]), pulumi.secret(pat.token)]),
       ),
-      acrResourceId,
-      nameSuffix,
-      keyVaultPurgeProtection,
+      acrResourceId: cfg.receiver.acrResourceId,
+      nameSuffix: cfg.receiver.nameSuffix,
+      keyVaultPurgeProtection: cfg.receiver.keyVaultPurgeProtection,
       // Hourly by default: well inside ADO's notification history, so failed deliveries are still there.
-      healJob: healEnabled
+      healJob: cfg.heal.enabled
         ? {
-            cronExpression: healSchedule,
+            cronExpression: cfg.heal.schedule,
             // With managed PATs each organization uses its own (org-scoped); else the identity (Entra).
             organizations: organizations.map((org) =>
-              managePat ? { url: org.url, adoPatSecret: patSecretKey(org) } : { url: org.url },
+              cfg.managedPats.enabled ? { url: org.url, adoPatSecret: patSecretKey(org) } : { url: org.url },
             ),
             settings: {
-              HOOKFLEET_HEAL_PROBATION: healProbation,
-              HOOKFLEET_HEAL_DISABLED_BY_USER: healDisabledByUser,
-              HOOKFLEET_HEAL_INCLUDE_ENABLED: String(healIncludeEnabled),
+              HOOKFLEET_HEAL_PROBATION: cfg.heal.probation,
+              HOOKFLEET_HEAL_DISABLED_BY_USER: cfg.heal.disabledByUser,
+              HOOKFLEET_HEAL_INCLUDE_ENABLED: String(cfg.heal.includeEnabled),
             },
           }
         : undefined,
-      alerts: { emails: alertEmails, webhookUrl: alertWebhookUrl, quietHours },
+      alerts: {
+        emails: cfg.alerts.emails,
+        webhookUrl: cfg.alerts.webhookUrl,
+        quietHours: cfg.alerts.quietHours,
+      },
     })
   : undefined;
 
 // ReceiverInfra reports `https://<fqdn>/api/v1/webhooks`; the routes are built from the host part.
 const receiverBase: pulumi.Output<string> = receiver
   ? receiver.webhookBaseUrl.apply((u) => u.replace(/\/api\/v1\/webhooks\/?$/, ""))
-  : pulumi.output(receiverUrlSetting.replace(/\/+$/, ""));
+  : pulumi.output(cfg.receiver.url);
 
 // The URL hooks deliver to: the URL-token route, or the Basic route when there is no token.
 const hookUrl = pulumi.secret(
@@ -328,83 +158,170 @@ const hookUrl = pulumi.secret(
     .apply(([base, token]) =>
       token
         ? `${base}/api/v1/webhooks/${token}`
-        : `${base}/api/v1/systems/${encodeURIComponent(systemId)}/webhooks`,
+        : `${base}/api/v1/systems/${encodeURIComponent(system.id)}/webhooks`,
     ),
 );
 
 // ---------------------------------------------------------------------------------------------
-// The hooks: one HookFleet per organization (projects are listed from ADO now, at program time).
+// The hooks. Projects are listed from ADO now, at program time: once per organization (and
+// project filter), whatever number of destinations use them.
 
-const fleets = organizations.map(
-  (org) =>
-    new HookFleet(org.name, {
-      orgUrl: org.url,
-      projects: org.projects,
-      eventTypes: org.events,
-      receiverUrl: hookUrl,
-      authMode,
-      basicAuthUsername: usesBasic ? basicUsername : undefined,
-      basicAuthPassword: basicPassword?.current,
-      resourceDetailsToSend,
-      messagesToSend,
-      detailedMessagesToSend,
+const projectLists = new Map(
+  organizations.map((org) => [org.name, sharedProjectLists(AdoClient.fromEnvironment(org.url))]),
+);
+const organizationsOf = (names: string[]) => organizations.filter((org) => names.includes(org.name));
+
+// The receiver's: one HookFleet per organization, named after it, as before destinations existed.
+const receiverFleets: { organization: string; fleet: HookFleet }[] = receiverDestination
+  ? organizationsOf(receiverDestination.organizations).map((org) => ({
+      organization: org.name,
+      fleet: new HookFleet(org.name, {
+        orgUrl: org.url,
+        projects: receiverDestination.projects ?? org.projects,
+        eventTypes: receiverDestination.events ?? org.events,
+        receiverUrl: hookUrl,
+        authMode: system.authMode,
+        basicAuthUsername: usesBasic ? system.basicUsername : undefined,
+        basicAuthPassword: basicPassword?.current,
+        httpHeaders: Object.keys(receiverDestination.httpHeaders).length
+          ? pulumi.secret(receiverDestination.httpHeaders)
+          : undefined,
+        resourceDetailsToSend:
+          receiverDestination.resourceDetailsToSend ?? cfg.whatToSend.resourceDetailsToSend,
+        messagesToSend: receiverDestination.messagesToSend ?? cfg.whatToSend.messagesToSend,
+        detailedMessagesToSend:
+          receiverDestination.detailedMessagesToSend ?? cfg.whatToSend.detailedMessagesToSend,
+        adoClient: projectLists.get(org.name),
+      }),
+    }))
+  : [];
+
+// Each hosted receiver's: its own component, its hooks named after it, its PAT if it asked for one.
+const destinations = webhookDestinations.map(
+  (d) =>
+    new WebhookDestination(d.name, {
+      organizations: organizationsOf(d.organizations).map((org) => ({
+        name: org.name,
+        url: org.url,
+        projects: d.projects ?? org.projects,
+        adoClient: projectLists.get(org.name),
+      })),
+      events: d.events,
+      url: pulumi.secret(d.url),
+      basicAuthUsername: d.basicUsername || undefined,
+      basicAuthPassword: d.basicPassword ? pulumi.secret(d.basicPassword) : undefined,
+      httpHeaders: Object.keys(d.httpHeaders).length ? pulumi.secret(d.httpHeaders) : undefined,
+      resourceDetailsToSend: d.resourceDetailsToSend,
+      messagesToSend: d.messagesToSend,
+      detailedMessagesToSend: d.detailedMessagesToSend,
+      pat: d.pat && {
+        scopes: d.pat.scopes,
+        validityDays: d.pat.validDays,
+        rotateEveryDays: d.pat.rotateEveryDays,
+        overlapHours: d.pat.overlapHours,
+        rotationNonce: d.pat.rotationNonce,
+      },
     }),
 );
 
 // ---------------------------------------------------------------------------------------------
 // Stack outputs
 
-const byOrg = <T>(
-  pick: (f: HookFleet) => pulumi.Output<T>,
-): pulumi.Output<Record<string, pulumi.Unwrap<T>>> =>
-  pulumi
-    .all(fleets.map(pick))
-    .apply((values) => Object.fromEntries(values.map((v, i) => [organizations[i].name, v])));
+const allFleets = [...receiverFleets, ...destinations.flatMap((d) => d.fleets)];
+/** Every fleet in each organization (all destinations), keyed by organization name. */
+const byOrganization: pulumi.Output<Record<string, FleetSummary>> = pulumi
+  .all(
+    organizations.map((org) =>
+      summariseFleets(allFleets.filter((f) => f.organization === org.name).map((f) => f.fleet)),
+    ),
+  )
+  .apply((summaries) => Object.fromEntries(summaries.map((s, i) => [organizations[i].name, s])));
+const receiverSummary = summariseFleets(receiverFleets.map((f) => f.fleet));
+/** Every destination's summary, keyed by destination name, in stack order. */
+const byDestination: pulumi.Output<Record<string, FleetSummary>> = pulumi
+  .all([receiverSummary, ...destinations.map((d) => d.summary)])
+  .apply(([receiverPart, ...webhookParts]) =>
+    Object.fromEntries(
+      cfg.destinations.map((d) => [
+        d.name,
+        d.kind === "receiver" ? receiverPart : webhookParts[webhookDestinations.indexOf(d)],
+      ]),
+    ),
+  );
+const perDestination = <T>(pick: (s: FleetSummary) => T) =>
+  byDestination.apply((all) => Object.fromEntries(Object.entries(all).map(([name, s]) => [name, pick(s)])));
 
-/** The URL ADO delivers to (secret: it carries the URL token). */
-export const webhookUrl = hookUrl;
+/** The URL ADO delivers to (secret: it carries the URL token); absent without a receiver. */
+export const webhookUrl = cfg.receiver.wanted ? hookUrl : undefined;
 
-/** Hooks per live status, per organization, e.g. `{contoso: {enabled: 46, disabledBySystem: 1, …}}`. */
-export const hookCounts = byOrg((f) => f.statusCounts);
-
-/** Total hooks managed. */
-export const hookTotal = pulumi
-  .all(fleets.map((f) => f.hookCount))
-  .apply((counts) => counts.reduce((a, b) => a + b, 0));
-
-/** Hooks whose live status is not `enabled` after this run (the next `up` re-enables them). */
-export const hooksNotEnabled: pulumi.Output<Record<string, HookNotEnabled[]>> = byOrg(
-  (f) => f.hooksNotEnabled,
+/** Hooks per live status, per organization (all destinations), e.g. `{contoso: {enabled: 46, disabledBySystem: 1, …}}`. */
+export const hookCounts = byOrganization.apply((all) =>
+  Object.fromEntries(Object.entries(all).map(([org, s]) => [org, s.statusCounts])),
 );
 
-/** Hooks whose test delivery to the receiver failed at their last create/update. */
-export const failedTestDeliveries = byOrg((f) => f.failedTestDeliveries);
+/** Hooks per live status, per destination, e.g. `{receiver: {enabled: 46, …}, producta: {enabled: 14, …}}`. */
+export const destinationHookCounts = perDestination((s) => s.statusCounts);
+
+/** Total hooks managed. */
+export const hookTotal = byOrganization.apply((all) =>
+  Object.values(all).reduce((total, s) => total + s.hookCount, 0),
+);
+
+/** Hooks whose live status is not `enabled` after this run, per organization (the next `up` re-enables them). */
+export const hooksNotEnabled: pulumi.Output<Record<string, HookNotEnabled[]>> = byOrganization.apply((all) =>
+  Object.fromEntries(Object.entries(all).map(([org, s]) => [org, s.hooksNotEnabled])),
+);
+
+/** Per destination: hooks whose test delivery did not get a 2xx at their last create/update. */
+export const failedTestDeliveries = perDestination((s) => s.failedTestDeliveries);
 
 /**
- * What someone must act on, one line each: hooks whose test delivery did not reach the receiver,
- * a PAT rotation that is due but could not be made in this run. `npm run up` prints them.
+ * What someone must act on, one line each: hooks whose test delivery did not reach their destination
+ * (a hosted receiver's prefixed `destination "<name>"`), a product to reconnect with its new PAT, a
+ * PAT rotation that is due but could not be made in this run. `npm run up` prints them.
  */
 export const warnings = pulumi
-  .all([...fleets.map((f) => f.warnings), ...pats.map((p) => p.warnings)])
+  .all([
+    receiverSummary.apply((s) => s.warnings),
+    ...destinations.map((d) => d.warnings),
+    ...pats.map((p) => p.warnings),
+  ])
   .apply((lists) => lists.flat());
+
+/** Secret: the PAT minted for each destination that asked for one, for handing to the product. */
+export const destinationPats = destinations.some((d) => d.patToken)
+  ? pulumi.secret(
+      pulumi
+        .all(destinations.map((d) => d.patToken ?? pulumi.output(undefined)))
+        .apply((tokens) =>
+          Object.fromEntries(
+            webhookDestinations.flatMap((d, i) => (tokens[i] === undefined ? [] : [[d.name, tokens[i]]])),
+          ),
+        ),
+    )
+  : undefined;
 
 /** When each credential next needs a run (its scheduled rotation). */
 export const credentialsNextRotation = pulumi
   .all([
     urlToken?.nextRotationAt,
     basicPassword?.nextRotationAt,
-    readTokenSecret.nextRotationAt,
-    ...pats.map((p) => p.nextRotationAt),
+    readTokenSecret?.nextRotationAt,
+    pulumi.all(pats.map((p) => p.nextRotationAt)),
+    pulumi.all(destinations.map((d) => d.pat?.nextRotationAt)),
   ])
-  .apply(([url, basic, read, ...patTimes]) => ({
+  .apply(([url, basic, read, patTimes, destinationTimes]) => ({
     ...(url ? { urlToken: url } : {}),
     ...(basic ? { basicPassword: basic } : {}),
-    readToken: read,
+    ...(read ? { readToken: read } : {}),
     ...Object.fromEntries(patTimes.map((t, i) => [`pat-${organizations[i].name}`, t])),
+    ...Object.fromEntries(
+      destinationTimes.flatMap((t, i) => (t ? [[`destinationPat-${webhookDestinations[i].name}`, t]] : [])),
+    ),
   }));
 
 /** Bearer token of the receiver's read API (secret): `pulumi stack output readToken --show-secrets`. */
-export const readToken = pulumi.secret(readTokenSecret.current);
+export const readToken = readTokenSecret ? pulumi.secret(readTokenSecret.current) : undefined;
 
 /** Where the receiver runs on Azure (absent when deployReceiver is false). */
 export const receiverInfo = receiver
@@ -421,12 +338,13 @@ export const receiverInfo = receiver
  * For a receiver the program does not deploy (the sandbox): the settings it must run with, as the
  * environment variables app/ reads. Hashes only, but secret all the same.
  */
-export const receiverEnvironment = deployReceiver
-  ? undefined
-  : pulumi.secret(
-      pulumi.all([systems, urlTokens, readTokens]).apply(([s, u, r]) => ({
-        HOOKFLEET_SYSTEMS: JSON.stringify(s),
-        HOOKFLEET_URL_TOKENS: JSON.stringify(u),
-        HOOKFLEET_READ_TOKENS: JSON.stringify(r),
-      })),
-    );
+export const receiverEnvironment =
+  cfg.receiver.deploy || !cfg.receiver.wanted
+    ? undefined
+    : pulumi.secret(
+        pulumi.all([systems, urlTokens, readTokens]).apply(([s, u, r]) => ({
+          HOOKFLEET_SYSTEMS: JSON.stringify(s),
+          HOOKFLEET_URL_TOKENS: JSON.stringify(u),
+          HOOKFLEET_READ_TOKENS: JSON.stringify(r),
+        })),
+      );

@@ -6,11 +6,17 @@ import * as os from "node:os";
 import { $ } from "zx";
 import { EXIT, preparePulumi, runScript, ScriptError } from "./lib/prepare.ts";
 import { progress } from "./lib/progress.ts";
-import { configSetArgs, CREDENTIALS, planRotation, rotationKeys } from "./lib/stackConfig.ts";
+import {
+  configSetArgs,
+  CREDENTIALS,
+  planDestinationPatRotation,
+  planRotation,
+  rotationKeys,
+} from "./lib/stackConfig.ts";
 
 const spec = {
   usage:
-    "npm run rotate -- --stack <env> --credential <url-token|basic-password|read-token|pat> [--emergency]",
+    "npm run rotate -- --stack <env> --credential <url-token|basic-password|read-token|pat> [--destination <name>] [--emergency]",
   summary:
     "Rotates one credential of a stack: a new secret becomes current, the old one stays accepted for the\n" +
     "overlap (or not at all with --emergency), ADO hooks are updated to the new secret. Nothing is lost.",
@@ -22,6 +28,13 @@ const spec = {
       required: true,
       choices: CREDENTIALS,
       description: "Which credential to rotate.",
+    },
+    {
+      name: "destination",
+      type: "string",
+      valueName: "<name>",
+      description:
+        "With --credential pat: the PAT minted for this destination (hookfleet:destinations), not the heal job's.",
     },
     {
       name: "emergency",
@@ -46,6 +59,10 @@ async function main(values) {
   const credential = String(values.credential);
   const emergency = values.emergency === true;
   const yes = values.yes === true;
+  const destination = values.destination === undefined ? undefined : String(values.destination);
+  if (destination !== undefined && credential !== "pat") {
+    throw new ScriptError("--destination goes with --credential pat (a destination's PAT)", EXIT.usage);
+  }
   progress(`stack ${stack}: checking the Pulumi CLI`);
   const ctx = preparePulumi({ stack, interactive: !yes && Boolean(process.stdin.isTTY) });
   const quiet = $({ cwd: ctx.cwd, env: ctx.env, quiet: true, nothrow: true });
@@ -57,7 +74,29 @@ async function main(values) {
       EXIT.failed,
     );
   }
-  if (credential === "pat") {
+  const requestedBy = process.env.GITHUB_ACTOR ?? process.env.BUILD_REQUESTEDFOR ?? os.userInfo().username;
+  let plan;
+  if (destination !== undefined) {
+    // The destinations list, as the stack holds it (secrets decrypted here, never printed).
+    const got = await quiet`${ctx.pulumi} config get hookfleet:destinations --stack ${stack}`;
+    let destinations = [];
+    try {
+      destinations = got.exitCode === 0 ? JSON.parse(got.stdout) : [];
+    } catch {
+      destinations = [];
+    }
+    try {
+      plan = planDestinationPatRotation({
+        destinations,
+        destination,
+        emergency,
+        now: new Date(),
+        requestedBy,
+      });
+    } catch (err) {
+      throw new ScriptError(err.message, EXIT.usage);
+    }
+  } else if (credential === "pat") {
     const managed = (
       await quiet`${ctx.pulumi} config get hookfleet:managePat --stack ${stack}`
     ).stdout.trim();
@@ -68,16 +107,18 @@ async function main(values) {
       );
     }
   }
-  const previousOverlap = (
-    await quiet`${ctx.pulumi} config get ${rotationKeys(credential).overlapHours} --stack ${stack}`
-  ).stdout.trim();
-  const plan = planRotation({
-    credential,
-    emergency,
-    now: new Date(),
-    requestedBy: process.env.GITHUB_ACTOR ?? process.env.BUILD_REQUESTEDFOR ?? os.userInfo().username,
-    previousOverlapHours: previousOverlap || undefined,
-  });
+  if (plan === undefined) {
+    const previousOverlap = (
+      await quiet`${ctx.pulumi} config get ${rotationKeys(credential).overlapHours} --stack ${stack}`
+    ).stdout.trim();
+    plan = planRotation({
+      credential,
+      emergency,
+      now: new Date(),
+      requestedBy,
+      previousOverlapHours: previousOverlap || undefined,
+    });
+  }
   for (const set of plan.sets) {
     progress(`pulumi config set ${set.key} ${set.value}`);
     const r = await quiet`${ctx.pulumi} ${configSetArgs(set, stack)}`;

@@ -39,7 +39,7 @@ const DAY_MS = 86_400_000;
 /** ADO's hard ceiling; organizations may set a lower one (patLifespanPolicyViolation). */
 export const MAX_PAT_VALIDITY_DAYS = 365;
 /** Scopes that grant everything: never requested (least privilege; orgs often forbid them anyway). */
-const FULL_SCOPES = ["app_token", "vso.full"];
+export const FULL_SCOPES: readonly string[] = ["app_token", "vso.full"];
 
 export interface AdoPatInputs {
   /** Organization URL, e.g. https://dev.azure.com/contoso. */

@@ -51,7 +51,35 @@ export interface HookFleetArgs {
   /** Send ADO's test notification after each create/update (default true). */
   testDeliveries?: boolean;
   /** Client that lists projects at program time (default: AdoClient.fromEnvironment(orgUrl)). */
-  adoClient?: AdoApi;
+  adoClient?: ProjectLister;
+  /**
+   * What hook names start with (default: the fleet's name): `<prefix>-<projectId>-<eventType>`. A
+   * destination's fleets (one per organization) share its name, so its hooks are named after it.
+   */
+  hookNamePrefix?: string;
+}
+
+/** What HookFleet needs of an ADO client: the program-time project list. */
+export type ProjectLister = Pick<AdoApi, "listProjects">;
+
+/**
+ * A project lister that asks ADO once per filter: the fleets of several destinations in one
+ * organization (the same projects, mostly) share one list call at program time.
+ */
+export function sharedProjectLists(client: ProjectLister): ProjectLister {
+  const lists = new Map<string, Promise<Project[]>>();
+  return {
+    listProjects(filter: ProjectFilter = {}) {
+      const key = JSON.stringify([filter.names ?? [], filter.include ?? [], filter.exclude ?? []]);
+      let list = lists.get(key);
+      if (!list) {
+        list = client.listProjects(filter);
+        list.catch(() => lists.delete(key)); // a failed list is asked again by the next fleet
+        lists.set(key, list);
+      }
+      return list;
+    },
+  };
 }
 
 /** A hook that is not enabled, as HookFleet reports it. */
@@ -66,7 +94,7 @@ export interface HookNotEnabled {
 
 /** One desired hook: the program's plan before resources exist. */
 export interface PlannedHook {
-  /** Resource name: `<fleet>-<projectId>-<eventType>`. */
+  /** Resource name: `<prefix>-<projectId>-<eventType>` (prefix: the fleet's name unless given). */
   name: string;
   project: Project;
   eventType: string;
@@ -90,12 +118,12 @@ export function normalizeEventTypes(eventTypes: HookFleetArgs["eventTypes"]): Ev
 }
 
 /** The hooks a fleet wants for these projects: one per (project id × event type), sorted. */
-export function planHooks(fleetName: string, projects: Project[], events: EventSelection[]): PlannedHook[] {
+export function planHooks(namePrefix: string, projects: Project[], events: EventSelection[]): PlannedHook[] {
   const hooks: PlannedHook[] = [];
   for (const project of [...projects].sort((a, b) => a.id.localeCompare(b.id))) {
     for (const e of events) {
       hooks.push({
-        name: `${fleetName}-${project.id}-${e.eventType}`,
+        name: `${namePrefix}-${project.id}-${e.eventType}`,
         project,
         eventType: e.eventType,
         filters: e.filters ?? {},
@@ -139,7 +167,7 @@ export class HookFleet extends pulumi.ComponentResource {
     const hooks: Promise<{ plan: PlannedHook; hook: ServiceHook }[]> = client
       .listProjects(filter)
       .then((projects) =>
-        planHooks(name, projects, events).map((plan) => ({
+        planHooks(args.hookNamePrefix ?? name, projects, events).map((plan) => ({
           plan,
           hook: new ServiceHook(
             plan.name,

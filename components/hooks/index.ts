@@ -3,3 +3,4 @@ export * from "./hook-fleet";
 export * from "./service-hook";
 export * from "./mapping";
 export * from "./org-url";
+export * from "./fleet-summary";

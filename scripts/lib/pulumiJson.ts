@@ -448,20 +448,32 @@ interface HookNotEnabledOutput {
   status?: string;
 }
 
+/** `12 enabled, 1 disabledBySystem` from `{enabled: 12, disabledBySystem: 1, onProbation: 0, …}`. */
+function statusLine(byStatus: Record<string, unknown>): string {
+  const parts = Object.entries(byStatus)
+    .filter(([, n]) => typeof n === "number" && n > 0)
+    .map(([status, n]) => `${n} ${status}`);
+  return parts.join(", ") || "none";
+}
+
 /**
- * What an operator wants to read after an `up`: hooks per status, the ones not enabled (by name,
- * project, event type), the warnings someone must act on, when each credential next needs a run.
- * Never a secret value.
+ * What an operator wants to read after an `up`: hooks per status (per organization, and per
+ * destination when there are several), the ones not enabled (by name, project, event type), failed
+ * test deliveries per destination, the warnings someone must act on (a product to reconnect with its
+ * new PAT among them), when each credential next needs a run. Never a secret value.
  */
 export function summariseStackOutputs(outputs: Record<string, unknown>): string[] {
   const lines: string[] = [];
   const counts = isObject(outputs.hookCounts) ? outputs.hookCounts : {};
   for (const [org, byStatus] of Object.entries(counts)) {
-    if (!isObject(byStatus)) continue;
-    const parts = Object.entries(byStatus)
-      .filter(([, n]) => typeof n === "number" && n > 0)
-      .map(([status, n]) => `${n} ${status}`);
-    lines.push(`hooks in ${org}: ${parts.join(", ") || "none"}`);
+    if (isObject(byStatus)) lines.push(`hooks in ${org}: ${statusLine(byStatus)}`);
+  }
+  // One destination (the receiver alone) says nothing the organization lines do not.
+  const perDestination = isObject(outputs.destinationHookCounts) ? outputs.destinationHookCounts : {};
+  if (Object.keys(perDestination).length > 1) {
+    for (const [destination, byStatus] of Object.entries(perDestination)) {
+      if (isObject(byStatus)) lines.push(`hooks for destination ${destination}: ${statusLine(byStatus)}`);
+    }
   }
   const notEnabled = isObject(outputs.hooksNotEnabled) ? outputs.hooksNotEnabled : {};
   for (const [org, list] of Object.entries(notEnabled)) {
@@ -469,12 +481,17 @@ export function summariseStackOutputs(outputs: Record<string, unknown>): string[
       lines.push(`not enabled in ${org}: ${h.eventType} in ${h.projectName} (${h.status}) — ${h.name}`);
     }
   }
+  // Per destination (per organization in stacks written before destinations).
   const failed = isObject(outputs.failedTestDeliveries) ? outputs.failedTestDeliveries : {};
-  for (const [org, list] of Object.entries(failed)) {
+  for (const [destination, list] of Object.entries(failed)) {
     const names = asStrings(list);
-    if (names.length) lines.push(`test delivery failed in ${org}: ${names.join(", ")}`);
+    if (names.length)
+      lines.push(
+        `test delivery failed for ${destination} (${names.length} hook(s), no 2xx): ${names.join(", ")}`,
+      );
   }
-  // What someone must act on (index.ts `warnings`: failed test deliveries, deferred PAT rotations).
+  // What someone must act on (index.ts `warnings`: failed test deliveries, a product to reconnect
+  // with its replacement PAT, deferred PAT rotations).
   for (const w of asStrings(outputs.warnings)) lines.push(`warning: ${w}`);
   const next = isObject(outputs.credentialsNextRotation) ? outputs.credentialsNextRotation : {};
   const rotations = Object.entries(next)

@@ -79,6 +79,55 @@ export function planRotation(options: {
   return { sets, notes };
 }
 
+/**
+ * Rotating the PAT a destination hands to a hosted product (`hookfleet:destinations[i].pat`): a new
+ * nonce at that path (set with `--path`); an emergency also sets its overlap to 0, so the previous PAT
+ * is revoked by the same `up`. `destinations` is the key's value as `pulumi config get` prints it.
+ */
+export function planDestinationPatRotation(options: {
+  destinations: unknown;
+  destination: string;
+  emergency: boolean;
+  now: Date;
+  requestedBy?: string;
+}): RotationPlan {
+  const list = Array.isArray(options.destinations) ? (options.destinations as Record<string, unknown>[]) : [];
+  const index = list.findIndex((d) => d && d.name === options.destination);
+  const names = list.map((d) => d?.name).filter((n): n is string => typeof n === "string");
+  if (index < 0)
+    throw new Error(
+      `--destination ${options.destination}: no such destination in ${PROJECT}:destinations` +
+        (names.length ? ` (${names.join(", ")})` : " (the stack lists none)"),
+    );
+  const pat = list[index].pat as Record<string, unknown> | undefined;
+  if (!pat || typeof pat !== "object")
+    throw new Error(`--destination ${options.destination} has no pat in ${PROJECT}:destinations[${index}]`);
+  const at = `${PROJECT}:destinations[${index}].pat`;
+  const stamp = options.now.toISOString().replace(/\.\d{3}Z$/, "Z");
+  const who = (options.requestedBy ?? "").replace(/[^A-Za-z0-9._@-]/g, "") || "unknown";
+  const nonce = `${options.emergency ? "emergency" : "rotate"}-${stamp}-${who}`;
+  const sets: ConfigSet[] = [{ key: `${at}.rotationNonce`, value: nonce, path: true }];
+  const notes = [`pat of ${options.destination}: ${at}.rotationNonce = ${nonce}`];
+  if (options.emergency) {
+    sets.push({ key: `${at}.overlapHours`, value: "0", path: true });
+    const restore = typeof pat.overlapHours === "number" ? String(pat.overlapHours) : undefined;
+    notes.push(
+      `pat of ${options.destination}: ${at}.overlapHours = 0 (the previous PAT is revoked at once).`,
+      restore
+        ? `Once the incident is over, restore the overlap: pulumi config set --path '${at}.overlapHours' ${restore} --stack <env>`
+        : `Once the incident is over, remove the overlap to restore the default: pulumi config rm --path '${at}.overlapHours' --stack <env>`,
+    );
+  }
+  notes.push(
+    `Reconnect ${options.destination} with the replacement token (pulumi stack output destinationPats --show-secrets)` +
+      (options.emergency
+        ? " now: the previous one no longer works."
+        : ", before the overlap ends (npm run up says by when)."),
+    "PAT rotation calls the ADO PAT API, which accepts only a Microsoft Entra user token: run this as a person (az login), not as a CI service principal.",
+  );
+  return { sets, notes };
+}
+
 /** `pulumi config set` argv for one change. Values are plain: rotation never sets a secret. */
 export function configSetArgs(set: ConfigSet, stack: string): string[] {
   return ["config", "set", ...(set.path ? ["--path"] : []), set.key, set.value, "--stack", stack];

@@ -199,17 +199,20 @@ function expectNoPlainSecrets(run: ProgramRun) {
 }
 
 describe("Pulumi.yaml", () => {
-  it("declares a description for every key, and a default for every key but the organizations", () => {
+  it("declares a description for every key, and a default for every key but the two lists of objects", () => {
     const decls = projectDeclarations();
+    // Lists of objects cannot be typed in Pulumi.yaml (pulumi/pulumi#11321), nor given a default there.
+    const untyped = ["organizations", "destinations"];
     for (const [key, d] of Object.entries(decls)) {
       expect({ key, description: Boolean(d.description) }).toEqual({ key, description: true });
-      if (key !== "organizations")
+      if (!untyped.includes(key))
         expect({ key, hasDefault: d.default !== undefined }).toEqual({ key, hasDefault: true });
     }
   });
 
-  it("declares exactly the keys index.ts reads (so every setting is documented where people look)", () => {
-    const program = fs.readFileSync(path.join(repoRoot, "index.ts"), "utf8");
+  it("declares exactly the keys the program reads (so every setting is documented where people look)", () => {
+    // index.ts composes; components/config reads the config (program.ts).
+    const program = fs.readFileSync(path.join(repoRoot, "components/config/program.ts"), "utf8");
     const read = new Set<string>();
     for (const m of program.matchAll(
       /(?:config\.\w+(?:<[^>]*>)?|oneOf(?:<[^>]*>)?|wholeNumber)\(\s*"([A-Za-z]+)"/g,

@@ -153,7 +153,7 @@ describe("summariseStackOutputs", () => {
       "hooks in contoso: 55 enabled, 1 disabledBySystem",
       "hooks in labs: 20 enabled",
       "not enabled in contoso: git.push in Payments (disabledBySystem) — contoso-6ce954b1-git.push",
-      "test delivery failed in contoso: contoso-5b7e4f7a-git.pullrequest.created",
+      "test delivery failed for contoso (1 hook(s), no 2xx): contoso-5b7e4f7a-git.pullrequest.created",
       "next credential runs: urlToken 2027-02-20T09:00:00.000Z, basicPassword 2027-02-20T09:00:00.000Z, readToken 2027-02-20T09:00:00.000Z",
     ]);
     expect(summariseStackOutputs(outputs).join("\n")).not.toContain("[secret]");
@@ -177,5 +177,57 @@ describe("summariseStackOutputs", () => {
 
   it("says nothing about outputs a stack does not have", () => {
     expect(summariseStackOutputs({})).toEqual([]);
+  });
+
+  it("with destinations: hooks per destination, failures per destination, the product to reconnect and by when", () => {
+    const zero = {
+      enabled: 0,
+      onProbation: 0,
+      disabledByUser: 0,
+      disabledBySystem: 0,
+      disabledByInactiveIdentity: 0,
+    };
+    const reconnect =
+      'destination "productb": reconnect in productb with the replacement token by 2027-01-13T00:00:00.000Z ' +
+      "(its ADO PAT rotated at 2027-01-06T00:00:00.000Z; the previous one is revoked after that; the new one: " +
+      "pulumi stack output destinationPats --show-secrets)";
+    const lines = summariseStackOutputs({
+      hookCounts: { contoso: { ...zero, enabled: 133 }, labs: { ...zero, enabled: 90 } },
+      destinationHookCounts: {
+        receiver: { ...zero, enabled: 76 },
+        producta: { ...zero, enabled: 117, disabledBySystem: 2 },
+        productb: { ...zero, enabled: 28 },
+      },
+      failedTestDeliveries: {
+        receiver: [],
+        producta: ["producta-6ce954b1-git.push", "producta-0f3d2c1b-git.push"],
+        productb: [],
+      },
+      warnings: [reconnect],
+      destinationPats: "[secret]",
+      credentialsNextRotation: {
+        urlToken: "2027-02-20T09:00:00.000Z",
+        "destinationPat-productb": "2027-03-07T00:00:00.000Z",
+      },
+    });
+    expect(lines).toEqual([
+      "hooks in contoso: 133 enabled",
+      "hooks in labs: 90 enabled",
+      "hooks for destination receiver: 76 enabled",
+      "hooks for destination producta: 117 enabled, 2 disabledBySystem",
+      "hooks for destination productb: 28 enabled",
+      "test delivery failed for producta (2 hook(s), no 2xx): producta-6ce954b1-git.push, producta-0f3d2c1b-git.push",
+      `warning: ${reconnect}`,
+      "next credential runs: urlToken 2027-02-20T09:00:00.000Z, destinationPat-productb 2027-03-07T00:00:00.000Z",
+    ]);
+    expect(lines.join("\n")).not.toContain("[secret]");
+  });
+
+  it("the receiver alone (a stack without destinations): no destination lines", () => {
+    const outputs = {
+      ...JSON.parse(fixture("stack-outputs.json")),
+      destinationHookCounts: { receiver: { enabled: 75 } },
+    };
+    expect(summariseStackOutputs(outputs).some((l) => l.startsWith("hooks for destination"))).toBe(false);
   });
 });

@@ -411,6 +411,68 @@ describe("rotate.mjs", () => {
     expect(r.calls.some((c) => c.argv[1] === "set")).toBe(false);
   });
 
+  it.concurrent("--destination rotates that destination's PAT: its nonce set by path, then up", async () => {
+    const destinations = [
+      { name: "receiver", kind: "receiver" },
+      {
+        name: "productb",
+        kind: "webhook",
+        url: "https://productb.example/hook",
+        pat: { scopes: ["vso.work"] },
+      },
+    ];
+    const r = await run(
+      "rotate.mjs",
+      ["--stack", "prod", "--credential", "pat", "--destination", "productb", "--yes"],
+      {
+        fake: true,
+        env: {
+          ...withPassphrase,
+          FAKE_PULUMI_CONFIG: JSON.stringify({ "hookfleet:destinations": JSON.stringify(destinations) }),
+          GITHUB_ACTOR: "octocat",
+        },
+      },
+    );
+    expect(r.code).toBe(0);
+    const argv = r.calls.map((c) => c.argv);
+    expect(argv[1]).toEqual(["config", "get", "hookfleet:destinations", "--stack", "prod"]);
+    expect(argv[2]).toEqual([
+      "config",
+      "set",
+      "--path",
+      "hookfleet:destinations[1].pat.rotationNonce",
+      expect.stringMatching(/^rotate-.+-octocat$/),
+      "--stack",
+      "prod",
+    ]);
+    expect(argv[3]).toEqual(["up", "--stack", "prod", "--yes", "--non-interactive"]);
+    expect(r.stderr).toContain("Reconnect productb with the replacement token");
+  });
+
+  it.concurrent("--destination needs --credential pat and a destination that has a PAT", async () => {
+    const wrong = await run(
+      "rotate.mjs",
+      ["--stack", "prod", "--credential", "url-token", "--destination", "x"],
+      {
+        fake: true,
+        env: withPassphrase,
+      },
+    );
+    expect(wrong.code).toBe(64);
+    expect(wrong.stderr).toContain("--destination goes with --credential pat");
+    const missing = await run(
+      "rotate.mjs",
+      ["--stack", "prod", "--credential", "pat", "--destination", "x", "--yes"],
+      {
+        fake: true,
+        env: { ...withPassphrase, FAKE_PULUMI_CONFIG: JSON.stringify({ "hookfleet:destinations": "[]" }) },
+      },
+    );
+    expect(missing.code).toBe(64);
+    expect(missing.stderr).toContain("--destination x: no such destination in hookfleet:destinations");
+    expect(missing.calls.some((c) => c.argv[1] === "set")).toBe(false);
+  });
+
   it.concurrent("refuses to rotate in a stack that was never deployed", async () => {
     const r = await run("rotate.mjs", ["--stack", "staging", "--credential", "pat", "--yes"], {
       fake: true,

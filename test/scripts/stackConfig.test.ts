@@ -1,6 +1,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { configSetArgs, planRotation, rotationKeys, sandboxConfig } from "../../scripts/lib/stackConfig";
+import { parseDestinations, parseOrganizations, secrecyOfKey } from "../../components/config";
+import {
+  configSetArgs,
+  planDestinationPatRotation,
+  planRotation,
+  rotationKeys,
+  sandboxConfig,
+} from "../../scripts/lib/stackConfig";
 
 const now = new Date("2026-11-22T17:30:12.345Z");
 
@@ -40,6 +47,79 @@ describe("planRotation", () => {
         expect(declared).toContain(`\n  ${key.replace("hookfleet:", "")}:\n`);
       }
     }
+  });
+});
+
+describe("planDestinationPatRotation", () => {
+  const destinations = [
+    { name: "receiver", kind: "receiver" },
+    {
+      name: "productb",
+      kind: "webhook",
+      url: "https://productb.example/hook",
+      events: ["git.pullrequest.created"],
+      pat: { scopes: ["vso.code_write", "vso.work"], overlapHours: 72 },
+    },
+  ];
+
+  it("sets the destination's PAT nonce by path, and says to reconnect the product", () => {
+    const plan = planDestinationPatRotation({
+      destinations,
+      destination: "productb",
+      emergency: false,
+      now,
+      requestedBy: "alice",
+    });
+    expect(plan.sets).toEqual([
+      {
+        key: "hookfleet:destinations[1].pat.rotationNonce",
+        value: "rotate-2026-11-22T17:30:12Z-alice",
+        path: true,
+      },
+    ]);
+    expect(configSetArgs(plan.sets[0], "prod")).toEqual([
+      "config",
+      "set",
+      "--path",
+      "hookfleet:destinations[1].pat.rotationNonce",
+      "rotate-2026-11-22T17:30:12Z-alice",
+      "--stack",
+      "prod",
+    ]);
+    expect(plan.notes.join("\n")).toContain("Reconnect productb with the replacement token");
+    // What it sets is what the program reads: the nonce lands in the destination's PAT.
+    const orgs = parseOrganizations([{ url: "https://dev.azure.com/contoso" }]);
+    const after = structuredClone(destinations);
+    (after[1].pat as Record<string, unknown>).rotationNonce = plan.sets[0].value;
+    const [, parsed] = parseDestinations(after, { organizations: orgs, secrecy: secrecyOfKey(true) });
+    expect(parsed.kind === "webhook" && parsed.pat?.rotationNonce).toBe(plan.sets[0].value);
+  });
+
+  it("in an emergency also sets the overlap to 0 and says how to restore it", () => {
+    const plan = planDestinationPatRotation({
+      destinations,
+      destination: "productb",
+      emergency: true,
+      now,
+      requestedBy: "bob",
+    });
+    expect(plan.sets[1]).toEqual({
+      key: "hookfleet:destinations[1].pat.overlapHours",
+      value: "0",
+      path: true,
+    });
+    expect(plan.notes.join("\n")).toContain(
+      "pulumi config set --path 'hookfleet:destinations[1].pat.overlapHours' 72",
+    );
+  });
+
+  it("names the destinations there are when the one asked for is missing or has no PAT", () => {
+    expect(() =>
+      planDestinationPatRotation({ destinations, destination: "producta", emergency: false, now }),
+    ).toThrow("--destination producta: no such destination in hookfleet:destinations (receiver, productb)");
+    expect(() =>
+      planDestinationPatRotation({ destinations, destination: "receiver", emergency: false, now }),
+    ).toThrow("--destination receiver has no pat in hookfleet:destinations[0]");
   });
 });
 
