@@ -13,7 +13,12 @@ import type { SystemSetting } from "./app/settings";
 import { AdoPat, RotatingSecret } from "./components/credentials";
 import { HookFleet, normaliseOrgUrl, type EventSelection, type HookNotEnabled } from "./components/hooks";
 import type { MessagesToSend, ResourceDetailsToSend } from "./components/hooks";
-import { ReceiverInfra, nameSuffixRule, type CosmosCapacityMode } from "./components/receiver";
+import {
+  LocalReceiverRevision,
+  ReceiverInfra,
+  nameSuffixRule,
+  type CosmosCapacityMode,
+} from "./components/receiver";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration (keys and defaults: Pulumi.yaml)
@@ -122,6 +127,12 @@ const deployReceiver = config.getBoolean("deployReceiver") ?? true;
 const receiverUrlSetting = config.get("receiverUrl") ?? "";
 if (!deployReceiver && !/^https?:\/\/.+/.test(receiverUrlSetting)) {
   throw new Error("hookfleet:receiverUrl must be set (http(s)://…) when hookfleet:deployReceiver is false");
+}
+const receiverRevisionUrl = config.get("receiverRevisionUrl") ?? "";
+if (receiverRevisionUrl !== "" && (deployReceiver || !/^https?:\/\/\S+$/.test(receiverRevisionUrl))) {
+  throw new Error(
+    "hookfleet:receiverRevisionUrl must be an http(s) URL, and is for a receiver the program does not deploy (deployReceiver: false)",
+  );
 }
 const location = config.get("location") ?? "westeurope";
 const resourceGroupName = config.get("resourceGroupName") || undefined;
@@ -316,10 +327,28 @@ const receiver = deployReceiver
     })
   : undefined;
 
+// A receiver run elsewhere whose host takes revisions (the sandbox's): it gets the credential hashes
+// before the hooks use them, as a Container App revision does on Azure.
+const localRevision =
+  !deployReceiver && receiverRevisionUrl
+    ? new LocalReceiverRevision("receiver", {
+        receiverUrl: receiverUrlSetting.replace(/\/+$/, ""),
+        revisionUrl: receiverRevisionUrl,
+        settings: pulumi.all([systems, urlTokens, readTokens]).apply(([s, u, r]) => ({
+          systems: s,
+          urlTokens: u,
+          readTokens: r,
+        })),
+      })
+    : undefined;
+
 // ReceiverInfra reports `https://<fqdn>/api/v1/webhooks`; the routes are built from the host part.
+// Either way the hooks' URL resolves only once the receiver runs with the current credentials.
 const receiverBase: pulumi.Output<string> = receiver
   ? receiver.webhookBaseUrl.apply((u) => u.replace(/\/api\/v1\/webhooks\/?$/, ""))
-  : pulumi.output(receiverUrlSetting.replace(/\/+$/, ""));
+  : localRevision
+    ? localRevision.receiverUrl
+    : pulumi.output(receiverUrlSetting.replace(/\/+$/, ""));
 
 // The URL hooks deliver to: the URL-token route, or the Basic route when there is no token.
 const hookUrl = pulumi.secret(
