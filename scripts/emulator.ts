@@ -12,6 +12,7 @@ import { parseArgs } from "node:util";
 import { startAdoEmulator } from "../test/support/ado-emulator";
 import { parseDuration } from "../test/support/ado-emulator/control";
 import { EXIT } from "./lib/args";
+import { EmulatorControl } from "./lib/emulator-control";
 
 const HELP = `Usage: npm run emulator -- [options]                     start an ADO emulator
        npm run emulator -- --emulator URL <action> [options]   act on a running one
@@ -147,48 +148,6 @@ async function start(values: Values): Promise<void> {
   process.on("SIGTERM", () => void stop());
 }
 
-/** One call to a control route; prints the emulator's refusal and exits 1 when it refuses. */
-async function call(
-  base: string,
-  pat: string,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<unknown> {
-  let res: Response;
-  try {
-    res = await fetch(`${base}/_emulator${path}`, {
-      method,
-      headers: {
-        authorization: `Basic ${Buffer.from(`:${pat}`).toString("base64")}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (err) {
-    console.error(`emulator: cannot reach ${base}: ${(err as Error).message}`);
-    process.exit(EXIT.failed);
-  }
-  const answer = (await res.json().catch(() => ({}))) as { message?: string };
-  if (!res.ok) {
-    console.error(`emulator: ${method} /_emulator${path} answered ${res.status}: ${answer.message ?? ""}`);
-    process.exit(EXIT.failed);
-  }
-  return answer;
-}
-
-interface Raised {
-  id: string;
-  eventType: string;
-  org: string;
-  project: string;
-  matched: number;
-  delivered: number;
-  failed: number;
-  queued: number;
-  notDelivered: number;
-}
-
 async function act(values: Values): Promise<void> {
   const base = values.emulator!.replace(/\/+$/, "");
   if (!/^https?:\/\/\S+$/.test(base)) fail(`--emulator must be the emulator's base URL, got ${base}`);
@@ -198,18 +157,12 @@ async function act(values: Values): Promise<void> {
     (k) => values[k as keyof Values] !== undefined,
   );
   if (actions.length !== 1) fail(`give exactly one action with --emulator (got ${actions.length})`);
+  const control = new EmulatorControl(base, pat);
   const scoped = { org: values.org, project: values.project };
 
   if (values.raise !== undefined) {
     const count = intOption(values.count, "count", 1, 1);
-    const answer = (await call(base, pat, "POST", "/events", {
-      eventType: values.raise,
-      count,
-      ...scoped,
-    })) as {
-      events: Raised[];
-    };
-    for (const e of answer.events) {
+    for (const e of await control.raise({ eventType: values.raise, count, ...scoped })) {
       const outcomes = (["delivered", "failed", "queued", "notDelivered"] as const)
         .filter((k) => e[k] > 0)
         .map((k) => `${e[k]} ${k}`);
@@ -220,11 +173,11 @@ async function act(values: Values): Promise<void> {
     }
   } else if (values["fail-deliveries"] !== undefined) {
     if (values.status === undefined) fail("--fail-deliveries needs --status N (400-599)");
-    const rule = (await call(base, pat, "POST", "/delivery-failures", {
+    const rule = await control.failDeliveries({
       url: values["fail-deliveries"],
       status: Number(values.status),
       ...scoped,
-    })) as { id: string };
+    });
     const where = [values.org && `org ${values.org}`, values.project && `project ${values.project}`].filter(
       Boolean,
     );
@@ -233,7 +186,7 @@ async function act(values: Values): Promise<void> {
         `${values.status} (rule ${rule.id}; --clear-failures removes it)`,
     );
   } else if (values["clear-failures"]) {
-    const { removed } = (await call(base, pat, "DELETE", "/delivery-failures")) as { removed: number };
+    const removed = await control.clearFailures();
     console.log(`removed ${removed} delivery failure rule(s): deliveries go through again`);
   } else if (values.advance !== undefined) {
     let seconds: number;
@@ -242,17 +195,14 @@ async function act(values: Values): Promise<void> {
     } catch (err) {
       fail((err as Error).message);
     }
-    const r = (await call(base, pat, "POST", "/clock/advance", { seconds })) as { attempts: number };
+    const r = await control.advance(seconds);
     console.log(
       `ADO's delivery clock moved ${values.advance} ahead: ${r.attempts} delivery attempt(s) meanwhile`,
     );
   } else if (values["time-scale"] !== undefined) {
-    const r = (await call(base, pat, "PUT", "/clock", { timeScale: timeScaleOf(values) })) as {
-      timeScale: number;
-    };
-    console.log(`time scale ${r.timeScale}`);
+    console.log(`time scale ${await control.setTimeScale(timeScaleOf(values)!)}`);
   } else {
-    console.log(JSON.stringify(await call(base, pat, "GET", ""), null, 2));
+    console.log(JSON.stringify(await control.status(), null, 2));
   }
 }
 
@@ -274,6 +224,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  // EmulatorControlError: the running emulator refused the action or could not be reached.
   console.error(`emulator: ${(err as Error).message}`);
   process.exit(EXIT.failed);
 });
