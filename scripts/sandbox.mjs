@@ -5,7 +5,7 @@
 import { EXIT, preparePulumi, runScript } from "./lib/prepare.ts";
 import { failure, progress } from "./lib/progress.ts";
 import { findExecutable, REPO_ROOT } from "./lib/pulumiCli.ts";
-import { formatSummary, runSandbox } from "./lib/sandbox.ts";
+import { runSandbox } from "./lib/sandbox.ts";
 
 const spec = {
   usage: "npm run sandbox [-- --projects <n>] [--keep]",
@@ -59,14 +59,14 @@ async function main(values) {
       "no Pulumi CLI: running the sandbox on the built-in engine stand-in; deployments need the CLI",
     );
   }
-  const summary = await runSandbox({
+  await runSandbox({
     projects,
     keep: values.keep === true,
     log: progress,
+    print: (line) => console.log(line),
     pulumi,
     projectRoot: REPO_ROOT,
   });
-  console.log(formatSummary(summary));
   return EXIT.ok;
 }
 

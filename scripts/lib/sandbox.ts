@@ -67,8 +67,10 @@ export interface SandboxOptions {
   projects: number;
   /** Leave everything running at the end and print how to explore it. */
   keep: boolean;
-  /** Progress and story lines. */
+  /** Progress and story lines (stderr). */
   log: (line: string) => void;
+  /** Result lines: the summary (stdout). */
+  print: (line: string) => void;
   /** The Pulumi CLI (prepared), or undefined: the built-in engine stand-in. */
   pulumi?: PreparedPulumi;
   /** Where `--keep` writes the servers' secrets (default: .sandbox/ in the project). */
@@ -264,7 +266,10 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
         const up = await stack!.up("create");
         const out = up.outputs;
         const expected = options.projects * EVENT_TYPES.length;
-        check(out.hookTotal === expected, `the stack reports ${out.hookTotal} hooks, expected ${expected}`);
+        check(
+          out.hookTotal === expected,
+          `the stack reports ${out.hookTotal === undefined ? "no" : out.hookTotal} hooks, expected ${expected}`,
+        );
         const live = await ours();
         check(live.length === expected, `ADO holds ${live.length} of our hooks, expected ${expected}`);
         check(
@@ -530,6 +535,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
       log(`    the whole loop in ${seconds(Date.now() - started)}`);
       return s;
     });
+    options.print(formatSummary(summary));
     check(summary.lost === 0 && summary.duplicated === 0, formatSummary(summary));
 
     if (options.keep)
