@@ -30,7 +30,7 @@ import {
   type FleetSummary,
   type HookNotEnabled,
 } from "./components/hooks";
-import { ReceiverInfra } from "./components/receiver";
+import { LocalReceiverRevision, ReceiverInfra } from "./components/receiver";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration (keys and defaults: Pulumi.yaml; checks: components/config)
@@ -146,10 +146,28 @@ const receiver = cfg.receiver.deploy
     })
   : undefined;
 
+// A receiver run elsewhere whose host takes revisions (the sandbox's): it gets the credential hashes
+// before the hooks use them, as a Container App revision does on Azure.
+const localRevision =
+  cfg.receiver.wanted && !cfg.receiver.deploy && cfg.receiver.revisionUrl
+    ? new LocalReceiverRevision("receiver", {
+        receiverUrl: cfg.receiver.url,
+        revisionUrl: cfg.receiver.revisionUrl,
+        settings: pulumi.all([systems, urlTokens, readTokens]).apply(([s, u, r]) => ({
+          systems: s,
+          urlTokens: u,
+          readTokens: r,
+        })),
+      })
+    : undefined;
+
 // ReceiverInfra reports `https://<fqdn>/api/v1/webhooks`; the routes are built from the host part.
+// Either way the hooks' URL resolves only once the receiver runs with the current credentials.
 const receiverBase: pulumi.Output<string> = receiver
   ? receiver.webhookBaseUrl.apply((u) => u.replace(/\/api\/v1\/webhooks\/?$/, ""))
-  : pulumi.output(cfg.receiver.url);
+  : localRevision
+    ? localRevision.receiverUrl
+    : pulumi.output(cfg.receiver.url);
 
 // The URL hooks deliver to: the URL-token route, or the Basic route when there is no token.
 const hookUrl = pulumi.secret(

@@ -23,6 +23,8 @@ in-memory store is started on its own thread (not durable); without HOOKFLEET_SY
 system, "devops"; and tokens not configured are minted and printed as
   webhook url: <url>
   read token: <token>
+With the in-memory store it also prints how to run the heal job against it:
+  heal: COSMOS_ENDPOINT=… COSMOS_KEY=… HOOKFLEET_SYSTEMS=… HOOKFLEET_URL_TOKENS=… … npm run heal -- --org <url>
 SIGTERM or SIGINT drains in-flight requests (SHUTDOWN_GRACE_MS) and exits.
 Exit codes: 0 stopped, 1 failed to start or to stop, 64 bad configuration (every mistake listed).`;
 
@@ -47,6 +49,27 @@ function localCredentials(config: ReceiverConfig): {
     readTokens = [{ sha256: sha256Hex(minted.read) }];
   }
   return { credentials: { systems, urlTokens, readTokens }, minted };
+}
+
+/**
+ * How to run the heal job against this receiver's embedded store (docs/heal.md): the store's address
+ * and key (the well-known emulator key, which the embedded store does not check), the receiver's
+ * systems and URL-token hashes (never a token), its base URL. Only the organization is left to add.
+ */
+function healCommand(
+  url: string,
+  store: { endpoint: string; key: string },
+  credentials: CredentialSettings,
+): string {
+  const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+  return [
+    `COSMOS_ENDPOINT=${store.endpoint}`,
+    `COSMOS_KEY=${quote(store.key)}`,
+    `HOOKFLEET_SYSTEMS=${quote(JSON.stringify(credentials.systems))}`,
+    `HOOKFLEET_URL_TOKENS=${quote(JSON.stringify(credentials.urlTokens))}`,
+    `HOOKFLEET_WEBHOOK_BASE_URL=${url}`,
+    "npm run heal -- --org <ADO organization URL>",
+  ].join(" ");
 }
 
 async function main(): Promise<void> {
@@ -103,6 +126,8 @@ async function main(): Promise<void> {
   // Plain lines on stdout, one per credential, so scripts can read them (`grep '^webhook url:'`).
   if (minted.url) console.log(`webhook url: ${receiver.webhookUrl(minted.url)}`);
   if (minted.read) console.log(`read token: ${minted.read}`);
+  if (receiver.embeddedCosmos)
+    console.log(`heal: ${healCommand(receiver.url, receiver.embeddedCosmos, credentials)}`);
   console.error(
     `receiver listening on ${receiver.url}${receiver.metricsUrl ? `, metrics on ${receiver.metricsUrl}` : ""}` +
       (receiver.embeddedCosmos ? `; embedded store at ${receiver.embeddedCosmos.endpoint}` : ""),

@@ -1,33 +1,41 @@
 #!/usr/bin/env -S npx tsx
-// The whole HookFleet loop on one machine, no cloud: the ADO emulator and the receiver on
-// loopback, the `sandbox` stack applied against them, events delivered and stored, a hook
-// disabled by ADO after failed deliveries, seen as drift, repaired by the next `up`.
+// The whole HookFleet loop on one machine, no cloud: the ADO emulator and a local receiver on
+// loopback, the real program (index.ts, stack `sandbox`) applied against them with the Pulumi CLI
+// when it is installed, else with the built-in engine stand-in; every step checked (scripts/lib/sandbox.ts).
 import { EXIT, preparePulumi, runScript } from "./lib/prepare.ts";
 import { failure, progress } from "./lib/progress.ts";
+import { findExecutable, REPO_ROOT } from "./lib/pulumiCli.ts";
 import { runSandbox } from "./lib/sandbox.ts";
 
 const spec = {
   usage: "npm run sandbox [-- --projects <n>] [--keep]",
   summary:
-    "Runs the whole loop locally: starts the ADO emulator and the receiver (embedded store), applies the\n" +
-    "`sandbox` stack (stacks/Pulumi.sandbox.yaml) against them, emits sample events and shows them stored,\n" +
-    "makes ADO disable a hook through failed deliveries, applies again and shows the hook repaired.\n" +
-    "Needs the Pulumi CLI (no cloud account: state goes to .pulumi-state/).",
+    "Runs the whole loop locally and checks every step: starts the ADO emulator and the receiver (embedded\n" +
+    "store), applies the `sandbox` stack (stacks/Pulumi.sandbox.yaml: one hook per project × event type),\n" +
+    "raises every event type in every project, makes the receiver fail for one project until ADO disables\n" +
+    "its hooks, shows the drift, repairs it with `up`, replays the failed deliveries with the heal job,\n" +
+    "rotates the URL token while events flow, and prints a summary line. With the Pulumi CLI on PATH it\n" +
+    "runs `pulumi up` (state in .pulumi-state/ unless a backend is configured); without it, the same\n" +
+    "program runs on the built-in engine stand-in (Pulumi's mock runtime, the real dynamic-provider host).",
   options: [
     {
       name: "projects",
       type: "string",
-      default: "3",
+      default: "12",
       valueName: "<n>",
-      description: "Projects the emulator creates.",
+      description: "Projects in the emulated organization (1-50); each gets one hook per event type.",
     },
     {
       name: "keep",
       type: "boolean",
-      description: "Leave the receiver and emulator running at the end (Ctrl-C stops them).",
+      description: "Leave the receiver and the emulator running at the end and print how to explore them.",
     },
   ],
-  epilogue: "Exit codes: 0 the loop completed, 1 a step failed, 64 bad arguments, 127 Pulumi CLI missing.",
+  epilogue: [
+    "Output: the story on stderr, then on stdout:",
+    "  sandbox: hooks=<n> enabled=<n> events=<n> stored=<n> repaired=<n> replayed=<n> lost=0 duplicated=0",
+    "Exit codes: 0 every step checked out, 1 a step failed (its message says which and why), 64 bad arguments.",
+  ].join("\n"),
 };
 
 async function main(values) {
@@ -36,15 +44,29 @@ async function main(values) {
     failure("--projects must be a whole number from 1 to 50");
     return EXIT.usage;
   }
-  progress("checking the Pulumi CLI");
-  // The sandbox's secrets are throwaway: an empty passphrase unless the user set one.
-  const ctx = preparePulumi({
-    stack: "sandbox",
-    interactive: false,
-    env: { PULUMI_CONFIG_PASSPHRASE: "", ...process.env },
+  let pulumi;
+  if (findExecutable("pulumi", process.env.PATH)) {
+    progress("checking the Pulumi CLI");
+    // The sandbox's secrets are throwaway: an empty passphrase unless the user set one.
+    pulumi = preparePulumi({
+      stack: "sandbox",
+      interactive: false,
+      env: { PULUMI_CONFIG_PASSPHRASE: "", ...process.env },
+    });
+    progress(`using ${pulumi.pulumi}; ${pulumi.backend.description}`);
+  } else {
+    console.error(
+      "no Pulumi CLI: running the sandbox on the built-in engine stand-in; deployments need the CLI",
+    );
+  }
+  await runSandbox({
+    projects,
+    keep: values.keep === true,
+    log: progress,
+    print: (line) => console.log(line),
+    pulumi,
+    projectRoot: REPO_ROOT,
   });
-  progress(`using ${ctx.pulumi}; ${ctx.backend.description}`);
-  await runSandbox({ ctx, projects, keep: values.keep === true, log: progress });
   return EXIT.ok;
 }
 

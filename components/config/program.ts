@@ -32,6 +32,8 @@ export interface ProgramConfig {
     deploy: boolean;
     /** Base URL of a receiver the program does not deploy ("" when deployed or not wanted). */
     url: string;
+    /** Revision endpoint of the host running that receiver (LocalReceiverRevision); "" for none. */
+    revisionUrl: string;
     location: string;
     resourceGroupName?: string;
     image?: string;
@@ -132,6 +134,12 @@ export function readProgramConfig(): ProgramConfig {
   if (receiverWanted && !deployReceiver && !/^https?:\/\/.+/.test(receiverUrl)) {
     throw new Error("hookfleet:receiverUrl must be set (http(s)://…) when hookfleet:deployReceiver is false");
   }
+  const revisionUrl = receiverWanted ? (config.get("receiverRevisionUrl") ?? "") : "";
+  if (revisionUrl !== "" && (deployReceiver || !/^https?:\/\/\S+$/.test(revisionUrl))) {
+    throw new Error(
+      "hookfleet:receiverRevisionUrl must be an http(s) URL, and is for a receiver the program does not deploy (deployReceiver: false)",
+    );
+  }
   const minReplicas = wholeNumber("minReplicas", 1, 0);
   const maxReplicas = wholeNumber("maxReplicas", 3, 1);
   if (minReplicas > maxReplicas) {
@@ -156,6 +164,7 @@ export function readProgramConfig(): ProgramConfig {
     wanted: receiverWanted,
     deploy: deployReceiver,
     url: deployReceiver ? "" : receiverUrl.replace(/\/+$/, ""),
+    revisionUrl,
     location: config.get("location") ?? "westeurope",
     resourceGroupName: config.get("resourceGroupName") || undefined,
     // Empty: the image is built from app/ in Azure (ACR Tasks) into acrResourceId's registry or the stack's own.

@@ -9,6 +9,7 @@ import { adoPatProvider } from "../credentials/ado-pat-provider";
 import { rotatingSecretProvider } from "../credentials/rotating-secret-provider";
 import { serviceHookProvider } from "../hooks/provider";
 import { imageBuildProvider } from "../receiver/image/build-provider";
+import { localReceiverRevisionProvider } from "../receiver/local-revision-provider";
 import { propagationWaitProvider } from "../receiver/propagation-provider";
 
 const PROVIDERS: Record<string, () => pulumi.dynamic.ResourceProvider> = {
@@ -17,6 +18,7 @@ const PROVIDERS: Record<string, () => pulumi.dynamic.ResourceProvider> = {
   AdoPat: adoPatProvider,
   CloudImageBuild: imageBuildProvider,
   PropagationWait: propagationWaitProvider,
+  LocalReceiverRevision: localReceiverRevisionProvider,
 };
 
 /** The provider for a stub's name; each is made once per host process (the loader caches it). */

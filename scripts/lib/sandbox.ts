@@ -1,274 +1,668 @@
 /**
- * The sandbox loop: the whole HookFleet story on one machine. `npm run sandbox` runs it with the
- * Pulumi CLI applying the `sandbox` stack; test/program/sandbox-loop.test.ts runs the very same
- * loop with an in-process engine harness in place of the CLI. Only `apply` differs.
+ * `npm run sandbox`: the whole HookFleet story on one machine, told step by step and checked at
+ * every step (a failed check stops the run with a message and exit 1):
  *
- * Like `npm run emulator` (scripts/emulator.ts), this uses the ADO emulator from test/support: it
- * is the stand-in for Azure DevOps, there is no other.
+ *   1 the ADO emulator and the receiver(s) start          6 `up` repairs them
+ *   2 `up`: credentials, receiver revision, hooks         7 the heal job replays every failed delivery
+ *   3 every event type raised in every project, stored    8 a URL-token rotation under continuous delivery
+ *   4 the receiver fails for one project: probation,      9 the summary line
+ *     ADO disables the hooks; events meanwhile
+ *   5 `drift` shows exactly those hooks
+ *
+ * The program is the real one (index.ts, stack `sandbox`) applied by the Pulumi CLI or by the
+ * built-in engine stand-in (./sandbox-deploy.ts). ADO is the emulator (test/support/ado-emulator),
+ * driven like an outside service: its REST API through the real ADO client, its control routes
+ * over HTTP (./emulator-control.ts). The receivers are the real receiver with embedded stores,
+ * run by a local host that takes their revisions (./sandbox-receivers.ts); what they hold is read
+ * through their read API (./sandbox-ledger.ts). The heal job runs as `npm run heal` runs.
+ *
+ * Receivers are a list (`RECEIVERS`): a second one, e.g. a hosted product's webhook destination
+ * with credentials of its own, is one more entry, plus its destination in the stack config and the
+ * receivers each raised event should reach (`receiversFor`).
  */
 import { spawn } from "node:child_process";
-import { configSetArgs, sandboxConfig } from "./stackConfig";
-import type { PreparedPulumi } from "./prepare";
-import { formatDriftTable, parsePulumiJson, summariseDrift } from "./pulumiJson";
-import { EXIT, ScriptError } from "./prepare";
-import type { CredentialSettings } from "../../app/config";
-import type { RunningReceiver } from "../../app/receiver";
-import type { SubscriptionStatus } from "../../ado/types";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { AdoClient } from "../../ado/client";
+import { EVENT_CATALOGUE } from "../../ado/events";
+import type { Project, Subscription } from "../../ado/types";
+import { subscriptionStatus } from "../../ado/wire";
+import type { HealReport } from "../../app/heal/heal";
 import type { AdoEmulator } from "../../test/support/ado-emulator";
+import { EmulatorControl, type RaisedEvent } from "./emulator-control";
+import { EXIT, ScriptError, type PreparedPulumi } from "./prepare";
+import { formatDriftTable } from "./pulumiJson";
+import {
+  cliStack,
+  engineStack,
+  SANDBOX_STACK,
+  type SandboxOutputs,
+  type SandboxStack,
+} from "./sandbox-deploy";
+import { EventLedger, type LedgerCheck, type ReceiverReader } from "./sandbox-ledger";
+import {
+  preferPort,
+  startReceiverHost,
+  type LocalReceiver,
+  type LocalReceiverSpec,
+} from "./sandbox-receivers";
 
-/** The stack outputs the loop reads (index.ts exports), secrets revealed. */
-export interface SandboxOutputs {
-  hookTotal: number;
-  hookCounts: Record<string, Partial<Record<SubscriptionStatus, number>>>;
-  hooksNotEnabled: Record<string, { name: string; projectName: string; eventType: string; status: string }[]>;
-  readToken: string;
-  receiverEnvironment: {
-    HOOKFLEET_SYSTEMS: string;
-    HOOKFLEET_URL_TOKENS: string;
-    HOOKFLEET_READ_TOKENS: string;
-  };
-}
+/** The emulated organization the sandbox stack wires (stacks/Pulumi.sandbox.yaml). */
+export const SANDBOX_ORG = "sandbox";
+/** The receivers the sandbox runs; `receiver` is the program's (its settings arrive as revisions). */
+const RECEIVERS: LocalReceiverSpec[] = [{ name: "receiver", port: 7071, revisions: true }];
+const PORTS = { emulator: 7072, host: 7073 };
+/** ADO's schedule runs 1000× faster: the 8 quick retries of a failing delivery take 0.2 s. */
+const TIME_SCALE = 0.001;
+/** Probation: 7 retries over 36 hours (azure-devops-facts.md), then disabledBySystem. */
+const PROBATION_SECONDS = 36 * 3600;
+/** What the receiver answers while it fails (503: ADO retries it at once, then puts the hook on probation). */
+const FAILURE_STATUS = 503;
+const EVENT_TYPES = EVENT_CATALOGUE.map((e) => e.eventType);
+/** Pause of each of the two event pumps during the rotation (≈ 60 events/s between them). */
+const PUMP_PAUSE_MS = 25;
 
-export interface SandboxDeps {
-  emulator: Pick<AdoEmulator, "emit" | "idle" | "subscriptions" | "projects" | "setTimeScale" | "timeScale">;
-  receiver: Pick<RunningReceiver, "url" | "setCredentials" | "credentials">;
-  /** Emulator organization the sandbox stack wires. */
-  org: string;
-  /** Applies the stack (refreshing first) and returns its outputs. */
-  apply(label: string): Promise<SandboxOutputs>;
-  /** Optional: the drift table a `npm run drift` would print now (the CLI path has one). */
-  driftTable?: () => Promise<string>;
-  log(line: string): void;
-}
-
-export interface SandboxReport {
-  hooks: number;
-  /** Sample events ADO delivered and the receiver stored, first round. */
-  delivered: number;
-  stored: number;
-  /** Subscription ids ADO disabled after failed deliveries. */
-  disabled: string[];
-  /** Hooks not enabled as the stack outputs reported them after the repair run. */
-  notEnabledAfterRepair: number;
-  /** Enabled subscriptions in ADO after the repair run. */
-  enabledAfterRepair: number;
-  /** Deliveries of the event sent after the repair that the receiver answered 2xx. */
-  deliveredAfterRepair: number;
-  /** Stored messages at the end (the event sent after the repair lands too). */
-  storedAtEnd: number;
-}
-
-const SAMPLE_EVENTS = ["git.push", "git.pullrequest.created", "workitem.updated"];
-
-/** The receiver's settings from the program's `receiverEnvironment` output. */
-function credentialsFromOutputs(outputs: SandboxOutputs): CredentialSettings {
-  const env = outputs.receiverEnvironment;
-  return {
-    systems: JSON.parse(env.HOOKFLEET_SYSTEMS),
-    urlTokens: JSON.parse(env.HOOKFLEET_URL_TOKENS),
-    readTokens: JSON.parse(env.HOOKFLEET_READ_TOKENS),
-  };
-}
-
-async function storedMessages(
-  receiverUrl: string,
-  readToken: string,
-): Promise<{ type: string; id: string }[]> {
-  const res = await fetch(`${receiverUrl}/api/v1/messages?limit=200`, {
-    headers: { authorization: `Bearer ${readToken}` },
-  });
-  if (!res.ok) throw new Error(`read API answered ${res.status}: ${await res.text()}`);
-  const page = (await res.json()) as { messages: { type: string; id: string }[] };
-  return page.messages;
-}
-
-export async function sandboxLoop(deps: SandboxDeps): Promise<SandboxReport> {
-  const { emulator, receiver, org, log } = deps;
-
-  log("1/6 applying the sandbox stack: credentials and one hook per (project × event type)");
-  let outputs = await deps.apply("first apply");
-  receiver.setCredentials(credentialsFromOutputs(outputs));
-  log(
-    `    ${outputs.hookTotal} hooks in ADO organization "${org}"; receiver given the new credential hashes`,
-  );
-
-  log(`2/6 ADO emits ${SAMPLE_EVENTS.join(", ")}`);
-  let delivered = 0;
-  for (const type of SAMPLE_EVENTS) {
-    const report = await emulator.emit(type, { org });
-    const ok = report.deliveries.filter((d) => d.outcome === "delivered").length;
-    delivered += ok;
-    log(`    ${type}: ${ok}/${report.matched} deliveries answered 2xx`);
-  }
-  const stored = await storedMessages(receiver.url, outputs.readToken);
-  log(
-    `3/6 the receiver stored ${stored.length} message(s): ${[...new Set(stored.map((m) => m.type))].join(", ")}`,
-  );
-
-  log("4/6 the receiver starts rejecting deliveries; ADO retries, puts the hook on probation, disables it");
-  const good = receiver.credentials();
-  receiver.setCredentials({ ...good, urlTokens: [] });
-  const scale = emulator.timeScale;
-  // ADO's probation lasts ~36 h; the emulator runs that schedule 100,000× faster here.
-  emulator.setTimeScale(0.00001);
-  const project = emulator.projects(org)[0];
-  await emulator.emit("git.push", { org, project: project.id });
-  await emulator.idle();
-  emulator.setTimeScale(scale);
-  receiver.setCredentials(good);
-  // HookFleet's hooks: the org list also holds other consumers' subscriptions (as ADO's does).
-  const ours = () =>
-    emulator.subscriptions(org).filter((s) => (s.consumerInputs.url ?? "").startsWith(receiver.url));
-  const disabled = ours().filter((s) => s.status !== "enabled");
-  for (const s of disabled) log(`    ${s.eventType} in ${project.name}: ${s.status}`);
-  if (deps.driftTable) {
-    log("    what the drift check sees (npm run drift -- --stack sandbox):");
-    for (const line of (await deps.driftTable()).split("\n")) log(`      ${line}`);
-  }
-
-  log("5/6 applying again: the refresh sees the disabled hook as drift and re-enables it");
-  outputs = await deps.apply("repair");
-  const notEnabled = Object.values(outputs.hooksNotEnabled).flat();
-  const enabled = ours().filter((s) => s.status === "enabled").length;
-  log(`    ${enabled}/${outputs.hookTotal} hooks enabled; not enabled: ${notEnabled.length}`);
-
-  log("6/6 ADO emits git.push again: delivered to the repaired hook");
-  const last = await emulator.emit("git.push", { org, project: project.id });
-  const deliveredAfterRepair = last.deliveries.filter((d) => d.outcome === "delivered").length;
-  const storedAtEnd = (await storedMessages(receiver.url, outputs.readToken)).length;
-  log(`    the receiver now holds ${storedAtEnd} message(s)`);
-
-  return {
-    hooks: outputs.hookTotal,
-    delivered,
-    stored: stored.length,
-    disabled: disabled.map((s) => s.id),
-    notEnabledAfterRepair: notEnabled.length,
-    enabledAfterRepair: enabled,
-    deliveredAfterRepair,
-    storedAtEnd,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The CLI side of `npm run sandbox`: servers on loopback, the `sandbox` stack applied with `pulumi`.
-
-/** Runs a command; resolves with its stdout (captured) or inherits stdio; rejects on non-zero exit. */
-function run(
-  command: string,
-  args: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv; capture?: boolean },
-): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: options.env,
-      stdio: options.capture ? ["ignore", "pipe", "inherit"] : "inherit",
-    });
-    let out = "";
-    child.stdout?.on("data", (d) => (out += d));
-    child.on("error", reject);
-    child.on("close", (code) =>
-      code === 0
-        ? resolve(out)
-        : reject(
-            new ScriptError(`${command} ${args.slice(0, 2).join(" ")} failed (exit ${code})`, EXIT.failed),
-          ),
-    );
-  });
-}
-
-/** Listen on the port the stack file names when it is free, else on any free port. */
-async function preferPort<T>(start: (port: number) => Promise<T>, preferred: number): Promise<T> {
-  try {
-    return await start(preferred);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
-    return start(0);
-  }
-}
-
-export async function runSandbox(options: {
-  ctx: PreparedPulumi;
+export interface SandboxOptions {
+  /** Projects in the emulated organization. */
   projects: number;
+  /** Leave everything running at the end and print how to explore it. */
   keep: boolean;
+  /** Progress and story lines (stderr). */
   log: (line: string) => void;
-}): Promise<SandboxReport> {
-  const { ctx, log } = options;
-  const stack = "sandbox";
-  // Loaded here, not at the top: the loop above is also used by tests that bring their own.
-  const { startAdoEmulator } = await import("../../test/support/ado-emulator");
-  const { startReceiver } = await import("../../app/receiver");
+  /** Result lines: the summary (stdout). */
+  print: (line: string) => void;
+  /** The Pulumi CLI (prepared), or undefined: the built-in engine stand-in. */
+  pulumi?: PreparedPulumi;
+  /** Where `--keep` writes the servers' secrets (default: .sandbox/ in the project). */
+  projectRoot: string;
+  /** Resolves when `--keep` should stop (default: SIGINT or SIGTERM). */
+  untilStopped?: () => Promise<void>;
+}
 
-  const emulator = await preferPort(
-    (port) =>
-      startAdoEmulator({
-        port,
-        orgs: [{ name: stack, projects: options.projects }],
-        // authMode both: Basic credentials to the receiver on 127.0.0.1 over http (ADO needs https).
-        allowBasicAuthOverLoopbackHttp: true,
-      }),
-    7072,
-  );
-  const receiver = await preferPort(
-    (port) =>
-      startReceiver({
-        port,
-        // Accepts nothing until the first apply hands it the generated credentials.
-        credentials: {
-          systems: [{ id: "devops", storageMode: "full", retentionDays: 7 }],
-          urlTokens: [],
-          readTokens: [],
-        },
-        logLevel: "warn",
-      }),
-    7071,
-  );
-  log(`ADO emulator: ${emulator.orgUrl(stack)}   receiver: ${receiver.url} (embedded in-memory store)`);
+export interface SandboxSummary {
+  hooks: number;
+  enabled: number;
+  events: number;
+  stored: number;
+  repaired: number;
+  replayed: number;
+  lost: number;
+  duplicated: number;
+}
 
-  // The hook provider reaches the emulator with its PAT, through the environment of `pulumi`.
-  const env = { ...ctx.env, AZURE_DEVOPS_EXT_PAT: emulator.pat };
-  const pulumi = (args: string[], capture = false) => run(ctx.pulumi, args, { cwd: ctx.cwd, env, capture });
-  try {
-    await pulumi(["stack", "select", "--create", stack, "--non-interactive"]);
-    // stacks/Pulumi.sandbox.yaml names ports 7071 and 7072; rewrite it only when they were taken.
-    const urls = { receiverUrl: receiver.url, organizationUrl: emulator.orgUrl(stack) };
-    if (receiver.port !== 7071 || !urls.organizationUrl.startsWith("http://127.0.0.1:7072/")) {
-      log("ports 7071/7072 are taken: pointing stacks/Pulumi.sandbox.yaml at the ports in use");
-      for (const set of sandboxConfig(urls)) await pulumi(configSetArgs(set, stack));
-    }
-    const apply = async (label: string): Promise<SandboxOutputs> => {
-      log(`pulumi up --refresh (${label})`);
-      await pulumi(["up", "--stack", stack, "--yes", "--refresh", "--non-interactive", "--skip-preview"]);
-      const json = await pulumi(["stack", "output", "--stack", stack, "--json", "--show-secrets"], true);
-      return JSON.parse(json) as SandboxOutputs;
-    };
-    const driftTable = async (): Promise<string> => {
-      // No --expect-no-changes: preview exits 0 and its JSON lists what drifted.
-      const json = await pulumi(
-        ["preview", "--stack", stack, "--refresh", "--json", "--non-interactive"],
-        true,
-      ).catch((err: unknown) => {
-        throw new ScriptError(`drift preview failed: ${(err as Error).message}`, EXIT.failed);
-      });
-      return formatDriftTable(summariseDrift(parsePulumiJson(json)));
-    };
-    const report = await sandboxLoop({ emulator, receiver, org: stack, apply, driftTable, log });
-    log(
-      `done: ${report.hooks} hooks; ${report.stored} events stored; ${report.disabled.length} hook disabled by ADO ` +
-        `and re-enabled by the next apply; ${report.deliveredAfterRepair} delivery after the repair.`,
-    );
-    log(`drift check of this stack: npm run drift -- --stack ${stack}  (while the servers run: --keep)`);
-    if (options.keep) {
-      log(
-        `servers keep running; read API token: pulumi stack output readToken --show-secrets --stack ${stack}`,
-      );
-      log("Ctrl-C stops them.");
-      await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
-    }
-    return report;
-  } finally {
-    await receiver.close();
-    await emulator.close();
+/** The last line: `sandbox: hooks=… enabled=… events=… stored=… repaired=… replayed=… lost=… duplicated=…`. */
+export function formatSummary(s: SandboxSummary): string {
+  return (
+    `sandbox: hooks=${s.hooks} enabled=${s.enabled} events=${s.events} stored=${s.stored} ` +
+    `repaired=${s.repaired} replayed=${s.replayed} lost=${s.lost} duplicated=${s.duplicated}`
+  );
+}
+
+/** A check of the story failed: the run stops with this message and exit 1. */
+export class SandboxCheckFailed extends ScriptError {
+  constructor(step: string, message: string) {
+    super(`sandbox step ${step} failed: ${message}`, EXIT.failed);
   }
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const plural = (n: number, word: string, words = `${word}s`) => `${n} ${n === 1 ? word : words}`;
+
+/** Runs `work` with at most `limit` at once. */
+async function eachLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await work(items[i]);
+      }
+    }),
+  );
+  return results;
+}
+
+/** Counts per key, as "a 3, b 2" in the order keys first appear. */
+function countBy<T>(items: readonly T[], key: (t: T) => string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const i of items) m.set(key(i), (m.get(key(i)) ?? 0) + 1);
+  return m;
+}
+
+/** Lines of at most `width` characters from comma-separated parts. */
+function wrap(parts: string[], width = 96): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const p of parts) {
+    if (line && line.length + p.length + 2 > width) {
+      lines.push(`${line},`);
+      line = p;
+    } else line = line ? `${line}, ${p}` : p;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+export async function runSandbox(options: SandboxOptions): Promise<SandboxSummary> {
+  const { log } = options;
+  const started = Date.now();
+  // Loaded here: the emulator is the ADO stand-in of the test tooling (README "Layout").
+  const { startAdoEmulator } = await import("../../test/support/ado-emulator");
+
+  let current = "1";
+  const check = (ok: boolean, message: string) => {
+    if (!ok) throw new SandboxCheckFailed(current, message);
+  };
+  const step = async <T>(n: number, title: string, work: () => Promise<T>): Promise<T> => {
+    current = String(n);
+    log(`${n}/9 ${title}`);
+    const t0 = Date.now();
+    const result = await work();
+    log(`    (${seconds(Date.now() - t0)})`);
+    return result;
+  };
+
+  // ---- 1: servers -----------------------------------------------------------------------------
+  let emulator: AdoEmulator | undefined;
+  let host: Awaited<ReturnType<typeof startReceiverHost>> | undefined;
+  let stack: SandboxStack | undefined;
+  const revisionTimes: number[] = [];
+  try {
+    const world = await step(1, "the ADO emulator and the receiver start", async () => {
+      emulator = await preferPort(
+        (port) =>
+          startAdoEmulator({
+            port,
+            orgs: [{ name: SANDBOX_ORG, projects: options.projects }],
+            timeScale: TIME_SCALE,
+            // authMode both: Basic credentials to receivers on 127.0.0.1 over http (ADO itself needs https).
+            allowBasicAuthOverLoopbackHttp: true,
+          }),
+        PORTS.emulator,
+      );
+      host = await startReceiverHost(RECEIVERS, {
+        port: PORTS.host,
+        onRevision: (name, revision, settings) => {
+          revisionTimes.push(Date.now());
+          const passwords = settings.systems.flatMap((s) => s.basicPasswords ?? []).length;
+          log(
+            `    ${name} runs revision ${revision}: ${plural(settings.urlTokens.length, "URL-token hash", "URL-token hashes")}, ` +
+              `${plural(passwords, "Basic-password hash", "Basic-password hashes")}, ${plural(settings.readTokens.length, "read-token hash", "read-token hashes")}`,
+          );
+        },
+      });
+      const receiver = host.get("receiver");
+      const ado = new AdoClient({
+        orgUrl: emulator.orgUrl(SANDBOX_ORG),
+        auth: { kind: "pat", pat: emulator.pat },
+      });
+      const control = new EmulatorControl(emulator.baseUrl, emulator.pat);
+      const projects = await ado.listProjects();
+      check(
+        projects.length === options.projects,
+        `the emulator lists ${projects.length} projects, expected ${options.projects}`,
+      );
+      for (const r of host.receivers) {
+        const health = await fetch(`${r.receiver.url}/healthz`);
+        check(health.ok, `${r.name} answers /healthz with ${health.status}`);
+      }
+      log(
+        `    ADO emulator   ${emulator.orgUrl(SANDBOX_ORG)} (${plural(projects.length, "project")}; time scale ${TIME_SCALE})`,
+      );
+      for (const r of host.receivers)
+        log(
+          `    ${r.name.padEnd(14)} ${r.receiver.url} (embedded store ${r.receiver.embeddedCosmos?.endpoint ?? "?"})` +
+            (r.revisionUrl ? `; revisions at ${r.revisionUrl}` : ""),
+        );
+      return { receiver, ado, control, projects };
+    });
+    const { receiver, ado, control } = world;
+    const projects: Project[] = world.projects;
+
+    const urls = {
+      receiverUrl: receiver.receiver.url,
+      receiverRevisionUrl: receiver.revisionUrl!,
+      organizationUrl: emulator!.orgUrl(SANDBOX_ORG),
+    };
+    // What the provider host needs, through the environment as `pulumi` would get it.
+    const env = { AZURE_DEVOPS_EXT_PAT: emulator!.pat, HOOKFLEET_RECEIVER_REVISION_TOKEN: host!.token };
+    stack = options.pulumi
+      ? await cliStack({ ctx: options.pulumi, urls, env, log })
+      : engineStack({ urls, env, log });
+
+    const ours = () => ado.listSubscriptions({ consumerUrlPrefix: `${receiver.receiver.url}/` });
+    const ledger = new EventLedger();
+    /** The receivers an event raised in a project should reach (today: ours, through its hooks). */
+    const receiversFor = (e: RaisedEvent) => (e.matched > 0 ? ["receiver"] : []);
+    const record = (events: RaisedEvent[]) => {
+      for (const e of events) ledger.add(e.id, receiversFor(e));
+    };
+    let readers: ReceiverReader[] = [];
+    const audit = async (): Promise<LedgerCheck> => {
+      const result = await ledger.check(readers);
+      check(
+        result.lost.length === 0,
+        `${result.lost.length} event(s) not stored: ${result.lost.slice(0, 5).join(", ")}`,
+      );
+      check(result.duplicated === 0, `${result.duplicated} event(s) stored more than once`);
+      return result;
+    };
+    const notEnabled = (subs: Subscription[]) => subs.filter((s) => subscriptionStatus(s) !== "enabled");
+
+    // ---- 2: up ----------------------------------------------------------------------------------
+    let outputs: SandboxOutputs = await step(
+      2,
+      `up on ${stack.description}: credentials, the receiver's revision, one hook per project × event type`,
+      async () => {
+        const up = await stack!.up("create");
+        const out = up.outputs;
+        const expected = options.projects * EVENT_TYPES.length;
+        check(
+          out.hookTotal === expected,
+          `the stack reports ${out.hookTotal === undefined ? "no" : out.hookTotal} hooks, expected ${expected}`,
+        );
+        const live = await ours();
+        check(live.length === expected, `ADO holds ${live.length} of our hooks, expected ${expected}`);
+        check(
+          notEnabled(live).length === 0,
+          `${notEnabled(live).length} hooks are not enabled after the first up`,
+        );
+        log(`    ${expected} hooks in ADO, all enabled; by event type:`);
+        const byType = countBy(live, (s) => s.eventType);
+        for (const line of wrap([...byType].map(([t, n]) => `${t} ${n}`))) log(`      ${line}`);
+        // The fix of the first apply's order: the receiver knew the credentials before any hook existed.
+        const firstHook = Math.min(...live.map((s) => Date.parse(s.createdDate ?? "")));
+        check(
+          revisionTimes.length > 0 && revisionTimes[0] <= firstHook,
+          "the receiver got its first revision after hooks were created",
+        );
+        log("    the receiver ran the new credentials before the first hook was created");
+        const failed = Object.values(out.failedTestDeliveries ?? {}).flat();
+        check(
+          failed.length === 0,
+          `${failed.length} test deliveries failed: ${failed.slice(0, 3).join(", ")}`,
+        );
+        readers = [{ name: "receiver", url: receiver.receiver.url, readToken: out.readToken }];
+        const tests = (await ledger.check(readers)).other.receiver;
+        check(tests === expected, `the receiver stored ${tests} test deliveries, expected ${expected}`);
+        log(`    ADO's test delivery of each hook: ${expected} answered 2xx and stored`);
+        return out;
+      },
+    );
+
+    // ---- 3: every event type in every project --------------------------------------------------
+    await step(
+      3,
+      `ADO raises one event of each of the ${EVENT_TYPES.length} types in every project`,
+      async () => {
+        const raised = (
+          await eachLimited(projects, 4, (p) =>
+            control.raise({ eventType: "all", org: SANDBOX_ORG, project: p.name }),
+          )
+        ).flat();
+        record(raised);
+        const odd = raised.filter((e) => e.matched !== 1 || e.delivered !== 1);
+        check(
+          odd.length === 0,
+          `${odd.length} events did not reach exactly one hook and the receiver, e.g. ${JSON.stringify(odd[0])}`,
+        );
+        const audited = await audit();
+        log(`    ${raised.length} events, each delivered by its one hook; ${audited.stored} stored once`);
+      },
+    );
+
+    // ---- 4: the receiver fails for one project --------------------------------------------------
+    const failing = projects[Math.min(2, projects.length - 1)];
+    const others = projects.filter((p) => p.id !== failing.id);
+    const failedEvents = await step(
+      4,
+      `the receiver fails for ${failing.name}: ADO retries, puts its hooks on probation, then disables them`,
+      async () => {
+        await control.failDeliveries({
+          url: receiver.receiver.url,
+          status: FAILURE_STATUS,
+          org: SANDBOX_ORG,
+          project: failing.name,
+        });
+        log(
+          `    deliveries to the receiver for ${failing.name} now answer ${FAILURE_STATUS} (emulator control route)`,
+        );
+        const [down, meanwhile] = await Promise.all([
+          control.raise({ eventType: "all", org: SANDBOX_ORG, project: failing.name, count: 2 }),
+          eachLimited(others, 4, (p) =>
+            control.raise({ eventType: "all", org: SANDBOX_ORG, project: p.name }),
+          ),
+        ]);
+        record(down);
+        record(meanwhile.flat());
+        check(
+          down.every((e) => e.matched === 1 && e.failed === 1),
+          `some events of ${failing.name} did not fail as the receiver failed`,
+        );
+        check(
+          meanwhile.flat().every((e) => e.delivered === 1),
+          "some events of the other projects were not delivered",
+        );
+        const isFailing = (s: Subscription) => s.publisherInputs.projectId === failing.id;
+        const probation = (await ours()).filter(
+          (s) => isFailing(s) && subscriptionStatus(s) === "onProbation",
+        );
+        check(
+          probation.length === EVENT_TYPES.length,
+          `${probation.length} hooks of ${failing.name} on probation, expected ${EVENT_TYPES.length}`,
+        );
+        log(
+          `    ${down.length} events in ${failing.name}: every delivery failed after ADO's quick retries; ` +
+            `${probation.length} hooks on probation`,
+        );
+        log(`    meanwhile ${meanwhile.flat().length} events in the other projects: delivered`);
+        const jump = await control.advance(PROBATION_SECONDS + 60);
+        const live = await ours();
+        const disabled = live.filter((s) => subscriptionStatus(s) === "disabledBySystem");
+        check(
+          disabled.length === EVENT_TYPES.length && disabled.every(isFailing),
+          `after probation ${disabled.length} hooks are disabledBySystem, expected exactly the ${EVENT_TYPES.length} of ${failing.name}`,
+        );
+        check(notEnabled(live).length === disabled.length, "hooks of other projects are not enabled");
+        log(
+          `    ADO's probation clock advanced 36 h: ${jump.attempts} retries failed; ` +
+            `${disabled.length} hooks disabledBySystem, the other ${live.length - disabled.length} enabled`,
+        );
+        await control.clearFailures();
+        log(
+          "    the receiver recovers; ADO does not retry disabled hooks: their failed events wait for heal",
+        );
+        return { events: down, hooks: disabled };
+      },
+    );
+    const disabledNames = new Set(
+      failedEvents.hooks.map((s) => `${SANDBOX_ORG}-${failing.id}-${s.eventType}`),
+    );
+
+    // ---- 5: drift -------------------------------------------------------------------------------
+    await step(5, "drift: a refresh and preview of the stack (npm run drift) shows those hooks", async () => {
+      const drift = await stack!.drift();
+      const names = new Set(drift.rows.map((r) => r.name));
+      const unexpected = drift.rows.filter((r) => !disabledNames.has(r.name) || r.kind !== "disabled");
+      const missing = [...disabledNames].filter((n) => !names.has(n));
+      check(
+        unexpected.length === 0 && missing.length === 0 && drift.errors.length === 0,
+        `drift shows ${drift.rows.length} resources; not the disabled hooks: ` +
+          `${unexpected.map((r) => `${r.name} (${r.kind})`).join(", ") || "none"}; missing: ${missing.length}; ` +
+          `errors: ${drift.errors.join("; ") || "none"}`,
+      );
+      for (const line of formatDriftTable(drift).split("\n")) log(`      ${line}`);
+    });
+
+    // ---- 6: up repairs --------------------------------------------------------------------------
+    const repaired = await step(
+      6,
+      "up: the refresh sees the disabled hooks as drift and re-enables them",
+      async () => {
+        const up = await stack!.up("repair");
+        outputs = up.outputs;
+        const stillDown = Object.values(outputs.hooksNotEnabled ?? {}).flat();
+        check(stillDown.length === 0, `${stillDown.length} hooks still not enabled after the repair`);
+        const live = await ours();
+        check(notEnabled(live).length === 0, `ADO still has ${notEnabled(live).length} hooks not enabled`);
+        const back = live.filter((s) => failedEvents.hooks.some((d) => d.id === s.id)).length;
+        check(
+          back === failedEvents.hooks.length,
+          `${back} of ${failedEvents.hooks.length} disabled hooks are back`,
+        );
+        if (up.changes) {
+          const c = up.changes;
+          check(
+            c.update === back && c.create === 0 && c.replace === 0 && c.delete === 0,
+            `the repair changed more than the disabled hooks: ${JSON.stringify(c)}`,
+          );
+        }
+        const failed = Object.values(outputs.failedTestDeliveries ?? {}).flat();
+        check(failed.length === 0, `${failed.length} test deliveries failed after the repair`);
+        log(
+          `    ${back} hooks updated (re-enabled, test delivery 2xx); nothing else changed; all ${live.length} enabled`,
+        );
+        return back;
+      },
+    );
+
+    // ---- 7: heal --------------------------------------------------------------------------------
+    const replayed = await step(
+      7,
+      "heal: npm run heal -- --include-enabled replays the failed deliveries into the receiver's store",
+      async () => {
+        const report = await runHeal(receiver, emulator!, log);
+        const expected = failedEvents.events.length;
+        check(
+          report.ok,
+          `the heal job reported problems: ${JSON.stringify(report.hooks.filter((h) => h.problems.length))}`,
+        );
+        check(
+          report.totals.replayed === expected,
+          `heal replayed ${report.totals.replayed} events, expected the ${expected} that failed`,
+        );
+        const audited = await audit();
+        log(
+          `    ${plural(report.hooks.length, "hook")} had failed deliveries: ${report.totals.replayed} events replayed, ` +
+            `${report.totals.alreadyPresent} already stored`,
+        );
+        log(`    every event raised so far is stored once (${audited.stored} of ${audited.events})`);
+        return report.totals.replayed;
+      },
+    );
+
+    // ---- 8: rotation under continuous delivery -------------------------------------------------
+    await step(8, "a URL-token rotation while ADO delivers without pause", async () => {
+      const before = outputs.webhookUrl;
+      const revisionsBefore = revisionTimes.length;
+      let stop = false;
+      let sent = 0;
+      let failedDeliveries = 0;
+      let n = 0;
+      const pump = async () => {
+        while (!stop) {
+          const i = n++;
+          const project = projects[i % projects.length];
+          const eventType = EVENT_TYPES[Math.floor(i / projects.length) % EVENT_TYPES.length];
+          const events = await control.raise({ eventType, org: SANDBOX_ORG, project: project.name });
+          record(events);
+          sent += events.length;
+          failedDeliveries += events.filter((e) => e.delivered !== e.matched).length;
+          // Steady traffic, not a load test: the up shares the machine with it.
+          await new Promise((resolve) => setTimeout(resolve, PUMP_PAUSE_MS));
+        }
+      };
+      const pumps = Array.from({ length: 2 }, pump);
+      try {
+        await stack!.setConfig("hookfleet:urlTokenRotationNonce", `sandbox-${new Date().toISOString()}`);
+        log(
+          "    hookfleet:urlTokenRotationNonce set (what npm run rotate -- --credential url-token does), then up",
+        );
+        const sentBefore = sent;
+        const up = await stack!.up("rotate");
+        outputs = up.outputs;
+        check(sent > sentBefore, "no event was raised while the rotation ran");
+      } finally {
+        stop = true;
+        await Promise.all(pumps);
+      }
+      await emulator!.idle();
+      check(outputs.webhookUrl !== before, "the webhook URL (its token) did not change");
+      check(revisionTimes.length > revisionsBefore, "the receiver got no new revision");
+      const live = await ours();
+      const stale = live.filter((s) => s.consumerInputs.url !== outputs.webhookUrl);
+      check(stale.length === 0, `${stale.length} hooks still deliver with the old URL token`);
+      const switched = Math.min(...live.map((s) => Date.parse(s.modifiedDate ?? "")));
+      check(
+        revisionTimes[revisionsBefore] <= switched,
+        "a hook switched before the receiver had the new token",
+      );
+      check(notEnabled(live).length === 0, `${notEnabled(live).length} hooks not enabled after the rotation`);
+      check(failedDeliveries === 0, `${failedDeliveries} deliveries failed during the rotation`);
+      await audit();
+      log(
+        `    the receiver had the new token (and the previous one, until the overlap ends) before ${live.length} ` +
+          "hooks switched to it",
+      );
+      log(
+        `    ${sent} events raised during the rotation: all delivered with the old or the new token, stored once`,
+      );
+    });
+
+    // ---- 9: summary -----------------------------------------------------------------------------
+    const summary = await step(9, "summary", async () => {
+      const final = await ledger.check(readers);
+      const live = await ours();
+      const s: SandboxSummary = {
+        hooks: outputs.hookTotal,
+        enabled: live.length - notEnabled(live).length,
+        events: final.events,
+        stored: final.stored,
+        repaired,
+        replayed,
+        lost: final.lost.length,
+        duplicated: final.duplicated,
+      };
+      log(`    the whole loop in ${seconds(Date.now() - started)}`);
+      return s;
+    });
+    options.print(formatSummary(summary));
+    check(summary.lost === 0 && summary.duplicated === 0, formatSummary(summary));
+
+    if (options.keep)
+      await keepRunning({ ...options, emulator: emulator!, receiver, outputs, pulumi: options.pulumi });
+    return summary;
+  } finally {
+    await stack
+      ?.restoreConfig()
+      .catch((err: unknown) => log(`could not restore the stack config: ${(err as Error).message}`));
+    await host?.close();
+    await emulator?.close();
+  }
+}
+
+/** `npm run heal -- --include-enabled --json` against the receiver's own store, as a process. */
+async function runHeal(
+  local: LocalReceiver,
+  emulator: AdoEmulator,
+  log: (line: string) => void,
+): Promise<HealReport> {
+  const root = path.resolve(__dirname, "../..");
+  const env = healEnvironment(local, emulator);
+  log(
+    `    COSMOS_ENDPOINT=${env.COSMOS_ENDPOINT} (the receiver's embedded store) npm run heal -- --include-enabled`,
+  );
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      path.join(root, "node_modules", ".bin", "tsx"),
+      ["scripts/heal.ts", "--include-enabled", "--json"],
+      {
+        cwd: root,
+        env: { ...process.env, ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString("utf8")));
+    child.stderr.on("data", (d: Buffer) => (err += d.toString("utf8")));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      try {
+        const report = JSON.parse(out) as HealReport;
+        if (code !== 0) throw new Error(`exit ${code}`);
+        resolve(report);
+      } catch (e) {
+        reject(
+          new SandboxCheckFailed(
+            "7",
+            `npm run heal failed (${(e as Error).message}):\n${err.trim().slice(-2000)}`,
+          ),
+        );
+      }
+    });
+  });
+}
+
+/** What `npm run heal` needs to work on a local receiver: its store, its settings, ADO. */
+function healEnvironment(local: LocalReceiver, emulator: AdoEmulator): Record<string, string> {
+  const store = local.receiver.embeddedCosmos;
+  if (!store) throw new Error(`${local.name} has no embedded store`);
+  const settings = local.receiver.credentials();
+  return {
+    HOOKFLEET_HEAL_ORG_URLS: emulator.orgUrl(SANDBOX_ORG),
+    HOOKFLEET_WEBHOOK_BASE_URL: local.receiver.url,
+    AZURE_DEVOPS_EXT_PAT: emulator.pat,
+    COSMOS_ENDPOINT: store.endpoint,
+    // The embedded store's well-known key (app/embedded-cosmos.ts): it accepts any key.
+    COSMOS_KEY: store.key,
+    HOOKFLEET_SYSTEMS: JSON.stringify(settings.systems),
+    HOOKFLEET_URL_TOKENS: JSON.stringify(settings.urlTokens),
+  };
+}
+
+/** `--keep`: everything stays up; the secrets go to a file only the user can read, the commands to the screen. */
+async function keepRunning(options: {
+  log: (line: string) => void;
+  projectRoot: string;
+  emulator: AdoEmulator;
+  receiver: LocalReceiver;
+  outputs: SandboxOutputs;
+  pulumi?: PreparedPulumi;
+  untilStopped?: () => Promise<void>;
+}): Promise<void> {
+  const { log, emulator, receiver, outputs } = options;
+  const dir = path.join(options.projectRoot, ".sandbox");
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, "keep.env");
+  const vars: Record<string, string> = {
+    ADO_EMULATOR: emulator.baseUrl,
+    ADO_ORG: emulator.orgUrl(SANDBOX_ORG),
+    HOOKFLEET_RECEIVER: receiver.receiver.url,
+    HOOKFLEET_READ_TOKEN: outputs.readToken,
+    ...healEnvironment(receiver, emulator),
+  };
+  writeFileSync(
+    file,
+    Object.entries(vars)
+      .map(([k, v]) => `export ${k}=${shellQuote(v)}\n`)
+      .join(""),
+    { mode: 0o600 },
+  );
+  chmodSync(file, 0o600);
+  const project = (await emulator.projects(SANDBOX_ORG))[0]?.name ?? "Project-001";
+  log("--keep: the receiver and the ADO emulator keep running; Ctrl-C stops them. Their secrets are in");
+  log(`${path.relative(process.cwd(), file) || file} (readable by you only). To explore:`);
+  for (const line of [
+    `source ${path.relative(process.cwd(), file) || file}`,
+    `curl -s -H "Authorization: Bearer $HOOKFLEET_READ_TOKEN" "$HOOKFLEET_RECEIVER/api/v1/messages?limit=5"`,
+    `curl -s -u ":$AZURE_DEVOPS_EXT_PAT" "$ADO_ORG/_apis/hooks/subscriptions?api-version=7.1"`,
+    `curl -s -u ":$AZURE_DEVOPS_EXT_PAT" -H 'content-type: application/json' -d '{"eventType":"git.push","project":"${project}"}' "$ADO_EMULATOR/_emulator/events"`,
+    `npm run emulator -- --emulator "$ADO_EMULATOR" --fail-deliveries "$HOOKFLEET_RECEIVER" --status 503 --project ${project}`,
+    `npm run emulator -- --emulator "$ADO_EMULATOR" --raise all --project ${project}`,
+    `npm run emulator -- --emulator "$ADO_EMULATOR" --advance 36h      # probation runs out: hooks disabledBySystem`,
+    `npm run emulator -- --emulator "$ADO_EMULATOR" --clear-failures`,
+    `npm run heal -- --include-enabled                                  # replays into the receiver's store`,
+    ...(options.pulumi
+      ? [
+          `npm run drift -- --stack ${SANDBOX_STACK}; npm run up -- --stack ${SANDBOX_STACK} --yes --skip-preflight`,
+        ]
+      : []),
+  ])
+    log(`  ${line}`);
+  await (
+    options.untilStopped ??
+    (() =>
+      new Promise<void>((resolve) => (process.once("SIGINT", resolve), process.once("SIGTERM", resolve))))
+  )();
+  log("stopping the receiver and the ADO emulator");
 }

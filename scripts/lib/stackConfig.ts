@@ -133,11 +133,19 @@ export function configSetArgs(set: ConfigSet, stack: string): string[] {
   return ["config", "set", ...(set.path ? ["--path"] : []), set.key, set.value, "--stack", stack];
 }
 
-/** The sandbox points the stack at the receiver and emulator it started (ports chosen at run time). */
-export function sandboxConfig(options: { receiverUrl: string; organizationUrl: string }): ConfigSet[] {
+/**
+ * The sandbox points the stack at the receiver, its host's revision endpoint and the emulator it
+ * started (ports chosen at run time).
+ */
+export function sandboxConfig(options: {
+  receiverUrl: string;
+  receiverRevisionUrl: string;
+  organizationUrl: string;
+}): ConfigSet[] {
   return [
     { key: `${PROJECT}:deployReceiver`, value: "false" },
     { key: `${PROJECT}:receiverUrl`, value: options.receiverUrl },
     { key: `${PROJECT}:organizations[0].url`, value: options.organizationUrl, path: true },
+    { key: `${PROJECT}:receiverRevisionUrl`, value: options.receiverRevisionUrl },
   ];
 }

@@ -4,7 +4,9 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { EXIT } from "../../app/exit-codes";
-import { isWellFormedToken } from "../../app/tokens";
+import { loadHealConfig } from "../../app/heal/cli";
+import { CosmosMessageStore } from "../../app/store";
+import { isWellFormedToken, sha256Hex } from "../../app/tokens";
 import { sampleEvent } from "../support/ado-events";
 import { postJson, send } from "./harness";
 
@@ -50,7 +52,8 @@ describe("npm run receiver (local mode)", () => {
     // No HOST: local mode listens on loopback only.
     const { child, out, err } = start({ PORT: "0", LOG_LEVEL: "warn" });
     try {
-      await waitFor(() => /read token: /.test(out.join("")), "the read token line");
+      // The heal line comes last of the three.
+      await waitFor(() => /^heal: .*\n/m.test(out.join("")), "the heal line");
       const text = out.join("");
       const webhookUrl = /^webhook url: (\S+)$/m.exec(text)?.[1];
       const readToken = /^read token: (\S+)$/m.exec(text)?.[1];
@@ -71,6 +74,25 @@ describe("npm run receiver (local mode)", () => {
       expect((list.json().messages as { sourceEventId: string }[]).map((m) => m.sourceEventId)).toEqual([
         event.id,
       ]);
+
+      // What heal needs to replay into this store, printed whole; it opens the very store.
+      const heal = /^heal: (.+) npm run heal -- --org <ADO organization URL>$/m.exec(text)?.[1];
+      const env = Object.fromEntries(
+        [...heal!.matchAll(/(\w+)=(?:'([^']*)'|(\S+))/g)].map((m) => [m[1], m[2] ?? m[3]]),
+      );
+      expect(env.HOOKFLEET_WEBHOOK_BASE_URL).toBe(base);
+      expect(JSON.parse(env.HOOKFLEET_URL_TOKENS)).toEqual([
+        { sha256: sha256Hex(webhookUrl!.split("/").pop()!), systemId: "devops" },
+      ]);
+      const config = loadHealConfig({ ...env, HOOKFLEET_HEAL_ORG_URLS: "https://dev.azure.com/contoso" });
+      const store = await CosmosMessageStore.open({ settings: config.cosmos, createIfMissing: false });
+      try {
+        expect(
+          (await store.list({ systemId: "devops", limit: 5 })).messages.map((m) => m.sourceEventId),
+        ).toEqual([event.id]);
+      } finally {
+        await store.close();
+      }
 
       child.kill("SIGTERM");
       expect(await exitOf(child)).toBe(0);

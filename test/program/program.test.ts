@@ -397,9 +397,17 @@ describe("program under each stack file", () => {
     expect(run.mocks.resources.filter((r) => r.type.startsWith("azure-native:"))).toEqual([]);
     expect(run.mocks.byType("hookfleet:receiver:ReceiverInfra")).toHaveLength(0);
     const hooks = hooksOf(run);
-    expect(hooks).toHaveLength(10 * 3);
+    // 10 projects × every event type of the catalogue (the sandbox raises one of each).
+    expect(hooks).toHaveLength(10 * 17);
     for (const h of hooks)
       expect(h.inputs.url).toMatch(/^http:\/\/127\.0\.0\.1:7071\/api\/v1\/webhooks\/alw_/);
+    // The receiver gets its credentials from a revision of its host before any hook uses them.
+    const [revision] = run.mocks.byType("pulumi-nodejs:dynamic/hookfleet:LocalReceiverRevision");
+    expect(revision.inputs).toMatchObject({
+      receiverUrl: "http://127.0.0.1:7071",
+      revisionUrl: "http://127.0.0.1:7073/receivers/receiver/revision",
+    });
+    for (const h of hooks) expect(h.dependencies).toContain(revision.urn);
     const env = run.values.receiverEnvironment;
     expect(env.secret).toBe(true);
     const systems = JSON.parse((env.value as Record<string, string>).HOOKFLEET_SYSTEMS);

@@ -1,96 +1,138 @@
 /**
- * The sandbox loop end to end, with no Pulumi CLI: the whole program (index.ts) with the sandbox
- * stack's config, each apply a `pulumi up` (refresh: always) run by the engine model against the
- * real dynamic-provider host (test/support/provider-host): credentials and hooks created, updated
- * and refreshed through their stored provider stubs, against the ADO emulator and the real receiver.
- * It is the loop `npm run sandbox` drives through the CLI (scripts/lib/sandbox.ts), same code.
+ * `npm run sandbox` end to end, as a user runs it on a machine with no Pulumi CLI: the real program
+ * (index.ts, stack `sandbox`) applied on the built-in engine stand-in against the ADO emulator and a
+ * local receiver, every step checked by the script itself; then `--keep` leaves both running and
+ * what it prints works. Two projects keep it short (the default is 12). The CLI path is covered by
+ * the stand-in `pulumi` in test/scripts/scripts.test.ts.
  */
-import { startReceiver, type RunningReceiver } from "../../app/receiver";
-import { sandboxLoop, type SandboxOutputs } from "../../scripts/lib/sandbox";
-import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
-import { stepsOf, type Deployment, type ResourceState } from "../support/provider-host/engine";
-import { isolatedCommand } from "../support/provider-host/isolated";
-import { effectiveConfig, organizationsOf, stackFile } from "./stack-config";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import { findExecutable } from "../../scripts/lib/pulumiCli";
+import { repoRoot } from "./stack-config";
 
-let emulator: AdoEmulator;
-let receiver: RunningReceiver;
-const savedPat = process.env.AZURE_DEVOPS_EXT_PAT;
+// The whole loop: four program runs, each a fresh process, on a machine shared with other suites.
+jest.setTimeout(300_000);
 
-beforeAll(async () => {
-  emulator = await startAdoEmulator({
-    orgs: [{ name: "sandbox", projects: 2 }],
-    // The sandbox stack uses authMode both: Basic credentials to the receiver on 127.0.0.1 over http.
-    allowBasicAuthOverLoopbackHttp: true,
-  });
-  receiver = await startReceiver({
-    // Until the first apply hands it the generated credentials, the receiver accepts nothing.
-    credentials: {
-      systems: [{ id: "devops", storageMode: "full", retentionDays: 7 }],
-      urlTokens: [],
-      readTokens: [],
-    },
-    logLevel: "silent",
-  });
-  process.env.AZURE_DEVOPS_EXT_PAT = emulator.pat;
+const node = path.join(repoRoot, "node_modules", ".bin", "node");
+/** PATH without any directory that holds a `pulumi`: this is the machine without the CLI. */
+const pathWithoutPulumi = [
+  path.join(repoRoot, "node_modules", ".bin"),
+  ...(process.env.PATH ?? "").split(":"),
+]
+  .filter((dir) => dir && !findExecutable("pulumi", dir))
+  .join(":");
+
+let project: string;
+beforeAll(() => {
+  // A copy of the project files the script looks for: --keep writes its .sandbox/ here, not in the repo.
+  project = fs.mkdtempSync(path.join(os.tmpdir(), "hookfleet-sandbox-"));
+  fs.copyFileSync(path.join(repoRoot, "Pulumi.yaml"), path.join(project, "Pulumi.yaml"));
+  fs.cpSync(path.join(repoRoot, "stacks"), path.join(project, "stacks"), { recursive: true });
 });
+afterAll(() => fs.rmSync(project, { recursive: true, force: true }));
 
-afterAll(async () => {
-  if (savedPat === undefined) delete process.env.AZURE_DEVOPS_EXT_PAT;
-  else process.env.AZURE_DEVOPS_EXT_PAT = savedPat;
-  await receiver?.close();
-  await emulator?.close();
-});
-
-it("applies, delivers and stores, sees ADO disable a hook, repairs it on the next apply", async () => {
-  const raw = stackFile("sandbox");
-  const orgs = organizationsOf(raw).map((o) => ({ ...o, url: emulator.orgUrl("sandbox") }));
-  const config = effectiveConfig({
-    ...raw,
-    "hookfleet:organizations": orgs,
-    "hookfleet:receiverUrl": receiver.url,
+function start(args: string[]): { child: ChildProcessWithoutNullStreams; out: string[]; err: string[] } {
+  // node with the tsx loader (the package's entry, `tsx` resolved from the repository, not the
+  // temporary project), as `npm run receiver` runs: SIGINT reaches the script itself.
+  const loader = pathToFileURL(path.join(repoRoot, "node_modules", "tsx", "dist", "loader.mjs")).href;
+  const child = spawn(node, ["--import", loader, path.join(repoRoot, "scripts", "sandbox.mjs"), ...args], {
+    cwd: project,
+    env: { PATH: pathWithoutPulumi, HOME: process.env.HOME ?? project },
   });
+  const out: string[] = [];
+  const err: string[] = [];
+  child.stdout.setEncoding("utf8").on("data", (d: string) => out.push(d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => err.push(d));
+  return { child, out, err };
+}
 
-  // Each apply is a new `pulumi up`: a fresh program (module registry), a fresh provider host, the
-  // state the previous apply left. The providers get the PAT through their `configure` (stack config
-  // `hookfleet:adoPat`, as with `pulumi config set --secret adoPat`).
-  let state: ResourceState[] = [];
-  const applies: Deployment<SandboxOutputs>[] = [];
-  const apply = async (): Promise<SandboxOutputs> => {
-    const result = await isolatedCommand<SandboxOutputs>(
-      "up",
-      {
-        stack: "sandbox",
-        config: { ...config, "hookfleet:adoPat": emulator.pat },
-        secretKeys: ["hookfleet:adoPat"],
-        state,
-      },
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded in the command's fresh registry
-      () => require("../../index"),
+async function until(fn: () => boolean, what: string, child: ChildProcessWithoutNullStreams, err: string[]) {
+  while (!fn()) {
+    if (child.exitCode !== null)
+      throw new Error(`sandbox exited ${child.exitCode} before ${what}:\n${err.join("")}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+it("runs the whole loop on the engine stand-in, every step checked, nothing lost; --keep leaves it explorable", async () => {
+  const { child, out, err } = start(["--projects", "2", "--keep"]);
+  try {
+    await until(() => /Ctrl-C stops them/.test(err.join("")), "the --keep lines", child, err);
+    const story = err.join("");
+    const lines = story.split("\n");
+    expect(lines[0]).toBe(
+      "no Pulumi CLI: running the sandbox on the built-in engine stand-in; deployments need the CLI",
     );
-    state = result.state;
-    applies.push(result.run);
-    return result.run.outputs;
-  };
+    // Nine steps, in order, each with its time.
+    const steps = lines.filter((l) => /^» \d\/9 /.test(l)).map((l) => Number(l.slice(2, 3)));
+    expect(steps).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(lines.filter((l) => /^» {5}\(\d+\.\d s\)$/.test(l))).toHaveLength(9);
 
-  const lines: string[] = [];
-  const report = await sandboxLoop({ emulator, receiver, org: "sandbox", apply, log: (l) => lines.push(l) });
+    // 2 projects × 17 event types; the receiver knew the credentials before the first hook existed.
+    expect(story).toContain("34 hooks in ADO, all enabled; by event type:");
+    expect(story).toContain("the receiver ran the new credentials before the first hook was created");
+    expect(story).toContain("ADO's test delivery of each hook: 34 answered 2xx and stored");
+    expect(story).toContain("34 events, each delivered by its one hook; 34 stored once");
+    expect(story).toMatch(/17 hooks disabledBySystem, the other 17 enabled/);
+    expect(story).toMatch(/^» {7}Drift: 17 resource\(s\) \(17 disabled\)\.$/m);
+    expect(story).toContain(
+      "17 hooks updated (re-enabled, test delivery 2xx); nothing else changed; all 34 enabled",
+    );
+    expect(story).toContain("17 hooks had failed deliveries: 34 events replayed, 0 already stored");
+    expect(story).toMatch(/receiver runs revision [0-9a-f]{16}: 2 URL-token hashes/);
+    expect(story).toMatch(/before 34 hooks switched to it/);
 
-  // 2 projects × 3 event types (stacks/Pulumi.sandbox.yaml)
-  expect(report.hooks).toBe(6);
-  expect(applies[0].changes.create).toBe(6 + 3); // hooks + url token, basic password, read token
-  // Each sample event is raised in one project and matches that project's hook.
-  expect(report.delivered).toBe(3);
-  expect(report.stored).toBe(3);
-  expect(report.disabled).toHaveLength(1);
-  // The repair run updated exactly the disabled hook and created nothing.
-  const [, repair] = applies;
-  expect(repair.changes.create).toBe(0);
-  expect(stepsOf(repair, "update")).toEqual([expect.stringMatching(/^sandbox-.+-git\.push$/)]);
-  expect(report.notEnabledAfterRepair).toBe(0);
-  expect(report.enabledAfterRepair).toBe(6);
-  expect(report.deliveredAfterRepair).toBe(1);
-  expect(report.storedAtEnd).toBeGreaterThan(report.stored);
-  expect(lines.join("\n")).toContain("git.push in Project-001: disabledBySystem");
-  // Secrets stayed secret in the outputs people see: no token in the log lines.
-  expect(lines.join("\n")).not.toMatch(/alw_[A-Za-z0-9]{20,}/);
-}, 180_000);
+    const summary =
+      /^sandbox: hooks=(\d+) enabled=(\d+) events=(\d+) stored=(\d+) repaired=(\d+) replayed=(\d+) lost=(\d+) duplicated=(\d+)$/m.exec(
+        out.join(""),
+      );
+    expect(summary).not.toBeNull();
+    const [hooks, enabled, events, stored, repaired, replayed, lost, duplicated] = summary!
+      .slice(1)
+      .map(Number);
+    expect({ hooks, enabled, repaired, replayed, lost, duplicated }).toEqual({
+      hooks: 34,
+      enabled: 34,
+      repaired: 17,
+      replayed: 34,
+      lost: 0,
+      duplicated: 0,
+    });
+    // Step 3 (34) and step 4 (34 failed + 17 elsewhere), then the rotation's traffic.
+    expect(events).toBeGreaterThan(85);
+    expect(stored).toBe(events);
+    // No token in what it printed: secrets went to the --keep file only.
+    expect(`${story}${out.join("")}`).not.toMatch(/alw_[A-Za-z0-9]{20,}/);
+
+    // --keep: the file is the user's alone, and what it holds reaches the running servers.
+    const file = path.join(project, ".sandbox", "keep.env");
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    const vars = Object.fromEntries(
+      [...fs.readFileSync(file, "utf8").matchAll(/^export (\w+)='(.*)'$/gm)].map((m) => [m[1], m[2]]),
+    );
+    expect(story).toContain(
+      'curl -s -H "Authorization: Bearer $HOOKFLEET_READ_TOKEN" "$HOOKFLEET_RECEIVER/api/v1/messages?limit=5"',
+    );
+    const messages = await fetch(`${vars.HOOKFLEET_RECEIVER}/api/v1/messages?limit=5`, {
+      headers: { authorization: `Bearer ${vars.HOOKFLEET_READ_TOKEN}` },
+    });
+    expect(messages.status).toBe(200);
+    expect(((await messages.json()) as { messages: unknown[] }).messages).toHaveLength(5);
+    const control = await fetch(`${vars.ADO_EMULATOR}/_emulator`, {
+      headers: { authorization: `Basic ${Buffer.from(`:${vars.AZURE_DEVOPS_EXT_PAT}`).toString("base64")}` },
+    });
+    expect(control.status).toBe(200);
+    expect(vars.COSMOS_ENDPOINT).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+
+    child.kill("SIGINT");
+    const code = await new Promise((resolve) => child.once("exit", resolve));
+    expect(code).toBe(0);
+    expect(err.join("")).toContain("stopping the receiver and the ADO emulator");
+    await expect(fetch(`${vars.HOOKFLEET_RECEIVER}/healthz`)).rejects.toThrow();
+  } finally {
+    if (child.exitCode === null) child.kill("SIGKILL");
+  }
+});

@@ -27,7 +27,7 @@ interface Run {
   stdout: string;
   stderr: string;
   /** Calls the stand-in pulumi received. */
-  calls: { argv: string[]; backend: string | null; passphraseSet: boolean }[];
+  calls: { argv: string[]; backend: string | null; passphraseSet: boolean; env: string[] }[];
   project: string;
 }
 
@@ -98,11 +98,11 @@ describe("every script", () => {
     },
   );
 
+  // sandbox.mjs runs without the CLI (on the engine stand-in): test/program/sandbox-loop.test.ts.
   it.concurrent.each([
     ["up.mjs", ["--stack", "dev"]],
     ["drift.mjs", ["--stack", "prod"]],
     ["rotate.mjs", ["--stack", "prod", "--credential", "url-token"]],
-    ["sandbox.mjs", []],
   ])("%s without the Pulumi CLI says so, how to install it, and exits 127", async (script, args) => {
     const r = await run(script, args);
     expect(r.code).toBe(127);
@@ -351,6 +351,51 @@ describe("drift.mjs", () => {
     });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("ADO answered 401 listing projects");
+  });
+});
+
+describe("sandbox.mjs with the Pulumi CLI", () => {
+  it.concurrent(
+    "applies the sandbox stack with pulumi up (PAT and revision token in its environment) and stops at the first failed check",
+    async () => {
+      // The stand-in's `up` creates nothing: the check of step 2 fails, as it would if hooks were missing.
+      const r = await run("sandbox.mjs", ["--projects", "2"], { fake: true });
+      expect(r.code).toBe(1);
+      expect(r.stderr).not.toContain("no Pulumi CLI");
+      expect(r.stderr).toMatch(/^» checking the Pulumi CLI$/m);
+      expect(r.stderr).toMatch(/» 2\/9 up on the Pulumi CLI, no backend configured: local file backend/);
+      expect(r.stderr).toMatch(/✖ sandbox step 2 failed: the stack reports no hooks, expected 34/);
+      const argv = r.calls.map((c) => c.argv);
+      expect(argv[0]).toEqual(["stack", "select", "--create", "sandbox", "--non-interactive"]);
+      // Ports in use elsewhere (other suites) are pointed at with `config set`; then up and the outputs.
+      const rest = argv.slice(1).filter((a) => a[0] !== "config");
+      expect(rest).toEqual([
+        ["up", "--stack", "sandbox", "--yes", "--refresh", "--non-interactive", "--skip-preview"],
+        ["stack", "output", "--stack", "sandbox", "--json", "--show-secrets"],
+      ]);
+      for (const call of r.calls) {
+        // An empty passphrase: the sandbox's secrets are throwaway.
+        expect(call.passphraseSet).toBe(true);
+        expect(call.env).toEqual(["AZURE_DEVOPS_EXT_PAT", "HOOKFLEET_RECEIVER_REVISION_TOKEN"]);
+        expect(call.backend).toBe(`file://${r.project}/.pulumi-state`);
+      }
+    },
+  );
+
+  it.concurrent("a failing pulumi up stops the sandbox with its output's tail, exit 1", async () => {
+    const r = await run("sandbox.mjs", ["--projects", "1"], {
+      fake: true,
+      env: { FAKE_PULUMI_UP_EXIT: "255" },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/✖ .*pulumi up --stack failed \(exit 255\):\nUpdating \(sandbox\)/);
+  });
+
+  it.concurrent("refuses a bad project count before starting anything", async () => {
+    const r = await run("sandbox.mjs", ["--projects", "0"], { fake: true });
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain("--projects must be a whole number from 1 to 50");
+    expect(r.calls).toEqual([]);
   });
 });
 

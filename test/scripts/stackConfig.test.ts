@@ -133,9 +133,14 @@ describe("configSetArgs and sandboxConfig", () => {
       "--stack",
       "prod",
     ]);
-    const [, , org] = sandboxConfig({
+    const [, , org, revision] = sandboxConfig({
       receiverUrl: "http://127.0.0.1:5000",
+      receiverRevisionUrl: "http://127.0.0.1:5002/receivers/receiver/revision",
       organizationUrl: "http://127.0.0.1:5001/sandbox",
+    });
+    expect(revision).toEqual({
+      key: "hookfleet:receiverRevisionUrl",
+      value: "http://127.0.0.1:5002/receivers/receiver/revision",
     });
     expect(configSetArgs(org, "sandbox")).toEqual([
       "config",

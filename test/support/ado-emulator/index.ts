@@ -44,6 +44,9 @@
  *     pats(org?)                        PATs created through the PAT API (with their secrets)
  *     setTimeScale(x), timeScale, setLatency(ms), setRateLimit(options), setUnconfirmed(partial)
  *     failNext(k, status | "reset", { route?, retryAfterSeconds?, message? })  next k matching API requests fail
+ *     failDeliveries({ url, status, org?, project? }) → rule; deliveryFailures(); clearDeliveryFailures(id?)
+ *         deliveries (and test deliveries) to a URL prefix fail with that status, nothing is sent
+ *     advanceClock(seconds) → { retries }   ADO's delivery clock jumps ahead; every retry due meanwhile runs
  *     counters: { total, byRoute, byStatus, inFlight, maxInFlight, reset() }
  *     close()
  *
@@ -52,6 +55,8 @@
  * GET {id}/notifications/{notificationId}), POST _apis/hooks/subscriptionsquery, POST
  * _apis/hooks/notificationsquery, POST _apis/hooks/testnotifications (POST only, as published);
  * vssps: {base}/vssps/{org}/_apis/tokens/pats (GET, POST, PUT, DELETE).
+ * Control surface (control.ts, not ADO, not counted): /_emulator (status), /_emulator/events,
+ * /_emulator/delivery-failures, /_emulator/clock, /_emulator/clock/advance.
  * Route keys in `counters.byRoute` look like "GET /_apis/hooks/subscriptions/{id}" and
  * "GET /_apis/hooks/subscriptions/{id}/notifications/{id}".
  */
@@ -60,6 +65,7 @@ import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { eventTypeInfo } from "../../../ado/events";
+import { eventProjectId } from "../../../ado/wire";
 import { digestEquals, sha256Hex } from "../../../app/tokens";
 import type {
   AdoEvent,
@@ -85,6 +91,8 @@ import {
   validateSubscription,
   wireNotification,
 } from "./hooks-rules";
+import { AdoClock } from "./clock";
+import { CONTROL_PREFIX, handleControlRequest } from "./control";
 
 export { AdoFault } from "./hooks-rules";
 
@@ -198,6 +206,33 @@ export interface FailNextOptions {
   message?: string;
 }
 
+/** Deliveries to a URL answered with a status instead of being sent (the receiver failing). */
+export interface DeliveryFailureRule {
+  /** Deliveries (and test deliveries) whose URL starts with this fail, e.g. a receiver's base URL. */
+  url: string;
+  /** The HTTP status every such attempt gets (400–599): 408/502/503/504 are transient for ADO. */
+  status: number;
+  /** Only events of this organization (name). */
+  org?: string;
+  /** Only events of this project (name or id). */
+  project?: string;
+}
+
+export interface DeliveryFailure extends DeliveryFailureRule {
+  id: string;
+  /** Attempts it has failed so far. */
+  matched: number;
+}
+
+/** What `advanceClock` did. */
+export interface ClockAdvance {
+  /** ADO seconds the clock moved. */
+  seconds: number;
+  /** Delivery attempts made during the jump (the retries that fell due, and what they set off). */
+  attempts: number;
+  timeScale: number;
+}
+
 export interface AdoEmulator {
   readonly baseUrl: string;
   readonly orgs: string[];
@@ -229,6 +264,16 @@ export interface AdoEmulator {
   /** Changes how unconfirmed ADO behaviours are played (see UnconfirmedBehaviour). */
   setUnconfirmed(behaviour: UnconfirmedBehaviour): void;
   failNext(count: number, failure: number | "reset", options?: FailNextOptions): void;
+  /** From now on, deliveries matching the rule fail with its status (nothing is sent). */
+  failDeliveries(rule: DeliveryFailureRule): DeliveryFailure;
+  deliveryFailures(): DeliveryFailure[];
+  /** Removes one rule by id, or all; returns how many were removed. */
+  clearDeliveryFailures(id?: string): number;
+  /**
+   * Moves ADO's delivery clock forward by `seconds`, running every retry that falls due on the way,
+   * in order (a hook on probation can go through all of its retries and be disabled).
+   */
+  advanceClock(seconds: number): Promise<ClockAdvance>;
   readonly counters: EmulatorCounters;
   close(): Promise<void>;
 }
@@ -338,7 +383,6 @@ class Emulator implements AdoEmulator {
   readonly pat: string;
   readonly userToken: string;
   readonly servicePrincipalToken: string;
-  timeScale: number;
   private latencyMs: number;
   private rateLimit: Required<RateLimitOptions>;
   private readonly deliveryTimeoutMs: number;
@@ -349,12 +393,15 @@ class Emulator implements AdoEmulator {
   private readonly patStore = new Map<string, StoredPat>();
   private readonly usage = new Map<string, number[]>();
   private faults: { failure: number | "reset"; options: FailNextOptions }[] = [];
+  private deliveryFailureRules: DeliveryFailure[] = [];
+  private failureSeq = 0;
+  private attemptsMade = 0;
   private readonly server: http.Server;
   private readonly deliveryAgent = new http.Agent({ keepAlive: false });
   private readonly deliveryAgentTls = new https.Agent({ keepAlive: false });
   private readonly background = new Set<Promise<unknown>>();
   private readonly timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
-  private readonly scaledWaits = new Set<ScaledWait>();
+  private readonly clock: AdoClock;
   private closed = false;
   private notificationSeq = 0;
   private readonly userIdentity: Identity = {
@@ -405,7 +452,7 @@ class Emulator implements AdoEmulator {
       idtyp: "app",
       oid: this.spIdentity.id,
     });
-    this.timeScale = options.timeScale ?? 1;
+    this.clock = new AdoClock(options.timeScale ?? 1);
     this.latencyMs = options.latencyMs ?? 0;
     this.rateLimit = normalizeRateLimit(options.rateLimit);
     this.deliveryTimeoutMs = options.deliveryTimeoutMs ?? 20_000;
@@ -628,10 +675,31 @@ class Emulator implements AdoEmulator {
     return structuredClone(pat);
   }
 
+  get timeScale(): number {
+    return this.clock.scale;
+  }
+
   setTimeScale(scale: number): void {
-    if (!(scale > 0)) throw new Error("timeScale must be > 0");
-    this.timeScale = scale;
-    for (const w of this.scaledWaits) w.rearm?.();
+    this.clock.setScale(scale);
+  }
+
+  async advanceClock(seconds: number): Promise<ClockAdvance> {
+    const before = this.attemptsMade;
+    await this.clock.advance(seconds, () => this.settled());
+    return { seconds, attempts: this.attemptsMade - before, timeScale: this.clock.scale };
+  }
+
+  /**
+   * Resolves when every background delivery is either done or parked on the clock (waiting for its
+   * next retry): the work a clock jump set off has finished. Bounded by the delivery timeout.
+   */
+  private async settled(): Promise<void> {
+    const until = Date.now() + this.deliveryTimeoutMs + 1000;
+    let quietTurns = 0;
+    while (!this.closed && Date.now() < until && quietTurns < 2) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      quietTurns = this.background.size <= this.clock.pending ? quietTurns + 1 : 0;
+    }
   }
 
   setLatency(ms: number): void {
@@ -651,6 +719,32 @@ class Emulator implements AdoEmulator {
     for (let i = 0; i < count; i++) this.faults.push({ failure, options });
   }
 
+  failDeliveries(rule: DeliveryFailureRule): DeliveryFailure {
+    const problem = deliveryFailureProblem(rule);
+    if (problem) throw new Error(problem);
+    if (rule.org !== undefined) this.org(rule.org);
+    const failure: DeliveryFailure = {
+      id: `f${++this.failureSeq}`,
+      url: rule.url,
+      status: rule.status,
+      ...(rule.org !== undefined ? { org: rule.org } : {}),
+      ...(rule.project !== undefined ? { project: rule.project } : {}),
+      matched: 0,
+    };
+    this.deliveryFailureRules.push(failure);
+    return { ...failure };
+  }
+
+  deliveryFailures(): DeliveryFailure[] {
+    return this.deliveryFailureRules.map((r) => ({ ...r }));
+  }
+
+  clearDeliveryFailures(id?: string): number {
+    const before = this.deliveryFailureRules.length;
+    this.deliveryFailureRules = id === undefined ? [] : this.deliveryFailureRules.filter((r) => r.id !== id);
+    return before - this.deliveryFailureRules.length;
+  }
+
   async idle(): Promise<void> {
     while (this.background.size > 0 && !this.closed) await Promise.allSettled([...this.background]);
   }
@@ -662,11 +756,7 @@ class Emulator implements AdoEmulator {
       t.resolve();
     }
     this.timers.clear();
-    for (const w of this.scaledWaits) {
-      clearTimeout(w.timer);
-      w.resolve();
-    }
-    this.scaledWaits.clear();
+    this.clock.close();
     this.deliveryAgent.destroy();
     this.deliveryAgentTls.destroy();
     await new Promise<void>((resolve) => {
@@ -694,39 +784,12 @@ class Emulator implements AdoEmulator {
   }
 
   /**
-   * A wait of `seconds` of ADO time, i.e. seconds × 1000 × timeScale real ms. setTimeScale re-arms
-   * the waits under way with the new scale for their remaining ADO time, so a test can let a hook
-   * fall on probation at a slow scale and then fast-forward.
+   * A wait of `seconds` of ADO time on the emulator's clock (clock.ts): seconds × 1000 × timeScale
+   * real ms. setTimeScale re-arms the waits under way for their remaining ADO time, and
+   * advanceClock jumps over them, so a test can let a hook fall on probation and then fast-forward.
    */
   private waitScaled(seconds: number): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const w: ScaledWait = {
-        remainingS: seconds,
-        armedAt: 0,
-        scale: this.timeScale,
-        resolve,
-        timer: undefined!,
-      };
-      const arm = () => {
-        w.armedAt = Date.now();
-        w.scale = this.timeScale;
-        w.timer = setTimeout(
-          () => {
-            this.scaledWaits.delete(w);
-            resolve();
-          },
-          Math.max(0, w.remainingS * 1000 * w.scale),
-        );
-      };
-      w.rearm = () => {
-        clearTimeout(w.timer);
-        w.remainingS = Math.max(0, w.remainingS - (Date.now() - w.armedAt) / 1000 / w.scale);
-        arm();
-      };
-      this.scaledWaits.add(w);
-      arm();
-    });
+    return this.clock.wait(seconds);
   }
 
   private track<T>(p: Promise<T>): Promise<T> {
@@ -740,6 +803,11 @@ class Emulator implements AdoEmulator {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://emulator");
+    if (url.pathname === CONTROL_PREFIX || url.pathname.startsWith(`${CONTROL_PREFIX}/`)) {
+      // The control surface is not ADO: no counters, latency, injected faults or rate limit.
+      await this.handleControl(req, res, url.pathname.slice(CONTROL_PREFIX.length));
+      return;
+    }
     const route = routeKey(req.method ?? "GET", url.pathname);
     const c = this.counters;
     c.total++;
@@ -801,6 +869,40 @@ class Emulator implements AdoEmulator {
           new AdoFault(500, `Emulator error: ${(err as Error).message}`, "InternalServerError").body(),
         );
       }
+    }
+  }
+
+  /** control.ts: the emulator's own routes, for the emulator's PAT or user token. */
+  private async handleControl(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    path: string,
+  ): Promise<void> {
+    try {
+      const [scheme, value = ""] = (req.headers.authorization ?? "").split(" ", 2);
+      const decoded = Buffer.from(value, "base64").toString("utf8");
+      const allowed =
+        (/^basic$/i.test(scheme) && sameSecret(decoded.slice(decoded.indexOf(":") + 1), this.pat)) ||
+        (/^bearer$/i.test(scheme) && sameSecret(value, this.userToken));
+      if (!allowed) {
+        sendJson(res, 401, {
+          error: "unauthorized",
+          message: "the control routes take the emulator's PAT (Basic, any user name) or its user token",
+        });
+        return;
+      }
+      const text = await readBody(req);
+      let body: unknown;
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        sendJson(res, 400, { error: "bad-request", message: "the body is not valid JSON" });
+        return;
+      }
+      const answer = await handleControlRequest(this, req.method ?? "GET", path, body);
+      sendJson(res, answer.status, answer.body);
+    } catch (err) {
+      if (!res.headersSent) sendJson(res, 500, { error: "emulator-error", message: (err as Error).message });
     }
   }
 
@@ -1310,7 +1412,9 @@ class Emulator implements AdoEmulator {
       (async () => {
         n.status = "processing";
         const started = Date.now();
-        const outcome = await this.post(
+        const outcome = await this.send(
+          org,
+          event,
           inputs,
           deliveredPayload(event, inputs, { subscriptionId: n.subscriptionId, notificationId: id }),
         );
@@ -1588,11 +1692,12 @@ class Emulator implements AdoEmulator {
 
   /** One HTTP attempt, recorded in the notification history with the event. */
   private async attempt(org: OrgState, stored: StoredSubscription, event: AdoEvent): Promise<AttemptResult> {
+    this.attemptsMade++;
     const id = ++this.notificationSeq;
     const inputs = stored.sub.consumerInputs;
     const payload = deliveredPayload(event, inputs, { subscriptionId: stored.sub.id, notificationId: id });
     const created = nowIso();
-    const outcome = await this.post(inputs, payload);
+    const outcome = await this.send(org, event, inputs, payload);
     // The history keeps the event (serviceHooks.json Event: no per-delivery subscriptionId or
     // notificationId), as it was sent otherwise (trimmed per what-to-send).
     const { subscriptionId: _s, notificationId: _n, ...sentEvent } = payload;
@@ -1625,6 +1730,42 @@ class Emulator implements AdoEmulator {
     };
     org.notifications.push(n);
     return outcome;
+  }
+
+  /**
+   * One delivery: the answer a failure rule (failDeliveries) dictates, without sending anything, or
+   * the POST itself.
+   */
+  private send(
+    org: OrgState,
+    event: AdoEvent,
+    inputs: Record<string, string>,
+    payload: AdoEvent,
+  ): Promise<AttemptResult> {
+    const rule = this.failureFor(org, event, inputs.url ?? "");
+    if (!rule) return this.post(inputs, payload);
+    rule.matched++;
+    return Promise.resolve({
+      ok: false,
+      status: rule.status,
+      error: `HTTP ${rule.status} (failure ${rule.id} injected by the emulator)`,
+      responseText: `${rule.status} Injected by the ADO emulator (failure ${rule.id})\n`,
+    });
+  }
+
+  /** The first failure rule that applies to a delivery of `event` in `org` to `url`. */
+  private failureFor(org: OrgState, event: AdoEvent, url: string): DeliveryFailure | undefined {
+    if (this.deliveryFailureRules.length === 0) return undefined;
+    const projectId = eventProjectId(event)?.toLowerCase();
+    const project = org.projects.find((p) => p.id.toLowerCase() === projectId);
+    return this.deliveryFailureRules.find(
+      (r) =>
+        url.startsWith(r.url) &&
+        (r.org === undefined || r.org.toLowerCase() === org.name.toLowerCase()) &&
+        (r.project === undefined ||
+          r.project.toLowerCase() === projectId ||
+          r.project.toLowerCase() === project?.name.toLowerCase()),
+    );
   }
 
   /** POSTs a payload with the subscription's Basic credentials and headers. */
@@ -1688,15 +1829,6 @@ class Emulator implements AdoEmulator {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-interface ScaledWait {
-  remainingS: number;
-  armedAt: number;
-  scale: number;
-  timer: NodeJS.Timeout;
-  resolve: () => void;
-  rearm?: () => void;
-}
-
 interface AttemptResult {
   ok: boolean;
   /** 0 when no HTTP answer arrived (refused, reset, timeout). Treated as transient (*unconfirmed*). */
@@ -1731,6 +1863,19 @@ function conditionHolds(inputs: Record<string, string>, c: Condition): boolean {
     ? actual === c.inputValue
     : actual.toLowerCase() === (c.inputValue ?? "").toLowerCase();
   return c.operator === "notEquals" ? !equal : equal;
+}
+
+/** What is wrong with a failure rule, or undefined. */
+export function deliveryFailureProblem(rule: Partial<DeliveryFailureRule>): string | undefined {
+  if (typeof rule.url !== "string" || !/^https?:\/\/\S+$/.test(rule.url))
+    return "url must be an http(s) URL (deliveries whose URL starts with it fail)";
+  if (!Number.isInteger(rule.status) || rule.status! < 400 || rule.status! > 599)
+    return "status must be a whole number from 400 to 599";
+  if (rule.org !== undefined && (typeof rule.org !== "string" || rule.org === ""))
+    return "org must be an organization name";
+  if (rule.project !== undefined && (typeof rule.project !== "string" || rule.project === ""))
+    return "project must be a project name or id";
+  return undefined;
 }
 
 function normalizeRateLimit(options?: RateLimitOptions): Required<RateLimitOptions> {

@@ -87,6 +87,11 @@ export interface Step {
   name: string;
   /** The provider's diff, when one was asked for. */
   diff?: DiffResult;
+  /**
+   * For an update, replace or delete: the resource as the run found it (after refresh), as the
+   * CLI's preview JSON gives `oldState` (what a drift report reads the live status from).
+   */
+  old?: ResourceState;
 }
 
 /** What one command did. */
@@ -451,7 +456,8 @@ export class Engine {
         outputs: markSecretOutputs(outputs, inputs, additionalSecretOutputs),
       };
       run.news.set(urn, r);
-      run.steps.push({ op, urn, type: args.type, name: args.name, diff });
+      const before = old && op !== "same" ? { old: cloneJson(old) } : {};
+      run.steps.push({ op, urn, type: args.type, name: args.name, diff, ...before });
       return { id, outputs: r.outputs };
     };
 
@@ -496,7 +502,8 @@ export class Engine {
 }
 
 function stepOf(op: StepOp, r: ResourceState): Step {
-  return { op, urn: r.urn, type: r.type, name: r.name };
+  const before = op === "delete" ? { old: cloneJson(r) } : {};
+  return { op, urn: r.urn, type: r.type, name: r.name, ...before };
 }
 
 /**

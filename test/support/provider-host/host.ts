@@ -56,6 +56,8 @@ export interface DiffResult {
   changes: "unknown" | "none" | "some";
   replaces: string[];
   deleteBeforeReplace: boolean;
+  /** Top-level properties that differ, as the provider named them (the CLI's diffReasons). */
+  diffs: string[];
 }
 
 /** A gRPC failure of a provider method: the message the engine would print. */
@@ -261,6 +263,7 @@ export class ProviderHost {
             : "unknown",
       replaces: res.getReplacesList(),
       deleteBeforeReplace: res.getDeletebeforereplace(),
+      diffs: res.getDiffsList(),
     };
   }
 
