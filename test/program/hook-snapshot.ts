@@ -10,6 +10,7 @@
  * placeholder, the mocked credentials return fixed values.
  */
 import { createHash } from "node:crypto";
+import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import type { AdoEmulator } from "../support/ado-emulator";
 import { azureNativeOutputs, isSecretValue, type RecordedResource } from "../support/pulumi-mocks";
@@ -35,13 +36,27 @@ export const SNAPSHOT_PROJECTS = [
   "Marketing",
 ];
 
-/** The stacks (and variants) recorded. */
-export const SNAPSHOT_VARIANTS: { label: string; stack: string; extra: Record<string, string> }[] = [
+/**
+ * The stacks (and variants) recorded. `file`: the stack file as that release had it, for a stack whose
+ * file changed since on purpose (the sandbox's now subscribes every event type and names its receiver
+ * host): the upgrade question is whether the same file gives the same resources.
+ */
+export const SNAPSHOT_VARIANTS: {
+  label: string;
+  stack: string;
+  extra: Record<string, string>;
+  file?: string;
+}[] = [
   { label: "dev", stack: "dev", extra: {} },
   { label: "staging", stack: "staging", extra: {} },
   { label: "prod", stack: "prod", extra: {} },
   { label: "prod+managePat", stack: "prod", extra: { "hookfleet:managePat": "true" } },
-  { label: "sandbox", stack: "sandbox", extra: {} },
+  {
+    label: "sandbox",
+    stack: "sandbox",
+    extra: {},
+    file: path.join(__dirname, "fixtures", "Pulumi.sandbox-5e21a61.yaml"),
+  },
 ];
 
 /** A fixed GUID per (organization, project name), so URNs are the same in every run. */
@@ -54,7 +69,7 @@ export function projectId(org: string, name: string): string {
 export function snapshotOrganizations(): string[] {
   const orgs = new Set<string>();
   for (const v of SNAPSHOT_VARIANTS)
-    for (const o of organizationsOf(stackFile(v.stack))) orgs.add(orgSegment(o.url));
+    for (const o of organizationsOf(stackFile(v.stack, v.file))) orgs.add(orgSegment(o.url));
   return [...orgs].sort();
 }
 
@@ -66,7 +81,7 @@ export function seedSnapshotProjects(emulator: AdoEmulator): void {
 
 /** The config a variant's stack has, its organizations pointed at the emulator. */
 export function snapshotConfig(variant: (typeof SNAPSHOT_VARIANTS)[number], emulator: AdoEmulator) {
-  const raw = stackFile(variant.stack);
+  const raw = stackFile(variant.stack, variant.file);
   const orgs = organizationsOf(raw).map((o) => ({ ...o, url: emulator.orgUrl(orgSegment(o.url)) }));
   return { ...effectiveConfig({ ...raw, "hookfleet:organizations": orgs }), ...variant.extra };
 }

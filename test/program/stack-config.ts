@@ -22,8 +22,10 @@ export function projectDeclarations(): Record<string, Declaration> {
   return project.config;
 }
 
-export function stackFile(stack: string): Record<string, unknown> {
-  const doc = YAML.parse(fs.readFileSync(path.join(repoRoot, "stacks", `Pulumi.${stack}.yaml`), "utf8")) as {
+export function stackFile(stack: string, file?: string): Record<string, unknown> {
+  const doc = YAML.parse(
+    fs.readFileSync(file ?? path.join(repoRoot, "stacks", `Pulumi.${stack}.yaml`), "utf8"),
+  ) as {
     config: Record<string, unknown>;
   };
   return doc.config;

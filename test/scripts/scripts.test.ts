@@ -174,6 +174,7 @@ describe("up.mjs", () => {
       argv: ["up", "--yes", "--non-interactive", "--stack", "prod", "--diff"],
       backend: "azblob://hookfleet-state",
       passphraseSet: true,
+      env: [],
     });
   });
 
