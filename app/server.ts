@@ -19,7 +19,7 @@ import { redactPath, redactingStream, type LineSink } from "./logging";
 import type { ReceiverMetrics } from "./metrics";
 import { healthRoutes } from "./plugins/health";
 import { messageRoutes } from "./plugins/messages";
-import { webhookRoutes } from "./plugins/webhooks";
+import { TOKEN_ROUTE, webhookRoutes } from "./plugins/webhooks";
 import { BadQueryError, StoreUnavailableError, type MessageStore } from "./store";
 import type { ReceiverTelemetry } from "./telemetry/receiver";
 
@@ -45,9 +45,6 @@ export interface ServerDeps {
 function errorBody(error: string, message: string) {
   return { error, message };
 }
-
-/** The route whose path carries a secret: never logged or echoed as received. */
-const TOKEN_ROUTE = "/api/v1/webhooks/:token";
 
 /** The path as it may be logged: the token route's path is replaced whole, others are redacted. */
 function loggedUrl(route: string | undefined, url: string): string {
@@ -226,24 +223,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     done();
   });
 
-  // Telemetry hook points (issue 16, app/telemetry/receiver.ts): registered only when it is on.
-  const telemetry = deps.telemetry;
-  if (telemetry) {
-    app.addHook("onRequest", (request, _reply, done) => {
-      telemetry.onRequest(request);
-      done();
-    });
-    app.addHook("onError", (request, _reply, error, done) => {
-      telemetry.onError(request, error);
-      done();
-    });
-    app.addHook("onResponse", (request, reply, done) => {
-      telemetry.onResponse(request, reply.statusCode);
-      done();
-    });
-  }
-
-  const { credentials, store, metrics } = deps;
+  const { credentials, store, metrics, telemetry } = deps;
   app.register(webhookRoutes, { credentials, store, metrics, telemetry });
   app.register(messageRoutes, { credentials, store, metrics });
   app.register(healthRoutes, {

@@ -41,7 +41,8 @@ export function storeSpanName(operation: StoreOperation): string {
   return `${spans.store.name}.${operation}`;
 }
 
-export type StoreOperation = "create" | "remove" | "get" | "list" | "ping";
+export const storeOperations = ["create", "remove", "get", "list", "ping"] as const;
+export type StoreOperation = (typeof storeOperations)[number];
 
 /** Attribute keys (span and metric attributes). */
 export const attrs = {
