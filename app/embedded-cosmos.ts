@@ -61,6 +61,11 @@ export async function startEmbeddedCosmos(
     throw err;
   });
   worker.removeAllListeners("error").removeAllListeners("message");
+  // Local runs stay correct without the rewrite, only slower with many messages: say so once.
+  if (!ready.linearQueries)
+    console.error(
+      "note: the embedded store's query engine is not the version app/embedded-cosmos-worker.ts makes linear: listings slow down with the square of the messages stored",
+    );
   // Once running, a crash of the store thread shows up as 503s from the receiver; say why once.
   worker.on("error", (err) => console.error(`embedded Cosmos DB server failed: ${err.message}`));
   // The caller's servers keep the process alive, not this thread.
