@@ -57,8 +57,6 @@ export interface MessageDocument {
 
 /** Upper bound of a lean projection's JSON size. */
 export const PROJECTION_MAX_BYTES = 1024;
-/** Lean mode never stores a body larger than this (it stores none at all: only the projection). */
-export const LEAN_BODY_MAX_BYTES = 16 * 1024;
 
 /**
  * Deterministic message id from (systemId, sourceEventId): base64url SHA-256, 43 characters, never
