@@ -9,6 +9,7 @@ import {
   type UrlTokenSetting,
 } from "./settings";
 import type { CredentialHash } from "./settings";
+import { SHA256_HEX } from "./tokens";
 
 export type ReceiverMode = "production" | "local";
 
@@ -62,7 +63,6 @@ export const LOCAL_DEFAULT_SYSTEM: SystemSetting = { id: "devops", storageMode: 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 /** A valid system id (also checked by `npm run token --system`). */
 export const SYSTEM_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 type Env = Record<string, string | undefined>;
 

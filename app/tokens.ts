@@ -61,7 +61,8 @@ export function sha256(s: string, encoding: "hex" | "base64url"): string {
   return hash("sha256", s, encoding);
 }
 
-const HEX_DIGEST = /^[0-9a-f]{64}$/;
+/** A SHA-256 digest as sha256Hex writes it: 64 lower-case hex characters. */
+export const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /**
  * Constant-time equality of two SHA-256 hex digests. Both sides are fixed-length digests, so the
@@ -70,7 +71,7 @@ const HEX_DIGEST = /^[0-9a-f]{64}$/;
 export function digestEquals(aHex: string, bHex: string): boolean {
   const a = aHex.toLowerCase();
   const b = bHex.toLowerCase();
-  if (!HEX_DIGEST.test(a) || !HEX_DIGEST.test(b)) return false;
+  if (!SHA256_HEX.test(a) || !SHA256_HEX.test(b)) return false;
   return timingSafeEqual(Buffer.from(a, "hex"), Buffer.from(b, "hex"));
 }
 
