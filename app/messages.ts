@@ -112,6 +112,14 @@ export function ttlSeconds(retentionDays: number): number {
   return retentionDays * 86400;
 }
 
+/**
+ * The largest `ttl` Cosmos DB accepts: 2,147,483,647 seconds, about 24,855 days
+ * (learn.microsoft.com/azure/cosmos-db/time-to-live).
+ */
+export const MAX_TTL_SECONDS = 2 ** 31 - 1;
+/** The longest retention whose ttl Cosmos DB accepts: 24,855 days. */
+export const MAX_RETENTION_DAYS = Math.floor(MAX_TTL_SECONDS / ttlSeconds(1));
+
 type Obj = Record<string, unknown>;
 
 function obj(v: unknown): Obj | undefined {
