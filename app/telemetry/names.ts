@@ -207,5 +207,14 @@ export const metrics = {
   hooks: { name: "hookfleet.hooks", unit: "{hook}", kind: "gauge" },
 } as const satisfies Record<string, { name: string; unit: string; kind: "counter" | "histogram" | "gauge" }>;
 
+/**
+ * Bucket bounds, in seconds, of the store latency histograms: `hookfleet.store.duration` here and
+ * the Prometheus `hookfleet_store_latency_seconds` (app/metrics.ts). Cosmos DB point writes take
+ * milliseconds, throttled ones seconds.
+ */
+export const storeDurationBuckets: readonly number[] = [
+  0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
 /** Longest value of a free-text attribute (hook name lists, problems). */
 export const maxAttributeLength = 1024;

@@ -24,6 +24,7 @@ import {
 import {
   attrs,
   metrics as metricNames,
+  storeDurationBuckets,
   storeOperations,
   storeOutcomes,
   storeSpanName,
@@ -32,14 +33,11 @@ import {
 } from "./names";
 import type { Telemetry } from "./sdk";
 
-/** Latency buckets in seconds: Cosmos DB point writes take milliseconds, throttled ones seconds. */
-export const storeDurationBuckets = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
 export function storeDurationHistogram(telemetry: Telemetry): Histogram | undefined {
   return telemetry.meter?.createHistogram(metricNames.storeDuration.name, {
     unit: metricNames.storeDuration.unit,
     description: "Latency of message store calls, by operation and outcome.",
-    advice: { explicitBucketBoundaries: storeDurationBuckets },
+    advice: { explicitBucketBoundaries: [...storeDurationBuckets] },
   });
 }
 
