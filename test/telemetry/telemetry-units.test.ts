@@ -65,6 +65,19 @@ describe("which telemetry the environment asks for", () => {
     );
     expect(() => telemetryPlan({ OTEL_EXPORTER_OTLP_ENDPOINT: "not a url" })).toThrow(/must be a URL/);
   });
+
+  it("refuses batching values that are not what the variable measures, before loading anything", async () => {
+    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318" };
+    await expect(
+      startTelemetry({ ...endpoint, OTEL_BSP_SCHEDULE_DELAY: "5s" }, { serviceName: "s" }),
+    ).rejects.toThrow('OTEL_BSP_SCHEDULE_DELAY must be a whole number of milliseconds (got "5s")');
+    await expect(
+      startTelemetry({ ...endpoint, OTEL_BSP_MAX_QUEUE_SIZE: "lots" }, { serviceName: "s" }),
+    ).rejects.toThrow('OTEL_BSP_MAX_QUEUE_SIZE must be a whole number >= 1 (got "lots")');
+    await expect(
+      startTelemetry({ ...endpoint, OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "0" }, { serviceName: "s" }),
+    ).rejects.toThrow(TelemetryConfigError);
+  });
 });
 
 describe("the organization of an event", () => {
