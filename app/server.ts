@@ -23,7 +23,11 @@ import { TOKEN_ROUTE, webhookRoutes } from "./plugins/webhooks";
 import { BadQueryError, StoreUnavailableError, type MessageStore } from "./store";
 import type { ReceiverTelemetry } from "./telemetry/receiver";
 
-/** Event Grid events reach 1 MB, and a 413 is never retried by Event Grid: accept up to 1 MB. */
+/**
+ * Event Grid events reach 1 MB, and a 413 is never retried by Event Grid: accept up to 1 MB
+ * (../shared/design/pulumi-and-azure-notes.md, "Event Grid delivery";
+ * learn.microsoft.com/azure/event-grid/delivery-and-retry).
+ */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 /** Deeper JSON than this is not an ADO or Event Grid payload and would strain serialisers. */
 export const MAX_JSON_DEPTH = 64;
@@ -85,7 +89,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     onConstructorPoisoning: "error",
     return503OnClosing: true,
     forceCloseConnections: "idle",
-    // ADO waits up to about 20 s for an answer; a request stuck longer is dropped.
+    // Event Grid waits 30 s for an answer, then retries (learn.microsoft.com/training/modules/
+    // event-driven-workflows-event-grid/4-delivery-retry-policies); ADO does not document its wait.
+    // A request stuck longer than that has lost its sender anyway: it is dropped.
     requestTimeout: 30_000,
   });
 

@@ -166,7 +166,7 @@ export interface CosmosStoreOptions {
   settings: CosmosSettings & { endpoint: string };
   /** Create the database and container when missing (local mode only; never in production). */
   createIfMissing: boolean;
-  /** Give up on a request after this long (ms) and answer 503; default 10 s (ADO's delivery timeout is longer). */
+  /** Give up on a request after this long (ms) and answer 503; default 10 s (a third of Event Grid's 30 s wait, app/server.ts). */
   requestTimeoutMs?: number;
 }
 
