@@ -7,6 +7,7 @@
 import { CREATE_CONCURRENCY } from "../../app/ingest";
 import { startReceiver, type RunningReceiver } from "../../app/receiver";
 import { startCosmosServer, type CosmosTestServer } from "../support/cosmos-server";
+import { gridArray } from "../support/grid-events";
 import { credentialsFor, makeSecrets, send, startStoreProxy, type Secrets } from "./harness";
 
 jest.setTimeout(120_000);
@@ -32,23 +33,8 @@ afterAll(async () => {
   await cosmos.close();
 });
 
-/** An Event Grid array of `count` events, padded to about `bytes` in all. */
-function gridArray(count: number, bytes: number): string {
-  const event = (i: number, pad: string) =>
-    JSON.stringify({
-      id: `large-${String(i).padStart(5, "0")}`,
-      subject: `/things/${i}`,
-      eventType: "Custom.Thing",
-      eventTime: "2026-11-30T10:00:00Z",
-      data: { pad },
-    });
-  const bare = event(0, "").length + 1;
-  const pad = "x".repeat(Math.max(0, Math.floor(bytes / count) - bare));
-  return `[${Array.from({ length: count }, (_, i) => event(i, pad)).join(",")}]`;
-}
-
 describe("a 5,000-event, 1 MB Event Grid array", () => {
-  const body = gridArray(5000, 1_000_000);
+  const body = gridArray("large", 5000, 1_000_000);
 
   it("is stored whole, a bounded number of writes at a time, while /healthz keeps answering", async () => {
     expect(Buffer.byteLength(body)).toBeLessThanOrEqual(1024 * 1024);
