@@ -5,33 +5,24 @@
  * `npm run bench:receiver` (docs/receiver.md), not from here.
  */
 import { CREATE_CONCURRENCY } from "../../app/ingest";
-import { startReceiver, type RunningReceiver } from "../../app/receiver";
-import { startCosmosServer, type CosmosTestServer } from "../support/cosmos-server";
+import type { RunningReceiver } from "../../app/receiver";
+import type { CosmosTestServer } from "../support/cosmos-server";
 import { gridArray } from "../support/grid-events";
-import { credentialsFor, makeSecrets, send, startStoreProxy, type Secrets } from "./harness";
+import { send, startProxiedHarness, type ProxiedHarness, type Secrets } from "./harness";
 
 jest.setTimeout(120_000);
 
+let h: ProxiedHarness;
 let cosmos: CosmosTestServer;
-let proxy: Awaited<ReturnType<typeof startStoreProxy>>;
+let proxy: ProxiedHarness["proxy"];
 let receiver: RunningReceiver;
 let secrets: Secrets;
 
 beforeAll(async () => {
-  cosmos = await startCosmosServer();
-  proxy = await startStoreProxy(cosmos.endpoint);
-  secrets = makeSecrets();
-  receiver = await startReceiver({
-    credentials: credentialsFor(secrets),
-    cosmos: { endpoint: proxy.endpoint, key: cosmos.key },
-    logLevel: "silent",
-  });
+  h = await startProxiedHarness();
+  ({ cosmos, proxy, receiver, secrets } = h);
 });
-afterAll(async () => {
-  await receiver.close();
-  await proxy.close();
-  await cosmos.close();
-});
+afterAll(() => h.close());
 
 describe("a 5,000-event, 1 MB Event Grid array", () => {
   const body = gridArray("large", 5000, 1_000_000);
