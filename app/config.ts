@@ -9,6 +9,8 @@ import {
   type UrlTokenSetting,
 } from "./settings";
 import type { CredentialHash } from "./settings";
+import { MAX_RETENTION_DAYS } from "./messages";
+import { SHA256_HEX } from "./tokens";
 
 export type ReceiverMode = "production" | "local";
 
@@ -62,7 +64,6 @@ export const LOCAL_DEFAULT_SYSTEM: SystemSetting = { id: "devops", storageMode: 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 /** A valid system id (also checked by `npm run token --system`). */
 export const SYSTEM_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 type Env = Record<string, string | undefined>;
 
@@ -143,8 +144,10 @@ export function validateCredentialSettings(input: {
         problems.push(`${where}.storageMode must be "full" or "lean" (got ${JSON.stringify(s.storageMode)})`);
       if (typeof s.retentionDays !== "number" || !Number.isInteger(s.retentionDays) || s.retentionDays < 1)
         problems.push(`${where}.retentionDays must be a whole number of days >= 1`);
-      else if (s.retentionDays * 86400 > 2 ** 31 - 1)
-        problems.push(`${where}.retentionDays is larger than Cosmos DB's maximum TTL (24855 days)`);
+      else if (s.retentionDays > MAX_RETENTION_DAYS)
+        problems.push(
+          `${where}.retentionDays is larger than Cosmos DB's maximum TTL (${MAX_RETENTION_DAYS} days)`,
+        );
       let basicPasswords: CredentialHash[] | undefined;
       if (s.basicPasswords !== undefined) {
         if (!Array.isArray(s.basicPasswords)) problems.push(`${where}.basicPasswords must be an array`);

@@ -6,7 +6,7 @@
 import type { CredentialSettings } from "./config";
 import type { CredentialHash, SystemSetting } from "./settings";
 import { timingSafeEqual } from "node:crypto";
-import { digestEquals, isWellFormedToken, sha256Hex } from "./tokens";
+import { digestEquals, isWellFormedToken, SHA256_HEX, sha256Hex } from "./tokens";
 
 interface UrlTokenEntry extends CredentialHash {
   systemId: string;
@@ -44,7 +44,7 @@ export class Credentials {
     for (const t of settings.urlTokens) {
       const key = t.sha256.toLowerCase();
       // Validated settings hold 64-hex digests; anything else could never match, so it is left out.
-      if (!/^[0-9a-f]{64}$/.test(key)) continue;
+      if (!SHA256_HEX.test(key)) continue;
       byHash.set(key, [...(byHash.get(key) ?? []), { ...t, digest: Buffer.from(key, "hex") }]);
     }
     this.urlTokens = byHash;

@@ -25,13 +25,25 @@ export type EmbeddedCosmosWorkerMessage =
   | { type: "failed"; message: string }
   | { type: "closed" };
 
-// One reduce step of the query engine's generated JavaScript (@zeit/cosmosdb-query 0.7.2, the
-// version @vercel/cosmosdb-server 1.0.1 pins): `($, c) => typeof c !== "undefined" ? [...$, {c: c}] : $`
-// copies the whole accumulator for every document, so a query over n documents costs O(n²):
-// 5 s at 15,000 documents (measured; the issue saw 11–39 s at 15k–20k). Each form becomes a push
-// onto the accumulator, which the reduce owns (its seed is a fresh `[]`): O(n), same result.
+/**
+ * The engine version the rewrites below were written against and are tested with
+ * (test/app/embedded-store.test.ts): @zeit/cosmosdb-query 0.7.2, which @vercel/cosmosdb-server 1.0.1
+ * pins exactly; both are the packages' last releases. Any other version runs unpatched.
+ */
+export const LINEARIZED_ENGINE_VERSION = "0.7.2";
+
+// One reduce step of the engine's generated JavaScript:
+// `($, c) => typeof c !== "undefined" ? [...$, {c: c}] : $` copies the whole accumulator for every
+// document, so a query over n documents costs O(n²): 5 s at 15,000 documents (measured; the issue
+// saw 11–39 s at 15k–20k). Each form becomes a push onto the accumulator, which the reduce owns (its
+// seed is a fresh `[]`): O(n), same result.
 const GUARDED_STEP = /\(\$, (\w+)\) => typeof \1 !== "undefined" \? \[\.\.\.\$, (\{[^{}]*\})\] : \$/g;
 const PLAIN_STEP = /\(\$, (\w+)\) => \[\.\.\.\$, (\{[^{}]*\})\]/g;
+/** What is left of a quadratic step in generated code (none may remain once rewritten). */
+const QUADRATIC_STEP = /\[\.\.\.\$,/;
+/** A query of the shape the message store issues (app/store.ts), compiled to check the rewrite takes. */
+const PROBE_QUERY =
+  "SELECT TOP 3 * FROM c WHERE c.systemId = @systemId AND c.receivedAt < @before ORDER BY c.receivedAt DESC";
 
 /**
  * The engine's stripUndefined (applied to every document a query returns) rebuilds each array with
@@ -64,28 +76,57 @@ interface QueryPrototype {
   _code: string | null;
 }
 
+/** The parts of the query engine the rewrite touches, as resolved from the server package. */
+export interface QueryEngine {
+  /** The engine package's version (its package.json). */
+  version: string;
+  /** The engine's default export: SQL text → a Query whose `code` getter compiles it. */
+  makeQuery: (query: string) => object;
+  /** The engine's helpers module object, through which its code calls stripUndefined. */
+  helpers: { stripUndefined?: unknown };
+}
+
+/** The engine the server uses: the same module instances, resolved from the server package. */
+export function resolveQueryEngine(requireFromServer: NodeJS.Require): QueryEngine {
+  const paths = [requireFromServer.resolve("@vercel/cosmosdb-server")];
+  const main = requireFromServer.resolve("@zeit/cosmosdb-query", { paths });
+  const pkg = requireFromServer(
+    requireFromServer.resolve("@zeit/cosmosdb-query/package.json", { paths }),
+  ) as {
+    version: string;
+  };
+  return {
+    version: pkg.version,
+    makeQuery: (requireFromServer(main) as { default: (query: string) => object }).default,
+    helpers: requireFromServer(main.replace(/index\.js$/, "helpers.js")) as QueryEngine["helpers"],
+  };
+}
+
 /**
  * Makes the query engine linear: wraps the `code` getter of its Query class so that every query the
  * server compiles goes through linearizeQueryCode, and replaces its stripUndefined helper. Returns
- * false (and changes nothing) when the engine does not have the shape this was written for, so a
- * future version degrades to its own speed, never to wrong results.
+ * false, changing nothing, unless the engine is the version this was written for, has the shape it
+ * expects, and a query shaped like the store's compiles to quadratic steps that the rewrite removes
+ * entirely: anything else runs the engine at its own speed, never with a half-applied rewrite.
  */
-export function installLinearQueries(requireFromServer: NodeJS.Require): boolean {
-  // The same module instances the server uses: resolved from the server package's own location.
-  const queryMain = requireFromServer.resolve("@zeit/cosmosdb-query", {
-    paths: [requireFromServer.resolve("@vercel/cosmosdb-server")],
-  });
-  const queryModule = requireFromServer(queryMain) as { default?: (query: string) => object };
-  const helpers = requireFromServer(queryMain.replace(/index\.js$/, "helpers.js")) as {
-    stripUndefined?: unknown;
-  };
-  if (typeof queryModule.default !== "function" || typeof helpers.stripUndefined !== "function") return false;
-  const proto = Object.getPrototypeOf(queryModule.default("SELECT * FROM c")) as QueryPrototype;
+export function installLinearQueries(engine: QueryEngine): boolean {
+  if (engine.version !== LINEARIZED_ENGINE_VERSION) return false;
+  if (typeof engine.makeQuery !== "function" || typeof engine.helpers.stripUndefined !== "function")
+    return false;
+  const probe = engine.makeQuery(PROBE_QUERY) as QueryPrototype;
+  const proto = Object.getPrototypeOf(probe) as QueryPrototype;
   const original = Object.getOwnPropertyDescriptor(proto, "code");
-  if (!original?.get || !("_code" in queryModule.default("SELECT * FROM c"))) return false;
+  if (!original?.get || !("_code" in probe)) return false;
   const getOriginal = original.get;
+  const probeCode = getOriginal.call(probe) as unknown;
+  if (
+    typeof probeCode !== "string" ||
+    !QUADRATIC_STEP.test(probeCode) ||
+    QUADRATIC_STEP.test(linearizeQueryCode(probeCode))
+  )
+    return false;
   // Generated code and the engine's own paginate call it as a property of this module object.
-  helpers.stripUndefined = stripUndefined;
+  engine.helpers.stripUndefined = stripUndefined;
   Object.defineProperty(proto, "code", {
     configurable: true,
     get(this: QueryPrototype) {
@@ -102,7 +143,7 @@ export function installLinearQueries(requireFromServer: NodeJS.Require): boolean
 async function run(data: EmbeddedCosmosWorkerData): Promise<void> {
   const port = parentPort!;
   const requireFromServer = createRequire(data.resolveFrom);
-  const linearQueries = installLinearQueries(requireFromServer);
+  const linearQueries = installLinearQueries(resolveQueryEngine(requireFromServer));
   const { createHttpServer } = requireFromServer(
     "@vercel/cosmosdb-server",
   ) as typeof import("@vercel/cosmosdb-server");

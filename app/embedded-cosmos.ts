@@ -3,13 +3,17 @@
  * and the benchmark. It runs on its own worker thread (app/embedded-cosmos-worker.ts), so the
  * server's query work never blocks the event loop of the receiver that uses it; it is reached like
  * any Cosmos DB account, by endpoint URL and key (plain HTTP: its bundled TLS certificate has
- * expired). Nothing it holds survives the process: it is not durable storage.
+ * expired, ../shared/design/pulumi-and-azure-notes.md). Nothing it holds survives the process: it is
+ * not durable storage.
  */
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { EmbeddedCosmosWorkerData, EmbeddedCosmosWorkerMessage } from "./embedded-cosmos-worker";
 
-/** The Cosmos DB emulator's well-known key: the local server accepts any key, the client needs base64. */
+/**
+ * The Cosmos DB emulator's well-known key (learn.microsoft.com/azure/cosmos-db/emulator): the local
+ * server accepts any key, the client needs a base64 one.
+ */
 export const EMBEDDED_COSMOS_KEY =
   "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==";
 
@@ -61,6 +65,11 @@ export async function startEmbeddedCosmos(
     throw err;
   });
   worker.removeAllListeners("error").removeAllListeners("message");
+  // Local runs stay correct without the rewrite, only slower with many messages: say so once.
+  if (!ready.linearQueries)
+    console.error(
+      "note: the embedded store's query engine is not the version app/embedded-cosmos-worker.ts makes linear: listings slow down with the square of the messages stored",
+    );
   // Once running, a crash of the store thread shows up as 503s from the receiver; say why once.
   worker.on("error", (err) => console.error(`embedded Cosmos DB server failed: ${err.message}`));
   // The caller's servers keep the process alive, not this thread.

@@ -154,8 +154,3 @@ export function inspectJson(value: unknown, limit: number): JsonProblem | undefi
   }
   return undefined;
 }
-
-/** True when arrays/objects nest deeper than `limit`. */
-export function nestingExceeds(value: unknown, limit: number): boolean {
-  return inspectJson(value, limit) === "too-deep";
-}

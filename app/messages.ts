@@ -57,8 +57,6 @@ export interface MessageDocument {
 
 /** Upper bound of a lean projection's JSON size. */
 export const PROJECTION_MAX_BYTES = 1024;
-/** Lean mode never stores a body larger than this (it stores none at all: only the projection). */
-export const LEAN_BODY_MAX_BYTES = 16 * 1024;
 
 /**
  * Deterministic message id from (systemId, sourceEventId): base64url SHA-256, 43 characters, never
@@ -113,6 +111,14 @@ export function documentBytes(doc: MessageDocument): number {
 export function ttlSeconds(retentionDays: number): number {
   return retentionDays * 86400;
 }
+
+/**
+ * The largest `ttl` Cosmos DB accepts: 2,147,483,647 seconds, about 24,855 days
+ * (learn.microsoft.com/azure/cosmos-db/time-to-live).
+ */
+export const MAX_TTL_SECONDS = 2 ** 31 - 1;
+/** The longest retention whose ttl Cosmos DB accepts: 24,855 days. */
+export const MAX_RETENTION_DAYS = Math.floor(MAX_TTL_SECONDS / ttlSeconds(1));
 
 type Obj = Record<string, unknown>;
 

@@ -1,5 +1,6 @@
 /** Prometheus metrics of one receiver instance (its own registry: no process-global state). */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { storeDurationBuckets } from "./telemetry/names";
 
 export class ReceiverMetrics {
   readonly registry = new Registry();
@@ -31,7 +32,7 @@ export class ReceiverMetrics {
     name: "hookfleet_store_latency_seconds",
     help: "Latency of message store operations.",
     labelNames: ["operation", "outcome"] as const,
-    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    buckets: [...storeDurationBuckets],
     registers: [this.registry],
   });
 

@@ -19,11 +19,15 @@ import { redactPath, redactingStream, type LineSink } from "./logging";
 import type { ReceiverMetrics } from "./metrics";
 import { healthRoutes } from "./plugins/health";
 import { messageRoutes } from "./plugins/messages";
-import { webhookRoutes } from "./plugins/webhooks";
+import { TOKEN_ROUTE, webhookRoutes } from "./plugins/webhooks";
 import { BadQueryError, StoreUnavailableError, type MessageStore } from "./store";
 import type { ReceiverTelemetry } from "./telemetry/receiver";
 
-/** Event Grid events reach 1 MB, and a 413 is never retried by Event Grid: accept up to 1 MB. */
+/**
+ * Event Grid events reach 1 MB, and a 413 is never retried by Event Grid: accept up to 1 MB
+ * (../shared/design/pulumi-and-azure-notes.md, "Event Grid delivery";
+ * learn.microsoft.com/azure/event-grid/delivery-and-retry).
+ */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 /** Deeper JSON than this is not an ADO or Event Grid payload and would strain serialisers. */
 export const MAX_JSON_DEPTH = 64;
@@ -45,9 +49,6 @@ export interface ServerDeps {
 function errorBody(error: string, message: string) {
   return { error, message };
 }
-
-/** The route whose path carries a secret: never logged or echoed as received. */
-const TOKEN_ROUTE = "/api/v1/webhooks/:token";
 
 /** The path as it may be logged: the token route's path is replaced whole, others are redacted. */
 function loggedUrl(route: string | undefined, url: string): string {
@@ -88,7 +89,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     onConstructorPoisoning: "error",
     return503OnClosing: true,
     forceCloseConnections: "idle",
-    // ADO waits up to about 20 s for an answer; a request stuck longer is dropped.
+    // Event Grid waits 30 s for an answer, then retries (learn.microsoft.com/training/modules/
+    // event-driven-workflows-event-grid/4-delivery-retry-policies); ADO does not document its wait.
+    // A request stuck longer than that has lost its sender anyway: it is dropped.
     requestTimeout: 30_000,
   });
 
@@ -226,24 +229,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     done();
   });
 
-  // Telemetry hook points (issue 16, app/telemetry/receiver.ts): registered only when it is on.
-  const telemetry = deps.telemetry;
-  if (telemetry) {
-    app.addHook("onRequest", (request, _reply, done) => {
-      telemetry.onRequest(request);
-      done();
-    });
-    app.addHook("onError", (request, _reply, error, done) => {
-      telemetry.onError(request, error);
-      done();
-    });
-    app.addHook("onResponse", (request, reply, done) => {
-      telemetry.onResponse(request, reply.statusCode);
-      done();
-    });
-  }
-
-  const { credentials, store, metrics } = deps;
+  const { credentials, store, metrics, telemetry } = deps;
   app.register(webhookRoutes, { credentials, store, metrics, telemetry });
   app.register(messageRoutes, { credentials, store, metrics });
   app.register(healthRoutes, {

@@ -59,6 +59,11 @@ export class BadQueryError extends Error {}
 /** Bad continuation token from a client of the read API. */
 export class BadContinuationError extends BadQueryError {}
 
+/**
+ * Answers worth retrying: 408 timeout, 429 throttled, 449 "retry with" (a transient concurrency
+ * error), 500, 503 (learn.microsoft.com/rest/api/cosmos-db/http-status-codes-for-cosmosdb), and the
+ * gateway errors 502 and 504 a proxy in between may answer.
+ */
 const TRANSIENT_STATUS = new Set([408, 429, 449, 500, 502, 503, 504]);
 const NETWORK_CODES = new Set([
   "ECONNREFUSED",
@@ -166,7 +171,7 @@ export interface CosmosStoreOptions {
   settings: CosmosSettings & { endpoint: string };
   /** Create the database and container when missing (local mode only; never in production). */
   createIfMissing: boolean;
-  /** Give up on a request after this long (ms) and answer 503; default 10 s (ADO's delivery timeout is longer). */
+  /** Give up on a request after this long (ms) and answer 503; default 10 s (a third of Event Grid's 30 s wait, app/server.ts). */
   requestTimeoutMs?: number;
 }
 
@@ -182,7 +187,8 @@ export class CosmosMessageStore implements MessageStore {
     const plainHttp = settings.endpoint.startsWith("http:");
     // Keep-alive: a new TCP (and TLS) connection per write would dominate the latency. The SDK's
     // default agents keep connections alive; for plain HTTP we must use its default, because
-    // @azure/cosmos 4.9 only allows an insecure (http:) connection when it picks the agent itself.
+    // @azure/cosmos (4.9, 4.10) only allows an insecure (http:) connection when it picks the agent
+    // itself (request/RequestHandler.js sets allowInsecureConnection only on that path).
     const agent = plainHttp ? undefined : new https.Agent({ keepAlive: true, minVersion: "TLSv1.2" });
     const client = new CosmosClient({
       endpoint: settings.endpoint,

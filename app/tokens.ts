@@ -5,7 +5,7 @@
  *
  * Pure module: no I/O beyond the OS random source, no Pulumi.
  */
-import crypto, { randomInt, timingSafeEqual } from "node:crypto";
+import { hash, randomInt, timingSafeEqual } from "node:crypto";
 import { crc32 } from "node:zlib";
 
 export const TOKEN_PREFIX = "alw_";
@@ -53,16 +53,16 @@ export function sha256Hex(s: string): string {
 }
 
 /**
- * SHA-256 of a UTF-8 string in the given encoding. One-shot `crypto.hash` (Node >= 20.12) costs a
- * third of createHash().update().digest() for short inputs; it runs several times per delivery.
+ * SHA-256 of a UTF-8 string in the given encoding. One-shot `crypto.hash` (Node >= 20.12; the
+ * project needs Node 24) costs a third of createHash().update().digest() for short inputs; it runs
+ * several times per delivery.
  */
 export function sha256(s: string, encoding: "hex" | "base64url"): string {
-  return crypto.hash
-    ? crypto.hash("sha256", s, encoding)
-    : crypto.createHash("sha256").update(s, "utf8").digest(encoding);
+  return hash("sha256", s, encoding);
 }
 
-const HEX_DIGEST = /^[0-9a-f]{64}$/;
+/** A SHA-256 digest as sha256Hex writes it: 64 lower-case hex characters. */
+export const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /**
  * Constant-time equality of two SHA-256 hex digests. Both sides are fixed-length digests, so the
@@ -71,7 +71,7 @@ const HEX_DIGEST = /^[0-9a-f]{64}$/;
 export function digestEquals(aHex: string, bHex: string): boolean {
   const a = aHex.toLowerCase();
   const b = bHex.toLowerCase();
-  if (!HEX_DIGEST.test(a) || !HEX_DIGEST.test(b)) return false;
+  if (!SHA256_HEX.test(a) || !SHA256_HEX.test(b)) return false;
   return timingSafeEqual(Buffer.from(a, "hex"), Buffer.from(b, "hex"));
 }
 

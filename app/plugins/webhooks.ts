@@ -3,7 +3,14 @@
  * validation handshake. Authentication runs in onRequest, before a body is read, so unknown
  * senders cost no parsing.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest, preParsingHookHandler } from "fastify";
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  onRequestHookHandler,
+  preParsingHookHandler,
+  RouteShorthandOptions,
+} from "fastify";
 import { UnsupportedBodyError, unsupportedBodyProblem } from "../body";
 import type { CredentialHolder } from "../credentials";
 import { BadDeliveryError, classifyDelivery } from "../events";
@@ -11,7 +18,7 @@ import { buildDocuments, storeDocuments } from "../ingest";
 import type { ReceiverMetrics } from "../metrics";
 import type { SystemSetting } from "../settings";
 import type { MessageStore } from "../store";
-import type { ReceiverTelemetry } from "../telemetry/receiver";
+import type { DeliveryTrace, ReceiverTelemetry, RouteKind } from "../telemetry/receiver";
 
 export interface WebhookRoutesOptions {
   credentials: CredentialHolder;
@@ -20,6 +27,10 @@ export interface WebhookRoutesOptions {
   /** Delivery telemetry (issue 16); absent when off. */
   telemetry?: ReceiverTelemetry;
 }
+
+/** The delivery routes' templates (the token route's path carries a secret: see app/server.ts). */
+export const TOKEN_ROUTE = "/api/v1/webhooks/:token";
+const BASIC_ROUTE = "/api/v1/systems/:systemId/webhooks";
 
 const WEBHOOK_NOT_FOUND = { error: "webhook-not-found" };
 /** Stand-in for an unknown system id: no password matches it (the hash is of nothing anyone sends). */
@@ -69,6 +80,8 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOpt
   const { credentials, store, metrics, telemetry } = opts;
   // Per-request system, set by the auth hooks (a request decoration, not shared state).
   app.decorateRequest("hookfleetSystem", null);
+  // Per-request delivery telemetry (issue 16), set by the route's first hook when telemetry is on.
+  app.decorateRequest("hookfleetTrace", null);
 
   async function deliver(request: FastifyRequest, reply: FastifyReply) {
     const system = request.hookfleetSystem as SystemSetting;
@@ -77,8 +90,9 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOpt
       return reply.code(200).send({ validationResponse: delivery.validationCode });
     const receivedAt = new Date();
     const events = delivery.kind === "ado" ? [delivery.event] : delivery.events;
-    // issue 16 hook: the events' types and organization for the delivery span and counter.
-    telemetry?.noteEvents(request, events);
+    // issue 16: the events' types and organization for the delivery span and counter.
+    const trace = request.hookfleetTrace;
+    trace?.noteEvents(events);
     // Event ids are exact strings (app/events.ts) and message ids follow from them one to one.
     if (events.length > 1 && new Set(events.map((e) => e.id)).size !== events.length)
       throw new BadDeliveryError("the array carries the same event `id` more than once");
@@ -89,13 +103,9 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOpt
       receivedAt,
       request.hookfleetBodyBytes,
     );
-    // issue 16 hook: store calls as child spans of the delivery span.
-    const results = await storeDocuments(
-      telemetry ? telemetry.storeFor(request, store) : store,
-      metrics,
-      docs,
-    );
-    telemetry?.noteResults(request, results);
+    // issue 16: store calls as child spans of the delivery span.
+    const results = await storeDocuments(trace ? trace.store(store) : store, metrics, docs);
+    trace?.noteResults(results);
     for (const r of results) {
       if (r.duplicate) metrics.duplicates.inc({ system: system.id });
       else {
@@ -151,6 +161,38 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOpt
     done(null, payload);
   };
 
+  /**
+   * The hooks of a delivery route: its authentication, and with telemetry on, a span from the first
+   * hook (before authentication, so refusals are seen) to the response. Only the delivery routes
+   * carry them: the read API, health checks and unknown paths run no telemetry code.
+   */
+  function deliveryHooks(
+    kind: RouteKind,
+    method: "POST" | "OPTIONS",
+    url: string,
+    authenticate: onRequestHookHandler,
+  ): Pick<RouteShorthandOptions, "onRequest" | "onError" | "onResponse"> {
+    if (!telemetry) return { onRequest: authenticate };
+    const route = telemetry.route(kind, method, url);
+    return {
+      onRequest: [
+        (request, _reply, done) => {
+          request.hookfleetTrace = route.start();
+          done();
+        },
+        authenticate,
+      ],
+      onError: (request, _reply, error, done) => {
+        request.hookfleetTrace?.noteError(error);
+        done();
+      },
+      onResponse: (request, reply, done) => {
+        request.hookfleetTrace?.end(reply.statusCode, request.hookfleetSystem?.id);
+        done();
+      },
+    };
+  }
+
   const tokenParams = {
     type: "object",
     properties: { token: { type: "string", maxLength: 256 } },
@@ -158,12 +200,16 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOpt
   } as const;
 
   app.post(
-    "/api/v1/webhooks/:token",
-    { schema: { ...deliverySchema, params: tokenParams }, onRequest: byUrlToken, preParsing: bodyHeaders },
+    TOKEN_ROUTE,
+    {
+      schema: { ...deliverySchema, params: tokenParams },
+      ...deliveryHooks("token", "POST", TOKEN_ROUTE, byUrlToken as onRequestHookHandler),
+      preParsing: bodyHeaders,
+    },
     deliver,
   );
   app.post(
-    "/api/v1/systems/:systemId/webhooks",
+    BASIC_ROUTE,
     {
       schema: {
         ...deliverySchema,
@@ -173,7 +219,7 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOpt
           required: ["systemId"],
         },
       },
-      onRequest: byBasic,
+      ...deliveryHooks("basic", "POST", BASIC_ROUTE, byBasic as onRequestHookHandler),
       preParsing: bodyHeaders,
     },
     deliver,
@@ -181,8 +227,11 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOpt
 
   // CloudEvents 1.0 abuse protection: the sender asks with OPTIONS before its first delivery.
   app.options(
-    "/api/v1/webhooks/:token",
-    { schema: { params: tokenParams }, onRequest: byUrlToken },
+    TOKEN_ROUTE,
+    {
+      schema: { params: tokenParams },
+      ...deliveryHooks("handshake", "OPTIONS", TOKEN_ROUTE, byUrlToken as onRequestHookHandler),
+    },
     async (request: FastifyRequest, reply: FastifyReply) => {
       const origin = request.headers["webhook-request-origin"];
       if (typeof origin !== "string" || origin === "")
@@ -203,5 +252,7 @@ declare module "fastify" {
   interface FastifyRequest {
     /** The system the request authenticated as (delivery routes only). */
     hookfleetSystem: SystemSetting | null;
+    /** The request's delivery span and counts (delivery routes, telemetry on). */
+    hookfleetTrace: DeliveryTrace | null;
   }
 }

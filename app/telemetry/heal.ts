@@ -32,7 +32,7 @@ import { EXIT } from "../exit-codes";
 import { adoOrgName } from "./org";
 import { scrubText } from "./scrub";
 import { startTelemetry, TelemetryConfigError, telemetryOff, type Telemetry } from "./sdk";
-import { storeDurationHistogram, tracedStore } from "./store";
+import { storeDurationHistogram, TracedStore } from "./store";
 
 type Env = Record<string, string | undefined>;
 
@@ -84,7 +84,7 @@ export class HealRunTelemetry {
   /** The store as the run uses it: its calls are children of the run span. */
   instrumentStore(store: MessageStore): MessageStore {
     if (!this.telemetry.enabled) return store;
-    return tracedStore(store, {
+    return new TracedStore(store, {
       tracer: this.telemetry.tracer,
       histogram: storeDurationHistogram(this.telemetry),
       parent: this.span ? trace.setSpan(ROOT_CONTEXT, this.span) : ROOT_CONTEXT,

@@ -41,7 +41,8 @@ export function storeSpanName(operation: StoreOperation): string {
   return `${spans.store.name}.${operation}`;
 }
 
-export type StoreOperation = "create" | "remove" | "get" | "list" | "ping";
+export const storeOperations = ["create", "remove", "get", "list", "ping"] as const;
+export type StoreOperation = (typeof storeOperations)[number];
 
 /** Attribute keys (span and metric attributes). */
 export const attrs = {
@@ -205,6 +206,15 @@ export const metrics = {
   /** Gauge, `{hook}`: HookFleet hooks per org × status, as the last heal run saw them. */
   hooks: { name: "hookfleet.hooks", unit: "{hook}", kind: "gauge" },
 } as const satisfies Record<string, { name: string; unit: string; kind: "counter" | "histogram" | "gauge" }>;
+
+/**
+ * Bucket bounds, in seconds, of the store latency histograms: `hookfleet.store.duration` here and
+ * the Prometheus `hookfleet_store_latency_seconds` (app/metrics.ts). Cosmos DB point writes take
+ * milliseconds, throttled ones seconds.
+ */
+export const storeDurationBuckets: readonly number[] = [
+  0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 
 /** Longest value of a free-text attribute (hook name lists, problems). */
 export const maxAttributeLength = 1024;

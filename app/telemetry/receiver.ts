@@ -3,9 +3,10 @@
  * store calls it makes, and the `hookfleet.deliveries` counter (one count per event, by system ×
  * event type × outcome, with route, org and reject reason).
  *
- * Constructed only when telemetry is on; app/server.ts then adds three hooks (onRequest, onError,
- * onResponse) and app/plugins/webhooks.ts tells it the events and results. Per-request state lives
- * in a WeakMap keyed by the request, so nothing is added to requests when telemetry is off.
+ * Constructed only when telemetry is on; app/plugins/webhooks.ts then gives each delivery route
+ * three hooks of its own (onRequest, onError, onResponse: no other route pays for them) and tells
+ * the request's DeliveryTrace the events and results. Everything that is the same for every request
+ * of a route (span options, route attributes) is built once, when the route is registered.
  *
  * Attributes come from the route template, the authenticated system id, the event's type and
  * organization, counts and the status code: never a URL, header, credential or body.
@@ -16,9 +17,11 @@ import {
   SpanStatusCode,
   trace,
   type Attributes,
+  type Context,
   type Counter,
   type Histogram,
   type Span,
+  type SpanOptions,
   type Tracer,
 } from "@opentelemetry/api";
 import type { MessageStore } from "../store";
@@ -35,25 +38,9 @@ import {
 } from "./names";
 import { orgOfEvent } from "./org";
 import type { Telemetry } from "./sdk";
-import { storeDurationHistogram, tracedStore } from "./store";
-
-/** What the hooks need of a fastify request (structural: no fastify import here). */
-export interface TelemetryRequest {
-  method: string;
-  routeOptions: { url?: string };
-  /** Set by the delivery routes' authentication (app/plugins/webhooks.ts). */
-  hookfleetSystem?: { id: string } | null;
-}
+import { storeDurationHistogram, TracedStore } from "./store";
 
 export type RouteKind = "token" | "basic" | "handshake";
-
-/** Delivery route templates (app/plugins/webhooks.ts) → route kind; other routes get no span. */
-export function routeKindOf(method: string, routeUrl: string | undefined): RouteKind | undefined {
-  if (routeUrl === "/api/v1/webhooks/:token")
-    return method === "POST" ? "token" : method === "OPTIONS" ? "handshake" : undefined;
-  if (routeUrl === "/api/v1/systems/:systemId/webhooks" && method === "POST") return "basic";
-  return undefined;
-}
 
 const MAX_EVENT_TYPE_LENGTH = 100;
 
@@ -93,21 +80,15 @@ export function outcomeOf(status: number, stored: number): DeliveryOutcome {
   return deliveryOutcomes.handshake;
 }
 
-interface RequestScope {
-  span?: Span;
-  route: RouteKind;
-  /** Per event: type and organization (set once the body is classified). */
-  events?: { type: string; org: string }[];
-  /** Per event, in order: was it a duplicate (set once stored). */
-  duplicates?: boolean[];
-  errorCode?: string;
-}
-
+/**
+ * The receiver's instruments, made once per receiver. The delivery routes ask it for a
+ * DeliveryRoute each when they are registered (app/plugins/webhooks.ts), and that starts one
+ * DeliveryTrace per request.
+ */
 export class ReceiverTelemetry {
-  private readonly scopes = new WeakMap<object, RequestScope>();
-  private readonly tracer?: Tracer;
-  private readonly deliveries?: Counter;
-  private readonly storeDuration?: Histogram;
+  readonly tracer?: Tracer;
+  readonly deliveries?: Counter;
+  readonly storeDuration?: Histogram;
 
   constructor(telemetry: Telemetry) {
     this.tracer = telemetry.tracer;
@@ -118,101 +99,128 @@ export class ReceiverTelemetry {
     this.storeDuration = storeDurationHistogram(telemetry);
   }
 
-  /** onRequest: a delivery route starts its span (before authentication, so refusals are seen). */
-  onRequest(request: TelemetryRequest): void {
-    const route = routeKindOf(request.method, request.routeOptions.url);
-    if (!route) return;
-    const span = this.tracer?.startSpan(
-      spans.delivery.name,
-      {
-        kind: SpanKind.SERVER,
-        attributes: {
-          [attrs.route]: route,
-          [attrs.httpMethod]: request.method,
-          [attrs.httpRoute]: request.routeOptions.url,
-        },
-      },
-      ROOT_CONTEXT,
-    );
-    this.scopes.set(request, { span, route });
+  /** The telemetry of one delivery route (`method` and `url` as registered: the template). */
+  route(kind: RouteKind, method: string, url: string): DeliveryRoute {
+    return new DeliveryRoute(this, kind, method, url);
+  }
+}
+
+/** One delivery route's span options, built once at registration rather than per request. */
+export class DeliveryRoute {
+  private readonly spanOptions: SpanOptions;
+
+  constructor(
+    readonly telemetry: ReceiverTelemetry,
+    readonly kind: RouteKind,
+    method: string,
+    url: string,
+  ) {
+    this.spanOptions = {
+      kind: SpanKind.SERVER,
+      attributes: { [attrs.route]: kind, [attrs.httpMethod]: method, [attrs.httpRoute]: url },
+    };
   }
 
+  /** A request arrived (onRequest, before authentication, so refusals are seen too). */
+  start(): DeliveryTrace {
+    return new DeliveryTrace(
+      this,
+      this.telemetry.tracer?.startSpan(spans.delivery.name, this.spanOptions, ROOT_CONTEXT),
+    );
+  }
+}
+
+/**
+ * The telemetry of one request on a delivery route: its server span, what its body carried and
+ * what became of each event; `end` sets the span's attributes (once) and counts the events.
+ */
+export class DeliveryTrace {
+  /** Per event: type and organization (set once the body is classified). */
+  private types?: string[];
+  private orgs?: string[];
+  /** Per event, in order: was it a duplicate (set once stored). */
+  private duplicates?: boolean[];
+  private errorCode?: string;
+  /** Context carrying the span, the parent of the store spans (made on first use). */
+  private parent?: Context;
+
+  constructor(
+    private readonly route: DeliveryRoute,
+    private readonly span: Span | undefined,
+  ) {}
+
   /** deliver(): the events the body carries, before they are stored. */
-  noteEvents(request: TelemetryRequest, events: readonly unknown[]): void {
-    const scope = this.scopes.get(request);
-    if (scope) scope.events = events.map((e) => ({ type: eventTypeOf(e), org: orgOfEvent(e) }));
+  noteEvents(events: readonly unknown[]): void {
+    const types: string[] = [];
+    const orgs: string[] = [];
+    for (const e of events) {
+      types.push(eventTypeOf(e));
+      orgs.push(orgOfEvent(e));
+    }
+    this.types = types;
+    this.orgs = orgs;
   }
 
   /** deliver(): per event, in the same order, whether it was already stored. */
-  noteResults(request: TelemetryRequest, results: readonly { duplicate: boolean }[]): void {
-    const scope = this.scopes.get(request);
-    if (scope) scope.duplicates = results.map((r) => r.duplicate);
+  noteResults(results: readonly { duplicate: boolean }[]): void {
+    this.duplicates = results.map((r) => r.duplicate);
   }
 
   /** onError: remembers the error code, to tell invalid JSON from other bad requests. */
-  onError(request: TelemetryRequest, error: { code?: unknown; name?: string }): void {
-    const scope = this.scopes.get(request);
-    if (scope) scope.errorCode = typeof error.code === "string" ? error.code : error.name;
+  noteError(error: { code?: unknown; name?: string }): void {
+    this.errorCode = typeof error.code === "string" ? error.code : error.name;
   }
 
   /** The store as this request should use it: each call a child span of the delivery span. */
-  storeFor(request: TelemetryRequest, store: MessageStore): MessageStore {
-    const scope = this.scopes.get(request);
-    if (!scope) return store;
-    return tracedStore(store, {
-      tracer: this.tracer,
-      histogram: this.storeDuration,
-      parent: scope.span ? trace.setSpan(ROOT_CONTEXT, scope.span) : ROOT_CONTEXT,
-    });
+  store(store: MessageStore): MessageStore {
+    this.parent ??= this.span ? trace.setSpan(ROOT_CONTEXT, this.span) : ROOT_CONTEXT;
+    const { tracer, storeDuration } = this.route.telemetry;
+    return new TracedStore(store, { tracer, histogram: storeDuration, parent: this.parent });
   }
 
   /** onResponse: the outcome, the counts, the span's end. */
-  onResponse(request: TelemetryRequest, status: number): void {
-    const scope = this.scopes.get(request);
-    if (!scope) return;
-    this.scopes.delete(request);
-    const system = request.hookfleetSystem?.id;
-    const events = scope.events ?? [];
-    const duplicates = scope.duplicates ?? [];
-    const stored = status === 201 ? duplicates.filter((d) => !d).length : 0;
+  end(status: number, system: string | undefined): void {
+    const types = this.types ?? [];
+    const orgs = this.orgs ?? [];
+    const duplicates = this.duplicates ?? [];
+    let stored = 0;
+    if (status === 201) for (const d of duplicates) if (!d) stored++;
     const outcome = outcomeOf(status, stored);
-    const reason =
-      outcome === deliveryOutcomes.rejected ? rejectReasonOf(status, scope.errorCode) : undefined;
+    const reason = outcome === deliveryOutcomes.rejected ? rejectReasonOf(status, this.errorCode) : undefined;
+    const route = this.route.kind;
 
-    if (this.deliveries) {
-      const base: Attributes = { [attrs.route]: scope.route };
-      if (system !== undefined) base[attrs.system] = system;
-      if (reason) base[attrs.rejectReason] = reason;
-      if (events.length === 0)
-        this.deliveries.add(1, {
-          ...base,
-          [attrs.eventType]: unknownEventType,
-          [attrs.org]: unknownOrg,
-          [attrs.outcome]: outcome,
-        });
+    const deliveries = this.route.telemetry.deliveries;
+    if (deliveries) {
+      if (types.length === 0)
+        deliveries.add(1, counted(route, system, reason, unknownEventType, unknownOrg, outcome));
       else
-        for (let i = 0; i < events.length; i++) {
+        for (let i = 0; i < types.length; i++)
           // A 201 counts each event as stored or duplicate; any other answer applies to all of them.
-          const each =
-            status === 201 ? (duplicates[i] ? deliveryOutcomes.duplicate : deliveryOutcomes.stored) : outcome;
-          this.deliveries.add(1, {
-            ...base,
-            [attrs.eventType]: events[i].type,
-            [attrs.org]: events[i].org,
-            [attrs.outcome]: each,
-          });
-        }
+          deliveries.add(
+            1,
+            counted(
+              route,
+              system,
+              reason,
+              types[i],
+              orgs[i],
+              status === 201
+                ? duplicates[i]
+                  ? deliveryOutcomes.duplicate
+                  : deliveryOutcomes.stored
+                : outcome,
+            ),
+          );
     }
 
-    const span = scope.span;
+    const span = this.span;
     if (!span) return;
-    const types = [...new Set(events.map((e) => e.type))];
     const attributes: Attributes = {
       [attrs.outcome]: outcome,
       [attrs.httpStatus]: status,
-      [attrs.events]: events.length,
-      [attrs.eventType]: types.length ? types.join(",").slice(0, MAX_EVENT_TYPE_LENGTH) : unknownEventType,
-      [attrs.org]: events[0]?.org ?? unknownOrg,
+      [attrs.events]: types.length,
+      [attrs.eventType]: eventTypesOf(types),
+      [attrs.org]: orgs[0] ?? unknownOrg,
     };
     if (system !== undefined) attributes[attrs.system] = system;
     if (reason) attributes[attrs.rejectReason] = reason;
@@ -224,4 +232,31 @@ export class ReceiverTelemetry {
     if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
     span.end();
   }
+}
+
+/** The span's event type: the one type, or the distinct types of a mixed batch, comma-joined. */
+function eventTypesOf(types: readonly string[]): string {
+  if (types.length === 0) return unknownEventType;
+  if (types.length === 1) return types[0];
+  return [...new Set(types)].join(",").slice(0, MAX_EVENT_TYPE_LENGTH);
+}
+
+/** Attributes of one count of `hookfleet.deliveries`. */
+function counted(
+  route: RouteKind,
+  system: string | undefined,
+  reason: RejectReason | undefined,
+  eventType: string,
+  org: string,
+  outcome: DeliveryOutcome,
+): Attributes {
+  const a: Attributes = {
+    [attrs.route]: route,
+    [attrs.eventType]: eventType,
+    [attrs.org]: org,
+    [attrs.outcome]: outcome,
+  };
+  if (system !== undefined) a[attrs.system] = system;
+  if (reason) a[attrs.rejectReason] = reason;
+  return a;
 }

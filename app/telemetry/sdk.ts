@@ -78,11 +78,21 @@ function exporterChoice(env: Env, signal: "TRACES" | "METRICS"): "otlp" | "none"
   return v;
 }
 
+/** A Duration or Timeout of the SDK environment variable specification: whole milliseconds, ≥ 0. */
 function millis(env: Env, name: string, fallback: number): number {
   const v = value(env, name);
   if (v === undefined) return fallback;
   if (!/^\d+$/.test(v))
     throw new TelemetryConfigError(`${name} must be a whole number of milliseconds (got "${v}")`);
+  return Number(v);
+}
+
+/** A queue or batch size: an Integer the specification says must be positive. */
+function positiveCount(env: Env, name: string, fallback: number): number {
+  const v = value(env, name);
+  if (v === undefined) return fallback;
+  if (!/^\d+$/.test(v) || Number(v) < 1)
+    throw new TelemetryConfigError(`${name} must be a whole number >= 1 (got "${v}")`);
   return Number(v);
 }
 
@@ -172,11 +182,15 @@ export interface StartTelemetryOptions {
 export async function startTelemetry(env: Env, opts: StartTelemetryOptions): Promise<Telemetry> {
   const plan = telemetryPlan(env);
   if (!plan.traces && !plan.metrics) return telemetryOff;
+  // Names and defaults: the OpenTelemetry specification's "Environment Variable Specification",
+  // Batch Span Processor and Periodic exporting MetricReader (specification/configuration/
+  // sdk-environment-variables.md). A batch larger than the queue the SDK cuts to the queue itself
+  // (BatchSpanProcessorBase, with a warning).
   const bsp = {
     scheduledDelayMillis: millis(env, "OTEL_BSP_SCHEDULE_DELAY", 5000),
     exportTimeoutMillis: millis(env, "OTEL_BSP_EXPORT_TIMEOUT", 30000),
-    maxQueueSize: millis(env, "OTEL_BSP_MAX_QUEUE_SIZE", 2048),
-    maxExportBatchSize: millis(env, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 512),
+    maxQueueSize: positiveCount(env, "OTEL_BSP_MAX_QUEUE_SIZE", 2048),
+    maxExportBatchSize: positiveCount(env, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 512),
   };
   const metricInterval = millis(env, "OTEL_METRIC_EXPORT_INTERVAL", 60000);
   const metricTimeout = Math.min(millis(env, "OTEL_METRIC_EXPORT_TIMEOUT", 30000), metricInterval);

@@ -3,12 +3,29 @@
  * and records its latency in the `hookfleet.store.duration` histogram. Only ids and outcomes are
  * attributes, never a document.
  */
-import { SpanKind, SpanStatusCode, type Context, type Histogram, type Tracer } from "@opentelemetry/api";
+import {
+  SpanKind,
+  SpanStatusCode,
+  type Attributes,
+  type Context,
+  type Histogram,
+  type Span,
+  type SpanOptions,
+  type Tracer,
+} from "@opentelemetry/api";
 import type { MessageDocument } from "../messages";
-import { StoreUnavailableError, type MessageStore } from "../store";
+import {
+  StoreUnavailableError,
+  type CreateResult,
+  type ListQuery,
+  type ListResult,
+  type MessageStore,
+} from "../store";
 import {
   attrs,
   metrics as metricNames,
+  storeDurationBuckets,
+  storeOperations,
   storeOutcomes,
   storeSpanName,
   type StoreOperation,
@@ -16,14 +33,11 @@ import {
 } from "./names";
 import type { Telemetry } from "./sdk";
 
-/** Latency buckets in seconds: Cosmos DB point writes take milliseconds, throttled ones seconds. */
-export const storeDurationBuckets = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
 export function storeDurationHistogram(telemetry: Telemetry): Histogram | undefined {
   return telemetry.meter?.createHistogram(metricNames.storeDuration.name, {
     unit: metricNames.storeDuration.unit,
     description: "Latency of message store calls, by operation and outcome.",
-    advice: { explicitBucketBoundaries: storeDurationBuckets },
+    advice: { explicitBucketBoundaries: [...storeDurationBuckets] },
   });
 }
 
@@ -38,65 +52,98 @@ function outcomeOf(err: unknown): StoreOutcome {
   return err instanceof StoreUnavailableError ? storeOutcomes.unavailable : storeOutcomes.error;
 }
 
-async function traced<T>(
-  t: StoreTracing,
-  operation: StoreOperation,
-  fn: () => Promise<T>,
-  outcomeOfResult: (r: T) => StoreOutcome = () => storeOutcomes.ok,
-): Promise<T> {
-  const span = t.tracer?.startSpan(
-    storeSpanName(operation),
-    {
-      kind: SpanKind.CLIENT,
-      attributes: { [attrs.storeOperation]: operation, [attrs.dbSystem]: "azure.cosmosdb" },
-    },
-    t.parent,
-  );
-  const started = performance.now();
-  let outcome: StoreOutcome = storeOutcomes.ok;
-  try {
-    const result = await fn();
-    outcome = outcomeOfResult(result);
-    return result;
-  } catch (err) {
-    outcome = outcomeOf(err);
-    span?.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
-    throw err;
-  } finally {
-    t.histogram?.record((performance.now() - started) / 1000, storeAttributes(operation, outcome));
-    if (span) {
-      span.setAttribute(attrs.storeOutcome, outcome);
-      span.end();
+/** A value per store operation, computed once. */
+function perOperation<T>(value: (operation: StoreOperation) => T): Record<StoreOperation, T> {
+  const out = {} as Record<StoreOperation, T>;
+  for (const operation of storeOperations) out[operation] = value(operation);
+  return out;
+}
+
+const storeSpanNames = perOperation(storeSpanName);
+
+/** Per operation, the options of its span: the same for every call. */
+const spanOptions = perOperation((operation): SpanOptions => ({
+  kind: SpanKind.CLIENT,
+  attributes: { [attrs.storeOperation]: operation, [attrs.dbSystem]: "azure.cosmosdb" },
+}));
+
+/** Per (operation, outcome), the histogram's attribute set: no allocation per store call. */
+const histogramAttributes = perOperation((operation) => {
+  const byOutcome = {} as Record<StoreOutcome, Attributes>;
+  for (const outcome of Object.values(storeOutcomes))
+    byOutcome[outcome] = Object.freeze({ [attrs.storeOperation]: operation, [attrs.storeOutcome]: outcome });
+  return byOutcome;
+});
+
+/**
+ * The same store, each call a span under `t.parent` and a latency sample. One is made per delivery
+ * (app/telemetry/receiver.ts) or heal run: its methods live on the prototype, and `create`, the call
+ * every delivery makes, is written out so that it needs no closure.
+ */
+export class TracedStore implements MessageStore {
+  constructor(
+    private readonly store: MessageStore,
+    private readonly t: StoreTracing,
+  ) {}
+
+  async create(doc: MessageDocument): Promise<CreateResult> {
+    const span = this.begin("create");
+    const started = performance.now();
+    let result: CreateResult;
+    try {
+      result = await this.store.create(doc);
+    } catch (err) {
+      this.finish("create", span, started, outcomeOf(err));
+      throw err;
     }
+    this.finish("create", span, started, result.duplicate ? storeOutcomes.duplicate : storeOutcomes.ok);
+    return result;
   }
-}
 
-/** One frozen attribute set per (operation, outcome): no allocation per store call. */
-const attributeSets = new Map<string, Readonly<Record<string, string>>>();
-function storeAttributes(operation: StoreOperation, outcome: StoreOutcome): Readonly<Record<string, string>> {
-  const key = `${operation}/${outcome}`;
-  let set = attributeSets.get(key);
-  if (!set) {
-    set = Object.freeze({ [attrs.storeOperation]: operation, [attrs.storeOutcome]: outcome });
-    attributeSets.set(key, set);
+  remove(systemId: string, id: string): Promise<void> {
+    return this.traced("remove", () => this.store.remove(systemId, id));
   }
-  return set;
-}
 
-/** The same store, each call a span under `t.parent` and a latency sample. */
-export function tracedStore(store: MessageStore, t: StoreTracing): MessageStore {
-  return {
-    create: (doc: MessageDocument) =>
-      traced(
-        t,
-        "create",
-        () => store.create(doc),
-        (r) => (r.duplicate ? storeOutcomes.duplicate : storeOutcomes.ok),
-      ),
-    remove: (systemId, id) => traced(t, "remove", () => store.remove(systemId, id)),
-    get: (systemId, id) => traced(t, "get", () => store.get(systemId, id)),
-    list: (query) => traced(t, "list", () => store.list(query)),
-    ping: () => traced(t, "ping", () => store.ping()),
-    close: () => store.close(),
-  };
+  get(systemId: string, id: string): Promise<MessageDocument | undefined> {
+    return this.traced("get", () => this.store.get(systemId, id));
+  }
+
+  list(query: ListQuery): Promise<ListResult> {
+    return this.traced("list", () => this.store.list(query));
+  }
+
+  ping(): Promise<void> {
+    return this.traced("ping", () => this.store.ping());
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+
+  private async traced<T>(operation: StoreOperation, call: () => Promise<T>): Promise<T> {
+    const span = this.begin(operation);
+    const started = performance.now();
+    let result: T;
+    try {
+      result = await call();
+    } catch (err) {
+      this.finish(operation, span, started, outcomeOf(err));
+      throw err;
+    }
+    this.finish(operation, span, started, storeOutcomes.ok);
+    return result;
+  }
+
+  private begin(operation: StoreOperation): Span | undefined {
+    return this.t.tracer?.startSpan(storeSpanNames[operation], spanOptions[operation], this.t.parent);
+  }
+
+  private finish(operation: StoreOperation, span: Span | undefined, started: number, outcome: StoreOutcome) {
+    this.t.histogram?.record((performance.now() - started) / 1000, histogramAttributes[operation][outcome]);
+    if (!span) return;
+    span.setAttribute(attrs.storeOutcome, outcome);
+    if (outcome === storeOutcomes.unavailable || outcome === storeOutcomes.error)
+      span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
+    span.end();
+  }
 }

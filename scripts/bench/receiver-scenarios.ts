@@ -6,6 +6,7 @@
  * Plain fetch from this process; figures are wall-clock milliseconds.
  */
 import { performance } from "node:perf_hooks";
+import { gridArray } from "../../test/support/grid-events";
 
 export interface ScenarioServer {
   /** The receiver's webhook URL (token included). */
@@ -30,20 +31,6 @@ function latencies(xs: number[]): Latencies {
 
 const fmt = (l: Latencies) =>
   `p50 ${l.p50.toFixed(1)}  p99 ${l.p99.toFixed(1)}  max ${l.max.toFixed(1)} ms (${l.samples} samples)`;
-
-/** An Event Grid array of `count` events padded to about `bytes`, ids unique per `prefix`. */
-export function gridArray(prefix: string, count: number, bytes: number): string {
-  const event = (i: number, pad: string) =>
-    JSON.stringify({
-      id: `${prefix}-${i}`,
-      subject: `/bench/things/${i}`,
-      eventType: "Bench.Thing",
-      eventTime: "2026-11-30T10:00:00Z",
-      data: { pad },
-    });
-  const pad = "x".repeat(Math.max(0, Math.floor(bytes / count) - event(count, "").length - 1));
-  return `[${Array.from({ length: count }, (_, i) => event(i, pad)).join(",")}]`;
-}
 
 async function post(url: string, body: string): Promise<number> {
   const res = await fetch(url, { method: "POST", body, headers: { "content-type": "application/json" } });

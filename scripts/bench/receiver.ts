@@ -1,5 +1,6 @@
 /**
- * `npm run bench:receiver`: how much the receiver costs next to its store and next to bare Node.
+ * `npm run bench:receiver`: how much the receiver costs next to its store and next to bare Node,
+ * and what telemetry adds.
  *
  * Rows, each with realistic ADO payloads (4 KB and 18 KB) and a unique event id per request:
  *   (a) the receiver with its embedded store (what `npm run receiver` runs)
@@ -7,8 +8,13 @@
  *       behind a minimal node:http server so that the same client load applies
  *   (c) a bare node:http server that reads the body and answers 201
  *   (d) the receiver's whole pipeline with the store write awaited but not performed
+ *   (e) row (a) with OpenTelemetry on: spans and metrics exported over OTLP (http/protobuf, the
+ *       SDK's default batching) to a local OTLP sink in its own process; e/a is the telemetry's cost
+ *   (f) row (d) with OpenTelemetry on, the same way: the cost without the in-process store's heap
  * Each server runs in its own child process; autocannon runs in this one. Rounds are interleaved
- * across rows and medians reported, so drifting machine load does not favour one row. One table.
+ * across rows and medians reported, so drifting machine load does not favour one row. Beside req/s
+ * each row's server CPU time per request is printed (the child reports process.cpuUsage() when
+ * asked on stdin), which other load on a shared machine disturbs less. One table.
  *
  * Then two measurements of row (a) under awkward traffic (issue 13): a 5,000-event, 1 MB Event Grid
  * array against /healthz latency, and the read API over 20,000 stored messages.
@@ -27,17 +33,24 @@ import { startReceiver } from "../../app/receiver";
 import type { SystemSetting } from "../../app/settings";
 import { messageStoreLayout } from "../../app/settings";
 import { DiscardingStore } from "../../app/store";
+import { serviceNames } from "../../app/telemetry/names";
+import { startTelemetry } from "../../app/telemetry/sdk";
 import { mintToken, sha256Hex } from "../../app/tokens";
 import { sampleEvent } from "../../test/support/ado-events";
 import { EXIT } from "../lib/args";
 import { measureLargeArray, measureList } from "./receiver-scenarios";
 
-const HELP = `Usage: npm run bench:receiver -- [--duration <s>] [--rounds <n>] [--connections <n>] [--rows abcd] [--sizes 4,18]
-                                  [--scenarios throughput,large-array,list] [--list-messages <n>]
+const HELP = `Usage: npm run bench:receiver -- [--duration <s>] [--rounds <n>] [--connections <n>] [--rows abcdef]
+                                  [--sizes 4,18] [--scenarios throughput,large-array,list]
+                                  [--list-messages <n>] [--cpu-prof <dir>]
 
-throughput: req/s, p50 and p99 latency of (a) receiver + embedded store, (b) raw @azure/cosmos
-creates of the same documents behind a minimal HTTP server, (c) bare node:http, (d) receiver
-pipeline with the store write skipped, for realistic 4 KB and 18 KB ADO payloads; prints a/b, a/c, d/c.
+throughput: req/s, p50 and p99 latency and server CPU time per request of (a) receiver + embedded
+store, (b) raw @azure/cosmos creates of the same documents behind a minimal HTTP server, (c) bare
+node:http, (d) receiver pipeline with the store write skipped, (e) row (a) and (f) row (d) with
+OpenTelemetry exporting spans and metrics over OTLP (http/protobuf) to a local sink process, for
+realistic 4 KB and 18 KB ADO payloads; prints a/b, a/c, d/c, and e/a and f/d (the telemetry's cost)
+by req/s and by CPU per request, which other load on a shared machine disturbs less than req/s.
+Rows are measured interleaved; the machine's load average is printed with each table.
 large-array: row (a) receiving 5,000-event, 1 MB Event Grid arrays while /healthz is polled every
 10 ms: the array's answer time and /healthz latency (idle and during the array).
 list: row (a) holding --list-messages messages (default 20,000; arrays of 500 share an instant):
@@ -47,13 +60,17 @@ Options:
   --duration <s>      seconds per measurement (default 3; a 1 s warm-up per server precedes them)
   --rounds <n>        interleaved rounds per row; figures are medians (default 3)
   --connections <n>   concurrent connections (default 32)
-  --rows <letters>    subset of rows to run (default abcd)
+  --rows <letters>    subset of rows to run (default abcdef; "aedf" for telemetry off/on only)
   --sizes <list>      payload sizes in KB (default 4,18)
   --scenarios <list>  which measurements to run (default throughput,large-array,list)
   --list-messages <n> messages stored for the list scenario (default 20000)
-  --help              this text`;
+  --cpu-prof <dir>    write a V8 CPU profile of every server process into <dir> (node --cpu-prof)
+  --help              this text
+OTEL_* variables set on the command apply to rows e and f only (their endpoint is always the sink),
+e.g. OTEL_METRICS_EXPORTER=none to measure spans alone; every other server runs without them.`;
 
-type Row = "a" | "b" | "c" | "d";
+type Row = "a" | "b" | "c" | "d" | "e" | "f";
+const ROWS: readonly Row[] = ["a", "b", "c", "d", "e", "f"];
 const SCENARIOS = ["throughput", "large-array", "list"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const ROW_NAMES: Record<Row, string> = {
@@ -61,24 +78,33 @@ const ROW_NAMES: Record<Row, string> = {
   b: "(b) raw @azure/cosmos creates",
   c: "(c) bare node:http",
   d: "(d) receiver, store skipped",
+  e: "(e) (a) + telemetry to OTLP sink",
+  f: "(f) (d) + telemetry to OTLP sink",
 };
+const TELEMETRY_ROWS: readonly Row[] = ["e", "f"];
 const SYSTEM: SystemSetting = { id: "devops", storageMode: "full", retentionDays: 1825 };
 const ID_PLACEHOLDER = "00000000-0000-4000-8000-00000000b0b0";
+const ROOT = path.resolve(__dirname, "../..");
 
-// ---------- server side (child process) ----------
+// ---------- server side (child processes) ----------
 
 async function serve(row: Row): Promise<void> {
   const token = mintToken();
   const readToken = mintToken();
   let url: string;
-  if (row === "a" || row === "d") {
+  if (row === "a" || row === "d" || row === "e" || row === "f") {
+    // Rows e, f: OTEL_EXPORTER_OTLP_ENDPOINT points at the sink (set by the parent); a and d run without.
+    const telemetry = await startTelemetry(process.env, { serviceName: serviceNames.receiver });
+    if (TELEMETRY_ROWS.includes(row) !== telemetry.enabled)
+      throw new Error(`row ${row}: telemetry is ${telemetry.enabled ? "on" : "off"}`);
     const receiver = await startReceiver({
+      telemetry,
       credentials: {
         systems: [SYSTEM],
         urlTokens: [{ sha256: sha256Hex(token), systemId: SYSTEM.id }],
         readTokens: [{ sha256: sha256Hex(readToken) }],
       },
-      ...(row === "d" ? { store: new DiscardingStore() } : {}),
+      ...(row === "d" || row === "f" ? { store: new DiscardingStore() } : {}),
       // Logging on, as deployed: one JSON line per request, to /dev/null here.
       logStream: { write: () => true },
     });
@@ -111,7 +137,7 @@ async function serve(row: Row): Promise<void> {
     } else {
       handle = async () => '{"id":"x","duplicate":false}';
     }
-    const server = http.createServer((req, res) => {
+    url = `${await listen((req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
@@ -120,14 +146,48 @@ async function serve(row: Row): Promise<void> {
           () => res.writeHead(503).end(),
         );
       });
-    });
-    server.keepAliveTimeout = 60_000;
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    })}/hook`;
   }
+  ready(`${url} ${readToken}`);
+}
+
+/** The OTLP sink of rows e and f: accepts every export (POST /v1/traces, /v1/metrics), answers 200. */
+async function sink(): Promise<void> {
+  let requests = 0;
+  let bytes = 0;
+  const url = await listen((req, res) => {
+    req.on("data", (c: Buffer) => (bytes += c.length));
+    req.on("end", () => {
+      requests++;
+      res.writeHead(200, { "content-type": "application/x-protobuf" }).end();
+    });
+  });
+  process.on("exit", () =>
+    process.stderr.write(`  otlp sink: ${requests} exports, ${(bytes / 1e6).toFixed(1)} MB\n`),
+  );
+  ready(url);
+}
+
+/** A keep-alive node:http server on a free loopback port; resolves to its base URL. */
+async function listen(handler: http.RequestListener): Promise<string> {
+  const server = http.createServer(handler);
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** Every child: exit on a signal, answer CPU-time requests, then say it is ready. */
+function ready(what: string): void {
   // Exit on a signal through process.exit so that `node --cpu-prof` writes its profile.
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => process.exit(0));
-  process.stdout.write(`ready ${url} ${readToken}\n`);
+  // The parent asks for this process's CPU time around each measurement (a line on stdin): CPU per
+  // request is what a row costs, whatever else the shared machine is running meanwhile. All of the
+  // process's threads count (the embedded store's worker included).
+  process.stdin.setEncoding("utf8").on("data", () => {
+    const { user, system } = process.cpuUsage();
+    process.stdout.write(`cpu ${user + system}\n`);
+  });
+  process.stdout.write(`ready ${what}\n`);
 }
 
 // ---------- client side ----------
@@ -138,22 +198,86 @@ interface Measured {
   rps: number;
   p50: number;
   p99: number;
+  /** Server CPU time per request, µs (median over rounds). */
+  cpuUs: number;
   errors: number;
   non2xx: number;
 }
 
-function startServer(row: Row): Promise<{ child: ChildProcess; url: string; readToken: string }> {
-  const tsx = path.resolve(__dirname, "../../node_modules/.bin/tsx");
-  const child = spawn(tsx, [__filename, "--serve", row], { stdio: ["ignore", "pipe", "inherit"] });
+interface Child {
+  child: ChildProcess;
+  url: string;
+  /** The read API's bearer token (receiver rows; "-" for the others). */
+  readToken: string;
+  /** The child's CPU time so far (user + system), µs. */
+  cpu(): Promise<number>;
+}
+
+function withoutOtel(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith("OTEL_")));
+}
+
+/** Where `--cpu-prof` writes profiles, when asked for (set once by main). */
+let cpuProfileDir: string | undefined;
+
+function startChild(args: string[], env: NodeJS.ProcessEnv, what: string): Promise<Child> {
+  // Node with the tsx loader, as `npm run receiver` runs: the child's pid is the server itself (no
+  // tsx CLI relaying signals in between), so SIGTERM and --cpu-prof reach it.
+  const nodeArgs = cpuProfileDir
+    ? [
+        "--cpu-prof",
+        "--cpu-prof-dir",
+        cpuProfileDir,
+        "--cpu-prof-name",
+        `${what.replace(/\W+/g, "-")}.${Date.now()}.cpuprofile`,
+      ]
+    : [];
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", __filename, ...args], {
+    cwd: ROOT,
+    stdio: ["pipe", "pipe", "inherit"],
+    env,
+  });
+  let out = "";
+  const waiting: ((us: number) => void)[] = [];
   return new Promise((resolve, reject) => {
-    let out = "";
     child.stdout!.setEncoding("utf8").on("data", (d: string) => {
       out += d;
-      const m = /ready (\S+) (\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1], readToken: m[2] });
+      for (let m = /cpu (\d+)\n/.exec(out); m; m = /cpu (\d+)\n/.exec(out)) {
+        out = out.slice(m.index + m[0].length);
+        waiting.shift()?.(Number(m[1]));
+      }
+      const m = /ready (\S+)(?: (\S+))?\n/.exec(out);
+      if (m) {
+        out = out.slice(m.index + m[0].length);
+        resolve({
+          child,
+          url: m[1],
+          readToken: m[2] ?? "-",
+          cpu: () =>
+            new Promise<number>((r) => {
+              waiting.push(r);
+              child.stdin!.write("cpu\n");
+            }),
+        });
+      }
     });
-    child.once("exit", (code) => reject(new Error(`server for row ${row} exited early (code ${code})`)));
+    child.once("exit", (code) => reject(new Error(`${what} exited early (code ${code})`)));
   });
+}
+
+function startServer(row: Row, sinkUrl?: string): Promise<Child> {
+  const env = withoutOtel(process.env);
+  if (TELEMETRY_ROWS.includes(row)) {
+    if (!sinkUrl) throw new Error(`row ${row} needs the OTLP sink`);
+    // OTEL_* variables given to the bench apply to rows e and f (e.g. OTEL_TRACES_EXPORTER=none).
+    const otel = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("OTEL_")));
+    Object.assign(env, {
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+      ...otel,
+      OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl,
+    });
+  }
+  return startChild(["--serve", row], env, `server-${row}`);
 }
 
 function payload(kb: number): string {
@@ -196,7 +320,7 @@ function median(xs: number[]): number {
 
 /**
  * Measures every row for one payload size. The rows' servers run side by side and the rounds are
- * interleaved (a b c d a b c d …), so a change in machine load affects every row alike; each
+ * interleaved (a b c d … a b c d …), so a change in machine load affects every row alike; each
  * figure is the median over the rounds.
  */
 async function measureSize(
@@ -204,15 +328,26 @@ async function measureSize(
   rows: Row[],
   opts: { connections: number; duration: number; rounds: number },
 ) {
-  const servers = await Promise.all(rows.map(async (row) => ({ row, ...(await startServer(row)) })));
+  const otlpSink = rows.some((r) => TELEMETRY_ROWS.includes(r))
+    ? await startChild(["--sink"], withoutOtel(process.env), "otlp-sink")
+    : undefined;
+  const servers = await Promise.all(
+    rows.map(async (row) => ({ row, ...(await startServer(row, otlpSink?.url)) })),
+  );
   try {
     const body = payload(kb);
     for (const s of servers) await run(s.url, body, opts.connections, 1); // warm-up: JIT, pools
     const samples = new Map<Row, autocannon.Result[]>(rows.map((r) => [r, []]));
+    const cpuPerRequest = new Map<Row, number[]>(rows.map((r) => [r, []]));
     for (let round = 1; round <= opts.rounds; round++) {
       process.stderr.write(`  ${kb} KB round ${round}/${opts.rounds}\n`);
-      for (const s of servers)
-        samples.get(s.row)!.push(await run(s.url, body, opts.connections, opts.duration));
+      for (const s of servers) {
+        const before = await s.cpu();
+        const result = await run(s.url, body, opts.connections, opts.duration);
+        const used = (await s.cpu()) - before;
+        samples.get(s.row)!.push(result);
+        cpuPerRequest.get(s.row)!.push(used / Math.max(1, result.requests.total));
+      }
     }
     return rows.map((row): Measured => {
       const rs = samples.get(row)!;
@@ -222,12 +357,14 @@ async function measureSize(
         rps: median(rs.map((r) => r.requests.average)),
         p50: median(rs.map((r) => r.latency.p50)),
         p99: median(rs.map((r) => r.latency.p99)),
+        cpuUs: median(cpuPerRequest.get(row)!),
         errors: rs.reduce((n, r) => n + r.errors + r.timeouts, 0),
         non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
       };
     });
   } finally {
     for (const s of servers) s.child.kill("SIGTERM");
+    otlpSink?.child.kill("SIGTERM");
   }
 }
 
@@ -236,10 +373,11 @@ function parseArgs(argv: string[]) {
     duration: 3,
     rounds: 3,
     connections: 32,
-    rows: ["a", "b", "c", "d"] as Row[],
+    rows: [...ROWS],
     sizes: [4, 18],
     scenarios: [...SCENARIOS] as Scenario[],
     listMessages: 20_000,
+    cpuProf: undefined as string | undefined,
   };
   const fail = (m: string): never => {
     console.error(`bench:receiver: ${m}\n\n${HELP}`);
@@ -264,7 +402,8 @@ function parseArgs(argv: string[]) {
         fail("--connections must be a whole number >= 1");
     } else if (a === "--rows") {
       const rows = next().split("");
-      if (!rows.length || rows.some((r) => !"abcd".includes(r))) fail("--rows takes letters from abcd");
+      if (!rows.length || rows.some((r) => !ROWS.includes(r as Row)))
+        fail(`--rows takes letters from ${ROWS.join("")}`);
       opts.rows = rows as Row[];
     } else if (a === "--scenarios") {
       const scenarios = next().split(",");
@@ -279,6 +418,8 @@ function parseArgs(argv: string[]) {
       opts.sizes = next().split(",").map(Number);
       if (opts.sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 1000))
         fail("--sizes takes KB values like 4,18");
+    } else if (a === "--cpu-prof") {
+      opts.cpuProf = path.resolve(next());
     } else fail(`unknown argument "${a}"`);
   }
   return opts;
@@ -287,7 +428,9 @@ function parseArgs(argv: string[]) {
 async function main(): Promise<void> {
   const serveAt = process.argv.indexOf("--serve");
   if (serveAt >= 0) return serve(process.argv[serveAt + 1] as Row);
+  if (process.argv.includes("--sink")) return sink();
   const opts = parseArgs(process.argv.slice(2));
+  cpuProfileDir = opts.cpuProf;
   if (opts.scenarios.includes("throughput")) await throughput(opts);
   for (const scenario of opts.scenarios.filter((x) => x !== "throughput")) {
     process.stderr.write(`measuring ${scenario} against row (a)…\n`);
@@ -302,6 +445,7 @@ async function main(): Promise<void> {
       server.child.kill("SIGTERM");
     }
   }
+  if (cpuProfileDir) console.error(`CPU profiles in ${cpuProfileDir}`);
 }
 
 function loadAverage(): string {
@@ -327,19 +471,27 @@ async function throughput(opts: ReturnType<typeof parseArgs>): Promise<void> {
       `${os.cpus().length} CPUs, load average ${loadAverage()}\n`,
   );
   console.log(
-    `${pad("row", 34)}${pad("payload", 9)}${"req/s".padStart(8)}${"p50 ms".padStart(8)}${"p99 ms".padStart(8)}  errors/non-2xx`,
+    `${pad("row", 34)}${pad("payload", 9)}${"req/s".padStart(8)}${"p50 ms".padStart(8)}${"p99 ms".padStart(8)}${"CPU µs/req".padStart(12)}  errors/non-2xx`,
   );
   for (const r of results)
     console.log(
-      `${pad(ROW_NAMES[r.row], 34)}${pad(`${r.kb} KB`, 9)}${num(r.rps)}${num(r.p50)}${num(r.p99)}  ${r.errors}/${r.non2xx}`,
+      `${pad(ROW_NAMES[r.row], 34)}${pad(`${r.kb} KB`, 9)}${num(r.rps)}${num(r.p50)}${num(r.p99)}${num(r.cpuUs).padStart(12)}  ${r.errors}/${r.non2xx}`,
     );
   console.log("");
   for (const kb of opts.sizes) {
-    const get = (row: Row) => results.find((r) => r.row === row && r.kb === kb)?.rps;
+    const at = (row: Row) => results.find((r) => r.row === row && r.kb === kb);
+    const rps = (row: Row) => at(row)?.rps;
+    const cpu = (row: Row) => at(row)?.cpuUs;
     const ratio = (x?: number, y?: number) => (x && y ? (x / y).toFixed(2) : "n/a");
     console.log(
-      `${kb} KB: a/b = ${ratio(get("a"), get("b"))} (target >= 0.8)   a/c = ${ratio(get("a"), get("c"))}   d/c = ${ratio(get("d"), get("c"))} (target >= 0.5)`,
+      `${kb} KB: a/b = ${ratio(rps("a"), rps("b"))} (target >= 0.8)   a/c = ${ratio(rps("a"), rps("c"))}   d/c = ${ratio(rps("d"), rps("c"))} (target >= 0.5)`,
     );
+    if (at("e") || at("f"))
+      // By CPU the ratio is off/on (a/e), so that both read "fraction of the speed kept".
+      console.log(
+        `${kb} KB telemetry on/off (target >= 0.9): e/a = ${ratio(rps("e"), rps("a"))} by req/s, ${ratio(cpu("a"), cpu("e"))} by server CPU per request;` +
+          ` f/d = ${ratio(rps("f"), rps("d"))} by req/s, ${ratio(cpu("d"), cpu("f"))} by CPU per request`,
+      );
   }
   if (results.some((r) => r.errors || r.non2xx)) {
     console.error("some requests failed: see errors/non-2xx above");

@@ -147,4 +147,13 @@ describe("receiver configuration", () => {
       'HOOKFLEET_URL_TOKENS[0].systemId "ghost" is not one of the configured systems',
     ]);
   });
+
+  it("accepts a retention up to Cosmos DB's longest TTL (2,147,483,647 s = 24,855 days), not a day more", () => {
+    const systems = (retentionDays: number) =>
+      JSON.stringify([{ id: "devops", storageMode: "full", retentionDays }]);
+    expect(problemsOf({ HOOKFLEET_SYSTEMS: systems(24855) })).toEqual([]);
+    expect(problemsOf({ HOOKFLEET_SYSTEMS: systems(24856) })).toEqual([
+      "HOOKFLEET_SYSTEMS[0].retentionDays is larger than Cosmos DB's maximum TTL (24855 days)",
+    ]);
+  });
 });

@@ -6,7 +6,13 @@
 import { createRequire } from "node:module";
 import { threadId } from "node:worker_threads";
 import { CosmosClient } from "@azure/cosmos";
-import { linearizeQueryCode, stripUndefined } from "../../app/embedded-cosmos-worker";
+import {
+  installLinearQueries,
+  LINEARIZED_ENGINE_VERSION,
+  linearizeQueryCode,
+  resolveQueryEngine,
+  stripUndefined,
+} from "../../app/embedded-cosmos-worker";
 import { startReceiver, type RunningReceiver } from "../../app/receiver";
 import { sampleEvent } from "../support/ado-events";
 import { credentialsFor, makeSecrets, postJson, send, type Secrets } from "./harness";
@@ -113,7 +119,7 @@ describe("the query engine made linear (app/embedded-cosmos-worker.ts)", () => {
     const patched = makeQuery(sql) as unknown as { _code: string; exec: typeof original.exec };
     patched._code = linear;
     const options = { parameters, maxItemCount: 1000 };
-    expect(patched.exec(docs, options)).toEqual(original.exec(docs, options));
+    expect(patched.exec(docs, options)).toStrictEqual(original.exec(docs, options));
   });
 
   it("strips undefined entries exactly like the engine's own helper", () => {
@@ -124,6 +130,41 @@ describe("the query engine made linear (app/embedded-cosmos-worker.ts)", () => {
       null,
       "x",
     ])
-      expect(stripUndefined(value)).toEqual(engineHelpers.stripUndefined(value));
+      expect(stripUndefined(value)).toStrictEqual(engineHelpers.stripUndefined(value));
+  });
+});
+
+describe("installing the rewrite", () => {
+  const realEngine = resolveQueryEngine(fromServer);
+  const codeGetter = () =>
+    Object.getOwnPropertyDescriptor(Object.getPrototypeOf(makeQuery("SELECT * FROM c")), "code")!.get;
+
+  it("finds the engine version it was written for where the server resolves it", () => {
+    expect(realEngine.version).toBe(LINEARIZED_ENGINE_VERSION);
+    expect(realEngine.makeQuery).toBe(makeQuery);
+    expect(realEngine.helpers).toBe(engineHelpers);
+  });
+
+  it("leaves any other version of the engine as it is", () => {
+    const getter = codeGetter();
+    const helper = engineHelpers.stripUndefined;
+    expect(installLinearQueries({ ...realEngine, version: "0.7.3" })).toBe(false);
+    expect(codeGetter()).toBe(getter);
+    expect(engineHelpers.stripUndefined).toBe(helper);
+  });
+
+  it("changes nothing when the rewrite would leave a quadratic step in the store's query", () => {
+    class Query {
+      _code: string | null = null;
+      get code() {
+        return "rows.reduce(($, c) => [...$, c], [])";
+      }
+    }
+    const helpers = { stripUndefined: (v: unknown) => v };
+    const helper = helpers.stripUndefined;
+    const engine = { version: LINEARIZED_ENGINE_VERSION, makeQuery: () => new Query(), helpers };
+    expect(installLinearQueries(engine)).toBe(false);
+    expect(helpers.stripUndefined).toBe(helper);
+    expect(new Query().code).toContain("[...$, c]");
   });
 });

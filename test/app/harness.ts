@@ -79,12 +79,36 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** A receiver with the test secrets' credentials on a Cosmos test server. */
 export async function startHarness(extra: Partial<StartReceiverOptions> = {}): Promise<Harness> {
   const cosmos = await startCosmosServer();
+  return harnessOn(cosmos, cosmos.endpoint, extra, async () => {});
+}
+
+export interface ProxiedHarness extends Harness {
+  /** Between the receiver and the Cosmos test server: throttles, delays, counts (startStoreProxy). */
+  proxy: StoreProxy;
+}
+
+/** The same, with the receiver reaching its store through a store proxy. */
+export async function startProxiedHarness(
+  extra: Partial<StartReceiverOptions> = {},
+): Promise<ProxiedHarness> {
+  const cosmos = await startCosmosServer();
+  const proxy = await startStoreProxy(cosmos.endpoint);
+  return { ...(await harnessOn(cosmos, proxy.endpoint, extra, () => proxy.close())), proxy };
+}
+
+async function harnessOn(
+  cosmos: CosmosTestServer,
+  endpoint: string,
+  extra: Partial<StartReceiverOptions>,
+  closeBetween: () => Promise<void>,
+): Promise<Harness> {
   const secrets = makeSecrets();
   const receiver = await startReceiver({
     credentials: credentialsFor(secrets),
-    cosmos: { endpoint: cosmos.endpoint, key: cosmos.key },
+    cosmos: { endpoint, key: cosmos.key },
     logLevel: "silent",
     ...extra,
   });
@@ -94,6 +118,7 @@ export async function startHarness(extra: Partial<StartReceiverOptions> = {}): P
     secrets,
     close: async () => {
       await receiver.close();
+      await closeBetween();
       await cosmos.close();
     },
   };
@@ -138,7 +163,7 @@ export type ProxyMode =
  * A loopback proxy in front of the Cosmos test server that can throttle (429, as Cosmos does)
  * or delay document writes: the receiver's real client talks to it like to Cosmos DB.
  */
-export async function startStoreProxy(target: string): Promise<{
+export interface StoreProxy {
   endpoint: string;
   mode: ProxyMode;
   writes: number;
@@ -147,7 +172,9 @@ export async function startStoreProxy(target: string): Promise<{
   /** The SQL text of every query that went through, in order. */
   queries: string[];
   close(): Promise<void>;
-}> {
+}
+
+export async function startStoreProxy(target: string): Promise<StoreProxy> {
   const t = new URL(target);
   const state = {
     mode: { kind: "pass" } as ProxyMode,

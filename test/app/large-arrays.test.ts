@@ -5,50 +5,27 @@
  * `npm run bench:receiver` (docs/receiver.md), not from here.
  */
 import { CREATE_CONCURRENCY } from "../../app/ingest";
-import { startReceiver, type RunningReceiver } from "../../app/receiver";
-import { startCosmosServer, type CosmosTestServer } from "../support/cosmos-server";
-import { credentialsFor, makeSecrets, send, startStoreProxy, type Secrets } from "./harness";
+import type { RunningReceiver } from "../../app/receiver";
+import type { CosmosTestServer } from "../support/cosmos-server";
+import { gridArray } from "../support/grid-events";
+import { send, startProxiedHarness, type ProxiedHarness, type Secrets } from "./harness";
 
 jest.setTimeout(120_000);
 
+let h: ProxiedHarness;
 let cosmos: CosmosTestServer;
-let proxy: Awaited<ReturnType<typeof startStoreProxy>>;
+let proxy: ProxiedHarness["proxy"];
 let receiver: RunningReceiver;
 let secrets: Secrets;
 
 beforeAll(async () => {
-  cosmos = await startCosmosServer();
-  proxy = await startStoreProxy(cosmos.endpoint);
-  secrets = makeSecrets();
-  receiver = await startReceiver({
-    credentials: credentialsFor(secrets),
-    cosmos: { endpoint: proxy.endpoint, key: cosmos.key },
-    logLevel: "silent",
-  });
+  h = await startProxiedHarness();
+  ({ cosmos, proxy, receiver, secrets } = h);
 });
-afterAll(async () => {
-  await receiver.close();
-  await proxy.close();
-  await cosmos.close();
-});
-
-/** An Event Grid array of `count` events, padded to about `bytes` in all. */
-function gridArray(count: number, bytes: number): string {
-  const event = (i: number, pad: string) =>
-    JSON.stringify({
-      id: `large-${String(i).padStart(5, "0")}`,
-      subject: `/things/${i}`,
-      eventType: "Custom.Thing",
-      eventTime: "2026-11-30T10:00:00Z",
-      data: { pad },
-    });
-  const bare = event(0, "").length + 1;
-  const pad = "x".repeat(Math.max(0, Math.floor(bytes / count) - bare));
-  return `[${Array.from({ length: count }, (_, i) => event(i, pad)).join(",")}]`;
-}
+afterAll(() => h.close());
 
 describe("a 5,000-event, 1 MB Event Grid array", () => {
-  const body = gridArray(5000, 1_000_000);
+  const body = gridArray("large", 5000, 1_000_000);
 
   it("is stored whole, a bounded number of writes at a time, while /healthz keeps answering", async () => {
     expect(Buffer.byteLength(body)).toBeLessThanOrEqual(1024 * 1024);

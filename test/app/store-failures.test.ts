@@ -1,28 +1,26 @@
 import { sampleEvent } from "../support/ado-events";
-import { startReceiver, type RunningReceiver } from "../../app/receiver";
-import { startCosmosServer, type CosmosTestServer } from "../support/cosmos-server";
-import { credentialsFor, makeSecrets, postJson, send, startStoreProxy, type Secrets } from "./harness";
+import type { RunningReceiver } from "../../app/receiver";
+import type { CosmosTestServer } from "../support/cosmos-server";
+import {
+  postJson,
+  send,
+  startHarness,
+  startProxiedHarness,
+  type ProxiedHarness,
+  type Secrets,
+} from "./harness";
 
+let h: ProxiedHarness;
 let cosmos: CosmosTestServer;
-let proxy: Awaited<ReturnType<typeof startStoreProxy>>;
+let proxy: ProxiedHarness["proxy"];
 let receiver: RunningReceiver;
 let secrets: Secrets;
 
 beforeAll(async () => {
-  cosmos = await startCosmosServer();
-  proxy = await startStoreProxy(cosmos.endpoint);
-  secrets = makeSecrets();
-  receiver = await startReceiver({
-    credentials: credentialsFor(secrets),
-    cosmos: { endpoint: proxy.endpoint, key: cosmos.key },
-    logLevel: "silent",
-  });
+  h = await startProxiedHarness();
+  ({ cosmos, proxy, receiver, secrets } = h);
 });
-afterAll(async () => {
-  await receiver.close();
-  await proxy.close();
-  await cosmos.close();
-});
+afterAll(() => h.close());
 afterEach(() => {
   proxy.mode = { kind: "pass" };
 });
@@ -64,15 +62,8 @@ describe("store trouble", () => {
   });
 
   it("finishes a delivery in flight when it is closed (drain), then refuses new connections", async () => {
-    const cosmos2 = await startCosmosServer();
-    const slow = await startStoreProxy(cosmos2.endpoint);
-    const s = makeSecrets();
-    const r = await startReceiver({
-      credentials: credentialsFor(s),
-      cosmos: { endpoint: slow.endpoint, key: cosmos2.key },
-      logLevel: "silent",
-      shutdownGraceMs: 10_000,
-    });
+    const h2 = await startProxiedHarness({ shutdownGraceMs: 10_000 });
+    const { cosmos: cosmos2, proxy: slow, receiver: r, secrets: s } = h2;
     slow.mode = { kind: "delay", ms: 400 };
     const inFlight = postJson(r.webhookUrl(s.devopsToken), sampleEvent("build.complete"));
     while (slow.writes === 0) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -82,24 +73,18 @@ describe("store trouble", () => {
     expect(res.status).toBe(201);
     expect(await cosmos2.storedMessages("devops")).toHaveLength(1);
     await expect(fetch(`${r.url}/healthz`)).rejects.toThrow();
-    await slow.close();
-    await cosmos2.close();
+    await h2.close();
   });
 
   it("answers 503 when the store is down, stores nothing, and readiness fails while liveness holds", async () => {
-    const cosmos3 = await startCosmosServer();
-    const s = makeSecrets();
-    const r = await startReceiver({
-      credentials: credentialsFor(s),
-      cosmos: { endpoint: cosmos3.endpoint, key: cosmos3.key },
-      logLevel: "silent",
-    });
-    await cosmos3.close();
+    const h3 = await startHarness();
+    const { receiver: r, secrets: s } = h3;
+    await h3.cosmos.close();
     const res = await postJson(r.webhookUrl(s.devopsToken), sampleEvent("git.push"));
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).toBe("5");
     expect((await send(`${r.url}/readyz`, { method: "GET" })).status).toBe(503);
     expect((await send(`${r.url}/healthz`, { method: "GET" })).status).toBe(200);
-    await r.close();
+    await h3.close();
   });
 });

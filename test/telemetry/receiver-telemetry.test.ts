@@ -218,6 +218,36 @@ test("each outcome: duplicate, Basic route, refused token, wrong password, bad J
   );
 });
 
+test("the CloudEvents handshake is a delivery span of its own route kind; other routes make none", async () => {
+  const read = await send(`${base}/api/v1/messages?systemId=devops`, {
+    method: "GET",
+    headers: { authorization: `Bearer ${readToken}` },
+  });
+  expect(read.status).toBe(200);
+  expect((await send(`${base}/healthz`, { method: "GET" })).status).toBe(200);
+  const handshake = await send(`${base}/api/v1/webhooks/${token}`, {
+    method: "OPTIONS",
+    headers: { "webhook-request-origin": "eventgrid.azure.net" },
+  });
+  expect(handshake.status).toBe(200);
+
+  await capture.waitFor(() => byOutcome(deliveryOutcomes.handshake).length > 0, "the handshake span");
+  expect(byOutcome(deliveryOutcomes.handshake)[0].attributes).toMatchObject({
+    [attrs.route]: "handshake",
+    [attrs.system]: "devops",
+    [attrs.httpMethod]: "OPTIONS",
+    [attrs.httpRoute]: "/api/v1/webhooks/:token",
+    [attrs.httpStatus]: 200,
+  });
+  // Spans are exported in the order they end: the read API's and /healthz's would be here by now.
+  expect(new Set(deliveries().map((s) => s.attributes[attrs.httpRoute]))).toEqual(
+    new Set(["/api/v1/webhooks/:token", "/api/v1/systems/:systemId/webhooks"]),
+  );
+  expect(new Set(deliveries().map((s) => s.attributes[attrs.route]))).toEqual(
+    new Set(["token", "basic", "handshake"]),
+  );
+});
+
 test("no token, password, read token, Basic header or body text in any span, metric or log line", async () => {
   // Make sure everything recorded so far is exported: the counters are cumulative, spans batched.
   await new Promise((resolve) => setTimeout(resolve, 1000));
