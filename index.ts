@@ -346,6 +346,8 @@ export const receiverInfo = receiver
   ? {
       resourceGroupName: receiver.resourceGroupName,
       containerAppName: receiver.containerAppName,
+      // What the Container App runs: the cloud build's `<registry>/<repository>@sha256:…` or the prebuilt image.
+      image: receiver.image,
       cosmosEndpoint: receiver.cosmosEndpoint,
       identityClientId: receiver.identityClientId,
       healJobNames: receiver.healJobNames,

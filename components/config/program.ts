@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { healSettings } from "../../app/heal/settings";
 import { nameSuffixRule, type CosmosCapacityMode } from "../receiver";
+import { parseRegistryId } from "../receiver/arm";
 import type { AuthMode } from "../hooks/hook-fleet";
 import type { MessagesToSend, ResourceDetailsToSend } from "../hooks/mapping";
 import { DESTINATIONS_KEY, parseDestinations, type DestinationConfig } from "./destinations";
@@ -146,12 +147,7 @@ export function readProgramConfig(): ProgramConfig {
     throw new Error(`hookfleet:minReplicas (${minReplicas}) exceeds hookfleet:maxReplicas (${maxReplicas})`);
   }
   const acrResourceId = config.get("acrResourceId") || undefined;
-  if (
-    acrResourceId &&
-    !/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ContainerRegistry\/registries\/[^/]+$/i.test(
-      acrResourceId,
-    )
-  ) {
+  if (acrResourceId && !parseRegistryId(acrResourceId)) {
     throw new Error(
       "hookfleet:acrResourceId must be a registry's ARM id: /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.ContainerRegistry/registries/<name>",
     );

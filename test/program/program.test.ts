@@ -389,6 +389,10 @@ describe("program under each stack file", () => {
     expect(run.mocks.one("azure-native:app:ContainerApp").inputs.configuration.registries).toEqual([
       { server: "contosoacr.azurecr.io", identity: expect.any(String) },
     ]);
+    // receiverInfo names the image the app runs, the one its container is given.
+    const runs = run.mocks.one("azure-native:app:ContainerApp").inputs.template.containers[0].image;
+    expect(runs).toMatch(/^contosoacr\.azurecr\.io\/hookfleet\/receiver@sha256:[0-9a-f]{64}$/);
+    expect((run.values.receiverInfo.value as Record<string, unknown>).image).toBe(runs);
     expectNoPlainSecrets(run);
   });
 
