@@ -103,12 +103,17 @@ function actionsFor(target: PreflightTarget): { scope: string; action: string; r
       action: "Microsoft.Authorization/roleAssignments/write",
       role: "Role Based Access Control Administrator",
     });
-    if (target.builds) {
-      needs.push({
-        scope: registryGroup,
-        action: "Microsoft.ContainerRegistry/registries/scheduleRun/action",
-        role: "Contributor",
-      });
+  }
+  if (target.builds) {
+    // The cloud build's three ARM calls (components/receiver/image/build-provider.ts: "Registries - Get
+    // Build Source Upload Url", "Registries - Schedule Run", "Runs - Get"), as the actions
+    // docs/receiver-infra.md's deployer-permissions table names, in the registry's group.
+    for (const action of [
+      "Microsoft.ContainerRegistry/registries/listBuildSourceUploadUrl/action",
+      "Microsoft.ContainerRegistry/registries/scheduleRun/action",
+      "Microsoft.ContainerRegistry/registries/runs/read",
+    ]) {
+      needs.push({ scope: registryGroup || main, action, role: "Contributor" });
     }
   }
   return needs;

@@ -132,6 +132,8 @@ describe("runPreflight", () => {
     });
     expect(problems(findings)).toEqual([
       `Microsoft.Authorization/roleAssignments/write at ${subScope}/resourceGroups/rg-shared`,
+      // Reader reads runs (*/read) but may neither get the upload URL nor schedule the run.
+      `Microsoft.ContainerRegistry/registries/listBuildSourceUploadUrl/action at ${subScope}/resourceGroups/rg-shared`,
       `Microsoft.ContainerRegistry/registries/scheduleRun/action at ${subScope}/resourceGroups/rg-shared`,
     ]);
   });
