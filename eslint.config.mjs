@@ -28,13 +28,29 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": [
         "error",
-        { patterns: ["@pulumi/*", "**/components/**", "**/index", "**/test/**", "**/scripts/**"] },
+        {
+          patterns: [
+            "@pulumi/*",
+            "**/components/**",
+            "**/index",
+            "**/test/**",
+            "**/scripts/**",
+            "**/devkit/**",
+          ],
+        },
       ],
     },
   },
   {
-    // Nothing imports test/.
+    // Nothing imports test/; the product never imports the local stand-ins (devkit/) or the scripts.
     files: ["components/**/*.ts", "index.ts"],
-    rules: { "no-restricted-imports": ["error", { patterns: ["**/test/**", "**/scripts/**"] }] },
+    rules: {
+      "no-restricted-imports": ["error", { patterns: ["**/test/**", "**/scripts/**", "**/devkit/**"] }],
+    },
+  },
+  {
+    // The scripts and the stand-ins they run are tooling, but not tests: they never import test/.
+    files: ["scripts/**/*.ts", "scripts/**/*.mjs", "devkit/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: ["**/test/**"] }] },
   },
 );

@@ -4,13 +4,13 @@
  * - start one: `npm run emulator -- --port 8090 --projects 5 [--orgs contoso,fabrikam] [--time-scale 0.001] …`
  *   prints `ado emulator: <org url>` (one line per org), `ado pat: <pat>`, `ado vssps: <url>`,
  *   `ado user token: <token>` and `ado control: <url>`, then runs until Ctrl+C;
- * - act on a running one, through its control routes (test/support/ado-emulator/control.ts):
+ * - act on a running one, through its control routes (devkit/ado-emulator/control.ts):
  *   `npm run emulator -- --emulator http://127.0.0.1:8090 --raise git.push --project Project-001`,
  *   `--fail-deliveries <url> --status 503`, `--clear-failures`, `--advance 36h`, `--time-scale X`, `--show`.
  */
 import { parseArgs } from "node:util";
-import { startAdoEmulator } from "../test/support/ado-emulator";
-import { parseDuration } from "../test/support/ado-emulator/control";
+import { startAdoEmulator } from "../devkit/ado-emulator";
+import { parseDuration } from "../devkit/ado-emulator/control";
 import { EXIT } from "./lib/args";
 import { EmulatorControl } from "./lib/emulator-control";
 

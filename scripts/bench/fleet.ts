@@ -1,7 +1,7 @@
 /**
  * HookFleet at organization scale against the ADO emulator: the real HookFleet program under
  * Pulumi mocks, every ServiceHook stepped by the engine model against the real dynamic-provider
- * host over gRPC (test/support/provider-host; a new host per command, as `pulumi` starts one), the
+ * host over gRPC (devkit/provider-host; a new host per command, as `pulumi` starts one), the
  * real ADO client, HTTP on loopback with latency and an ADO-like rate limiter. Prints one line per
  * phase, then the size of the state:
  *
@@ -20,10 +20,10 @@ import { DEFAULT_EVENT_TYPES, EVENT_CATALOGUE } from "../../ado/events";
 import { mintToken } from "../../app/tokens";
 import { HookFleet } from "../../components/hooks/hook-fleet";
 import { SERVICE_HOOK_TYPE } from "../../components/hooks/service-hook";
-import { startAdoEmulator } from "../../test/support/ado-emulator";
-import { measurementKey, storedSize } from "../../test/support/provider-host/checkpoint";
-import { Engine } from "../../test/support/provider-host/engine";
-import { startReceiver } from "../../test/ado/helpers";
+import { startAdoEmulator } from "../../devkit/ado-emulator";
+import { measurementKey, storedSize } from "../../devkit/provider-host/checkpoint";
+import { Engine } from "../../devkit/provider-host/engine";
+import { startReceiver } from "../../devkit/recording-receiver";
 import { EXIT } from "../lib/args";
 
 const HELP = `Usage: npm run bench:fleet -- [options]

@@ -1,7 +1,7 @@
 /**
  * How long the HookFleet program takes to start under the Pulumi CLI, measured without the CLI: a
  * fresh Node process loads index.ts exactly as the CLI's language host does (Pulumi.yaml runtime
- * options: ts-node with tsconfig.pulumi.json, test/support/provider-host/cli-typescript.cjs) under
+ * options: ts-node with tsconfig.pulumi.json, devkit/provider-host/cli-typescript.cjs) under
  * mocks, with a stack's config (default: dev, the receiver on Azure included; its organizations
  * pointed at the ADO emulator), and runs `pulumi preview` with the engine model and the real
  * dynamic-provider host. Prints one line per mode:
@@ -15,9 +15,9 @@
  * warm cache on a workstation both modes start faster.
  */
 import { parseArgs } from "node:util";
-import { startAdoEmulator } from "../../test/support/ado-emulator";
-import { runCliCommand } from "../../test/support/provider-host/cli-command";
-import { effectiveConfig, organizationsOf, orgSegment, stackFile } from "../../test/program/stack-config";
+import { startAdoEmulator } from "../../devkit/ado-emulator";
+import { runCliCommand } from "../../devkit/provider-host/cli-command";
+import { effectiveConfig, organizationsOf, orgSegment, stackFile } from "../../devkit/stack-config";
 
 const HELP = `Usage: npm run bench:program -- [--runs N] [--projects N] [--stack NAME]
 

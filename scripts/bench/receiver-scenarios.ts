@@ -6,7 +6,7 @@
  * Plain fetch from this process; figures are wall-clock milliseconds.
  */
 import { performance } from "node:perf_hooks";
-import { gridArray } from "../../test/support/grid-events";
+import { gridArray } from "../../devkit/grid-events";
 
 export interface ScenarioServer {
   /** The receiver's webhook URL (token included). */

@@ -36,7 +36,7 @@ import { DiscardingStore } from "../../app/store";
 import { serviceNames } from "../../app/telemetry/names";
 import { startTelemetry } from "../../app/telemetry/sdk";
 import { mintToken, sha256Hex } from "../../app/tokens";
-import { sampleEvent } from "../../test/support/ado-events";
+import { sampleEvent } from "../../devkit/ado-events";
 import { EXIT } from "../lib/args";
 import { measureLargeArray, measureList } from "./receiver-scenarios";
 

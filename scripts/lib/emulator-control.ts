@@ -1,10 +1,10 @@
 /**
- * A client of the ADO emulator's control routes (/_emulator/…, test/support/ado-emulator/control.ts),
+ * A client of the ADO emulator's control routes (/_emulator/…, devkit/ado-emulator/control.ts),
  * over HTTP as any outside script would use them: `npm run emulator -- --emulator URL …` and the
  * sandbox drive the emulator through it.
  */
-import type { RaisedEvent } from "../../test/support/ado-emulator/control";
-import type { ClockAdvance, DeliveryFailure, DeliveryFailureRule } from "../../test/support/ado-emulator";
+import type { RaisedEvent } from "../../devkit/ado-emulator/control";
+import type { ClockAdvance, DeliveryFailure, DeliveryFailureRule } from "../../devkit/ado-emulator";
 
 export type { RaisedEvent };
 

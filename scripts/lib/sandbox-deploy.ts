@@ -4,7 +4,7 @@
  *
  * - with the Pulumi CLI: `pulumi up` / `pulumi preview --refresh --json` on the stack, local file
  *   backend unless one is configured (scripts/lib/prepare.ts), as `npm run up` and `npm run drift`;
- * - without it: the built-in engine stand-in (test/support/provider-host): each command is a fresh
+ * - without it: the built-in engine stand-in (devkit/provider-host): each command is a fresh
  *   Node process that loads index.ts as the CLI's language host does, under Pulumi's mock runtime,
  *   and the engine model steps every ServiceHook, RotatingSecret, AdoPat and LocalReceiverRevision
  *   through the real dynamic-provider host of @pulumi/pulumi. State lives in memory for the run.
@@ -13,9 +13,9 @@
  * revision token (HOOKFLEET_RECEIVER_REVISION_TOKEN) through the environment, never the config.
  */
 import { spawn } from "node:child_process";
-import type { StoredResource } from "../../test/support/provider-host/checkpoint";
-import type { Deployment, ResourceState as EngineResource } from "../../test/support/provider-host/engine";
-import { effectiveConfig, stackFile } from "../../test/program/stack-config";
+import type { StoredResource } from "../../devkit/provider-host/checkpoint";
+import type { Deployment, ResourceState as EngineResource } from "../../devkit/provider-host/engine";
+import { effectiveConfig, stackFile } from "../../devkit/stack-config";
 import { EXIT, ScriptError, type PreparedPulumi } from "./prepare";
 import { heartbeat } from "./progress";
 import { parsePulumiJson, summariseDrift, type DriftSummary, type PulumiRun } from "./pulumiJson";
@@ -196,7 +196,7 @@ export function engineStack(options: {
   let state: StoredResource[] = [];
   const command = async (name: "up" | "preview", label: string): Promise<Deployment> => {
     // Loaded on first use: the CLI path never needs the engine model.
-    const { runCliCommand } = await import("../../test/support/provider-host/cli-command");
+    const { runCliCommand } = await import("../../devkit/provider-host/cli-command");
     const stop = heartbeat(label);
     try {
       const result = await runCliCommand({

@@ -10,7 +10,7 @@
  *   5 `drift` shows exactly those hooks
  *
  * The program is the real one (index.ts, stack `sandbox`) applied by the Pulumi CLI or by the
- * built-in engine stand-in (./sandbox-deploy.ts). ADO is the emulator (test/support/ado-emulator),
+ * built-in engine stand-in (./sandbox-deploy.ts). ADO is the emulator (devkit/ado-emulator),
  * driven like an outside service: its REST API through the real ADO client, its control routes
  * over HTTP (./emulator-control.ts). The receivers are the real receiver with embedded stores,
  * run by a local host that takes their revisions (./sandbox-receivers.ts); what they hold is read
@@ -28,7 +28,7 @@ import { EVENT_CATALOGUE } from "../../ado/events";
 import type { Project, Subscription } from "../../ado/types";
 import { subscriptionStatus } from "../../ado/wire";
 import type { HealReport } from "../../app/heal/heal";
-import type { AdoEmulator } from "../../test/support/ado-emulator";
+import type { AdoEmulator } from "../../devkit/ado-emulator";
 import { EmulatorControl, type RaisedEvent } from "./emulator-control";
 import { EXIT, ScriptError, type PreparedPulumi } from "./prepare";
 import { formatDriftTable } from "./pulumiJson";
@@ -156,7 +156,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
   const { log } = options;
   const started = Date.now();
   // Loaded here: the emulator is the ADO stand-in of the test tooling (README "Layout").
-  const { startAdoEmulator } = await import("../../test/support/ado-emulator");
+  const { startAdoEmulator } = await import("../../devkit/ado-emulator");
 
   let current = "1";
   const check = (ok: boolean, message: string) => {

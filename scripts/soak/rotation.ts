@@ -6,7 +6,7 @@
  *
  * Each rotation is a `pulumi up` of a small program, run as the Pulumi engine runs it: the program
  * under mocks, its dynamic resources (two RotatingSecrets, one ServiceHook per event type) stepped
- * against the real dynamic-provider host (test/support/provider-host). The program wires what a
+ * against the real dynamic-provider host (devkit/provider-host). The program wires what a
  * deployment wires: the rotation nonce changes → both RotatingSecrets update → a receiver revision
  * with both hashes (a stand-in resource whose "deployment" hands the receiver its new settings)
  * → the hooks, which depend on that revision, are updated to send the new values. The overlap is
@@ -26,9 +26,9 @@ import type { CredentialSettings } from "../../app/config";
 import { startReceiver, type RunningReceiver } from "../../app/receiver";
 import { WebhookCredentials, webhookUrl } from "../../components/credentials";
 import { HookFleet } from "../../components/hooks";
-import { startAdoEmulator, type AdoEmulator } from "../../test/support/ado-emulator";
-import { sampleEvent } from "../../test/support/ado-events";
-import { Engine, type Deployment } from "../../test/support/provider-host/engine";
+import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
+import { sampleEvent } from "../../devkit/ado-events";
+import { Engine, type Deployment } from "../../devkit/provider-host/engine";
 import { EXIT } from "../lib/args";
 
 const SYSTEM = "devops";

@@ -1,13 +1,13 @@
 /**
- * The emulator's control surface over HTTP (test/support/ado-emulator/control.ts): raising events,
+ * The emulator's control surface over HTTP (devkit/ado-emulator/control.ts): raising events,
  * making deliveries to a URL fail, and ADO's delivery clock moved by hand. The hooks are made
  * through the real ADO client; the receiver is a recording server.
  */
 import { AdoClient } from "../../ado/client";
 import { EVENT_CATALOGUE } from "../../ado/events";
-import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
-import { parseDuration } from "../support/ado-emulator/control";
-import { startReceiver, webhookInput, type Receiver } from "./helpers";
+import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
+import { parseDuration } from "../../devkit/ado-emulator/control";
+import { startReceiver, webhookInput, type Receiver } from "../../devkit/recording-receiver";
 
 let emu: AdoEmulator;
 let receiver: Receiver;

@@ -1,13 +1,13 @@
 import { AdoClient } from "../../ado/client";
 import { MASKED_SECRET } from "../../ado/types";
-import { sampleEvent } from "../support/ado-events";
+import { sampleEvent } from "../../devkit/ado-events";
 import {
   PROBATION_RETRY_SCHEDULE_S,
   TRANSIENT_RETRY_SCHEDULE_S,
   startAdoEmulator,
   type AdoEmulator,
-} from "../support/ado-emulator";
-import { scriptFor, startReceiver, webhookInput, type Receiver } from "./helpers";
+} from "../../devkit/ado-emulator";
+import { scriptFor, startReceiver, webhookInput, type Receiver } from "../../devkit/recording-receiver";
 
 /** The emulator against azure-devops-facts.md: delivery, the failure policy and the history. */
 describe("emulator delivery and failure policy", () => {

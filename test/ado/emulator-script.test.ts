@@ -2,8 +2,8 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import readline from "node:readline";
 import { AdoClient } from "../../ado/client";
-import { startAdoEmulator } from "../support/ado-emulator";
-import { startReceiver, webhookInput } from "./helpers";
+import { startAdoEmulator } from "../../devkit/ado-emulator";
+import { startReceiver, webhookInput } from "../../devkit/recording-receiver";
 
 const root = path.resolve(__dirname, "../..");
 const tsx = path.join(root, "node_modules", ".bin", "tsx");

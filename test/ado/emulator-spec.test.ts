@@ -9,9 +9,9 @@ import { AdoClient } from "../../ado/client";
 import { AdoError } from "../../ado/errors";
 import type { Notification, Subscription } from "../../ado/types";
 import { subscriptionStatus } from "../../ado/wire";
-import { sampleEvent } from "../support/ado-events";
-import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
-import { scriptFor, startReceiver, webhookInput, type Receiver } from "./helpers";
+import { sampleEvent } from "../../devkit/ado-events";
+import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
+import { scriptFor, startReceiver, webhookInput, type Receiver } from "../../devkit/recording-receiver";
 import { SpecSet } from "./spec/swagger";
 
 const specs = new SpecSet();

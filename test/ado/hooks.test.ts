@@ -2,7 +2,7 @@ import { AdoClient } from "../../ado/client";
 import { AdoError } from "../../ado/errors";
 import { MASKED_SECRET } from "../../ado/types";
 import { subscriptionStatus } from "../../ado/wire";
-import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
+import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
 import {
   OTHER_CONSUMERS,
   consumersOf,
@@ -10,7 +10,7 @@ import {
   startReceiver,
   webhookInput,
   type Receiver,
-} from "./helpers";
+} from "../../devkit/recording-receiver";
 
 describe("service hooks through the client against the emulator", () => {
   let emu: AdoEmulator;

@@ -1,8 +1,8 @@
 import type { AccessToken, TokenCredential } from "@azure/identity";
 import { ADO_SCOPE, AdoClient, deriveVsspsUrl } from "../../ado/client";
 import { AdoError } from "../../ado/errors";
-import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
-import { OTHER_CONSUMERS, consumersOf } from "./helpers";
+import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
+import { OTHER_CONSUMERS, consumersOf } from "../../devkit/recording-receiver";
 
 /** A TokenCredential handing out a fixed token, counting calls (stands in for @azure/identity). */
 function credential(token: () => string, lifetimeMs: number): TokenCredential & { calls: string[] } {

@@ -1,7 +1,7 @@
 import * as azdev from "azure-devops-node-api";
 import { AdoClient } from "../../ado/client";
 import { AdoError } from "../../ado/errors";
-import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
+import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
 
 describe("projects against the ADO emulator", () => {
   let emu: AdoEmulator;

@@ -1,7 +1,7 @@
 import { AdoClient, type AdoLogger } from "../../ado/client";
 import { AdoError } from "../../ado/errors";
-import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
-import { OTHER_CONSUMERS, consumersOf, webhookInput } from "./helpers";
+import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
+import { OTHER_CONSUMERS, consumersOf, webhookInput } from "../../devkit/recording-receiver";
 
 /** Captures what the client logs, to prove no secret ends up there. */
 function recordingLogger(): AdoLogger & { lines: string[] } {

@@ -4,8 +4,8 @@
  * reserved start slots (which once left 400 hooks at ~1 call/s with nothing in flight).
  */
 import { AdoClient, type AdoLogger } from "../../ado/client";
-import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
-import { webhookInput } from "./helpers";
+import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
+import { webhookInput } from "../../devkit/recording-receiver";
 
 const GET_ONE = "GET /_apis/hooks/subscriptions/{id}";
 

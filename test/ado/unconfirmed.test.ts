@@ -16,8 +16,8 @@ import {
   type ServiceHookOutputs,
 } from "../../components/hooks/mapping";
 import { createServiceHookProvider } from "../../components/hooks/provider";
-import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
-import { startReceiver, webhookInput, type Receiver } from "./helpers";
+import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
+import { startReceiver, webhookInput, type Receiver } from "../../devkit/recording-receiver";
 import { startExampleServer } from "./spec/example-server";
 import { exampleRoutes, patClient } from "./spec/fixtures";
 

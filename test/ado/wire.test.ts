@@ -8,7 +8,7 @@ import {
   probationRetriesOf,
   subscriptionStatus,
 } from "../../ado/wire";
-import { sampleEvent } from "../support/ado-events";
+import { sampleEvent } from "../../devkit/ado-events";
 
 test("status: absent is enabled (Microsoft's example), spelled out reads the same, others as sent", () => {
   expect(subscriptionStatus({})).toBe("enabled");

@@ -1,5 +1,5 @@
 import { mintToken } from "../../app/tokens";
-import { sampleEvent } from "../support/ado-events";
+import { sampleEvent } from "../../devkit/ado-events";
 import { basic, send, startHarness, type Harness } from "./harness";
 
 let h: Harness;

@@ -1,7 +1,7 @@
 import { EVENT_CATALOGUE } from "../../ado/events";
 import { messageId } from "../../app/messages";
 import { mintToken } from "../../app/tokens";
-import { DEFAULT_PROJECT, sampleEvent } from "../support/ado-events";
+import { DEFAULT_PROJECT, sampleEvent } from "../../devkit/ado-events";
 import { basic, postJson, send, startHarness, type Harness } from "./harness";
 
 let h: Harness;

@@ -14,7 +14,7 @@ import {
   stripUndefined,
 } from "../../app/embedded-cosmos-worker";
 import { startReceiver, type RunningReceiver } from "../../app/receiver";
-import { sampleEvent } from "../support/ado-events";
+import { sampleEvent } from "../../devkit/ado-events";
 import { credentialsFor, makeSecrets, postJson, send, type Secrets } from "./harness";
 
 describe("the embedded store of a local-mode receiver", () => {

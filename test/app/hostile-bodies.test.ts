@@ -5,7 +5,7 @@
  */
 import { gzipSync } from "node:zlib";
 import { messageId, MAX_DOCUMENT_BYTES } from "../../app/messages";
-import { sampleEvent } from "../support/ado-events";
+import { sampleEvent } from "../../devkit/ado-events";
 import { postJson, send, startHarness, type Harness } from "./harness";
 
 let h: Harness;

@@ -7,7 +7,7 @@
 import { CREATE_CONCURRENCY } from "../../app/ingest";
 import type { RunningReceiver } from "../../app/receiver";
 import type { CosmosTestServer } from "../support/cosmos-server";
-import { gridArray } from "../support/grid-events";
+import { gridArray } from "../../devkit/grid-events";
 import { send, startProxiedHarness, type ProxiedHarness, type Secrets } from "./harness";
 
 jest.setTimeout(120_000);

@@ -2,7 +2,7 @@ import http from "node:http";
 import net from "node:net";
 import { redactPath } from "../../app/logging";
 import { mintToken } from "../../app/tokens";
-import { sampleEvent } from "../support/ado-events";
+import { sampleEvent } from "../../devkit/ado-events";
 import { basic, postJson, send, startHarness, type Harness } from "./harness";
 
 describe("log hygiene", () => {

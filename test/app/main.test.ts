@@ -7,7 +7,7 @@ import { EXIT } from "../../app/exit-codes";
 import { loadHealConfig } from "../../app/heal/cli";
 import { CosmosMessageStore } from "../../app/store";
 import { isWellFormedToken, sha256Hex } from "../../app/tokens";
-import { sampleEvent } from "../support/ado-events";
+import { sampleEvent } from "../../devkit/ado-events";
 import { postJson, send } from "./harness";
 
 const root = path.resolve(__dirname, "../..");

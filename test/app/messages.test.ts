@@ -1,6 +1,6 @@
 import { EVENT_CATALOGUE } from "../../ado/events";
 import { buildMessage, messageId, projectAdoEvent, PROJECTION_MAX_BYTES } from "../../app/messages";
-import { DEFAULT_PROJECT, sampleEvent } from "../support/ado-events";
+import { DEFAULT_PROJECT, sampleEvent } from "../../devkit/ado-events";
 
 type Obj = Record<string, unknown>;
 

@@ -3,7 +3,7 @@
  * the same receivedAt; a listing must still reach every message exactly once, with a continuation
  * of bounded size.
  */
-import { sampleEvent } from "../support/ado-events";
+import { sampleEvent } from "../../devkit/ado-events";
 import { postJson, send, startHarness, type Harness } from "./harness";
 
 let h: Harness;

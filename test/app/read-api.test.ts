@@ -1,7 +1,7 @@
 import http from "node:http";
 import { messageId } from "../../app/messages";
 import { mintPassword, mintToken, sha256Hex } from "../../app/tokens";
-import { sampleEvent } from "../support/ado-events";
+import { sampleEvent } from "../../devkit/ado-events";
 import { basic, credentialsFor, postJson, send, startHarness, type Harness } from "./harness";
 
 let h: Harness;

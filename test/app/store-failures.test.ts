@@ -1,4 +1,4 @@
-import { sampleEvent } from "../support/ado-events";
+import { sampleEvent } from "../../devkit/ado-events";
 import type { RunningReceiver } from "../../app/receiver";
 import type { CosmosTestServer } from "../support/cosmos-server";
 import {

@@ -11,8 +11,8 @@ import {
   createAdoPatProvider,
   USER_TOKEN_ENV,
 } from "../../components/credentials/ado-pat-provider";
-import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
-import { isolatedCommand } from "../support/provider-host/isolated";
+import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
+import { isolatedCommand } from "../../devkit/provider-host/isolated";
 import type * as credentialsModule from "../../components/credentials";
 
 const DAY = 86_400_000;

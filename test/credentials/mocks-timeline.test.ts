@@ -1,7 +1,7 @@
 /**
  * The rotation timeline of a program in which hooks consume the credentials (WebhookCredentials →
  * webhookUrl/currentBasicPassword → HookFleet), each `pulumi preview` and `pulumi up` run by the
- * engine model against the real dynamic-provider host (test/support/provider-host), with the ADO
+ * engine model against the real dynamic-provider host (devkit/provider-host), with the ADO
  * emulator as ADO. The provider clock moves through HOOKFLEET_NOW in the host's environment.
  *
  * What a user would notice: a preview shows a change for the hooks only when a value rotates. Not
@@ -14,10 +14,10 @@ import { sha256Hex } from "../../app/tokens";
 import type * as credentialsModule from "../../components/credentials";
 import { providerStub } from "../../components/dynamic/stub";
 import type * as hooksModule from "../../components/hooks";
-import { startReceiver, type Receiver } from "../ado/helpers";
-import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
-import { stepsOf, type Deployment, type ResourceState } from "../support/provider-host/engine";
-import { isolatedCommand } from "../support/provider-host/isolated";
+import { startReceiver, type Receiver } from "../../devkit/recording-receiver";
+import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
+import { stepsOf, type Deployment, type ResourceState } from "../../devkit/provider-host/engine";
+import { isolatedCommand } from "../../devkit/provider-host/isolated";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -12,7 +12,7 @@ import { formatHealReport } from "../../app/heal/report";
 import { messageId } from "../../app/messages";
 import { startReceiver, type RunningReceiver } from "../../app/receiver";
 import { mintPassword, mintToken, sha256Hex } from "../../app/tokens";
-import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
+import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
 import { startCosmosServer, type CosmosTestServer } from "../support/cosmos-server";
 
 jest.setTimeout(60_000);

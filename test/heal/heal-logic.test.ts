@@ -6,7 +6,7 @@ import { formatDuration } from "../../app/heal/report";
 import { healReceiverSettingNames, healSettings } from "../../app/heal/settings";
 import { receiverSettings } from "../../app/settings";
 import { mintToken, sha256Hex } from "../../app/tokens";
-import { sampleEvent } from "../support/ado-events";
+import { sampleEvent } from "../../devkit/ado-events";
 
 let seq = 0;
 function note(result: Notification["result"], at: string, eventId?: string, withEvent = true): Notification {

@@ -12,7 +12,7 @@ import { runHeal, type HealReport } from "../../app/heal/heal";
 import type { SystemSetting } from "../../app/settings";
 import { CosmosMessageStore } from "../../app/store";
 import { mintToken, sha256Hex } from "../../app/tokens";
-import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
+import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
 import { startCosmosServer, type CosmosTestServer } from "../support/cosmos-server";
 
 jest.setTimeout(60_000);

@@ -9,8 +9,8 @@ import type { AdoEvent } from "../../ado/types";
 import { runHeal, type HealReport } from "../../app/heal/heal";
 import type { SystemSetting } from "../../app/settings";
 import { CosmosMessageStore } from "../../app/store";
-import { startReceiver, webhookInput, type Receiver } from "../ado/helpers";
-import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
+import { startReceiver, webhookInput, type Receiver } from "../../devkit/recording-receiver";
+import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
 import { startCosmosServer, type CosmosTestServer } from "../support/cosmos-server";
 
 jest.setTimeout(30_000);

@@ -1,6 +1,6 @@
 /**
  * HookFleet as a program: run under setMocks, every ServiceHook stepped by the engine model against
- * the real dynamic-provider host (test/support/provider-host: gRPC, Struct, the engine's step rules,
+ * the real dynamic-provider host (devkit/provider-host: gRPC, Struct, the engine's step rules,
  * a new host per command), against the ADO emulator. Covers the day-2 story: ADO disables hooks
  * after failed deliveries, the next `pulumi up` (refresh: always) brings them back and touches
  * nothing else; and what a user must act on (a failed test delivery) is in the outputs.
@@ -11,11 +11,11 @@ import { providerStub } from "../../components/dynamic/stub";
 import type { HookFleetArgs } from "../../components/hooks/hook-fleet";
 import type * as hookFleetModule from "../../components/hooks/hook-fleet";
 import { SERVICE_HOOK_TYPE } from "../../components/hooks/service-hook";
-import { AdoEmulator, startAdoEmulator } from "../support/ado-emulator";
-import { isolatedCommand } from "../support/provider-host/isolated";
-import { stepsOf, type ResourceState } from "../support/provider-host/engine";
-import { isSecret } from "../support/provider-host/values";
-import { Receiver, startReceiver } from "../ado/helpers";
+import { AdoEmulator, startAdoEmulator } from "../../devkit/ado-emulator";
+import { isolatedCommand } from "../../devkit/provider-host/isolated";
+import { stepsOf, type ResourceState } from "../../devkit/provider-host/engine";
+import { isSecret } from "../../devkit/provider-host/values";
+import { Receiver, startReceiver } from "../../devkit/recording-receiver";
 
 const URL_TOKEN = "alw_fleetTokenSecret0123456789abcdef";
 const PASSWORD = "basic-password-secret";

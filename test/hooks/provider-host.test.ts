@@ -1,10 +1,10 @@
 /**
- * The test support that stands in for the Pulumi engine (test/support/provider-host) against the
+ * The test support that stands in for the Pulumi engine (devkit/provider-host) against the
  * real dynamic-provider host, with providers written inline as `__provider` text: it shows the
  * host's behaviour the rest of the suite relies on (and that an in-process harness hid).
  */
-import { ProviderError, ProviderHost } from "../support/provider-host/host";
-import { isSecret, secret, UNKNOWN } from "../support/provider-host/values";
+import { ProviderError, ProviderHost } from "../../devkit/provider-host/host";
+import { isSecret, secret, UNKNOWN } from "../../devkit/provider-host/values";
 
 const URN = "urn:pulumi:test::hookfleet::pulumi-nodejs:dynamic/t:Thing::t";
 let host: ProviderHost;

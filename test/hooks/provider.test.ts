@@ -10,8 +10,8 @@ import {
   ServiceHookOutputs,
 } from "../../components/hooks/mapping";
 import { createServiceHookProvider, ServiceHookProvider } from "../../components/hooks/provider";
-import { AdoEmulator, startAdoEmulator } from "../support/ado-emulator";
-import { Receiver, startReceiver } from "../ado/helpers";
+import { AdoEmulator, startAdoEmulator } from "../../devkit/ado-emulator";
+import { Receiver, startReceiver } from "../../devkit/recording-receiver";
 
 let emu: AdoEmulator;
 let receiver: Receiver;

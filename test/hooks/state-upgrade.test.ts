@@ -1,16 +1,16 @@
 /**
  * Stored state is a contract: the state each release wrote (test/fixtures/state) is refreshed,
  * previewed, applied, updated and destroyed by today's code, through the real dynamic-provider host
- * driven as the engine drives it (test/support/provider-host). Refresh and delete run the
+ * driven as the engine drives it (devkit/provider-host). Refresh and delete run the
  * `__provider` text stored in the resource's outputs: for 0.1.0 state that is the 9 KB tsx shim,
  * which loads components/hooks/provider.ts and the credential providers by path.
  */
 import { providerStub } from "../../components/dynamic/stub";
-import { startReceiver, type Receiver } from "../ado/helpers";
-import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
-import { fromStored, type ResourceState, stepsOf } from "../support/provider-host/engine";
-import { isolatedCommand } from "../support/provider-host/isolated";
-import { isSecret, reveal, type PropertyMap } from "../support/provider-host/values";
+import { startReceiver, type Receiver } from "../../devkit/recording-receiver";
+import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
+import { fromStored, type ResourceState, stepsOf } from "../../devkit/provider-host/engine";
+import { isolatedCommand } from "../../devkit/provider-host/isolated";
+import { isSecret, reveal, type PropertyMap } from "../../devkit/provider-host/values";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import {
   fixtureConfig,

@@ -9,9 +9,9 @@ import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { LOADER_FILE, providerStub } from "../../components/dynamic/stub";
 import { hasUnknownInputs, UNKNOWN_INPUT } from "../../components/dynamic/unknown";
-import { UNKNOWN } from "../support/provider-host/values";
-import { runCliCommand } from "../support/provider-host/cli-command";
-import { PROJECT_ROOT, ProviderHost } from "../support/provider-host/host";
+import { UNKNOWN } from "../../devkit/provider-host/values";
+import { runCliCommand } from "../../devkit/provider-host/cli-command";
+import { PROJECT_ROOT, ProviderHost } from "../../devkit/provider-host/host";
 
 it("is this exact text, forever (state written by every release since 0.2 holds it)", () => {
   expect(providerStub("ServiceHook")).toBe(

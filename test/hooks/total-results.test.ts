@@ -11,10 +11,10 @@ import { AdoClient } from "../../ado/client";
 import { createAdoPatProvider } from "../../components/credentials/ado-pat-provider";
 import { createRotatingSecretProvider } from "../../components/credentials/rotating-secret-provider";
 import { createServiceHookProvider } from "../../components/hooks/provider";
-import { startReceiver, type Receiver } from "../ado/helpers";
-import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
-import { fromStored } from "../support/provider-host/engine";
-import { reveal } from "../support/provider-host/values";
+import { startReceiver, type Receiver } from "../../devkit/recording-receiver";
+import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
+import { fromStored } from "../../devkit/provider-host/engine";
+import { reveal } from "../../devkit/provider-host/values";
 import { FIXTURE_ORG, loadFixture, seedEmulator, type StateFixture } from "../fixtures/state/fixture";
 
 let emu: AdoEmulator;

@@ -1,6 +1,6 @@
 /**
  * Destinations applied for real: index.ts run by the engine model against the real dynamic-provider
- * host (test/support/provider-host), each `up` a fresh program and host on the state the last one
+ * host (devkit/provider-host), each `up` a fresh program and host on the state the last one
  * left, against the ADO emulator delivering over HTTP to three local receivers (ours and two hosted
  * products). One stack, two organizations, the receiver plus a URL-token product (both
  * organizations) and a Basic-password product (one organization):
@@ -13,11 +13,11 @@
 import { AdoClient } from "../../ado/client";
 import type { Subscription } from "../../ado/types";
 import { SERVICE_HOOK_TYPE } from "../../components/hooks/service-hook";
-import { startReceiver, webhookInput, type Receiver } from "../ado/helpers";
-import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
-import { stepsOf, type Deployment, type ResourceState } from "../support/provider-host/engine";
-import { isolatedCommand } from "../support/provider-host/isolated";
-import { effectiveConfig } from "./stack-config";
+import { startReceiver, webhookInput, type Receiver } from "../../devkit/recording-receiver";
+import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
+import { stepsOf, type Deployment, type ResourceState } from "../../devkit/provider-host/engine";
+import { isolatedCommand } from "../../devkit/provider-host/isolated";
+import { effectiveConfig } from "../../devkit/stack-config";
 
 jest.setTimeout(180_000);
 

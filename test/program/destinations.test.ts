@@ -6,7 +6,7 @@
  * user reads (docs/destinations.md). Projects come from the ADO emulator.
  */
 import type * as pulumiType from "@pulumi/pulumi";
-import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
+import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
 import type * as mocksType from "../support/pulumi-mocks";
 import {
   ADO_PAT,

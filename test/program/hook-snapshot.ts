@@ -12,9 +12,9 @@
 import { createHash } from "node:crypto";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
-import type { AdoEmulator } from "../support/ado-emulator";
+import type { AdoEmulator } from "../../devkit/ado-emulator";
 import { azureNativeOutputs, isSecretValue, type RecordedResource } from "../support/pulumi-mocks";
-import { effectiveConfig, orgSegment, organizationsOf, stackFile } from "./stack-config";
+import { effectiveConfig, orgSegment, organizationsOf, stackFile } from "../../devkit/stack-config";
 
 export const SERVICE_HOOK = "pulumi-nodejs:dynamic/hookfleet:ServiceHook";
 export const ROTATING_SECRET = "pulumi-nodejs:dynamic/credentials:RotatingSecret";

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import type * as pulumiType from "@pulumi/pulumi";
 import { healSettings } from "../../app/heal/settings";
 import { azureRoleIds } from "../../components/receiver/roles";
-import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
+import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
 import type * as mocksType from "../support/pulumi-mocks";
 import {
   effectiveConfig,
@@ -18,7 +18,7 @@ import {
   projectDeclarations,
   repoRoot,
   stackFile,
-} from "./stack-config";
+} from "../../devkit/stack-config";
 
 // Generous: the other suites of `npm test` load this 2-core machine while these run.
 jest.setTimeout(120_000);

@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { findExecutable } from "../../scripts/lib/pulumiCli";
-import { repoRoot } from "./stack-config";
+import { repoRoot } from "../../devkit/stack-config";
 
 // The whole loop: four program runs, each a fresh process, on a machine shared with other suites.
 jest.setTimeout(300_000);

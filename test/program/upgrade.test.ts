@@ -13,15 +13,15 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as pulumiType from "@pulumi/pulumi";
-import { startReceiver, type Receiver } from "../ado/helpers";
+import { startReceiver, type Receiver } from "../../devkit/recording-receiver";
 import {
   loadProgramFixture,
   seedProgramFixture,
   type ProgramStateFixture,
 } from "../fixtures/state/program-fixture";
-import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
-import { fromStored } from "../support/provider-host/engine";
-import { isolatedCommand } from "../support/provider-host/isolated";
+import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
+import { fromStored } from "../../devkit/provider-host/engine";
+import { isolatedCommand } from "../../devkit/provider-host/isolated";
 import type * as mocksType from "../support/pulumi-mocks";
 import {
   hookSnapshot,

@@ -10,9 +10,9 @@ import {
   type LocalReceiverRevisionOutputs,
 } from "../../components/receiver/local-revision-provider";
 import { startReceiverHost, type ReceiverHost } from "../../scripts/lib/sandbox-receivers";
-import { sampleEvent } from "../support/ado-events";
-import { isSecret, type PropertyMap } from "../support/provider-host";
-import { isolatedCommand } from "../support/provider-host/isolated";
+import { sampleEvent } from "../../devkit/ado-events";
+import { isSecret, type PropertyMap } from "../../devkit/provider-host";
+import { isolatedCommand } from "../../devkit/provider-host/isolated";
 
 type RevisionModule = typeof import("../../components/receiver/local-revision");
 

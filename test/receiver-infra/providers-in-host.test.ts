@@ -13,7 +13,7 @@ import {
 } from "../../components/receiver/image";
 import { PROPAGATION_WAIT_TYPE } from "../../components/receiver/propagation";
 import { startArmStandIn, type ArmStandIn } from "../support/arm-stand-in";
-import { PROJECT_ROOT, ProviderHost } from "../support/provider-host/host";
+import { PROJECT_ROOT, ProviderHost } from "../../devkit/provider-host/host";
 
 jest.setTimeout(60_000);
 

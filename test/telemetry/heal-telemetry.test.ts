@@ -19,7 +19,7 @@ import {
   hooksNotEnabledQuery,
   quietOrgQuery,
 } from "../../components/receiver/telemetry-kql";
-import { startAdoEmulator, type AdoEmulator } from "../support/ado-emulator";
+import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
 import { startCosmosServer, type CosmosTestServer } from "../support/cosmos-server";
 import { startOtlpCapture, type OtlpCapture } from "../support/otlp-capture";
 import { startProcess, unreadableAttributes, valuesOf } from "./helpers";

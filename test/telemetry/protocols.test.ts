@@ -8,7 +8,7 @@
 import { metrics, spans } from "../../app/telemetry/names";
 import { mintToken, sha256Hex } from "../../app/tokens";
 import { postJson } from "../app/harness";
-import { sampleEvent } from "../support/ado-events";
+import { sampleEvent } from "../../devkit/ado-events";
 import { startOtlpCapture, startOtlpGrpcCapture, type OtlpCapture } from "../support/otlp-capture";
 import { startProcess, type RunningProcess } from "./helpers";
 

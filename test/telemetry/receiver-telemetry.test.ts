@@ -21,7 +21,7 @@ import {
   quietOrgQuery,
 } from "../../components/receiver/telemetry-kql";
 import { basic, postJson, send, startStoreProxy } from "../app/harness";
-import { sampleEvent } from "../support/ado-events";
+import { sampleEvent } from "../../devkit/ado-events";
 import { startCosmosServer, type CosmosTestServer } from "../support/cosmos-server";
 import { startOtlpCapture, type CapturedSpan, type OtlpCapture } from "../support/otlp-capture";
 import { startProcess, unreadableAttributes, valuesOf, type RunningProcess } from "./helpers";

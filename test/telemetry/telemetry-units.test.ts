@@ -25,7 +25,7 @@ import {
 import { DiscardingStore } from "../../app/store";
 import { mintToken, sha256Hex } from "../../app/tokens";
 import { postJson } from "../app/harness";
-import { sampleEvent } from "../support/ado-events";
+import { sampleEvent } from "../../devkit/ado-events";
 
 describe("which telemetry the environment asks for", () => {
   it("is off without an endpoint, or with OTEL_SDK_DISABLED (and then loads nothing)", async () => {

@@ -18,7 +18,7 @@ import {
   type ServiceHookOutputs,
 } from "../../../components/hooks/mapping";
 import { createServiceHookProvider } from "../../../components/hooks/provider";
-import { sampleEvent } from "../../support/ado-events";
+import { sampleEvent } from "../../../devkit/ado-events";
 import { startCosmosServer, type CosmosTestServer } from "../../support/cosmos-server";
 import { startExampleServer, type ExampleServer, type Route } from "./example-server";
 import { completedNotification, EX, GUID, patClient } from "./fixtures";

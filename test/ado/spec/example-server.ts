@@ -12,7 +12,7 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { locationsFor } from "../../support/ado-emulator";
+import { locationsFor } from "../../../devkit/ado-emulator";
 
 export interface RecordedRequest {
   method: string;

@@ -17,8 +17,8 @@ import {
   toSubscriptionInput,
   type ServiceHookInputs,
 } from "../../../components/hooks/mapping";
-import { startAdoEmulator } from "../../support/ado-emulator";
-import { webhookInput } from "../helpers";
+import { startAdoEmulator } from "../../../devkit/ado-emulator";
+import { webhookInput } from "../../../devkit/recording-receiver";
 import { startExampleServer, type ExampleServer } from "./example-server";
 import { EX, exampleRoutes, patClient, userClient } from "./fixtures";
 import { exampleBody, readExample } from "./swagger";

@@ -10,8 +10,8 @@
  * into the built resource.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import type { AdoEvent } from "../../ado/types";
-import { EVENT_CATALOGUE, eventTypeInfo } from "../../ado/events";
+import type { AdoEvent } from "../ado/types";
+import { EVENT_CATALOGUE, eventTypeInfo } from "../ado/events";
 
 export interface SampleProject {
   id: string;

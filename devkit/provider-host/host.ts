@@ -29,8 +29,8 @@ import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { parse as parseYaml } from "yaml";
 import { annotateSecrets, marshal, reveal, unmarshal, type EngineValue, type PropertyMap } from "./values";
 
-/** Where this repository's project root is (test/support/provider-host → ../../..). */
-export const PROJECT_ROOT = path.resolve(__dirname, "..", "..", "..");
+/** Where this repository's project root is (devkit/provider-host → ../..). */
+export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 
 /** The executable the engine starts for `pulumi-nodejs` resources (plugin.go IsDynamicProvider…). */
 export const HOST_EXECUTABLE = "node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs";

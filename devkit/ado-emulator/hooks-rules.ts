@@ -9,14 +9,14 @@
  * These rules are written here again rather than imported from the product (ado/, components/):
  * an emulator that shares the client's reading of ADO cannot catch a wrong reading.
  */
-import { eventTypeInfo } from "../../../ado/events";
+import { eventTypeInfo } from "../../ado/events";
 import {
   MASKED_SECRET,
   type AdoEvent,
   type Notification,
   type Subscription,
   type SubscriptionInput,
-} from "../../../ado/types";
+} from "../../ado/types";
 
 /** Publisher inputs ADO itself adds on create; clients must not be required to send them. */
 const SERVER_PUBLISHER_INPUTS = ["hostId", "tfsSubscriptionId"] as const;

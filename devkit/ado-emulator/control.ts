@@ -16,8 +16,8 @@
  * org APIs. `npm run emulator -- --emulator <url> --raise …` is a client of these routes
  * (scripts/emulator.ts); docs/ado.md documents them.
  */
-import { EVENT_CATALOGUE, eventTypeInfo } from "../../../ado/events";
-import type { AdoEvent } from "../../../ado/types";
+import { EVENT_CATALOGUE, eventTypeInfo } from "../../ado/events";
+import type { AdoEvent } from "../../ado/types";
 import { sampleEvent } from "../ado-events";
 import type { AdoEmulator, DeliveryReport, DeliveryFailureRule } from "./index";
 

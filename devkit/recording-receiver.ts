@@ -1,7 +1,7 @@
 /** Shared fixtures of the ADO suites: a recording webhook receiver on loopback and hook inputs. */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import type { AdoEvent, Subscription, SubscriptionInput } from "../../ado/types";
+import type { AdoEvent, Subscription, SubscriptionInput } from "../ado/types";
 
 export interface ReceivedRequest {
   method: string;

@@ -2,7 +2,7 @@
  * Loads a TypeScript entry module the way the Pulumi CLI's Node.js language host loads a program
  * with `runtime.options.typescript: true`, then runs it:
  *
- *   node test/support/provider-host/cli-typescript.cjs <entry.ts> [args…]   (cwd: the project root)
+ *   node devkit/provider-host/cli-typescript.cjs <entry.ts> [args…]   (cwd: the project root)
  *
  * It repeats what `@pulumi/pulumi/cmd/run/run.js` does before it requires the program (SDK 3.276):
  * the tsconfig is the `tsconfig` runtime option of Pulumi.yaml (the language host passes it as
@@ -21,11 +21,11 @@ const path = require("node:path");
 
 const [entry, ...args] = process.argv.slice(2);
 if (!entry || entry === "--help") {
-  console.error("usage: node test/support/provider-host/cli-typescript.cjs <entry.ts> [args…]");
+  console.error("usage: node devkit/provider-host/cli-typescript.cjs <entry.ts> [args…]");
   process.exit(entry ? 0 : 64);
 }
 
-const projectRoot = path.resolve(__dirname, "..", "..", "..");
+const projectRoot = path.resolve(__dirname, "..", "..");
 const { parse } = require("yaml");
 const project = parse(fs.readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8"));
 const options = (typeof project.runtime === "object" && project.runtime.options) || {};

@@ -64,9 +64,9 @@ import { randomBytes, randomUUID } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
-import { eventTypeInfo } from "../../../ado/events";
-import { eventProjectId } from "../../../ado/wire";
-import { digestEquals, sha256Hex } from "../../../app/tokens";
+import { eventTypeInfo } from "../../ado/events";
+import { eventProjectId } from "../../ado/wire";
+import { digestEquals, sha256Hex } from "../../app/tokens";
 import type {
   AdoEvent,
   IdentityRef,
@@ -78,7 +78,7 @@ import type {
   Subscription,
   SubscriptionInput,
   SubscriptionStatus,
-} from "../../../ado/types";
+} from "../../ado/types";
 import { sampleEvent } from "../ado-events";
 import {
   AdoFault,
