@@ -19,6 +19,7 @@ async function main(jobFile: string, resultFile: string): Promise<void> {
     config: job.config,
     secretKeys: job.secretKeys,
     hostEnv: job.hostEnv,
+    invokes: job.invokes,
     state: fromStored(job.state ?? []),
   });
   let programLoadMs = 0;

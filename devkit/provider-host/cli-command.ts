@@ -36,6 +36,8 @@ export interface CliCommandJob {
   hostEnv?: Record<string, string | undefined>;
   /** Environment of the program process on top of this one's. */
   env?: Record<string, string | undefined>;
+  /** Fixed answers to the program's invokes by token (Engine `invokes`). */
+  invokes?: Record<string, Record<string, unknown>>;
 }
 
 export interface CliCommandResult {

@@ -140,6 +140,11 @@ export interface EngineOptions {
     args: pulumi.runtime.MockResourceArgs,
     context: { preview: boolean },
   ) => Promise<OtherResourceAnswer | undefined> | OtherResourceAnswer | undefined;
+  /**
+   * Fixed answers to invokes by token (e.g. `azure-native:authorization:getClientConfig`), for a
+   * program that asks a provider the model does not run; any other invoke answers `{}`.
+   */
+  invokes?: Record<string, Record<string, unknown>>;
 }
 
 export interface OtherResourceAnswer {
@@ -390,7 +395,7 @@ export class Engine {
             throw err;
           }
         },
-        call: () => ({}),
+        call: (args: pulumi.runtime.MockCallArgs) => this.options.invokes?.[args.token] ?? {},
       },
       this.project,
       this.stack,

@@ -88,6 +88,15 @@ async function main(): Promise<number> {
           config: { ...config, "hookfleet:adoPat": emulator.pat },
           secretKeys: ["hookfleet:adoPat"],
           refresh: false,
+          // The receiver's names carry the subscription id (components/receiver/names.ts); no Azure here.
+          invokes: {
+            "azure-native:authorization:getClientConfig": {
+              subscriptionId: "00000000-0000-4000-8000-000000000000",
+              tenantId: "00000000-0000-4000-8000-000000000001",
+              clientId: "00000000-0000-4000-8000-000000000002",
+              objectId: "00000000-0000-4000-8000-000000000003",
+            },
+          },
           env: {
             AZURE_DEVOPS_EXT_PAT: emulator.pat,
             // What the CLI does without `noCheck` in the tsconfig it is given.
