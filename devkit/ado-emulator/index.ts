@@ -68,6 +68,7 @@ import { eventTypeInfo } from "../../ado/events";
 import { eventProjectId } from "../../ado/wire";
 import { digestEquals, sha256Hex } from "../../app/tokens";
 import type {
+  NotificationDetails,
   AdoEvent,
   IdentityRef,
   Notification,
@@ -1360,14 +1361,10 @@ class Emulator implements AdoEmulator {
   ): void {
     const q = (parseJsonBody(body) ?? {}) as {
       subscriptionId?: string;
-      details?: {
-        eventType?: string;
-        publisherId?: string;
-        publisherInputs?: Record<string, string>;
-        consumerId?: string;
-        consumerActionId?: string;
-        consumerInputs?: Record<string, string>;
-      };
+      details?: Pick<
+        NotificationDetails,
+        "eventType" | "publisherId" | "publisherInputs" | "consumerId" | "consumerActionId" | "consumerInputs"
+      >;
     };
     const stored = q.subscriptionId ? org.subs.get(q.subscriptionId.toLowerCase()) : undefined;
     if (q.subscriptionId && !stored) this.stored(org, q.subscriptionId);

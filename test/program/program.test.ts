@@ -11,6 +11,7 @@ import { healSettings } from "../../app/heal/settings";
 import { azureRoleIds } from "../../components/receiver/roles";
 import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
 import type * as mocksType from "../support/pulumi-mocks";
+import { ADO_PAT, fakeSecret, ROTATING_SECRET, SERVICE_HOOK, SNAPSHOT_PROJECTS } from "./hook-snapshot";
 import {
   effectiveConfig,
   orgSegment,
@@ -22,27 +23,6 @@ import {
 
 // Generous: the other suites of `npm test` load this 2-core machine while these run.
 jest.setTimeout(120_000);
-
-const SERVICE_HOOK = "pulumi-nodejs:dynamic/hookfleet:ServiceHook";
-const ROTATING_SECRET = "pulumi-nodejs:dynamic/credentials:RotatingSecret";
-const ADO_PAT = "pulumi-nodejs:dynamic/credentials:AdoPat";
-
-/** Projects every emulated organization has: they exercise each stack's include/exclude/list filters. */
-const PROJECTS = [
-  "platform-api",
-  "platform-web",
-  "hookfleet-core",
-  "platform-archive",
-  "Payments",
-  "Identity",
-  "Storefront",
-  "sandbox-tools",
-  "billing-archive",
-  "Marketing",
-];
-
-/** Secret values the mocked credential resources return, to look for in plain inputs later. */
-const fakeSecret = (name: string) => `alw_FAKE${name.replace(/[^A-Za-z0-9]/g, "")}SECRETVALUE`;
 
 interface ProgramRun {
   mocks: mocksType.PulumiMocks;
@@ -60,7 +40,9 @@ beforeAll(async () => {
   for (const stack of ["dev", "staging", "prod", "sandbox"]) {
     for (const org of organizationsOf(stackFile(stack))) orgs.add(orgSegment(org.url));
   }
-  emulator = await startAdoEmulator({ orgs: [...orgs].map((name) => ({ name, projects: PROJECTS })) });
+  emulator = await startAdoEmulator({
+    orgs: [...orgs].map((name) => ({ name, projects: SNAPSHOT_PROJECTS })),
+  });
   // The program and HookFleet list projects through AdoClient.fromEnvironment: the PAT comes from here.
   process.env.AZURE_DEVOPS_EXT_PAT = emulator.pat;
 });
