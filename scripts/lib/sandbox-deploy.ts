@@ -22,7 +22,7 @@ import { effectiveConfig, stackFile } from "../../test/program/stack-config";
 import { EXIT, ScriptError, type PreparedPulumi } from "./prepare";
 import { heartbeat } from "./progress";
 import { parsePulumiJson, summariseDrift, type DriftSummary, type PulumiRun } from "./pulumiJson";
-import { configRmArgs, configSetArgs, sandboxConfig, type ConfigSet } from "./stackConfig";
+import { configRmArgs, configSetArgs, sandboxConfig, splitConfigPath, type ConfigSet } from "./stackConfig";
 
 export const SANDBOX_STACK = "sandbox";
 
@@ -104,16 +104,6 @@ export function sandboxDestinations(): SandboxDestination[] {
       `hookfleet:destinations[${index}]`,
     ),
   }));
-}
-
-/** `hookfleet:destinations[1].url` → the key `hookfleet:destinations` and the path [1, "url"] inside it. */
-export function splitConfigPath(key: string): { key: string; path: (string | number)[] } {
-  const m = /^([^.[\]]+)((?:\[\d+\]|\.[A-Za-z_][\w-]*)*)$/.exec(key);
-  if (!m) throw new Error(`not a config path: ${key}`);
-  const path = [...m[2].matchAll(/\[(\d+)\]|\.([A-Za-z_][\w-]*)/g)].map((p) =>
-    p[1] !== undefined ? Number(p[1]) : p[2],
-  );
-  return { key: m[1], path };
 }
 
 /** The value at `path` inside `value`, or undefined. */

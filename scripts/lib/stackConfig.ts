@@ -147,6 +147,19 @@ export function configSetArgs(set: ConfigSet, stack: string): string[] {
   ];
 }
 
+/**
+ * `hookfleet:destinations[1].url` → the key `hookfleet:destinations` and the path [1, "url"] inside it:
+ * the part of `pulumi config set --path`'s syntax the scripts use (`[n]`, `.name`; not `["quoted"]`).
+ */
+export function splitConfigPath(key: string): { key: string; path: (string | number)[] } {
+  const m = /^([^.[\]]+)((?:\[\d+\]|\.[A-Za-z_][\w-]*)*)$/.exec(key);
+  if (!m) throw new Error(`not a config path: ${key}`);
+  const path = [...m[2].matchAll(/\[(\d+)\]|\.([A-Za-z_][\w-]*)/g)].map((p) =>
+    p[1] !== undefined ? Number(p[1]) : p[2],
+  );
+  return { key: m[1], path };
+}
+
 /** `pulumi config rm` argv for one key (`--path` inside a structured value). */
 export function configRmArgs(key: string, stack: string, options: { path?: boolean } = {}): string[] {
   return ["config", "rm", ...(options.path ? ["--path"] : []), key, "--stack", stack];
