@@ -323,9 +323,10 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
     const perDestination = (audited: LedgerCheck) =>
       destinations.map((d) => `${d.name} ${audited.receivers[d.name]?.stored ?? 0}`).join(", ");
     const notEnabled = (subs: Subscription[]) => subs.filter((s) => subscriptionStatus(s) !== "enabled");
-    /** Every product's hooks, and whether any changed since `before` (URL or modification time). */
+    /** Every product's hooks in ADO. */
     const productHooks = async () =>
       (await Promise.all(products.map((p) => hooksOf(p.destination.name)))).flat();
+    /** What would show that hooks changed: their ids, URLs and modification times. */
     const fingerprint = (subs: Subscription[]) =>
       subs
         .map((s) => `${s.id} ${s.modifiedDate ?? ""} ${s.consumerInputs.url ?? ""}`)
