@@ -41,7 +41,11 @@ export * from "./roles";
 export { healJobSettings, receiverEnvironment } from "./environment";
 export { CloudImageBuild, CLOUD_IMAGE_BUILD_TYPE, describeContext, receiverBuildContext } from "./image";
 export { PropagationWait, PROPAGATION_WAIT_TYPE } from "./propagation";
-export { LocalReceiverRevision, LOCAL_RECEIVER_REVISION_TYPE, type LocalReceiverRevisionArgs } from "./local-revision";
+export {
+  LocalReceiverRevision,
+  LOCAL_RECEIVER_REVISION_TYPE,
+  type LocalReceiverRevisionArgs,
+} from "./local-revision";
 export { alertDefaults, alertRuleSpecs, type AlertsArgs } from "./alerts";
 
 /** Defaults of the bounded propagation waits (seconds). */
