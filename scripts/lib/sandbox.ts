@@ -856,7 +856,7 @@ async function keepRunning(options: {
     ),
     `curl -s -u ":$AZURE_DEVOPS_EXT_PAT" "$ADO_ORG/_apis/hooks/subscriptions?api-version=7.1"`,
     `curl -s -u ":$AZURE_DEVOPS_EXT_PAT" -H 'content-type: application/json' -d '{"eventType":"git.push","project":"${project}"}' "$ADO_EMULATOR/_emulator/events"`,
-    `npm run emulator -- --emulator "$ADO_EMULATOR" --fail-deliveries "$HOOKFLEET_RECEIVER" --status 503 --project ${project}`,
+    `npm run emulator -- --emulator "$ADO_EMULATOR" --fail-deliveries "$HOOKFLEET_RECEIVER/" --status 503 --project ${project}`,
     `npm run emulator -- --emulator "$ADO_EMULATOR" --raise all --project ${project}`,
     `npm run emulator -- --emulator "$ADO_EMULATOR" --advance 36h      # probation runs out: hooks disabledBySystem`,
     `npm run emulator -- --emulator "$ADO_EMULATOR" --clear-failures`,
