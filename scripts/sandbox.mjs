@@ -10,11 +10,13 @@ import { runSandbox } from "./lib/sandbox.ts";
 const spec = {
   usage: "npm run sandbox [-- --projects <n>] [--keep]",
   summary:
-    "Runs the whole loop locally and checks every step: starts the ADO emulator and the receiver (embedded\n" +
-    "store), applies the `sandbox` stack (stacks/Pulumi.sandbox.yaml: one hook per project × event type),\n" +
-    "raises every event type in every project, makes the receiver fail for one project until ADO disables\n" +
-    "its hooks, shows the drift, repairs it with `up`, replays the failed deliveries with the heal job,\n" +
-    "rotates the URL token while events flow, and prints a summary line. With the Pulumi CLI on PATH it\n" +
+    "Runs the whole loop locally and checks every step: starts the ADO emulator, the receiver and a hosted\n" +
+    "product's stand-in (each a receiver with an embedded store; the product mints the URL token of its\n" +
+    "webhook URL, which the stack gets as a secret), applies the `sandbox` stack (stacks/Pulumi.sandbox.yaml:\n" +
+    "one hook per destination × project × event type), raises every event type in every project (each\n" +
+    "stored once by every destination subscribed to it), makes the receiver fail for one project until ADO\n" +
+    "disables its hooks, shows the drift, repairs it with `up`, replays the failed deliveries with the heal\n" +
+    "job, rotates the URL token while events flow, and prints a summary line. With the Pulumi CLI on PATH it\n" +
     "runs `pulumi up` (state in .pulumi-state/ unless a backend is configured); without it, the same\n" +
     "program runs on the built-in engine stand-in (Pulumi's mock runtime, the real dynamic-provider host).",
   options: [
@@ -23,17 +25,19 @@ const spec = {
       type: "string",
       default: "12",
       valueName: "<n>",
-      description: "Projects in the emulated organization (1-50); each gets one hook per event type.",
+      description:
+        "Projects in the emulated organization (1-50); each gets one hook per destination × event type.",
     },
     {
       name: "keep",
       type: "boolean",
-      description: "Leave the receiver and the emulator running at the end and print how to explore them.",
+      description: "Leave the receivers and the emulator running at the end and print how to explore them.",
     },
   ],
   epilogue: [
-    "Output: the story on stderr, then on stdout:",
-    "  sandbox: hooks=<n> enabled=<n> events=<n> stored=<n> repaired=<n> replayed=<n> lost=0 duplicated=0",
+    "Output: the story on stderr, then one line on stdout (wrapped here):",
+    "  sandbox: hooks=<n> enabled=<n> events=<n> stored=<n> repaired=<n> replayed=<n> lost=0 duplicated=0;\n" +
+      "  receiver: hooks=<n> stored=<n>; product: hooks=<n> stored=<n>",
     "Exit codes: 0 every step checked out, 1 a step failed (its message says which and why), 64 bad arguments.",
   ].join("\n"),
 };

@@ -10,7 +10,10 @@
  *   through the real dynamic-provider host of @pulumi/pulumi. State lives in memory for the run.
  *
  * Both hand the provider host the emulator's PAT (AZURE_DEVOPS_EXT_PAT) and the receiver host's
- * revision token (HOOKFLEET_RECEIVER_REVISION_TOKEN) through the environment, never the config.
+ * revision token (HOOKFLEET_RECEIVER_REVISION_TOKEN) through the environment, never the config. A
+ * secret the stack needs in its config (the hosted product's webhook URL) is set as a user sets it:
+ * `pulumi config set --secret --path …` with the CLI (the value on stdin), a secret config key on the
+ * engine stand-in.
  */
 import { spawn } from "node:child_process";
 import type { StoredResource } from "../../devkit/provider-host/checkpoint";
@@ -19,7 +22,7 @@ import { effectiveConfig, stackFile } from "../../devkit/stack-config";
 import { EXIT, ScriptError, type PreparedPulumi } from "./prepare";
 import { heartbeat } from "./progress";
 import { parsePulumiJson, summariseDrift, type DriftSummary, type PulumiRun } from "./pulumiJson";
-import { configSetArgs, sandboxConfig } from "./stackConfig";
+import { configRmArgs, configSetArgs, sandboxConfig, splitConfigPath, type ConfigSet } from "./stackConfig";
 
 export const SANDBOX_STACK = "sandbox";
 
@@ -28,6 +31,8 @@ export interface SandboxOutputs {
   webhookUrl: string;
   hookTotal: number;
   hookCounts: Record<string, Record<string, number>>;
+  /** Hooks per live status, per destination. */
+  destinationHookCounts: Record<string, Record<string, number>>;
   hooksNotEnabled: Record<string, { name: string; projectName: string; eventType: string; status: string }[]>;
   failedTestDeliveries: Record<string, string[]>;
   warnings: string[];
@@ -54,28 +59,82 @@ export interface SandboxStack {
   up(label: string): Promise<UpResult>;
   /** What `npm run drift -- --stack sandbox` reports now (`pulumi preview --refresh`). */
   drift(): Promise<DriftSummary>;
-  /** `pulumi config set` for the commands that follow. */
-  setConfig(key: string, value: string): Promise<void>;
+  /**
+   * `pulumi config set` for the commands that follow; `path`: the key addresses inside a structured
+   * value (`hookfleet:destinations[1].url`); `secret`: encrypted, as `--secret`.
+   */
+  setConfig(key: string, value: string, options?: { path?: boolean; secret?: boolean }): Promise<void>;
   /** Takes back what setConfig changed in the stack file (the CLI path's file is in git). */
   restoreConfig(): Promise<void>;
+}
+
+/** A destination of the sandbox stack (stacks/Pulumi.sandbox.yaml) and the event types it subscribes to. */
+export interface SandboxDestination {
+  name: string;
+  kind: "receiver" | "webhook";
+  /** Its index in `hookfleet:destinations` (for `--path 'hookfleet:destinations[i].url'`). */
+  index: number;
+  eventTypes: string[];
+}
+
+/**
+ * The destinations the sandbox stack file lists, each with its event types as the program reads them
+ * (the receiver's: its own `events`, else the organization's). The sandbox checks deliveries against
+ * these. The stack file must list its events explicitly: the sandbox does not guess defaults.
+ */
+export function sandboxDestinations(): SandboxDestination[] {
+  const file = stackFile(SANDBOX_STACK);
+  const orgs = file["hookfleet:organizations"] as { events?: unknown[] }[];
+  const list = (file["hookfleet:destinations"] ?? []) as {
+    name: string;
+    kind: "receiver" | "webhook";
+    events?: unknown[];
+  }[];
+  const typesOf = (events: unknown[] | undefined, what: string) => {
+    if (!Array.isArray(events) || events.length === 0)
+      throw new Error(`stacks/Pulumi.${SANDBOX_STACK}.yaml: ${what} must list its events for the sandbox`);
+    return events.map((e) => (typeof e === "string" ? e : (e as { type: string }).type));
+  };
+  return list.map((d, index) => ({
+    name: d.name,
+    kind: d.kind,
+    index,
+    eventTypes: typesOf(
+      d.kind === "receiver" ? (d.events ?? orgs[0]?.events) : d.events,
+      `hookfleet:destinations[${index}]`,
+    ),
+  }));
+}
+
+/** The value at `path` inside `value`, or undefined. */
+function valueAt(value: unknown, path: (string | number)[]): unknown {
+  let node = value;
+  for (const step of path) {
+    if (typeof node !== "object" || node === null) return undefined;
+    node = (node as Record<string | number, unknown>)[step];
+  }
+  return node;
 }
 
 /** Runs a command; resolves with its stdout; rejects with its output's tail when it fails. */
 function run(
   command: string,
   args: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv },
+  options: { cwd: string; env: NodeJS.ProcessEnv; input?: string },
 ): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
+    // stdin carries a secret value (`config set --secret`), else it is /dev/null.
+    child.stdin?.end(options.input);
     let out = "";
     let err = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString("utf8")));
-    child.stderr.on("data", (d: Buffer) => (err += d.toString("utf8")));
+    // Piped just above (the stdio list is not a literal, so the typings cannot tell).
+    child.stdout!.on("data", (d: Buffer) => (out += d.toString("utf8")));
+    child.stderr!.on("data", (d: Buffer) => (err += d.toString("utf8")));
     child.on("error", reject);
     child.on("close", (code) => {
       if (code === 0) return resolve(out);
@@ -99,7 +158,7 @@ export async function cliStack(options: {
 }): Promise<SandboxStack> {
   const { ctx, urls, log } = options;
   const env = { ...ctx.env, ...options.env };
-  const pulumi = (args: string[]) => run(ctx.pulumi, args, { cwd: ctx.cwd, env });
+  const pulumi = (args: string[], input?: string) => run(ctx.pulumi, args, { cwd: ctx.cwd, env, input });
   await pulumi(["stack", "select", "--create", SANDBOX_STACK, "--non-interactive"]);
   const file = stackFile(SANDBOX_STACK);
   const inFile = {
@@ -115,7 +174,8 @@ export async function cliStack(options: {
     log("the ports in stacks/Pulumi.sandbox.yaml are taken: pointing the stack at the ports in use");
     for (const set of sandboxConfig(urls)) await pulumi(configSetArgs(set, SANDBOX_STACK));
   }
-  const changed = new Map<string, string | undefined>();
+  /** What setConfig changed, by key: the plain value the stack file had there, or undefined. */
+  const changed = new Map<string, { path: boolean; previous: string | undefined }>();
   const timed = async <T>(label: string, work: () => Promise<T>): Promise<T> => {
     const stop = heartbeat(label);
     try {
@@ -140,16 +200,23 @@ export async function cliStack(options: {
       );
       return summariseDrift(parsePulumiJson(json));
     },
-    async setConfig(key, value) {
-      if (!changed.has(key)) changed.set(key, file[key] === undefined ? undefined : String(file[key]));
-      await pulumi(configSetArgs({ key, value }, SANDBOX_STACK));
+    async setConfig(key, value, opts = {}) {
+      const set: ConfigSet = { key, value, path: opts.path, secret: opts.secret };
+      if (!changed.has(key)) {
+        const split = opts.path ? splitConfigPath(key) : { key, path: [] };
+        const before = valueAt(file[split.key], split.path);
+        // A secure value (an object) is not put back: the stack file keeps no secret of a past run.
+        const plain = typeof before === "string" || typeof before === "number" || typeof before === "boolean";
+        changed.set(key, { path: opts.path === true, previous: plain ? String(before) : undefined });
+      }
+      await pulumi(configSetArgs(set, SANDBOX_STACK), opts.secret ? value : undefined);
     },
     async restoreConfig() {
-      for (const [key, value] of changed) {
+      for (const [key, { path, previous }] of changed) {
         await pulumi(
-          value === undefined
-            ? ["config", "rm", key, "--stack", SANDBOX_STACK]
-            : configSetArgs({ key, value }, SANDBOX_STACK),
+          previous === undefined
+            ? configRmArgs(key, SANDBOX_STACK, { path })
+            : configSetArgs({ key, value: previous, path }, SANDBOX_STACK),
         );
       }
       changed.clear();
@@ -193,6 +260,7 @@ export function engineStack(options: {
     "hookfleet:receiverRevisionUrl": urls.receiverRevisionUrl,
     "hookfleet:organizations": orgs,
   });
+  const secretKeys = new Set<string>();
   let state: StoredResource[] = [];
   const command = async (name: "up" | "preview", label: string): Promise<Deployment> => {
     // Loaded on first use: the CLI path never needs the engine model.
@@ -204,6 +272,7 @@ export function engineStack(options: {
         program: "index.ts",
         stack: SANDBOX_STACK,
         config,
+        secretKeys: [...secretKeys],
         state,
         refresh: true,
         env: options.env,
@@ -225,11 +294,50 @@ export function engineStack(options: {
     async drift() {
       return summariseDrift(pulumiRunOf(await command("preview", "preview --refresh")));
     },
-    async setConfig(key, value) {
-      config[key] = value;
+    async setConfig(key, value, opts = {}) {
+      // As the CLI hands config to a program: a structured key as JSON, the key secret when any
+      // value inside it is (components/config/plain-text.ts).
+      const split = opts.path ? splitConfigPath(key) : { key, path: [] };
+      if (split.path.length === 0) config[split.key] = value;
+      else {
+        const whole =
+          config[split.key] === undefined ? undefined : (JSON.parse(config[split.key]) as unknown);
+        config[split.key] = JSON.stringify(withValueAt(whole, split.path, pathValue(value, opts.secret)));
+      }
+      if (opts.secret) secretKeys.add(split.key);
     },
     async restoreConfig() {
       // Nothing was written anywhere.
     },
   };
+}
+
+/**
+ * A value set with `--path`: "true"/"false" become booleans and integers numbers, all else a string
+ * (the `pulumi config set` docs); a secret stays a string (it is encrypted as one).
+ */
+function pathValue(value: string, secret = false): unknown {
+  if (secret) return value;
+  if (value === "true" || value === "false") return value === "true";
+  return /^-?\d+$/.test(value) ? Number(value) : value;
+}
+
+/** A copy of `whole` with `value` at `path`, creating lists and maps on the way. */
+function withValueAt(whole: unknown, path: (string | number)[], value: unknown): unknown {
+  if (path.length === 0) return value;
+  const [step, ...rest] = path;
+  const container: Record<string | number, unknown> | unknown[] =
+    typeof step === "number"
+      ? Array.isArray(whole)
+        ? [...(whole as unknown[])]
+        : []
+      : typeof whole === "object" && whole !== null && !Array.isArray(whole)
+        ? { ...(whole as Record<string, unknown>) }
+        : {};
+  (container as Record<string | number, unknown>)[step] = withValueAt(
+    (container as Record<string | number, unknown>)[step],
+    rest,
+    value,
+  );
+  return container;
 }

@@ -1,7 +1,7 @@
 /**
- * The sandbox's account of events: every event it raised in the emulator, which receivers should
- * end up holding it, and what they hold, read back through each receiver's read API
- * (GET /api/v1/messages, paged) as any client would. Test deliveries (ADO's sample events) are
+ * The sandbox's account of events: every event it raised in the emulator, which receivers (one per
+ * destination) should end up holding it, and what they hold, read back through each receiver's read
+ * API (GET /api/v1/messages, paged) as any client would. Test deliveries (ADO's sample events) are
  * not events anyone raised: they are counted apart.
  */
 
@@ -9,6 +9,22 @@ export interface ReceiverReader {
   name: string;
   url: string;
   readToken: string;
+}
+
+/** One receiver's account. */
+export interface ReceiverCheck {
+  /** Raised events it should hold (its destination subscribed to them). */
+  expected: number;
+  /** Of those, the ones it holds. */
+  stored: number;
+  /** Of those, the ones it does not hold: event ids. */
+  lost: string[];
+  /** Stored messages beyond one per event it should hold. */
+  duplicated: number;
+  /** Raised events it holds although its destination did not subscribe to them: event ids. */
+  unexpected: string[];
+  /** Messages stored that no raised event explains (test deliveries). */
+  other: number;
 }
 
 export interface LedgerCheck {
@@ -20,8 +36,10 @@ export interface LedgerCheck {
   lost: string[];
   /** Stored messages beyond one per (receiver, event). */
   duplicated: number;
-  /** Messages stored that no raised event explains (test deliveries), per receiver. */
-  other: Record<string, number>;
+  /** Raised events a receiver holds that it should not: `<receiver>: <event id>`. */
+  unexpected: string[];
+  /** Per receiver, by name. */
+  receivers: Record<string, ReceiverCheck>;
 }
 
 /** Stored messages of a receiver by ADO event id (sourceEventId), every page. */
@@ -45,7 +63,7 @@ export async function storedByEvent(reader: ReceiverReader): Promise<Map<string,
 export class EventLedger {
   private readonly expected = new Map<string, Set<string>>();
 
-  /** An event raised that `receivers` should each store once. */
+  /** An event raised that `receivers` should each store once (and no other receiver at all). */
   add(eventId: string, receivers: readonly string[]): void {
     const set = this.expected.get(eventId) ?? new Set<string>();
     for (const r of receivers) set.add(r);
@@ -60,27 +78,42 @@ export class EventLedger {
     const stored = new Map(
       await Promise.all(readers.map(async (r) => [r.name, await storedByEvent(r)] as const)),
     );
-    const lost: string[] = [];
+    const receivers: Record<string, ReceiverCheck> = {};
+    // A receiver that should hold events but was not read holds none of them: they count as lost.
+    const account = (name: string): ReceiverCheck =>
+      (receivers[name] ??= { expected: 0, stored: 0, lost: [], duplicated: 0, unexpected: [], other: 0 });
+    for (const r of readers) account(r.name);
     let complete = 0;
-    let duplicated = 0;
-    const explained = new Map<string, Set<string>>(readers.map((r) => [r.name, new Set<string>()]));
-    for (const [eventId, receivers] of this.expected) {
+    for (const [eventId, wanted] of this.expected) {
       let everywhere = true;
-      for (const name of receivers) {
+      for (const name of wanted) {
+        const a = account(name);
         const n = stored.get(name)?.get(eventId) ?? 0;
-        explained.get(name)?.add(eventId);
+        a.expected++;
         if (n === 0) {
           everywhere = false;
-          lost.push(`${name}: ${eventId}`);
-        }
-        duplicated += Math.max(0, n - 1);
+          a.lost.push(eventId);
+        } else a.stored++;
+        a.duplicated += Math.max(0, n - 1);
       }
       if (everywhere) complete++;
     }
-    const other: Record<string, number> = {};
     for (const [name, counts] of stored) {
-      other[name] = [...counts.keys()].filter((id) => !explained.get(name)?.has(id)).length;
+      const a = account(name);
+      for (const eventId of counts.keys()) {
+        const wanted = this.expected.get(eventId);
+        if (wanted === undefined) a.other++;
+        else if (!wanted.has(name)) a.unexpected.push(eventId);
+      }
     }
-    return { events: this.expected.size, stored: complete, lost, duplicated, other };
+    const all = Object.entries(receivers);
+    return {
+      events: this.expected.size,
+      stored: complete,
+      lost: all.flatMap(([name, a]) => a.lost.map((id) => `${name}: ${id}`)),
+      duplicated: all.reduce((n, [, a]) => n + a.duplicated, 0),
+      unexpected: all.flatMap(([name, a]) => a.unexpected.map((id) => `${name}: ${id}`)),
+      receivers,
+    };
   }
 }

@@ -8,8 +8,8 @@
  *   PUT /receivers/{name}/revision   Bearer <token>, CredentialSettings → {revision} once it runs with them
  *   GET /receivers/{name}/revision   → {revision} of the settings in force
  *
- * Receivers are a list: the sandbox's own (settings from the program) today; a hosted product's
- * (credentials it minted itself, given to the stack as a destination) is one more entry.
+ * Receivers are a list: the sandbox's own (settings from the program) and a hosted product's
+ * stand-in (`hostedProduct`: credentials it minted itself, given to the stack as a destination).
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -55,6 +55,40 @@ const NOTHING: CredentialSettings = {
   urlTokens: [],
   readTokens: [],
 };
+
+/**
+ * A hosted product's stand-in, as a URL-token product works (docs/destinations.md): it mints a URL
+ * token and "gives" you a webhook URL that carries it (`webhookUrl(urlToken)` of its running
+ * receiver), and a read token for looking at what it stored; it runs knowing only their hashes. The
+ * tokens live in this process: into the stack's secret config and the `--keep` file, never printed.
+ */
+export interface HostedProduct {
+  spec: LocalReceiverSpec;
+  /** The URL token in the webhook URL it gives (`alw_…`). */
+  urlToken: string;
+  /** Bearer token of its read API. */
+  readToken: string;
+}
+
+export function hostedProduct(name: string, port?: number): HostedProduct {
+  const urlToken = mintToken();
+  const readToken = mintToken();
+  return {
+    urlToken,
+    readToken,
+    spec: {
+      name,
+      port,
+      revisions: false,
+      // One system named after the product: its URL token delivers there (app/config.ts).
+      credentials: {
+        systems: [{ id: name, storageMode: "full", retentionDays: 7 }],
+        urlTokens: [{ sha256: sha256Hex(urlToken), systemId: name }],
+        readTokens: [{ sha256: sha256Hex(readToken) }],
+      },
+    },
+  };
+}
 
 /** Listens on `preferred` when it is free, else on any free port. */
 export async function preferPort<T>(

@@ -2,11 +2,13 @@
  * `npm run sandbox`: the whole HookFleet story on one machine, told step by step and checked at
  * every step (a failed check stops the run with a message and exit 1):
  *
- *   1 the ADO emulator and the receiver(s) start          6 `up` repairs them
+ *   1 the ADO emulator and the receivers start            6 `up` repairs them
  *   2 `up`: credentials, receiver revision, hooks         7 the heal job replays every failed delivery
- *   3 every event type raised in every project, stored    8 a URL-token rotation under continuous delivery
- *   4 the receiver fails for one project: probation,      9 the summary line
- *     ADO disables the hooks; events meanwhile
+ *     of every destination                                8 a URL-token rotation under continuous delivery
+ *   3 every event type raised in every project, stored    9 the summary line
+ *     once by each destination subscribed to it
+ *   4 the receiver fails for one project: probation,
+ *     ADO disables its hooks (not the product's)
  *   5 `drift` shows exactly those hooks
  *
  * The program is the real one (index.ts, stack `sandbox`) applied by the Pulumi CLI or by the
@@ -16,9 +18,13 @@
  * run by a local host that takes their revisions (./sandbox-receivers.ts); what they hold is read
  * through their read API (./sandbox-ledger.ts). The heal job runs as `npm run heal` runs.
  *
- * Receivers are a list (`RECEIVERS`): a second one, e.g. a hosted product's webhook destination
- * with credentials of its own, is one more entry, plus its destination in the stack config and the
- * receivers each raised event should reach (`receiversFor`).
+ * Destinations (stacks/Pulumi.sandbox.yaml, `hookfleet:destinations`): our receiver (kind `receiver`)
+ * and a hosted product (kind `webhook`, URL token in its URL). Each has a local receiver named after
+ * it; the product's stand-in mints its URL token (./sandbox-receivers.ts `hostedProduct`) and the
+ * stack gets the URL as a user sets it, a secret at `hookfleet:destinations[i].url`. Every event
+ * raised should be stored once by each destination subscribed to its type and by no other
+ * (`destinationsOf`). The receiver's outage in step 4 is its own: the product is another service,
+ * so its hooks keep delivering; the heal job and the URL-token rotation are the receiver's too.
  */
 import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
@@ -35,23 +41,25 @@ import { formatDriftTable } from "./pulumiJson";
 import {
   cliStack,
   engineStack,
+  sandboxDestinations,
   SANDBOX_STACK,
+  type SandboxDestination,
   type SandboxOutputs,
   type SandboxStack,
 } from "./sandbox-deploy";
 import { EventLedger, type LedgerCheck, type ReceiverReader } from "./sandbox-ledger";
 import {
+  hostedProduct,
   preferPort,
   startReceiverHost,
+  type HostedProduct,
   type LocalReceiver,
-  type LocalReceiverSpec,
 } from "./sandbox-receivers";
 
 /** The emulated organization the sandbox stack wires (stacks/Pulumi.sandbox.yaml). */
 export const SANDBOX_ORG = "sandbox";
-/** The receivers the sandbox runs; `receiver` is the program's (its settings arrive as revisions). */
-const RECEIVERS: LocalReceiverSpec[] = [{ name: "receiver", port: 7071, revisions: true }];
-const PORTS = { emulator: 7072, host: 7073 };
+/** Ports taken when free (the stack file names the first three); else any. */
+const PORTS = { receiver: 7071, emulator: 7072, host: 7073, products: [7074] };
 /** ADO's schedule runs 1000× faster: the 8 quick retries of a failing delivery take 0.2 s. */
 const TIME_SCALE = 0.001;
 /** Probation: 7 retries over 36 hours (azure-devops-facts.md), then disabledBySystem. */
@@ -80,21 +88,30 @@ export interface SandboxOptions {
 }
 
 export interface SandboxSummary {
+  /** Hooks of every destination. */
   hooks: number;
   enabled: number;
+  /** Events raised. */
   events: number;
+  /** Events stored by every destination subscribed to them. */
   stored: number;
   repaired: number;
   replayed: number;
   lost: number;
   duplicated: number;
+  /** Per destination, in stack order: its hooks, and the raised events it stored (once each). */
+  destinations: { name: string; hooks: number; stored: number }[];
 }
 
-/** The last line: `sandbox: hooks=… enabled=… events=… stored=… repaired=… replayed=… lost=… duplicated=…`. */
+/**
+ * The last line: `sandbox: hooks=… enabled=… events=… stored=… repaired=… replayed=… lost=… duplicated=…`,
+ * then `; <destination>: hooks=… stored=…` per destination.
+ */
 export function formatSummary(s: SandboxSummary): string {
   return (
     `sandbox: hooks=${s.hooks} enabled=${s.enabled} events=${s.events} stored=${s.stored} ` +
-    `repaired=${s.repaired} replayed=${s.replayed} lost=${s.lost} duplicated=${s.duplicated}`
+    `repaired=${s.repaired} replayed=${s.replayed} lost=${s.lost} duplicated=${s.duplicated}` +
+    s.destinations.map((d) => `; ${d.name}: hooks=${d.hooks} stored=${d.stored}`).join("")
   );
 }
 
@@ -152,6 +169,13 @@ function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+/** A hosted product's stand-in and the destination it is. */
+interface Product {
+  destination: SandboxDestination;
+  stand: HostedProduct;
+  local: LocalReceiver;
+}
+
 export async function runSandbox(options: SandboxOptions): Promise<SandboxSummary> {
   const { log } = options;
   const started = Date.now();
@@ -171,61 +195,90 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
     return result;
   };
 
+  // The stack's destinations: one local receiver each, named after it.
+  const destinations = sandboxDestinations();
+  const receiverDestination = destinations.find((d) => d.kind === "receiver");
+  if (!receiverDestination)
+    throw new SandboxCheckFailed(
+      "1",
+      `stacks/Pulumi.${SANDBOX_STACK}.yaml lists no destination of kind receiver`,
+    );
+  const stands = destinations
+    .filter((d) => d.kind === "webhook")
+    .map((destination, i) => ({ destination, stand: hostedProduct(destination.name, PORTS.products[i]) }));
+  /** The destinations an event of this type should reach (every project is subscribed: `projects: all`). */
+  const destinationsOf = (eventType: string) =>
+    destinations.filter((d) => d.eventTypes.includes(eventType)).map((d) => d.name);
+  const RECEIVER = receiverDestination.name;
+
   // ---- 1: servers -----------------------------------------------------------------------------
   let emulator: AdoEmulator | undefined;
   let host: Awaited<ReturnType<typeof startReceiverHost>> | undefined;
   let stack: SandboxStack | undefined;
   const revisionTimes: number[] = [];
   try {
-    const world = await step(1, "the ADO emulator and the receiver start", async () => {
-      emulator = await preferPort(
-        (port) =>
-          startAdoEmulator({
-            port,
-            orgs: [{ name: SANDBOX_ORG, projects: options.projects }],
-            timeScale: TIME_SCALE,
-            // authMode both: Basic credentials to receivers on 127.0.0.1 over http (ADO itself needs https).
-            allowBasicAuthOverLoopbackHttp: true,
-          }),
-        PORTS.emulator,
-      );
-      host = await startReceiverHost(RECEIVERS, {
-        port: PORTS.host,
-        onRevision: (name, revision, settings) => {
-          revisionTimes.push(Date.now());
-          const passwords = settings.systems.flatMap((s) => s.basicPasswords ?? []).length;
-          log(
-            `    ${name} runs revision ${revision}: ${plural(settings.urlTokens.length, "URL-token hash", "URL-token hashes")}, ` +
-              `${plural(passwords, "Basic-password hash", "Basic-password hashes")}, ${plural(settings.readTokens.length, "read-token hash", "read-token hashes")}`,
-          );
-        },
-      });
-      const receiver = host.get("receiver");
-      const ado = new AdoClient({
-        orgUrl: emulator.orgUrl(SANDBOX_ORG),
-        auth: { kind: "pat", pat: emulator.pat },
-      });
-      const control = new EmulatorControl(emulator.baseUrl, emulator.pat);
-      const projects = await ado.listProjects();
-      check(
-        projects.length === options.projects,
-        `the emulator lists ${projects.length} projects, expected ${options.projects}`,
-      );
-      for (const r of host.receivers) {
-        const health = await fetch(`${r.receiver.url}/healthz`);
-        check(health.ok, `${r.name} answers /healthz with ${health.status}`);
-      }
-      log(
-        `    ADO emulator   ${emulator.orgUrl(SANDBOX_ORG)} (${plural(projects.length, "project")}; time scale ${TIME_SCALE})`,
-      );
-      for (const r of host.receivers)
-        log(
-          `    ${r.name.padEnd(14)} ${r.receiver.url} (embedded store ${r.receiver.embeddedCosmos?.endpoint ?? "?"})` +
-            (r.revisionUrl ? `; revisions at ${r.revisionUrl}` : ""),
+    const world = await step(
+      1,
+      stands.length === 0
+        ? "the ADO emulator and the receiver start"
+        : `the ADO emulator, the receiver and the hosted product${stands.length === 1 ? "'s stand-in" : "s' stand-ins"} ` +
+            `(${stands.map((p) => p.destination.name).join(", ")}) start`,
+      async () => {
+        emulator = await preferPort(
+          (port) =>
+            startAdoEmulator({
+              port,
+              orgs: [{ name: SANDBOX_ORG, projects: options.projects }],
+              timeScale: TIME_SCALE,
+              // authMode both: Basic credentials to receivers on 127.0.0.1 over http (ADO itself needs https).
+              allowBasicAuthOverLoopbackHttp: true,
+            }),
+          PORTS.emulator,
         );
-      return { receiver, ado, control, projects };
-    });
-    const { receiver, ado, control } = world;
+        host = await startReceiverHost(
+          [{ name: RECEIVER, port: PORTS.receiver, revisions: true }, ...stands.map((p) => p.stand.spec)],
+          {
+            port: PORTS.host,
+            onRevision: (name, revision, settings) => {
+              revisionTimes.push(Date.now());
+              const passwords = settings.systems.flatMap((s) => s.basicPasswords ?? []).length;
+              log(
+                `    ${name} runs revision ${revision}: ${plural(settings.urlTokens.length, "URL-token hash", "URL-token hashes")}, ` +
+                  `${plural(passwords, "Basic-password hash", "Basic-password hashes")}, ${plural(settings.readTokens.length, "read-token hash", "read-token hashes")}`,
+              );
+            },
+          },
+        );
+        const receiver = host.get(RECEIVER);
+        const products: Product[] = stands.map((p) => ({ ...p, local: host!.get(p.destination.name) }));
+        const ado = new AdoClient({
+          orgUrl: emulator.orgUrl(SANDBOX_ORG),
+          auth: { kind: "pat", pat: emulator.pat },
+        });
+        const control = new EmulatorControl(emulator.baseUrl, emulator.pat);
+        const projects = await ado.listProjects();
+        check(
+          projects.length === options.projects,
+          `the emulator lists ${projects.length} projects, expected ${options.projects}`,
+        );
+        for (const r of host.receivers) {
+          const health = await fetch(`${r.receiver.url}/healthz`);
+          check(health.ok, `${r.name} answers /healthz with ${health.status}`);
+        }
+        log(
+          `    ADO emulator   ${emulator.orgUrl(SANDBOX_ORG)} (${plural(projects.length, "project")}; time scale ${TIME_SCALE})`,
+        );
+        for (const r of host.receivers)
+          log(
+            `    ${r.name.padEnd(14)} ${r.receiver.url} (embedded store ${r.receiver.embeddedCosmos?.endpoint ?? "?"})` +
+              (r.revisionUrl
+                ? `; revisions at ${r.revisionUrl}`
+                : "; a hosted product: it minted the URL token of its webhook URL, knows only its hash"),
+          );
+        return { receiver, products, ado, control, projects };
+      },
+    );
+    const { receiver, products, ado, control } = world;
     const projects: Project[] = world.projects;
 
     const urls = {
@@ -239,12 +292,18 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
       ? await cliStack({ ctx: options.pulumi, urls, env, log })
       : engineStack({ urls, env, log });
 
-    const ours = () => ado.listSubscriptions({ consumerUrlPrefix: `${receiver.receiver.url}/` });
+    /** The local receiver of each destination, by name. */
+    const localOf = new Map<string, LocalReceiver>([
+      [RECEIVER, receiver],
+      ...products.map((p) => [p.destination.name, p.local] as const),
+    ]);
+    /** A destination's hooks in ADO: the subscriptions that deliver to its receiver. */
+    const hooksOf = (name: string) =>
+      ado.listSubscriptions({ consumerUrlPrefix: `${localOf.get(name)!.receiver.url}/` });
+    const ours = () => hooksOf(RECEIVER);
     const ledger = new EventLedger();
-    /** The receivers an event raised in a project should reach (today: ours, through its hooks). */
-    const receiversFor = (e: RaisedEvent) => (e.matched > 0 ? ["receiver"] : []);
     const record = (events: RaisedEvent[]) => {
-      for (const e of events) ledger.add(e.id, receiversFor(e));
+      for (const e of events) ledger.add(e.id, destinationsOf(e.eventType));
     };
     let readers: ReceiverReader[] = [];
     const audit = async (): Promise<LedgerCheck> => {
@@ -254,47 +313,112 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
         `${result.lost.length} event(s) not stored: ${result.lost.slice(0, 5).join(", ")}`,
       );
       check(result.duplicated === 0, `${result.duplicated} event(s) stored more than once`);
+      check(
+        result.unexpected.length === 0,
+        `${result.unexpected.length} event(s) stored by a destination not subscribed to them: ${result.unexpected.slice(0, 5).join(", ")}`,
+      );
       return result;
     };
+    /** "the receiver 204, the product 84" from the audit's per-receiver counts. */
+    const perDestination = (audited: LedgerCheck) =>
+      destinations.map((d) => `${d.name} ${audited.receivers[d.name]?.stored ?? 0}`).join(", ");
     const notEnabled = (subs: Subscription[]) => subs.filter((s) => subscriptionStatus(s) !== "enabled");
+    /** Every product's hooks in ADO. */
+    const productHooks = async () =>
+      (await Promise.all(products.map((p) => hooksOf(p.destination.name)))).flat();
+    /** What would show that hooks changed: their ids, URLs and modification times. */
+    const fingerprint = (subs: Subscription[]) =>
+      subs
+        .map((s) => `${s.id} ${s.modifiedDate ?? ""} ${s.consumerInputs.url ?? ""}`)
+        .sort()
+        .join("\n");
 
     // ---- 2: up ----------------------------------------------------------------------------------
+    const hooksExpected = (d: SandboxDestination) => options.projects * d.eventTypes.length;
     let outputs: SandboxOutputs = await step(
       2,
-      `up on ${stack.description}: credentials, the receiver's revision, one hook per project × event type`,
+      `up on ${stack.description}: credentials, the receiver's revision, one hook per destination × project × event type`,
       async () => {
+        for (const p of products) {
+          // What a person does with the URL a URL-token product gives (docs/destinations.md).
+          const key = `hookfleet:destinations[${p.destination.index}].url`;
+          await stack!.setConfig(key, p.local.receiver.webhookUrl(p.stand.urlToken), {
+            path: true,
+            secret: true,
+          });
+          log(
+            `    ${p.destination.name} gave its webhook URL (its URL token inside), set as a secret: ` +
+              `pulumi config set --secret --path '${key}' '${p.local.receiver.url}/api/v1/webhooks/alw_…'`,
+          );
+        }
         const up = await stack!.up("create");
         const out = up.outputs;
-        const expected = options.projects * EVENT_TYPES.length;
+        const expected = destinations.reduce((n, d) => n + hooksExpected(d), 0);
         check(
           out.hookTotal === expected,
           `the stack reports ${out.hookTotal === undefined ? "no" : out.hookTotal} hooks, expected ${expected}`,
         );
-        const live = await ours();
-        check(live.length === expected, `ADO holds ${live.length} of our hooks, expected ${expected}`);
-        check(
-          notEnabled(live).length === 0,
-          `${notEnabled(live).length} hooks are not enabled after the first up`,
-        );
-        log(`    ${expected} hooks in ADO, all enabled; by event type:`);
-        const byType = countBy(live, (s) => s.eventType);
-        for (const line of wrap([...byType].map(([t, n]) => `${t} ${n}`))) log(`      ${line}`);
+        for (const d of destinations) {
+          const want = hooksExpected(d);
+          const counts = out.destinationHookCounts?.[d.name] ?? {};
+          check(
+            counts.enabled === want && Object.values(counts).reduce((a, b) => a + b, 0) === want,
+            `the stack reports ${d.name}'s hooks as ${JSON.stringify(counts)}, expected ${want} enabled`,
+          );
+          const live = await hooksOf(d.name);
+          const pairs = new Set(live.map((s) => `${s.publisherInputs.projectId} ${s.eventType}`));
+          const missing = projects.flatMap((p) =>
+            d.eventTypes.filter((t) => !pairs.has(`${p.id} ${t}`)).map((t) => `${p.name} ${t}`),
+          );
+          check(
+            live.length === want && missing.length === 0,
+            `ADO holds ${live.length} hooks of ${d.name}, expected ${want} (one per project × its ${d.eventTypes.length} event types)` +
+              (missing.length ? `; missing: ${missing.slice(0, 3).join(", ")}` : ""),
+          );
+          check(
+            notEnabled(live).length === 0,
+            `${notEnabled(live).length} hooks of ${d.name} are not enabled after the first up`,
+          );
+          log(
+            `    ${d.name}: ${want} hooks in ADO (${plural(projects.length, "project")} × ${plural(d.eventTypes.length, "event type")}), all enabled; by event type:`,
+          );
+          const byType = countBy(live, (s) => s.eventType);
+          for (const line of wrap([...byType].map(([t, n]) => `${t} ${n}`))) log(`      ${line}`);
+        }
         // The fix of the first apply's order: the receiver knew the credentials before any hook existed.
-        const firstHook = Math.min(...live.map((s) => Date.parse(s.createdDate ?? "")));
+        const firstHook = Math.min(...(await ours()).map((s) => Date.parse(s.createdDate ?? "")));
         check(
           revisionTimes.length > 0 && revisionTimes[0] <= firstHook,
           "the receiver got its first revision after hooks were created",
         );
         log("    the receiver ran the new credentials before the first hook was created");
-        const failed = Object.values(out.failedTestDeliveries ?? {}).flat();
+        const failed = Object.entries(out.failedTestDeliveries ?? {}).flatMap(([name, hooks]) =>
+          hooks.map((h) => `${name}: ${h}`),
+        );
         check(
           failed.length === 0,
           `${failed.length} test deliveries failed: ${failed.slice(0, 3).join(", ")}`,
         );
-        readers = [{ name: "receiver", url: receiver.receiver.url, readToken: out.readToken }];
-        const tests = (await ledger.check(readers)).other.receiver;
-        check(tests === expected, `the receiver stored ${tests} test deliveries, expected ${expected}`);
-        log(`    ADO's test delivery of each hook: ${expected} answered 2xx and stored`);
+        readers = [
+          { name: RECEIVER, url: receiver.receiver.url, readToken: out.readToken },
+          ...products.map((p) => ({
+            name: p.destination.name,
+            url: p.local.receiver.url,
+            readToken: p.stand.readToken,
+          })),
+        ];
+        const audited = await ledger.check(readers);
+        for (const d of destinations) {
+          const tests = audited.receivers[d.name]?.other ?? 0;
+          check(
+            tests === hooksExpected(d),
+            `${d.name} stored ${tests} test deliveries, expected ${hooksExpected(d)}`,
+          );
+        }
+        log(
+          `    ADO's test delivery of each hook answered 2xx and was stored: ` +
+            destinations.map((d) => `${d.name} ${hooksExpected(d)}`).join(", "),
+        );
         return out;
       },
     );
@@ -310,25 +434,32 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
           )
         ).flat();
         record(raised);
-        const odd = raised.filter((e) => e.matched !== 1 || e.delivered !== 1);
+        const odd = raised.filter(
+          (e) => e.matched !== destinationsOf(e.eventType).length || e.delivered !== e.matched,
+        );
         check(
           odd.length === 0,
-          `${odd.length} events did not reach exactly one hook and the receiver, e.g. ${JSON.stringify(odd[0])}`,
+          `${odd.length} events did not reach exactly one hook of each destination subscribed to them, e.g. ${JSON.stringify(odd[0])}`,
         );
         const audited = await audit();
-        log(`    ${raised.length} events, each delivered by its one hook; ${audited.stored} stored once`);
+        log(
+          `    ${raised.length} events, each delivered by one hook to every destination subscribed to its type; ` +
+            `stored once: ${perDestination(audited)}; none where not subscribed`,
+        );
       },
     );
 
     // ---- 4: the receiver fails for one project --------------------------------------------------
     const failing = projects[Math.min(2, projects.length - 1)];
     const others = projects.filter((p) => p.id !== failing.id);
+    const receiverTypes = receiverDestination.eventTypes.length;
     const failedEvents = await step(
       4,
       `the receiver fails for ${failing.name}: ADO retries, puts its hooks on probation, then disables them`,
       async () => {
+        // The trailing "/": a prefix of the receiver's URLs only, never of another port's.
         await control.failDeliveries({
-          url: receiver.receiver.url,
+          url: `${receiver.receiver.url}/`,
           status: FAILURE_STATUS,
           org: SANDBOX_ORG,
           project: failing.name,
@@ -344,12 +475,23 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
         ]);
         record(down);
         record(meanwhile.flat());
-        check(
-          down.every((e) => e.matched === 1 && e.failed === 1),
-          `some events of ${failing.name} did not fail as the receiver failed`,
+        const toReceiver = down.filter((e) => destinationsOf(e.eventType).includes(RECEIVER));
+        // Each event of the failing project: its delivery to the receiver fails; one to a product
+        // (another service: the receiver's outage is not its) is delivered.
+        const odd = down.filter(
+          (e) =>
+            e.matched !== destinationsOf(e.eventType).length ||
+            e.failed !== (destinationsOf(e.eventType).includes(RECEIVER) ? 1 : 0) ||
+            e.delivered !== e.matched - e.failed,
         );
         check(
-          meanwhile.flat().every((e) => e.delivered === 1),
+          odd.length === 0,
+          `${odd.length} events of ${failing.name} did not fail at the receiver alone, e.g. ${JSON.stringify(odd[0])}`,
+        );
+        check(
+          meanwhile
+            .flat()
+            .every((e) => e.delivered === e.matched && e.matched === destinationsOf(e.eventType).length),
           "some events of the other projects were not delivered",
         );
         const isFailing = (s: Subscription) => s.publisherInputs.projectId === failing.id;
@@ -357,11 +499,11 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
           (s) => isFailing(s) && subscriptionStatus(s) === "onProbation",
         );
         check(
-          probation.length === EVENT_TYPES.length,
-          `${probation.length} hooks of ${failing.name} on probation, expected ${EVENT_TYPES.length}`,
+          probation.length === receiverTypes,
+          `${probation.length} hooks of ${failing.name} on probation, expected ${receiverTypes}`,
         );
         log(
-          `    ${down.length} events in ${failing.name}: every delivery failed after ADO's quick retries; ` +
+          `    ${toReceiver.length} events in ${failing.name}: every delivery to the receiver failed after ADO's quick retries; ` +
             `${probation.length} hooks on probation`,
         );
         log(`    meanwhile ${meanwhile.flat().length} events in the other projects: delivered`);
@@ -369,19 +511,31 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
         const live = await ours();
         const disabled = live.filter((s) => subscriptionStatus(s) === "disabledBySystem");
         check(
-          disabled.length === EVENT_TYPES.length && disabled.every(isFailing),
-          `after probation ${disabled.length} hooks are disabledBySystem, expected exactly the ${EVENT_TYPES.length} of ${failing.name}`,
+          disabled.length === receiverTypes && disabled.every(isFailing),
+          `after probation ${disabled.length} hooks are disabledBySystem, expected exactly the ${receiverTypes} of ${failing.name}`,
         );
         check(notEnabled(live).length === disabled.length, "hooks of other projects are not enabled");
         log(
           `    ADO's probation clock advanced 36 h: ${jump.attempts} retries failed; ` +
             `${disabled.length} hooks disabledBySystem, the other ${live.length - disabled.length} enabled`,
         );
+        const theirs = await productHooks();
+        check(
+          notEnabled(theirs).length === 0,
+          `${notEnabled(theirs).length} hooks of the products are not enabled, though only the receiver failed`,
+        );
+        for (const p of products) {
+          const n = p.destination.eventTypes.length;
+          log(
+            `    ${p.destination.name} is another service: its ${n} hooks in ${failing.name} delivered their ` +
+              `${down.filter((e) => p.destination.eventTypes.includes(e.eventType)).length} events there and stay enabled`,
+          );
+        }
         await control.clearFailures();
         log(
           "    the receiver recovers; ADO does not retry disabled hooks: their failed events wait for heal",
         );
-        return { events: down, hooks: disabled };
+        return { events: toReceiver, hooks: disabled };
       },
     );
     const disabledNames = new Set(
@@ -401,6 +555,8 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
           `errors: ${drift.errors.join("; ") || "none"}`,
       );
       for (const line of formatDriftTable(drift).split("\n")) log(`      ${line}`);
+      if (products.length)
+        log(`    no hook of ${products.map((p) => p.destination.name).join(", ")} drifted`);
     });
 
     // ---- 6: up repairs --------------------------------------------------------------------------
@@ -428,8 +584,14 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
         }
         const failed = Object.values(outputs.failedTestDeliveries ?? {}).flat();
         check(failed.length === 0, `${failed.length} test deliveries failed after the repair`);
+        const theirs = await productHooks();
+        check(
+          notEnabled(theirs).length === 0,
+          `${notEnabled(theirs).length} hooks of the products not enabled`,
+        );
         log(
-          `    ${back} hooks updated (re-enabled, test delivery 2xx); nothing else changed; all ${live.length} enabled`,
+          `    ${back} hooks updated (re-enabled, test delivery 2xx); nothing else changed; ` +
+            `all ${live.length + theirs.length} enabled`,
         );
         return back;
       },
@@ -455,7 +617,10 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
           `    ${plural(report.hooks.length, "hook")} had failed deliveries: ${report.totals.replayed} events replayed, ` +
             `${report.totals.alreadyPresent} already stored`,
         );
-        log(`    every event raised so far is stored once (${audited.stored} of ${audited.events})`);
+        log(
+          `    every event raised so far is stored once by each destination subscribed to it ` +
+            `(${audited.stored} of ${audited.events}: ${perDestination(audited)})`,
+        );
         return report.totals.replayed;
       },
     );
@@ -463,6 +628,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
     // ---- 8: rotation under continuous delivery -------------------------------------------------
     await step(8, "a URL-token rotation while ADO delivers without pause", async () => {
       const before = outputs.webhookUrl;
+      const productsBefore = fingerprint(await productHooks());
       const revisionsBefore = revisionTimes.length;
       let stop = false;
       let sent = 0;
@@ -508,20 +674,31 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
       );
       check(notEnabled(live).length === 0, `${notEnabled(live).length} hooks not enabled after the rotation`);
       check(failedDeliveries === 0, `${failedDeliveries} deliveries failed during the rotation`);
+      const theirs = await productHooks();
+      check(
+        fingerprint(theirs) === productsBefore,
+        "the rotation of the receiver's URL token changed hooks of a product",
+      );
       await audit();
       log(
         `    the receiver had the new token (and the previous one, until the overlap ends) before ${live.length} ` +
           "hooks switched to it",
       );
+      if (products.length)
+        log(
+          `    the ${theirs.length} hooks of ${products.map((p) => p.destination.name).join(", ")} untouched: ` +
+            "a product's URL token is the product's to regenerate (docs/destinations.md)",
+        );
       log(
-        `    ${sent} events raised during the rotation: all delivered with the old or the new token, stored once`,
+        `    ${sent} events raised during the rotation: all delivered (to the receiver with the old or the new token), ` +
+          "stored once where subscribed",
       );
     });
 
     // ---- 9: summary -----------------------------------------------------------------------------
     const summary = await step(9, "summary", async () => {
       const final = await ledger.check(readers);
-      const live = await ours();
+      const live = [...(await ours()), ...(await productHooks())];
       const s: SandboxSummary = {
         hooks: outputs.hookTotal,
         enabled: live.length - notEnabled(live).length,
@@ -531,7 +708,16 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
         replayed,
         lost: final.lost.length,
         duplicated: final.duplicated,
+        destinations: destinations.map((d) => ({
+          name: d.name,
+          hooks: Object.values(outputs.destinationHookCounts?.[d.name] ?? {}).reduce((a, b) => a + b, 0),
+          stored: final.receivers[d.name]?.stored ?? 0,
+        })),
       };
+      check(
+        final.unexpected.length === 0,
+        `${final.unexpected.length} event(s) stored by a destination not subscribed to them`,
+      );
       log(`    the whole loop in ${seconds(Date.now() - started)}`);
       return s;
     });
@@ -539,7 +725,14 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
     check(summary.lost === 0 && summary.duplicated === 0, formatSummary(summary));
 
     if (options.keep)
-      await keepRunning({ ...options, emulator: emulator!, receiver, outputs, pulumi: options.pulumi });
+      await keepRunning({
+        ...options,
+        emulator: emulator!,
+        receiver,
+        products,
+        outputs,
+        pulumi: options.pulumi,
+      });
     return summary;
   } finally {
     await stack
@@ -616,11 +809,14 @@ async function keepRunning(options: {
   projectRoot: string;
   emulator: AdoEmulator;
   receiver: LocalReceiver;
+  products: Product[];
   outputs: SandboxOutputs;
   pulumi?: PreparedPulumi;
   untilStopped?: () => Promise<void>;
 }): Promise<void> {
-  const { log, emulator, receiver, outputs } = options;
+  const { log, emulator, receiver, products, outputs } = options;
+  /** `product` → PRODUCT: its variables are PRODUCT_RECEIVER and PRODUCT_READ_TOKEN. */
+  const prefix = (p: Product) => p.destination.name.toUpperCase().replace(/[^A-Z0-9]/g, "_");
   const dir = path.join(options.projectRoot, ".sandbox");
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, "keep.env");
@@ -629,6 +825,12 @@ async function keepRunning(options: {
     ADO_ORG: emulator.orgUrl(SANDBOX_ORG),
     HOOKFLEET_RECEIVER: receiver.receiver.url,
     HOOKFLEET_READ_TOKEN: outputs.readToken,
+    ...Object.fromEntries(
+      products.flatMap((p) => [
+        [`${prefix(p)}_RECEIVER`, p.local.receiver.url],
+        [`${prefix(p)}_READ_TOKEN`, p.stand.readToken],
+      ]),
+    ),
     ...healEnvironment(receiver, emulator),
   };
   writeFileSync(
@@ -640,14 +842,21 @@ async function keepRunning(options: {
   );
   chmodSync(file, 0o600);
   const project = (await emulator.projects(SANDBOX_ORG))[0]?.name ?? "Project-001";
-  log("--keep: the receiver and the ADO emulator keep running; Ctrl-C stops them. Their secrets are in");
+  log(
+    `--keep: the receiver${products.length ? `, ${products.map((p) => p.destination.name).join(", ")}` : ""} ` +
+      "and the ADO emulator keep running; Ctrl-C stops them. Their secrets are in",
+  );
   log(`${path.relative(process.cwd(), file) || file} (readable by you only). To explore:`);
   for (const line of [
     `source ${path.relative(process.cwd(), file) || file}`,
     `curl -s -H "Authorization: Bearer $HOOKFLEET_READ_TOKEN" "$HOOKFLEET_RECEIVER/api/v1/messages?limit=5"`,
+    ...products.map(
+      (p) =>
+        `curl -s -H "Authorization: Bearer $${prefix(p)}_READ_TOKEN" "$${prefix(p)}_RECEIVER/api/v1/messages?limit=5"   # what ${p.destination.name} stored`,
+    ),
     `curl -s -u ":$AZURE_DEVOPS_EXT_PAT" "$ADO_ORG/_apis/hooks/subscriptions?api-version=7.1"`,
     `curl -s -u ":$AZURE_DEVOPS_EXT_PAT" -H 'content-type: application/json' -d '{"eventType":"git.push","project":"${project}"}' "$ADO_EMULATOR/_emulator/events"`,
-    `npm run emulator -- --emulator "$ADO_EMULATOR" --fail-deliveries "$HOOKFLEET_RECEIVER" --status 503 --project ${project}`,
+    `npm run emulator -- --emulator "$ADO_EMULATOR" --fail-deliveries "$HOOKFLEET_RECEIVER/" --status 503 --project ${project}`,
     `npm run emulator -- --emulator "$ADO_EMULATOR" --raise all --project ${project}`,
     `npm run emulator -- --emulator "$ADO_EMULATOR" --advance 36h      # probation runs out: hooks disabledBySystem`,
     `npm run emulator -- --emulator "$ADO_EMULATOR" --clear-failures`,
@@ -664,5 +873,5 @@ async function keepRunning(options: {
     (() =>
       new Promise<void>((resolve) => (process.once("SIGINT", resolve), process.once("SIGTERM", resolve))))
   )();
-  log("stopping the receiver and the ADO emulator");
+  log("stopping the receivers and the ADO emulator");
 }

@@ -35,6 +35,8 @@ export interface ConfigSet {
   value: string;
   /** Passed as `--path` (the key addresses inside a structured value). */
   path?: boolean;
+  /** Passed as `--secret`: encrypted in the stack file; the value goes on stdin (configSetArgs). */
+  secret?: boolean;
 }
 
 export interface RotationPlan {
@@ -128,9 +130,39 @@ export function planDestinationPatRotation(options: {
   return { sets, notes };
 }
 
-/** `pulumi config set` argv for one change. Values are plain: rotation never sets a secret. */
+/**
+ * `pulumi config set` argv for one change. A secret's value is left out: the caller writes it to the
+ * command's stdin, where `pulumi config set` reads a value not given when stdin is not a terminal
+ * (pulumi/pulumi pkg/cmd/pulumi/config/config.go, configSetCmd; the CLI docs: "Multi-line values may
+ * be set by piping a file to standard in"), so it never shows in a process list.
+ */
 export function configSetArgs(set: ConfigSet, stack: string): string[] {
-  return ["config", "set", ...(set.path ? ["--path"] : []), set.key, set.value, "--stack", stack];
+  return [
+    "config",
+    "set",
+    ...(set.path ? ["--path"] : []),
+    ...(set.secret ? ["--secret", set.key] : [set.key, set.value]),
+    "--stack",
+    stack,
+  ];
+}
+
+/**
+ * `hookfleet:destinations[1].url` → the key `hookfleet:destinations` and the path [1, "url"] inside it:
+ * the part of `pulumi config set --path`'s syntax the scripts use (`[n]`, `.name`; not `["quoted"]`).
+ */
+export function splitConfigPath(key: string): { key: string; path: (string | number)[] } {
+  const m = /^([^.[\]]+)((?:\[\d+\]|\.[A-Za-z_][\w-]*)*)$/.exec(key);
+  if (!m) throw new Error(`not a config path: ${key}`);
+  const path = [...m[2].matchAll(/\[(\d+)\]|\.([A-Za-z_][\w-]*)/g)].map((p) =>
+    p[1] !== undefined ? Number(p[1]) : p[2],
+  );
+  return { key: m[1], path };
+}
+
+/** `pulumi config rm` argv for one key (`--path` inside a structured value). */
+export function configRmArgs(key: string, stack: string, options: { path?: boolean } = {}): string[] {
+  return ["config", "rm", ...(options.path ? ["--path"] : []), key, "--stack", stack];
 }
 
 /**

@@ -38,8 +38,9 @@ export const SNAPSHOT_PROJECTS = [
 
 /**
  * The stacks (and variants) recorded. `file`: the stack file as that release had it, for a stack whose
- * file changed since on purpose (the sandbox's now subscribes every event type and names its receiver
- * host): the upgrade question is whether the same file gives the same resources.
+ * file changed since on purpose (the sandbox's now subscribes every event type, names its receiver
+ * host and lists a product destination): the upgrade question is whether the same file gives the
+ * same resources.
  */
 export const SNAPSHOT_VARIANTS: {
   label: string;

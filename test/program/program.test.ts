@@ -60,11 +60,15 @@ function configFor(stack: string): Record<string, string> {
   return effectiveConfig({ ...raw, "hookfleet:organizations": orgs });
 }
 
-/** Runs index.ts in a fresh module registry (its own @pulumi/pulumi) with the stack's config. */
+/**
+ * Runs index.ts in a fresh module registry (its own @pulumi/pulumi) with the stack's config;
+ * `secretKeys`: the keys the CLI would mark secret (set with `--secret`).
+ */
 async function runProgram(
   stack: string,
   config: Record<string, string>,
   preview = false,
+  secretKeys: string[] = [],
 ): Promise<ProgramRun> {
   let mocks!: mocksType.PulumiMocks;
   let outputs!: Record<string, unknown>;
@@ -107,7 +111,7 @@ async function runProgram(
         return helpers.azureNativeOutputs(args);
       },
     });
-    pulumi.runtime.setAllConfig(config);
+    pulumi.runtime.setAllConfig(config, secretKeys);
     outputs = require("../../index");
   });
   /* eslint-enable @typescript-eslint/no-require-imports */
@@ -378,22 +382,55 @@ describe("program under each stack file", () => {
     expectNoPlainSecrets(run);
   });
 
-  it("sandbox: no Azure at all, hooks deliver to the local receiver, its settings exported as a secret", async () => {
-    const run = await runProgram("sandbox", configFor("sandbox"));
+  it("sandbox: no Azure at all, hooks deliver to the local receiver and the product, the receiver's settings exported as a secret", async () => {
+    // The product's URL as npm run sandbox sets it: `pulumi config set --secret --path 'hookfleet:destinations[1].url'`.
+    const productUrl = "http://127.0.0.1:7074/api/v1/webhooks/alw_PRODUCTGAVETHISTOKEN0000000000";
+    const config = configFor("sandbox");
+    const destinations = JSON.parse(config["hookfleet:destinations"]) as Record<string, unknown>[];
+    destinations[1] = { ...destinations[1], url: productUrl };
+    const run = await runProgram(
+      "sandbox",
+      { ...config, "hookfleet:destinations": JSON.stringify(destinations) },
+      false,
+      ["hookfleet:destinations"],
+    );
     expect(run.mocks.resources.filter((r) => r.type.startsWith("azure-native:"))).toEqual([]);
     expect(run.mocks.byType("hookfleet:receiver:ReceiverInfra")).toHaveLength(0);
     const hooks = hooksOf(run);
-    // 10 projects × every event type of the catalogue (the sandbox raises one of each).
-    expect(hooks).toHaveLength(10 * 17);
-    for (const h of hooks)
+    const receiverHooks = hooks.filter((h) => h.name.startsWith("sandbox-"));
+    const productHooks = hooks.filter((h) => h.name.startsWith("product-"));
+    // 10 projects × every event type of the catalogue (the sandbox raises one of each) for the
+    // receiver; 10 × the 7 of a URL-token product for the product.
+    expect([receiverHooks.length, productHooks.length, hooks.length]).toEqual([10 * 17, 10 * 7, 10 * 24]);
+    for (const h of receiverHooks)
       expect(h.inputs.url).toMatch(/^http:\/\/127\.0\.0\.1:7071\/api\/v1\/webhooks\/alw_/);
+    expect(new Set(productHooks.map((h) => h.inputs.eventType))).toEqual(
+      new Set([
+        "git.push",
+        "git.pullrequest.created",
+        "git.pullrequest.updated",
+        "workitem.created",
+        "workitem.updated",
+        "build.complete",
+        "ms.vss-release.deployment-completed-event",
+      ]),
+    );
+    for (const h of productHooks) {
+      expect(h.inputs.url).toBe(productUrl);
+      expect(run.helpers.isSecretValue(h.rawInputs.url)).toBe(true);
+      expect(h.inputs).toMatchObject({
+        resourceDetailsToSend: "all",
+        messagesToSend: "all",
+        detailedMessagesToSend: "all",
+      });
+    }
     // The receiver gets its credentials from a revision of its host before any hook uses them.
     const [revision] = run.mocks.byType("pulumi-nodejs:dynamic/hookfleet:LocalReceiverRevision");
     expect(revision.inputs).toMatchObject({
       receiverUrl: "http://127.0.0.1:7071",
       revisionUrl: "http://127.0.0.1:7073/receivers/receiver/revision",
     });
-    for (const h of hooks) expect(h.dependencies).toContain(revision.urn);
+    for (const h of receiverHooks) expect(h.dependencies).toContain(revision.urn);
     const env = run.values.receiverEnvironment;
     expect(env.secret).toBe(true);
     const systems = JSON.parse((env.value as Record<string, string>).HOOKFLEET_SYSTEMS);
@@ -401,6 +438,13 @@ describe("program under each stack file", () => {
       expect.objectContaining({ id: "devops", storageMode: "full", retentionDays: 7, requireBoth: true }),
     ]);
     expectNoPlainSecrets(run);
+  });
+
+  it("sandbox without the product's URL (npm run sandbox sets it for its run) says which key to set, and how", async () => {
+    await expect(runProgram("sandbox", configFor("sandbox"))).rejects.toThrow(
+      "hookfleet:destinations[1].url is required for kind webhook: the URL the product gave, set as a secret: " +
+        "pulumi config set --secret --path 'hookfleet:destinations[1].url' <url>",
+    );
   });
 });
 

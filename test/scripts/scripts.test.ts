@@ -27,7 +27,7 @@ interface Run {
   stdout: string;
   stderr: string;
   /** Calls the stand-in pulumi received. */
-  calls: { argv: string[]; backend: string | null; passphraseSet: boolean; env: string[] }[];
+  calls: { argv: string[]; backend: string | null; passphraseSet: boolean; env: string[]; stdin?: string }[];
   project: string;
 }
 
@@ -357,7 +357,7 @@ describe("drift.mjs", () => {
 
 describe("sandbox.mjs with the Pulumi CLI", () => {
   it.concurrent(
-    "applies the sandbox stack with pulumi up (PAT and revision token in its environment) and stops at the first failed check",
+    "applies the sandbox stack with pulumi up (PAT and revision token in its environment, the product's URL a secret set on stdin) and stops at the first failed check",
     async () => {
       // The stand-in's `up` creates nothing: the check of step 2 fails, as it would if hooks were missing.
       const r = await run("sandbox.mjs", ["--projects", "2"], { fake: true });
@@ -365,7 +365,7 @@ describe("sandbox.mjs with the Pulumi CLI", () => {
       expect(r.stderr).not.toContain("no Pulumi CLI");
       expect(r.stderr).toMatch(/^» checking the Pulumi CLI$/m);
       expect(r.stderr).toMatch(/» 2\/9 up on the Pulumi CLI, no backend configured: local file backend/);
-      expect(r.stderr).toMatch(/✖ sandbox step 2 failed: the stack reports no hooks, expected 34/);
+      expect(r.stderr).toMatch(/✖ sandbox step 2 failed: the stack reports no hooks, expected 48/);
       const argv = r.calls.map((c) => c.argv);
       expect(argv[0]).toEqual(["stack", "select", "--create", "sandbox", "--non-interactive"]);
       // Ports in use elsewhere (other suites) are pointed at with `config set`; then up and the outputs.
@@ -374,6 +374,26 @@ describe("sandbox.mjs with the Pulumi CLI", () => {
         ["up", "--stack", "sandbox", "--yes", "--refresh", "--non-interactive", "--skip-preview"],
         ["stack", "output", "--stack", "sandbox", "--json", "--show-secrets"],
       ]);
+      // The product's webhook URL, as a user sets what a URL-token product gives: a secret at its
+      // destination's path, before the first up; its value on stdin, never in argv; removed at the end.
+      const urlKey = "hookfleet:destinations[1].url";
+      const setUrl = r.calls.findIndex((c) => c.argv.includes(urlKey) && c.argv[1] === "set");
+      expect(r.calls[setUrl].argv).toEqual([
+        "config",
+        "set",
+        "--path",
+        "--secret",
+        urlKey,
+        "--stack",
+        "sandbox",
+      ]);
+      expect(r.calls[setUrl].stdin).toMatch(
+        /^http:\/\/127\.0\.0\.1:\d+\/api\/v1\/webhooks\/alw_[A-Za-z0-9]{20,}$/,
+      );
+      expect(setUrl).toBeLessThan(argv.findIndex((a) => a[0] === "up"));
+      expect(argv.at(-1)).toEqual(["config", "rm", "--path", urlKey, "--stack", "sandbox"]);
+      for (const call of r.calls) expect(call.argv.join(" ")).not.toContain("alw_");
+      expect(r.stderr).not.toMatch(/alw_[A-Za-z0-9]{20,}/);
       for (const call of r.calls) {
         // An empty passphrase: the sandbox's secrets are throwaway.
         expect(call.passphraseSet).toBe(true);

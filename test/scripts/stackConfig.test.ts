@@ -2,11 +2,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDestinations, parseOrganizations, secrecyOfKey } from "../../components/config";
 import {
+  configRmArgs,
   configSetArgs,
   planDestinationPatRotation,
   planRotation,
   rotationKeys,
   sandboxConfig,
+  splitConfigPath,
 } from "../../scripts/lib/stackConfig";
 
 const now = new Date("2026-11-22T17:30:12.345Z");
@@ -120,6 +122,57 @@ describe("planDestinationPatRotation", () => {
     expect(() =>
       planDestinationPatRotation({ destinations, destination: "receiver", emergency: false, now }),
     ).toThrow("--destination receiver has no pat in hookfleet:destinations[0]");
+  });
+});
+
+describe("configSetArgs, configRmArgs and splitConfigPath", () => {
+  it("leaves a secret's value out of argv: pulumi reads it from stdin", () => {
+    const url = "http://127.0.0.1:7074/api/v1/webhooks/alw_secret";
+    const args = configSetArgs(
+      { key: "hookfleet:destinations[1].url", value: url, path: true, secret: true },
+      "sandbox",
+    );
+    expect(args).toEqual([
+      "config",
+      "set",
+      "--path",
+      "--secret",
+      "hookfleet:destinations[1].url",
+      "--stack",
+      "sandbox",
+    ]);
+    expect(args.join(" ")).not.toContain("alw_");
+  });
+
+  it("removes a key, with --path inside a structured value", () => {
+    expect(configRmArgs("hookfleet:destinations[1].url", "sandbox", { path: true })).toEqual([
+      "config",
+      "rm",
+      "--path",
+      "hookfleet:destinations[1].url",
+      "--stack",
+      "sandbox",
+    ]);
+    expect(configRmArgs("hookfleet:urlTokenRotationNonce", "sandbox")).toEqual([
+      "config",
+      "rm",
+      "hookfleet:urlTokenRotationNonce",
+      "--stack",
+      "sandbox",
+    ]);
+  });
+
+  it("splits a config path into its key and the steps inside it", () => {
+    expect(splitConfigPath("hookfleet:destinations[1].url")).toEqual({
+      key: "hookfleet:destinations",
+      path: [1, "url"],
+    });
+    expect(splitConfigPath("hookfleet:destinations[2].pat.overlapHours")).toEqual({
+      key: "hookfleet:destinations",
+      path: [2, "pat", "overlapHours"],
+    });
+    expect(splitConfigPath("hookfleet:receiverUrl")).toEqual({ key: "hookfleet:receiverUrl", path: [] });
+    expect(() => splitConfigPath("hookfleet:destinations[x]")).toThrow("not a config path");
   });
 });
 
