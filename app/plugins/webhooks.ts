@@ -175,13 +175,11 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOpt
     if (!telemetry) return { onRequest: authenticate };
     const route = telemetry.route(kind, method, url);
     return {
-      onRequest: [
-        (request, _reply, done) => {
-          request.hookfleetTrace = route.start();
-          done();
-        },
-        authenticate,
-      ],
+      // One hook, not two: the span starts, then authentication runs (and may answer at once).
+      onRequest(request, reply, done) {
+        request.hookfleetTrace = route.start();
+        authenticate.call(this, request, reply, done);
+      },
       onError: (request, _reply, error, done) => {
         request.hookfleetTrace?.noteError(error);
         done();

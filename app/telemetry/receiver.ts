@@ -1,7 +1,7 @@
 /**
  * The receiver's telemetry: one server span per request on a delivery route, child spans for the
  * store calls it makes, and the `hookfleet.deliveries` counter (one count per event, by system ×
- * event type × outcome, with route, org and reject reason).
+ * event type × outcome, with route, org and reject reason; counted in delivery-counts.ts).
  *
  * Constructed only when telemetry is on; app/plugins/webhooks.ts then gives each delivery route
  * three hooks of its own (onRequest, onError, onResponse: no other route pays for them) and tells
@@ -16,19 +16,17 @@ import {
   SpanKind,
   SpanStatusCode,
   trace,
-  type Attributes,
   type Context,
-  type Counter,
   type Histogram,
   type Span,
   type SpanOptions,
   type Tracer,
 } from "@opentelemetry/api";
 import type { MessageStore } from "../store";
+import { DeliveryCounts } from "./delivery-counts";
 import {
   attrs,
   deliveryOutcomes,
-  metrics as metricNames,
   rejectReasons,
   spans,
   unknownEventType,
@@ -87,15 +85,12 @@ export function outcomeOf(status: number, stored: number): DeliveryOutcome {
  */
 export class ReceiverTelemetry {
   readonly tracer?: Tracer;
-  readonly deliveries?: Counter;
+  readonly deliveries?: DeliveryCounts;
   readonly storeDuration?: Histogram;
 
   constructor(telemetry: Telemetry) {
     this.tracer = telemetry.tracer;
-    this.deliveries = telemetry.meter?.createCounter(metricNames.deliveries.name, {
-      unit: metricNames.deliveries.unit,
-      description: "Events received on the delivery routes, by system, event type and outcome.",
-    });
+    this.deliveries = telemetry.meter && new DeliveryCounts(telemetry.meter);
     this.storeDuration = storeDurationHistogram(telemetry);
   }
 
@@ -191,44 +186,34 @@ export class DeliveryTrace {
 
     const deliveries = this.route.telemetry.deliveries;
     if (deliveries) {
-      if (types.length === 0)
-        deliveries.add(1, counted(route, system, reason, unknownEventType, unknownOrg, outcome));
+      if (types.length === 0) deliveries.add(route, system, unknownEventType, unknownOrg, outcome, reason);
       else
         for (let i = 0; i < types.length; i++)
           // A 201 counts each event as stored or duplicate; any other answer applies to all of them.
           deliveries.add(
-            1,
-            counted(
-              route,
-              system,
-              reason,
-              types[i],
-              orgs[i],
-              status === 201
-                ? duplicates[i]
-                  ? deliveryOutcomes.duplicate
-                  : deliveryOutcomes.stored
-                : outcome,
-            ),
+            route,
+            system,
+            types[i],
+            orgs[i],
+            status === 201 ? (duplicates[i] ? deliveryOutcomes.duplicate : deliveryOutcomes.stored) : outcome,
+            reason,
           );
     }
 
     const span = this.span;
     if (!span) return;
-    const attributes: Attributes = {
-      [attrs.outcome]: outcome,
-      [attrs.httpStatus]: status,
-      [attrs.events]: types.length,
-      [attrs.eventType]: eventTypesOf(types),
-      [attrs.org]: orgs[0] ?? unknownOrg,
-    };
-    if (system !== undefined) attributes[attrs.system] = system;
-    if (reason) attributes[attrs.rejectReason] = reason;
+    // One setAttribute each rather than setAttributes({...}): no object built per request.
+    span.setAttribute(attrs.outcome, outcome);
+    span.setAttribute(attrs.httpStatus, status);
+    span.setAttribute(attrs.events, types.length);
+    span.setAttribute(attrs.eventType, eventTypesOf(types));
+    span.setAttribute(attrs.org, orgs[0] ?? unknownOrg);
+    if (system !== undefined) span.setAttribute(attrs.system, system);
+    if (reason) span.setAttribute(attrs.rejectReason, reason);
     if (status === 201) {
-      attributes[attrs.stored] = stored;
-      attributes[attrs.duplicates] = duplicates.length - stored;
+      span.setAttribute(attrs.stored, stored);
+      span.setAttribute(attrs.duplicates, duplicates.length - stored);
     }
-    span.setAttributes(attributes);
     if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
     span.end();
   }
@@ -239,24 +224,4 @@ function eventTypesOf(types: readonly string[]): string {
   if (types.length === 0) return unknownEventType;
   if (types.length === 1) return types[0];
   return [...new Set(types)].join(",").slice(0, MAX_EVENT_TYPE_LENGTH);
-}
-
-/** Attributes of one count of `hookfleet.deliveries`. */
-function counted(
-  route: RouteKind,
-  system: string | undefined,
-  reason: RejectReason | undefined,
-  eventType: string,
-  org: string,
-  outcome: DeliveryOutcome,
-): Attributes {
-  const a: Attributes = {
-    [attrs.route]: route,
-    [attrs.eventType]: eventType,
-    [attrs.org]: org,
-    [attrs.outcome]: outcome,
-  };
-  if (system !== undefined) a[attrs.system] = system;
-  if (reason) a[attrs.rejectReason] = reason;
-  return a;
 }

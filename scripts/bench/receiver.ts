@@ -64,7 +64,8 @@ Options:
   --sizes <list>      payload sizes in KB (default 4,18)
   --scenarios <list>  which measurements to run (default throughput,large-array,list)
   --list-messages <n> messages stored for the list scenario (default 20000)
-  --cpu-prof <dir>    write a V8 CPU profile of every server process into <dir> (node --cpu-prof)
+  --cpu-prof <dir>    write V8 CPU profiles of every server process into <dir>/<server>/, one per
+                      thread (node --cpu-prof; rows a, b, e: the embedded store's worker too)
   --help              this text
 OTEL_* variables set on the command apply to rows e and f only (their endpoint is always the sink),
 e.g. OTEL_METRICS_EXPORTER=none to measure spans alone; every other server runs without them.`;
@@ -223,14 +224,11 @@ let cpuProfileDir: string | undefined;
 function startChild(args: string[], env: NodeJS.ProcessEnv, what: string): Promise<Child> {
   // Node with the tsx loader, as `npm run receiver` runs: the child's pid is the server itself (no
   // tsx CLI relaying signals in between), so SIGTERM and --cpu-prof reach it.
+  // One folder per server and Node's default file names (they carry the thread id): rows a, b and e
+  // run the embedded store on a worker thread, whose profile would otherwise overwrite the main
+  // thread's under one --cpu-prof-name.
   const nodeArgs = cpuProfileDir
-    ? [
-        "--cpu-prof",
-        "--cpu-prof-dir",
-        cpuProfileDir,
-        "--cpu-prof-name",
-        `${what.replace(/\W+/g, "-")}.${Date.now()}.cpuprofile`,
-      ]
+    ? ["--cpu-prof", "--cpu-prof-dir", path.join(cpuProfileDir, what.replace(/\W+/g, "-"))]
     : [];
   const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", __filename, ...args], {
     cwd: ROOT,

@@ -5,11 +5,13 @@
 import {
   InMemoryMetricExporter,
   AggregationTemporality,
+  DataPointType,
   MeterProvider,
   PeriodicExportingMetricReader,
 } from "@opentelemetry/sdk-metrics";
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { startReceiver, type RunningReceiver } from "../../app/receiver";
+import { DeliveryCounts, MAX_DELIVERY_SERIES } from "../../app/telemetry/delivery-counts";
 import { healOutcomeOf, hookLabel, labelList, statusCounts } from "../../app/telemetry/heal";
 import { attrs, metrics, unknownOrg } from "../../app/telemetry/names";
 import { adoOrgName, orgOfEvent } from "../../app/telemetry/org";
@@ -249,5 +251,76 @@ describe("an Event Grid batch, counted per event", () => {
         ["Microsoft.Storage.BlobDeleted", "duplicate", 1],
       ]),
     );
+  });
+});
+
+describe("the deliveries counter (counted in process, reported at collection)", () => {
+  async function collected(count: (c: DeliveryCounts) => void) {
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
+    const provider = new MeterProvider({ readers: [reader] });
+    const counts = new DeliveryCounts(provider.getMeter("test"));
+    count(counts);
+    await provider.forceFlush();
+    count(counts);
+    await provider.forceFlush();
+    await provider.shutdown();
+    // The last export: cumulative sums, as a synchronous Counter would report them.
+    const last = exporter.getMetrics().at(-1)!;
+    const [metric] = last.scopeMetrics.flatMap((sm) => sm.metrics);
+    return { metric, points: metric.dataPoints.map((p) => ({ attributes: p.attributes, value: p.value })) };
+  }
+
+  it("reports a monotonic cumulative sum per attribute set, with the counter's name and unit", async () => {
+    const { metric, points } = await collected((c) => {
+      c.add("token", "devops", "git.push", "contoso", "stored", undefined);
+      c.add("token", "devops", "git.push", "contoso", "stored", undefined);
+      c.add("basic", undefined, "unknown", "unknown", "rejected", "unauthorized");
+    });
+    expect(metric.descriptor).toMatchObject({ name: metrics.deliveries.name, unit: metrics.deliveries.unit });
+    expect(metric).toMatchObject({ dataPointType: DataPointType.SUM, isMonotonic: true });
+    expect(points).toEqual(
+      expect.arrayContaining([
+        {
+          attributes: {
+            [attrs.route]: "token",
+            [attrs.system]: "devops",
+            [attrs.eventType]: "git.push",
+            [attrs.org]: "contoso",
+            [attrs.outcome]: "stored",
+          },
+          value: 4,
+        },
+        {
+          // No system (not authenticated), with the reject reason.
+          attributes: {
+            [attrs.route]: "basic",
+            [attrs.eventType]: "unknown",
+            [attrs.org]: "unknown",
+            [attrs.outcome]: "rejected",
+            [attrs.rejectReason]: "unauthorized",
+          },
+          value: 2,
+        },
+      ]),
+    );
+    expect(points).toHaveLength(2);
+  });
+
+  it("keeps tuples apart whose free-text parts would join to the same text", async () => {
+    const { points } = await collected((c) => {
+      c.add("token", "a|1:b", "c", "o", "stored", undefined);
+      c.add("token", "a", "b|1:c", "o", "stored", undefined);
+    });
+    expect(points.map((p) => p.value)).toEqual([2, 2]);
+  });
+
+  it("folds attribute sets beyond the SDK's cardinality limit into its overflow series", async () => {
+    const { points } = await collected((c) => {
+      for (let i = 0; i < MAX_DELIVERY_SERIES + 10; i++)
+        c.add("token", "devops", `type-${i}`, "contoso", "stored", undefined);
+    });
+    expect(points).toHaveLength(MAX_DELIVERY_SERIES);
+    expect(points.find((p) => p.attributes["otel.metric.overflow"] === true)?.value).toBe(2 * 11);
   });
 });
