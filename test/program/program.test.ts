@@ -11,7 +11,14 @@ import { healSettings } from "../../app/heal/settings";
 import { azureRoleIds } from "../../components/receiver/roles";
 import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
 import type * as mocksType from "../support/pulumi-mocks";
-import { ADO_PAT, fakeSecret, ROTATING_SECRET, SERVICE_HOOK, SNAPSHOT_PROJECTS } from "./hook-snapshot";
+import {
+  ADO_PAT,
+  fakeSecret,
+  ROTATING_SECRET,
+  SERVICE_HOOK,
+  SNAPSHOT_PROJECTS,
+  snapshotMockOutputs,
+} from "./hook-snapshot";
 import {
   effectiveConfig,
   orgSegment,
@@ -85,31 +92,8 @@ async function runProgram(
       preview,
       id: helpers.azureNativeId,
       call: helpers.azureNativeCall,
-      outputs: (args) => {
-        // What the providers store (components/credentials, components/hooks): every output present.
-        if (args.type === ROTATING_SECRET) {
-          return {
-            current: fakeSecret(args.name),
-            currentSha256: "ab".repeat(32),
-            previous: "",
-            previousSha256: "",
-            previousNotAfter: "",
-            rotatedAt: "2026-11-22T00:00:00.000Z",
-          };
-        }
-        if (args.type === SERVICE_HOOK)
-          return { status: "enabled", lastTestDelivery: "succeeded", warnings: [] };
-        if (args.type === ADO_PAT)
-          return {
-            token: fakeSecret(args.name),
-            validTo: "2027-02-04T00:00:00.000Z",
-            nextRotationAt: "2027-01-05T00:00:00.000Z",
-            previousAuthorizationId: "",
-            previousNotAfter: "",
-            previousValidTo: "",
-          };
-        return helpers.azureNativeOutputs(args);
-      },
+      // What the providers store (components/credentials, components/hooks): every output present.
+      outputs: snapshotMockOutputs,
     });
     pulumi.runtime.setAllConfig(config, secretKeys);
     outputs = require("../../index");
