@@ -4,30 +4,20 @@
  * disabled so the next run retries it.
  */
 import { spawn } from "node:child_process";
-import net from "node:net";
 import path from "node:path";
 import { AdoClient } from "../../ado/client";
-import type { SubscriptionInput } from "../../ado/types";
 import { runHeal, type HealReport } from "../../app/heal/heal";
 import type { SystemSetting } from "../../app/settings";
 import { CosmosMessageStore } from "../../app/store";
 import { mintToken, sha256Hex } from "../../app/tokens";
 import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
 import { startCosmosServer, type CosmosTestServer } from "../support/cosmos-server";
+import { hookDisabledByDownReceiver } from "./disabled-hook";
 
 jest.setTimeout(60_000);
 
 const root = path.resolve(__dirname, "../..");
 const tsx = path.join(root, "node_modules", ".bin", "tsx");
-
-/** A loopback port with nothing listening: deliveries to it are refused. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function runProcess(args: string[], env: Record<string, string>) {
   const child = spawn(tsx, ["scripts/heal.ts", ...args], {
@@ -57,21 +47,8 @@ describe("heal as a process, and with the store down", () => {
   beforeAll(async () => {
     emu = await startAdoEmulator({ orgs: [{ name: "contoso", projects: ["Alpha"] }], timeScale: 1e-6 });
     cosmos = await startCosmosServer();
-    client = new AdoClient({ orgUrl: emu.orgUrl(), auth: { kind: "pat", pat: emu.pat } });
     // The receiver is down (connection refused): transient retries, then probation, then disabled.
-    base = `http://127.0.0.1:${await closedPort()}`;
-    const input: SubscriptionInput = {
-      publisherId: "tfs",
-      eventType: "git.push",
-      resourceVersion: "1.0",
-      consumerId: "webHooks",
-      consumerActionId: "httpRequest",
-      publisherInputs: { projectId: emu.projects()[0].id },
-      consumerInputs: { url: `${base}/api/v1/webhooks/${token}` },
-    };
-    hookId = (await client.createSubscription(input)).id;
-    await emu.emit("git.push");
-    await emu.idle();
+    ({ hookId, base, client } = await hookDisabledByDownReceiver(emu, token));
     expect(emu.subscription(hookId)!.status).toBe("disabledBySystem");
   });
   afterAll(async () => {

@@ -5,9 +5,6 @@
  * hooks by status) and spans (run, org, hook with its name). A run with a bad configuration still
  * reports its failure. The PAT and the URL token never appear in what is exported.
  */
-import net from "node:net";
-import { AdoClient } from "../../ado/client";
-import type { SubscriptionInput } from "../../ado/types";
 import { attrs, healOutcomes, metrics, serviceNames, spans } from "../../app/telemetry/names";
 import { adoOrgName } from "../../app/telemetry/org";
 import type { SystemSetting } from "../../app/settings";
@@ -20,19 +17,12 @@ import {
   quietOrgQuery,
 } from "../../components/receiver/telemetry-kql";
 import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
+import { hookDisabledByDownReceiver } from "../heal/disabled-hook";
 import { startCosmosServer, type CosmosTestServer } from "../support/cosmos-server";
 import { startOtlpCapture, type OtlpCapture } from "../support/otlp-capture";
 import { startProcess, unreadableAttributes, valuesOf } from "./helpers";
 
 jest.setTimeout(90_000);
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 let emu: AdoEmulator;
 let cosmos: CosmosTestServer;
@@ -49,26 +39,14 @@ beforeAll(async () => {
   cosmos = await startCosmosServer();
   capture = await startOtlpCapture();
   // The receiver is down (connection refused): ADO retries, puts the hook on probation, disables it.
-  const base = `http://127.0.0.1:${await closedPort()}`;
-  const client = new AdoClient({ orgUrl: emu.orgUrl(), auth: { kind: "pat", pat: emu.pat } });
-  const input: SubscriptionInput = {
-    publisherId: "tfs",
-    eventType: "git.push",
-    resourceVersion: "1.0",
-    consumerId: "webHooks",
-    consumerActionId: "httpRequest",
-    publisherInputs: { projectId: emu.projects()[0].id },
-    consumerInputs: { url: `${base}/api/v1/webhooks/${token}` },
-  };
-  hookId = (await client.createSubscription(input)).id;
-  await emu.emit("git.push");
-  await emu.idle();
+  const disabled = await hookDisabledByDownReceiver(emu, token);
+  hookId = disabled.hookId;
   expect(emu.subscription(hookId)!.status).toBe("disabledBySystem");
   org = adoOrgName(emu.orgUrl());
   expect(org).toMatch(/^127\.0\.0\.1:\d+\/contoso$/);
   env = {
     HOOKFLEET_HEAL_ORG_URLS: emu.orgUrl(),
-    HOOKFLEET_WEBHOOK_BASE_URL: base,
+    HOOKFLEET_WEBHOOK_BASE_URL: disabled.base,
     AZURE_DEVOPS_EXT_PAT: emu.pat,
     COSMOS_ENDPOINT: cosmos.endpoint,
     COSMOS_KEY: cosmos.key,
