@@ -80,3 +80,18 @@ export const OTHER_CONSUMERS = ["jenkins", "myGet", "trello", "zendesk"];
 export function consumersOf(subs: readonly Subscription[]): string[] {
   return subs.map((s) => s.consumerId).sort();
 }
+
+/**
+ * What a person compares before and after a run: every subscription by id, with its event type and
+ * inputs, without its status and timestamps (which ADO changes on its own).
+ */
+export function subscriptionShape(subs: readonly Subscription[]) {
+  return subs
+    .map(({ id, eventType, publisherInputs, consumerInputs }) => ({
+      id,
+      eventType,
+      publisherInputs,
+      consumerInputs,
+    }))
+    .sort((a, b) => a.id.localeCompare(b.id));
+}

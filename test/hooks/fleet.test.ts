@@ -15,7 +15,7 @@ import { AdoEmulator, startAdoEmulator } from "../../devkit/ado-emulator";
 import { isolatedCommand } from "../../devkit/provider-host/isolated";
 import { stepsOf, type ResourceState } from "../../devkit/provider-host/engine";
 import { isSecret } from "../../devkit/provider-host/values";
-import { Receiver, startReceiver } from "../../devkit/recording-receiver";
+import { Receiver, startReceiver, subscriptionShape } from "../../devkit/recording-receiver";
 
 const URL_TOKEN = "alw_fleetTokenSecret0123456789abcdef";
 const PASSWORD = "basic-password-secret";
@@ -95,16 +95,6 @@ function program(over: Partial<HookFleetArgs> = {}, name = "hf") {
 const hooks = () => state.filter((r) => r.type === SERVICE_HOOK_TYPE);
 
 const ours = (s: Subscription) => s.consumerInputs.url?.includes(URL_TOKEN);
-/** What a user would compare before/after: everything but status and modification stamps. */
-const shape = (subs: Subscription[]) =>
-  subs
-    .map(({ id, eventType, publisherInputs, consumerInputs }) => ({
-      id,
-      eventType,
-      publisherInputs,
-      consumerInputs,
-    }))
-    .sort((a, b) => a.id.localeCompare(b.id));
 
 it("creates one hook per project × event type; state holds the tiny stub and secrets as secrets", async () => {
   const run = await pulumi("up");
@@ -160,7 +150,7 @@ it("repairs hooks ADO disabled after failed deliveries on the next refresh + up,
   expect(disabled.map((s) => s.status)).toEqual(["disabledBySystem"]);
   emu.setTimeScale(1);
   receiver.respond = () => 201;
-  const before = shape(emu.subscriptions().filter(ours));
+  const before = subscriptionShape(emu.subscriptions().filter(ours));
 
   // The drift check (`pulumi preview --refresh`) sees exactly that hook as changing.
   const drift = await pulumi("preview");
@@ -179,7 +169,7 @@ it("repairs hooks ADO disabled after failed deliveries on the next refresh + up,
   expect(emu.counters.byRoute["GET /_apis/hooks/subscriptions/{id}"] ?? 0).toBeLessThanOrEqual(2);
 
   expect(emu.subscription(disabled[0].id)!.status).toBe("enabled");
-  expect(shape(emu.subscriptions().filter(ours))).toEqual(before);
+  expect(subscriptionShape(emu.subscriptions().filter(ours))).toEqual(before);
   expect(emu.subscription(manual.id)).toBeDefined();
 
   // Nothing left to do: the drift check is clean.
@@ -266,5 +256,5 @@ it("destroy removes every hook HookFleet made and none made by hand", async () =
   const run = await pulumi("destroy");
   expect(run.changes.delete).toBe(9);
   expect(emu.subscriptions().filter(ours)).toHaveLength(0);
-  expect(shape(emu.subscriptions())).toEqual(shape(manual));
+  expect(subscriptionShape(emu.subscriptions())).toEqual(subscriptionShape(manual));
 });

@@ -13,7 +13,12 @@
 import { AdoClient } from "../../ado/client";
 import type { Subscription } from "../../ado/types";
 import { SERVICE_HOOK_TYPE } from "../../components/hooks/service-hook";
-import { startReceiver, webhookInput, type Receiver } from "../../devkit/recording-receiver";
+import {
+  startReceiver,
+  subscriptionShape,
+  webhookInput,
+  type Receiver,
+} from "../../devkit/recording-receiver";
 import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
 import { stepsOf, type Deployment, type ResourceState } from "../../devkit/provider-host/engine";
 import { isolatedCommand } from "../../devkit/provider-host/isolated";
@@ -92,16 +97,6 @@ const named = (prefix: string) =>
     .filter((n) => n.startsWith(`${prefix}-`))
     .sort();
 const allSubscriptions = () => emulator.orgs.flatMap((org) => emulator.subscriptions(org));
-/** What a person would compare: everything about a subscription but its status and timestamps. */
-const shape = (subs: Subscription[]) =>
-  subs
-    .map(({ id, eventType, publisherInputs, consumerInputs }) => ({
-      id,
-      eventType,
-      publisherInputs,
-      consumerInputs,
-    }))
-    .sort((a, b) => a.id.localeCompare(b.id));
 /** The requests a receiver got for this event (test notifications carry other ids). */
 const deliveriesOf = (receiver: Receiver, eventId: string) =>
   receiver.received.filter((r) => r.body.id === eventId);
@@ -178,7 +173,7 @@ it("one up wires the receiver and both products; each receives every event it su
 });
 
 it("product B's password changes in config: one up updates exactly its hooks (seen by hash)", async () => {
-  const before = shape(allSubscriptions());
+  const before = subscriptionShape(allSubscriptions());
   const list = destinations({ tokenA: "productA000000000000000001", passwordB: "pw-two-0002" });
   const preview = await pulumi("preview", list);
   expect(stepsOf(preview, "update").sort()).toEqual(named("productb"));
@@ -186,7 +181,7 @@ it("product B's password changes in config: one up updates exactly its hooks (se
 
   const run = await pulumi("up", list);
   expect(stepsOf(run, "update").sort()).toEqual(named("productb"));
-  const after = shape(allSubscriptions());
+  const after = subscriptionShape(allSubscriptions());
   const changed = after.filter(
     (s) => JSON.stringify(s) !== JSON.stringify(before.find((b) => b.id === s.id)),
   );
@@ -223,7 +218,7 @@ it("product A gives a new URL and then fails its test deliveries: reported under
 it("product B is removed: exactly its hooks are deleted; the others and the hand-made ones stay as they were", async () => {
   const productBIds = state.filter((r) => r.name.startsWith("productb-")).map((r) => r.id);
   const productBNames = named("productb");
-  const others = shape(allSubscriptions().filter((s) => !productBIds.includes(s.id)));
+  const others = subscriptionShape(allSubscriptions().filter((s) => !productBIds.includes(s.id)));
   const run = await pulumi(
     "up",
     destinations({ tokenA: "productA000000000000000002", passwordB: "", withB: false }),
@@ -232,7 +227,7 @@ it("product B is removed: exactly its hooks are deleted; the others and the hand
   expect(run.changes).toMatchObject({ delete: 2, create: 0, update: 0, replace: 0 });
   expect(productBIds.every((id) => emulator.subscription(id, "contoso") === undefined)).toBe(true);
   expect(named("productb")).toEqual([]);
-  expect(shape(allSubscriptions())).toEqual(others);
+  expect(subscriptionShape(allSubscriptions())).toEqual(others);
   for (const h of handMade) expect(emulator.subscription(h.id, "contoso")).toBeDefined();
   expect(Object.keys(run.outputs.destinationHookCounts)).toEqual(["receiver", "producta"]);
 });
