@@ -77,8 +77,9 @@ export class DeliveryCounts {
 }
 
 /**
- * One string per tuple. Route, outcome and reason are fixed words without `|`; system, event type
- * and organization are free text, so each is prefixed by its length and no two tuples share a key.
+ * One string per tuple. Route, outcome and reason are fixed words without `|`; system and event type
+ * are free text, so each is prefixed by its length; the organization, also free text, comes last and
+ * needs no prefix. No two tuples share a key.
  */
 function keyOf(
   route: string,
