@@ -15,10 +15,10 @@
  * `pulumi config set --secret --path …` with the CLI (the value on stdin), a secret config key on the
  * engine stand-in.
  */
-import { spawn } from "node:child_process";
 import type { StoredResource } from "../../devkit/provider-host/checkpoint";
 import type { Deployment, ResourceState as EngineResource } from "../../devkit/provider-host/engine";
 import { effectiveConfig, stackFile } from "../../devkit/stack-config";
+import { runToEnd } from "./child-process";
 import { EXIT, ScriptError, type PreparedPulumi } from "./prepare";
 import { heartbeat } from "./progress";
 import { parsePulumiJson, summariseDrift, type DriftSummary, type PulumiRun } from "./pulumiJson";
@@ -117,36 +117,19 @@ function valueAt(value: unknown, path: (string | number)[]): unknown {
 }
 
 /** Runs a command; resolves with its stdout; rejects with its output's tail when it fails. */
-function run(
+async function run(
   command: string,
   args: string[],
   options: { cwd: string; env: NodeJS.ProcessEnv; input?: string },
 ): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: options.env,
-      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-    });
-    // stdin carries a secret value (`config set --secret`), else it is /dev/null.
-    child.stdin?.end(options.input);
-    let out = "";
-    let err = "";
-    // Piped just above (the stdio list is not a literal, so the typings cannot tell).
-    child.stdout!.on("data", (d: Buffer) => (out += d.toString("utf8")));
-    child.stderr!.on("data", (d: Buffer) => (err += d.toString("utf8")));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code === 0) return resolve(out);
-      const tail = `${out}\n${err}`.trim().split("\n").slice(-15).join("\n");
-      reject(
-        new ScriptError(
-          `${command} ${args.slice(0, 2).join(" ")} failed (exit ${code}):\n${tail}`,
-          EXIT.failed,
-        ),
-      );
-    });
-  });
+  // stdin carries a secret value (`config set --secret`), else it is /dev/null.
+  const { code, stdout, stderr } = await runToEnd(command, args, options);
+  if (code === 0) return stdout;
+  const tail = `${stdout}\n${stderr}`.trim().split("\n").slice(-15).join("\n");
+  throw new ScriptError(
+    `${command} ${args.slice(0, 2).join(" ")} failed (exit ${code}):\n${tail}`,
+    EXIT.failed,
+  );
 }
 
 /** The Pulumi CLI on the `sandbox` stack. */

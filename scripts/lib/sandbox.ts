@@ -26,7 +26,6 @@
  * (`destinationsOf`). The receiver's outage in step 4 is its own: the product is another service,
  * so its hooks keep delivering; the heal job and the URL-token rotation are the receiver's too.
  */
-import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { AdoClient } from "../../ado/client";
@@ -35,6 +34,7 @@ import type { Project, Subscription } from "../../ado/types";
 import { subscriptionStatus } from "../../ado/wire";
 import type { HealReport } from "../../app/heal/heal";
 import type { AdoEmulator } from "../../devkit/ado-emulator";
+import { runToEnd } from "./child-process";
 import { EmulatorControl, type RaisedEvent } from "./emulator-control";
 import { EXIT, ScriptError, type PreparedPulumi } from "./prepare";
 import { formatDriftTable } from "./pulumiJson";
@@ -754,36 +754,21 @@ async function runHeal(
   log(
     `    COSMOS_ENDPOINT=${env.COSMOS_ENDPOINT} (the receiver's embedded store) npm run heal -- --include-enabled`,
   );
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      path.join(root, "node_modules", ".bin", "tsx"),
-      ["scripts/heal.ts", "--include-enabled", "--json"],
-      {
-        cwd: root,
-        env: { ...process.env, ...env },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
+  const { code, stdout, stderr } = await runToEnd(
+    path.join(root, "node_modules", ".bin", "tsx"),
+    ["scripts/heal.ts", "--include-enabled", "--json"],
+    { cwd: root, env: { ...process.env, ...env } },
+  );
+  try {
+    const report = JSON.parse(stdout) as HealReport;
+    if (code !== 0) throw new Error(`exit ${code}`);
+    return report;
+  } catch (e) {
+    throw new SandboxCheckFailed(
+      "7",
+      `npm run heal failed (${(e as Error).message}):\n${stderr.trim().slice(-2000)}`,
     );
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString("utf8")));
-    child.stderr.on("data", (d: Buffer) => (err += d.toString("utf8")));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      try {
-        const report = JSON.parse(out) as HealReport;
-        if (code !== 0) throw new Error(`exit ${code}`);
-        resolve(report);
-      } catch (e) {
-        reject(
-          new SandboxCheckFailed(
-            "7",
-            `npm run heal failed (${(e as Error).message}):\n${err.trim().slice(-2000)}`,
-          ),
-        );
-      }
-    });
-  });
+  }
 }
 
 /** What `npm run heal` needs to work on a local receiver: its store, its settings, ADO. */
