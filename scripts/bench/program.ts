@@ -88,7 +88,8 @@ async function main(): Promise<number> {
           config: { ...config, "hookfleet:adoPat": emulator.pat },
           secretKeys: ["hookfleet:adoPat"],
           refresh: false,
-          // The receiver's names carry the subscription id (components/receiver/names.ts); no Azure here.
+          // The receiver's names carry the subscription id (components/receiver/names.ts); no Azure here, so
+          // placeholder ids (made up, not any real subscription or tenant).
           invokes: {
             "azure-native:authorization:getClientConfig": {
               subscriptionId: "00000000-0000-4000-8000-000000000000",
