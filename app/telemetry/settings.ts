@@ -65,3 +65,18 @@ export const telemetrySettings = {
 } as const satisfies Record<string, SettingSpec>;
 
 export type TelemetrySettingName = keyof typeof telemetrySettings;
+
+/**
+ * The telemetry variables a receiver and heal job deployed by ReceiverInfra run with, besides the
+ * endpoint the managed agent injects: no metrics, because the agent's Application Insights
+ * destination does not accept them (components/receiver/app.ts cites the page). ReceiverInfra writes
+ * these (stack settings override them); the receiver benchmark measures telemetry this way too.
+ */
+export const receiverInfraTelemetryDefaults = { OTEL_METRICS_EXPORTER: "none" } as const;
+
+/**
+ * What the Container Apps managed OpenTelemetry agent injects beside the endpoint: gRPC
+ * (learn.microsoft.com/azure/container-apps/opentelemetry-agents, "Environment variables";
+ * docs/telemetry.md). Not written by ReceiverInfra (a written value would override the agent's).
+ */
+export const managedAgentProtocol = { OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" } as const;

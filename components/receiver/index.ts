@@ -13,6 +13,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as resources from "@pulumi/azure-native/resources";
 import { receiverSettings, type SettingSpec } from "../../app/settings";
+import { receiverInfraTelemetryDefaults } from "../../app/telemetry/settings";
 import { credentialsFingerprint } from "../credentials";
 import { createEnvironment, createReceiverApp, type VaultReference } from "./app";
 import {
@@ -132,7 +133,7 @@ export class ReceiverInfra extends pulumi.ComponentResource {
     type OwnedSettings = Record<(typeof componentOwnedSettings)[number], pulumi.Input<string>>;
     // issue 16: the managed agent's Application Insights destination takes no metrics (app.ts), so
     // the processes export none there unless settings say otherwise; spans carry what alerts need.
-    const telemetryDefaults = { OTEL_METRICS_EXPORTER: "none" };
+    const telemetryDefaults = receiverInfraTelemetryDefaults;
     const environmentFor = (owned: OwnedSettings) =>
       receiverEnvironment<pulumi.Input<string>>(specs, {
         plain: { ...telemetryDefaults, ...args.settings, ...owned },

@@ -8,13 +8,16 @@
  *       behind a minimal node:http server so that the same client load applies
  *   (c) a bare node:http server that reads the body and answers 201
  *   (d) the receiver's whole pipeline with the store write awaited but not performed
- *   (e) row (a) with OpenTelemetry on: spans and metrics exported over OTLP (http/protobuf, the
- *       SDK's default batching) to a local OTLP sink in its own process; e/a is the telemetry's cost
- *   (f) row (d) with OpenTelemetry on, the same way: the cost without the in-process store's heap
+ *   (e) row (a) with OpenTelemetry on, as ReceiverInfra deploys it (spans over OTLP/gRPC, which the
+ *       Container Apps agent injects, no metrics; OTEL_* variables on the command change that), with
+ *       the SDK's default batching, to a local OTLP sink in its own process; e/a is the telemetry's cost
+ *   (f) row (d) with OpenTelemetry on, the same way: the cost without the in-process store
  * Each server runs in its own child process; autocannon runs in this one. Rounds are interleaved
- * across rows and medians reported, so drifting machine load does not favour one row. Beside req/s
- * each row's server CPU time per request is printed (the child reports process.cpuUsage() when
- * asked on stdin), which other load on a shared machine disturbs less. One table.
+ * across rows (every other round in reverse order) and medians reported, so drifting machine load
+ * does not favour one row; telemetry on/off is the median of per-round ratios. Beside req/s each
+ * row's server CPU time per request is printed, all threads and the main thread alone (the child
+ * reports process.cpuUsage() and process.threadCpuUsage() when asked on stdin), which other load on
+ * a shared machine disturbs less. One table.
  *
  * Then two measurements of row (a) under awkward traffic (issue 13): a 5,000-event, 1 MB Event Grid
  * array against /healthz latency, and the read API over 20,000 stored messages.
@@ -37,20 +40,23 @@ import { serviceNames } from "../../app/telemetry/names";
 import { startTelemetry } from "../../app/telemetry/sdk";
 import { mintToken, sha256Hex } from "../../app/tokens";
 import { sampleEvent } from "../../devkit/ado-events";
+import { startOtlpGrpcServer } from "../../devkit/otlp-grpc";
 import { EXIT } from "../lib/args";
 import { measureLargeArray, measureList } from "./receiver-scenarios";
+import { telemetryEnvironment } from "./telemetry-environment";
 
-const HELP = `Usage: npm run bench:receiver -- [--duration <s>] [--rounds <n>] [--connections <n>] [--rows abcdef]
-                                  [--sizes 4,18] [--scenarios throughput,large-array,list]
+const HELP = `Usage: npm run bench:receiver -- [--duration <s>] [--rounds <n>] [--connections <n>] [--rate <req/s>]
+                                  [--rows abcdef] [--sizes 4,18] [--scenarios throughput,large-array,list]
                                   [--list-messages <n>] [--cpu-prof <dir>]
 
 throughput: req/s, p50 and p99 latency and server CPU time per request of (a) receiver + embedded
 store, (b) raw @azure/cosmos creates of the same documents behind a minimal HTTP server, (c) bare
 node:http, (d) receiver pipeline with the store write skipped, (e) row (a) and (f) row (d) with
-OpenTelemetry exporting spans and metrics over OTLP (http/protobuf) to a local sink process, for
-realistic 4 KB and 18 KB ADO payloads; prints a/b, a/c, d/c, and e/a and f/d (the telemetry's cost)
-by req/s and by CPU per request, which other load on a shared machine disturbs less than req/s.
-Rows are measured interleaved; the machine's load average is printed with each table.
+OpenTelemetry on as deployed (spans over OTLP/gRPC, no metrics) exporting to a local sink process,
+for realistic 4 KB and 18 KB ADO payloads; prints a/b, a/c, d/c, and e/a and f/d (the telemetry's
+cost, median of per-round ratios) by req/s and by CPU per request, which other load on a shared
+machine disturbs less than req/s. Rows are measured interleaved; the machine's load average is
+printed with each table.
 large-array: row (a) receiving 5,000-event, 1 MB Event Grid arrays while /healthz is polled every
 10 ms: the array's answer time and /healthz latency (idle and during the array).
 list: row (a) holding --list-messages messages (default 20,000; arrays of 500 share an instant):
@@ -60,6 +66,8 @@ Options:
   --duration <s>      seconds per measurement (default 3; a 1 s warm-up per server precedes them)
   --rounds <n>        interleaved rounds per row; figures are medians (default 3)
   --connections <n>   concurrent connections (default 32)
+  --rate <req/s>      offer this many requests per second instead of as many as the server answers:
+                      rows then differ only by CPU per request (default: unlimited)
   --rows <letters>    subset of rows to run (default abcdef; "aedf" for telemetry off/on only)
   --sizes <list>      payload sizes in KB (default 4,18)
   --scenarios <list>  which measurements to run (default throughput,large-array,list)
@@ -67,8 +75,10 @@ Options:
   --cpu-prof <dir>    write V8 CPU profiles of every server process into <dir>/<server>/, one per
                       thread (node --cpu-prof; rows a, b, e: the embedded store's worker too)
   --help              this text
-OTEL_* variables set on the command apply to rows e and f only (their endpoint is always the sink),
-e.g. OTEL_METRICS_EXPORTER=none to measure spans alone; every other server runs without them.`;
+OTEL_* variables set on the command apply to rows e and f only, over the deployed defaults
+(OTEL_EXPORTER_OTLP_PROTOCOL=grpc, OTEL_METRICS_EXPORTER=none); the endpoint is always the sink's for
+the protocol in use. E.g. OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_METRICS_EXPORTER=otlp for
+spans and metrics over OTLP/HTTP. Every other server runs without them.`;
 
 type Row = "a" | "b" | "c" | "d" | "e" | "f";
 const ROWS: readonly Row[] = ["a", "b", "c", "d", "e", "f"];
@@ -152,21 +162,28 @@ async function serve(row: Row): Promise<void> {
   ready(`${url} ${readToken}`);
 }
 
-/** The OTLP sink of rows e and f: accepts every export (POST /v1/traces, /v1/metrics), answers 200. */
+/**
+ * The OTLP sink of rows e and f, as a collector that accepts everything: OTLP/HTTP (POST /v1/traces,
+ * /v1/metrics, answered 200) and OTLP/gRPC (devkit/otlp-grpc.ts), on two ports.
+ */
 async function sink(): Promise<void> {
   let requests = 0;
   let bytes = 0;
-  const url = await listen((req, res) => {
+  const httpUrl = await listen((req, res) => {
     req.on("data", (c: Buffer) => (bytes += c.length));
     req.on("end", () => {
       requests++;
       res.writeHead(200, { "content-type": "application/x-protobuf" }).end();
     });
   });
+  const grpc = await startOtlpGrpcServer((_path, body) => {
+    requests++;
+    bytes += body.length;
+  });
   process.on("exit", () =>
     process.stderr.write(`  otlp sink: ${requests} exports, ${(bytes / 1e6).toFixed(1)} MB\n`),
   );
-  ready(url);
+  ready(`${httpUrl} - ${grpc.url}`);
 }
 
 /** A keep-alive node:http server on a free loopback port; resolves to its base URL. */
@@ -186,7 +203,9 @@ function ready(what: string): void {
   // process's threads count (the embedded store's worker included).
   process.stdin.setEncoding("utf8").on("data", () => {
     const { user, system } = process.cpuUsage();
-    process.stdout.write(`cpu ${user + system}\n`);
+    // The main thread alone (Node >= 23.9): what runs the receiver's JavaScript, telemetry included.
+    const main = process.threadCpuUsage();
+    process.stdout.write(`cpu ${user + system} ${main.user + main.system}\n`);
   });
   process.stdout.write(`ready ${what}\n`);
 }
@@ -199,8 +218,12 @@ interface Measured {
   rps: number;
   p50: number;
   p99: number;
-  /** Server CPU time per request, µs (median over rounds). */
+  /** Server CPU time per request, µs, all threads (median over rounds). */
   cpuUs: number;
+  /** The same, the main thread alone. */
+  mainCpuUs: number;
+  /** Per round, in round order: req/s and CPU µs per request (for ratios between rows). */
+  rounds: { rps: number; cpuUs: number }[];
   errors: number;
   non2xx: number;
 }
@@ -210,8 +233,15 @@ interface Child {
   url: string;
   /** The read API's bearer token (receiver rows; "-" for the others). */
   readToken: string;
-  /** The child's CPU time so far (user + system), µs. */
-  cpu(): Promise<number>;
+  /** The sink's OTLP/gRPC endpoint (`url` is its OTLP/HTTP one). */
+  grpcUrl?: string;
+  /** The child's CPU time so far (user + system), µs: all threads, and its main thread. */
+  cpu(): Promise<CpuTime>;
+}
+
+interface CpuTime {
+  all: number;
+  main: number;
 }
 
 function withoutOtel(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -236,23 +266,24 @@ function startChild(args: string[], env: NodeJS.ProcessEnv, what: string): Promi
     env,
   });
   let out = "";
-  const waiting: ((us: number) => void)[] = [];
+  const waiting: ((t: CpuTime) => void)[] = [];
   return new Promise((resolve, reject) => {
     child.stdout!.setEncoding("utf8").on("data", (d: string) => {
       out += d;
-      for (let m = /cpu (\d+)\n/.exec(out); m; m = /cpu (\d+)\n/.exec(out)) {
+      for (let m = /cpu (\d+) (\d+)\n/.exec(out); m; m = /cpu (\d+) (\d+)\n/.exec(out)) {
         out = out.slice(m.index + m[0].length);
-        waiting.shift()?.(Number(m[1]));
+        waiting.shift()?.({ all: Number(m[1]), main: Number(m[2]) });
       }
-      const m = /ready (\S+)(?: (\S+))?\n/.exec(out);
+      const m = /ready (\S+)(?: (\S+))?(?: (\S+))?\n/.exec(out);
       if (m) {
         out = out.slice(m.index + m[0].length);
         resolve({
           child,
           url: m[1],
           readToken: m[2] ?? "-",
+          ...(m[3] ? { grpcUrl: m[3] } : {}),
           cpu: () =>
-            new Promise<number>((r) => {
+            new Promise<CpuTime>((r) => {
               waiting.push(r);
               child.stdin!.write("cpu\n");
             }),
@@ -263,17 +294,11 @@ function startChild(args: string[], env: NodeJS.ProcessEnv, what: string): Promi
   });
 }
 
-function startServer(row: Row, sinkUrl?: string): Promise<Child> {
+function startServer(row: Row, sink?: Child): Promise<Child> {
   const env = withoutOtel(process.env);
   if (TELEMETRY_ROWS.includes(row)) {
-    if (!sinkUrl) throw new Error(`row ${row} needs the OTLP sink`);
-    // OTEL_* variables given to the bench apply to rows e and f (e.g. OTEL_TRACES_EXPORTER=none).
-    const otel = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("OTEL_")));
-    Object.assign(env, {
-      OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
-      ...otel,
-      OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl,
-    });
+    if (!sink?.grpcUrl) throw new Error(`row ${row} needs the OTLP sink`);
+    Object.assign(env, telemetryEnvironment(process.env, { http: sink.url, grpc: sink.grpcUrl }));
   }
   return startChild(["--serve", row], env, `server-${row}`);
 }
@@ -287,15 +312,23 @@ function payload(kb: number): string {
   return JSON.stringify(event);
 }
 
-function run(url: string, body: string, connections: number, duration: number): Promise<autocannon.Result> {
+interface LoadOptions {
+  connections: number;
+  duration: number;
+  /** Offered load in req/s over all connections; 0: as fast as the server answers. */
+  rate: number;
+}
+
+function run(url: string, body: string, load: LoadOptions): Promise<autocannon.Result> {
   const [head, tail] = body.split(ID_PLACEHOLDER);
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
         url,
         method: "POST",
-        connections,
-        duration,
+        connections: load.connections,
+        duration: load.duration,
+        ...(load.rate ? { overallRate: load.rate } : {}),
         headers: { "content-type": "application/json; charset=utf-8" },
         // A unique ADO event id per request, so every delivery is a new message.
         requests: [{ setupRequest: (req) => ({ ...req, body: head + randomUUID() + tail }) }],
@@ -321,41 +354,45 @@ function median(xs: number[]): number {
  * interleaved (a b c d … a b c d …), so a change in machine load affects every row alike; each
  * figure is the median over the rounds.
  */
-async function measureSize(
-  kb: number,
-  rows: Row[],
-  opts: { connections: number; duration: number; rounds: number },
-) {
+async function measureSize(kb: number, rows: Row[], opts: LoadOptions & { rounds: number }) {
   const otlpSink = rows.some((r) => TELEMETRY_ROWS.includes(r))
     ? await startChild(["--sink"], withoutOtel(process.env), "otlp-sink")
     : undefined;
   const servers = await Promise.all(
-    rows.map(async (row) => ({ row, ...(await startServer(row, otlpSink?.url)) })),
+    rows.map(async (row) => ({ row, ...(await startServer(row, otlpSink)) })),
   );
   try {
     const body = payload(kb);
-    for (const s of servers) await run(s.url, body, opts.connections, 1); // warm-up: JIT, pools
+    for (const s of servers) await run(s.url, body, { ...opts, duration: 1 }); // warm-up: JIT, pools
     const samples = new Map<Row, autocannon.Result[]>(rows.map((r) => [r, []]));
-    const cpuPerRequest = new Map<Row, number[]>(rows.map((r) => [r, []]));
+    const cpuPerRequest = new Map<Row, CpuTime[]>(rows.map((r) => [r, []]));
     for (let round = 1; round <= opts.rounds; round++) {
       process.stderr.write(`  ${kb} KB round ${round}/${opts.rounds}\n`);
-      for (const s of servers) {
+      // Every other round runs the rows in reverse, so that no row always follows the same one.
+      for (const s of round % 2 ? servers : [...servers].reverse()) {
         const before = await s.cpu();
-        const result = await run(s.url, body, opts.connections, opts.duration);
-        const used = (await s.cpu()) - before;
+        const result = await run(s.url, body, opts);
+        const after = await s.cpu();
+        const requests = Math.max(1, result.requests.total);
         samples.get(s.row)!.push(result);
-        cpuPerRequest.get(s.row)!.push(used / Math.max(1, result.requests.total));
+        cpuPerRequest.get(s.row)!.push({
+          all: (after.all - before.all) / requests,
+          main: (after.main - before.main) / requests,
+        });
       }
     }
     return rows.map((row): Measured => {
       const rs = samples.get(row)!;
+      const cpu = cpuPerRequest.get(row)!;
       return {
         row,
         kb,
         rps: median(rs.map((r) => r.requests.average)),
         p50: median(rs.map((r) => r.latency.p50)),
         p99: median(rs.map((r) => r.latency.p99)),
-        cpuUs: median(cpuPerRequest.get(row)!),
+        cpuUs: median(cpu.map((c) => c.all)),
+        mainCpuUs: median(cpu.map((c) => c.main)),
+        rounds: rs.map((r, i) => ({ rps: r.requests.average, cpuUs: cpu[i].all })),
         errors: rs.reduce((n, r) => n + r.errors + r.timeouts, 0),
         non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
       };
@@ -371,6 +408,7 @@ function parseArgs(argv: string[]) {
     duration: 3,
     rounds: 3,
     connections: 32,
+    rate: 0,
     rows: [...ROWS],
     sizes: [4, 18],
     scenarios: [...SCENARIOS] as Scenario[],
@@ -398,6 +436,10 @@ function parseArgs(argv: string[]) {
       opts.connections = Number(next());
       if (!Number.isInteger(opts.connections) || opts.connections < 1)
         fail("--connections must be a whole number >= 1");
+    } else if (a === "--rate") {
+      opts.rate = Number(next());
+      if (!Number.isInteger(opts.rate) || opts.rate < 1)
+        fail("--rate must be a whole number of requests per second >= 1");
     } else if (a === "--rows") {
       const rows = next().split("");
       if (!rows.length || rows.some((r) => !ROWS.includes(r as Row)))
@@ -464,31 +506,52 @@ async function throughput(opts: ReturnType<typeof parseArgs>): Promise<void> {
   }
   const pad = (s: string, n: number) => s.padEnd(n);
   const num = (n: number) => n.toFixed(0).padStart(8);
+  const telemetryRows = opts.rows.filter((r) => TELEMETRY_ROWS.includes(r));
+  const telemetrySetting = Object.entries(telemetryEnvironment(process.env, { http: "-", grpc: "-" }))
+    .filter(([k]) => !k.endsWith("_ENDPOINT"))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
+  const load = opts.rate
+    ? `offered load ${opts.rate} req/s over ${opts.connections} connections`
+    : `${opts.connections} connections`;
   console.log(
-    `\nreceiver benchmark: ${opts.connections} connections, median of ${opts.rounds} × ${opts.duration} s per row, node ${process.version}, ` +
-      `${os.cpus().length} CPUs, load average ${loadAverage()}\n`,
+    `\nreceiver benchmark: ${load}, median of ${opts.rounds} × ${opts.duration} s per row, node ${process.version}, ` +
+      `${os.cpus().length} CPUs, load average ${loadAverage()}` +
+      (telemetryRows.length ? `\nrows ${telemetryRows.join(", ")}: ${telemetrySetting}` : "") +
+      "\n",
   );
   console.log(
-    `${pad("row", 34)}${pad("payload", 9)}${"req/s".padStart(8)}${"p50 ms".padStart(8)}${"p99 ms".padStart(8)}${"CPU µs/req".padStart(12)}  errors/non-2xx`,
+    `${pad("row", 34)}${pad("payload", 9)}${"req/s".padStart(8)}${"p50 ms".padStart(8)}${"p99 ms".padStart(8)}${"CPU µs/req".padStart(12)}${"main thread".padStart(13)}  errors/non-2xx`,
   );
   for (const r of results)
     console.log(
-      `${pad(ROW_NAMES[r.row], 34)}${pad(`${r.kb} KB`, 9)}${num(r.rps)}${num(r.p50)}${num(r.p99)}${num(r.cpuUs).padStart(12)}  ${r.errors}/${r.non2xx}`,
+      `${pad(ROW_NAMES[r.row], 34)}${pad(`${r.kb} KB`, 9)}${num(r.rps)}${num(r.p50)}${num(r.p99)}${num(r.cpuUs).padStart(12)}${num(r.mainCpuUs).padStart(13)}  ${r.errors}/${r.non2xx}`,
     );
   console.log("");
   for (const kb of opts.sizes) {
     const at = (row: Row) => results.find((r) => r.row === row && r.kb === kb);
     const rps = (row: Row) => at(row)?.rps;
-    const cpu = (row: Row) => at(row)?.cpuUs;
     const ratio = (x?: number, y?: number) => (x && y ? (x / y).toFixed(2) : "n/a");
     console.log(
       `${kb} KB: a/b = ${ratio(rps("a"), rps("b"))} (target >= 0.8)   a/c = ${ratio(rps("a"), rps("c"))}   d/c = ${ratio(rps("d"), rps("c"))} (target >= 0.5)`,
     );
+    // Telemetry on/off, round by round: rows e and a (f and d) ran back to back in each round, so a
+    // ratio per round cancels the load that drifts between rounds; the median of those is printed
+    // with their range. By CPU the ratio is off/on (a/e), so both read "fraction of the speed kept".
+    const paired = (on: Row, off: Row) => {
+      const x = at(on)?.rounds;
+      const y = at(off)?.rounds;
+      if (!x || !y) return "n/a";
+      const show = (rs: number[]) =>
+        `${median(rs).toFixed(2)} (${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)})`;
+      const byRps = show(x.map((r, i) => r.rps / y[i].rps));
+      const byCpu = show(x.map((r, i) => y[i].cpuUs / r.cpuUs));
+      // At a fixed offered load both rows answer the same req/s: only CPU per request tells them apart.
+      return opts.rate ? `${byCpu} by CPU per request` : `${byRps} by req/s, ${byCpu} by CPU per request`;
+    };
     if (at("e") || at("f"))
-      // By CPU the ratio is off/on (a/e), so that both read "fraction of the speed kept".
       console.log(
-        `${kb} KB telemetry on/off (target >= 0.9): e/a = ${ratio(rps("e"), rps("a"))} by req/s, ${ratio(cpu("a"), cpu("e"))} by server CPU per request;` +
-          ` f/d = ${ratio(rps("f"), rps("d"))} by req/s, ${ratio(cpu("d"), cpu("f"))} by CPU per request`,
+        `${kb} KB telemetry on/off, median of per-round ratios (range) (target >= 0.9): e/a = ${paired("e", "a")}; f/d = ${paired("f", "d")}`,
       );
   }
   if (results.some((r) => r.errors || r.non2xx)) {

@@ -11,6 +11,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { gunzipSync } from "node:zlib";
+import { startOtlpGrpcServer } from "../../devkit/otlp-grpc";
 
 export interface CapturedRequest {
   path: string;
@@ -179,44 +180,14 @@ export async function startOtlpCapture(): Promise<OtlpCapture> {
   });
 }
 
-/**
- * OTLP/gRPC capture: the collector's TraceService/MetricsService Export methods
- * (opentelemetry-proto, `opentelemetry.proto.collector.{trace,metrics}.v1`), messages kept as raw
- * protobuf bytes and answered with an empty response.
- */
+/** OTLP/gRPC capture (devkit/otlp-grpc.ts): each Export call's message kept as raw protobuf bytes. */
 export async function startOtlpGrpcCapture(): Promise<OtlpCapture> {
-  const grpc = await import("@grpc/grpc-js");
   const requests: CapturedRequest[] = [];
-  const raw = {
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: (b: Buffer) => b,
-    requestDeserialize: (b: Buffer) => b,
-    responseSerialize: (b: Buffer) => b,
-    responseDeserialize: (b: Buffer) => b,
-  };
-  const server = new grpc.Server();
-  for (const [service, path] of [
-    ["opentelemetry.proto.collector.trace.v1.TraceService", "/v1/traces"],
-    ["opentelemetry.proto.collector.metrics.v1.MetricsService", "/v1/metrics"],
-  ] as const) {
-    server.addService(
-      { Export: { ...raw, path: `/${service}/Export`, originalName: "Export" } },
-      {
-        Export: (call: { request: Buffer }, callback: (err: null, res: Buffer) => void) => {
-          requests.push({ path, contentType: "application/grpc", body: call.request });
-          callback(null, Buffer.alloc(0));
-        },
-      },
-    );
-  }
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
-    ),
+  const server = await startOtlpGrpcServer((path, body) =>
+    requests.push({ path, contentType: "application/grpc", body }),
   );
-  return captureApi(`http://127.0.0.1:${port}`, requests, () => {
-    server.forceShutdown();
+  return captureApi(server.url, requests, () => {
+    server.close();
     return Promise.resolve();
   });
 }

@@ -1,0 +1,28 @@
+/**
+ * The OTEL_* variables of bench:receiver's telemetry rows (e, f): by default what a receiver deployed
+ * by ReceiverInfra runs with, so that the benchmark measures the telemetry users get.
+ */
+import { managedAgentProtocol, receiverInfraTelemetryDefaults } from "../../app/telemetry/settings";
+
+/**
+ * Rows e and f's OTEL_* variables: as a receiver deployed by ReceiverInfra runs (gRPC, which the
+ * managed agent injects, and no metrics), then any OTEL_* variable given to the bench (e.g.
+ * OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_METRICS_EXPORTER=otlp), then the sink's endpoint
+ * for the protocol in use (per signal when a per-signal protocol is given).
+ */
+export function telemetryEnvironment(
+  given: NodeJS.ProcessEnv,
+  sink: { http: string; grpc: string },
+): Record<string, string> {
+  const env: Record<string, string> = { ...managedAgentProtocol, ...receiverInfraTelemetryDefaults };
+  for (const [k, v] of Object.entries(given)) if (k.startsWith("OTEL_") && v !== undefined) env[k] = v;
+  env.OTEL_EXPORTER_OTLP_ENDPOINT = env.OTEL_EXPORTER_OTLP_PROTOCOL === "grpc" ? sink.grpc : sink.http;
+  for (const signal of ["TRACES", "METRICS"]) {
+    const protocol = env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`];
+    if (!protocol) continue;
+    // A per-signal endpoint is used as is: for OTLP/HTTP it names the signal's path.
+    env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`] =
+      protocol === "grpc" ? sink.grpc : `${sink.http}/v1/${signal.toLowerCase()}`;
+  }
+  return env;
+}

@@ -1,0 +1,81 @@
+/**
+ * bench:receiver's telemetry rows measure telemetry as ReceiverInfra deploys it (spans over
+ * OTLP/gRPC, no metrics), unless OTEL_* variables on the command say otherwise; and a short run of
+ * rows a and e really exports to the sink over gRPC and prints the per-round telemetry ratio.
+ */
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { telemetryEnvironment } from "../../scripts/bench/telemetry-environment";
+
+jest.setTimeout(120_000);
+
+const sink = { http: "http://127.0.0.1:4318", grpc: "http://127.0.0.1:4317" };
+
+describe("telemetryEnvironment", () => {
+  it("defaults to what a deployed receiver runs with: gRPC to the sink, no metrics", () => {
+    expect(telemetryEnvironment({ PATH: "/bin" }, sink)).toEqual({
+      OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
+      OTEL_METRICS_EXPORTER: "none",
+      OTEL_EXPORTER_OTLP_ENDPOINT: sink.grpc,
+    });
+  });
+
+  it("takes OTEL_* variables from the command, and always points at the sink's port for the protocol", () => {
+    expect(
+      telemetryEnvironment(
+        {
+          OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+          OTEL_METRICS_EXPORTER: "otlp",
+          OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector.example:4318",
+        },
+        sink,
+      ),
+    ).toEqual({
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+      OTEL_METRICS_EXPORTER: "otlp",
+      OTEL_EXPORTER_OTLP_ENDPOINT: sink.http,
+    });
+  });
+
+  it("gives a per-signal protocol its own endpoint (OTLP/HTTP ones name the signal's path)", () => {
+    const env = telemetryEnvironment(
+      { OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: "http/protobuf", OTEL_METRICS_EXPORTER: "otlp" },
+      sink,
+    );
+    expect(env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe(sink.grpc);
+    expect(env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT).toBe(`${sink.http}/v1/metrics`);
+    expect(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT).toBeUndefined();
+  });
+});
+
+test("a short run of rows a and e exports spans over gRPC and prints the telemetry ratio", async () => {
+  const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>(
+    (resolve) =>
+      execFile(
+        "npm",
+        ["run", "-s", "bench:receiver", "--", "--rows", "ae", "--sizes", "4", "--rounds", "2"].concat([
+          "--duration",
+          "1",
+          "--connections",
+          "4",
+          "--scenarios",
+          "throughput",
+        ]),
+        {
+          cwd: path.resolve(__dirname, "../.."),
+          env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
+        },
+        (err, out, errOut) =>
+          resolve({ code: err ? Number((err as { code?: number }).code) : 0, stdout: out, stderr: errOut }),
+      ),
+  );
+  expect({ code, stderr: code ? stderr : "" }).toEqual({ code: 0, stderr: "" });
+  expect(stdout).toContain("rows e: OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_METRICS_EXPORTER=none");
+  expect(stdout).toMatch(/\(e\) \(a\) \+ telemetry to OTLP sink\s+4 KB\s+\d+/);
+  expect(stdout).toMatch(
+    /e\/a = \d\.\d\d \(\d\.\d\d–\d\.\d\d\) by req\/s, \d\.\d\d \(\d\.\d\d–\d\.\d\d\) by CPU/,
+  );
+  // The sink counts what reached it: the spans were exported, not just made.
+  const exports = Number(/otlp sink: (\d+) exports/.exec(stderr + stdout)?.[1] ?? 0);
+  expect(exports).toBeGreaterThan(0);
+});
