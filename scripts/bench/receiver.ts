@@ -351,8 +351,8 @@ function median(xs: number[]): number {
 
 /**
  * Measures every row for one payload size. The rows' servers run side by side and the rounds are
- * interleaved (a b c d … a b c d …), so a change in machine load affects every row alike; each
- * figure is the median over the rounds.
+ * interleaved (a b c d, then d c b a, …), so a change in machine load affects every row alike; each
+ * figure is the median over the rounds, and each round's figures are kept for per-round ratios.
  */
 async function measureSize(kb: number, rows: Row[], opts: LoadOptions & { rounds: number }) {
   const otlpSink = rows.some((r) => TELEMETRY_ROWS.includes(r))
