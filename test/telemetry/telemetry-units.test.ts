@@ -308,11 +308,14 @@ describe("the deliveries counter (counted in process, reported at collection)", 
   });
 
   it("keeps tuples apart whose free-text parts would join to the same text", async () => {
+    // Each pair joins to the same text with "|" between the parts: system|type|org.
     const { points } = await collected((c) => {
-      c.add("token", "a|1:b", "c", "o", "stored", undefined);
-      c.add("token", "a", "b|1:c", "o", "stored", undefined);
+      c.add("token", "a|b", "c", "o", "stored", undefined);
+      c.add("token", "a", "b|c", "o", "stored", undefined);
+      c.add("token", "s", "t|u", "v", "stored", undefined);
+      c.add("token", "s", "t", "u|v", "stored", undefined);
     });
-    expect(points.map((p) => p.value)).toEqual([2, 2]);
+    expect(points.map((p) => p.value)).toEqual([2, 2, 2, 2]);
   });
 
   it("folds attribute sets beyond the SDK's cardinality limit into its overflow series", async () => {
