@@ -106,8 +106,10 @@ function actionsFor(target: PreflightTarget): { scope: string; action: string; r
   }
   if (target.builds) {
     // The cloud build's three ARM calls (components/receiver/image/build-provider.ts: "Registries - Get
-    // Build Source Upload Url", "Registries - Schedule Run", "Runs - Get"), as the actions
-    // docs/receiver-infra.md's deployer-permissions table names, in the registry's group.
+    // Build Source Upload Url", "Registries - Schedule Run", "Runs - Get"), in the registry's group.
+    // Action names: Microsoft.ContainerRegistry in "Azure permissions for Containers"
+    // (learn.microsoft.com/azure/role-based-access-control/permissions/containers), as
+    // docs/receiver-infra.md's deployer-permissions table gives them.
     for (const action of [
       "Microsoft.ContainerRegistry/registries/listBuildSourceUploadUrl/action",
       "Microsoft.ContainerRegistry/registries/scheduleRun/action",
