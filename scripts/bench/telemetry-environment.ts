@@ -15,7 +15,9 @@ export function telemetryEnvironment(
   sink: { http: string; grpc: string },
 ): Record<string, string> {
   const env: Record<string, string> = { ...managedAgentProtocol, ...receiverInfraTelemetryDefaults };
-  for (const [k, v] of Object.entries(given)) if (k.startsWith("OTEL_") && v !== undefined) env[k] = v;
+  // Endpoints given on the command are dropped: the rows always export to the sink.
+  for (const [k, v] of Object.entries(given))
+    if (k.startsWith("OTEL_") && !k.endsWith("_ENDPOINT") && v !== undefined) env[k] = v;
   env.OTEL_EXPORTER_OTLP_ENDPOINT = env.OTEL_EXPORTER_OTLP_PROTOCOL === "grpc" ? sink.grpc : sink.http;
   for (const signal of ["TRACES", "METRICS"]) {
     const protocol = env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`];

@@ -37,9 +37,13 @@ describe("telemetryEnvironment", () => {
     });
   });
 
-  it("gives a per-signal protocol its own endpoint (OTLP/HTTP ones name the signal's path)", () => {
+  it("gives a per-signal protocol its own endpoint (OTLP/HTTP ones name the signal's path), and drops given ones", () => {
     const env = telemetryEnvironment(
-      { OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: "http/protobuf", OTEL_METRICS_EXPORTER: "otlp" },
+      {
+        OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: "http/protobuf",
+        OTEL_METRICS_EXPORTER: "otlp",
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://collector.example:4317",
+      },
       sink,
     );
     expect(env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe(sink.grpc);
