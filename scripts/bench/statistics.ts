@@ -12,7 +12,7 @@ export function median(xs: readonly number[]): number {
 
 /** P(B <= k) for B ~ Binomial(n, 1/2). */
 function binomialHalfCdf(n: number, k: number): number {
-  // Summed in log space: C(n, i) / 2^n underflows for the round counts a long run uses.
+  // Summed in log space: 2^n and C(n, i) overflow a double beyond about a thousand rounds.
   let logTerm = -n * Math.LN2; // i = 0: C(n, 0) / 2^n
   let sum = 0;
   for (let i = 0; i <= k; i++) {

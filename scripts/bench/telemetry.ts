@@ -1,6 +1,6 @@
 /**
  * `npm run bench:telemetry`: what the receiver's OpenTelemetry costs per delivery, in main-thread
- * CPU, with far less noise than bench:receiver's req/s. Two receivers run in this one process, the
+ * CPU, with nothing else competing for the measured thread. Two receivers run in this one process, the
  * same but for telemetry (off, and on as ReceiverInfra deploys it: spans over OTLP/gRPC, no metrics,
  * to a sink in a child process); deliveries go through each one's whole pipeline with `app.inject`,
  * one at a time, in alternating blocks. The cost is the median over blocks of (on − off), with a
@@ -38,7 +38,8 @@ const spec: CommandSpec = {
     "(telemetry off, and on as deployed: spans over OTLP/gRPC to a local sink, no metrics) take the same\n" +
     "ADO deliveries through app.inject, one at a time, in alternating blocks; printed: each one's CPU per\n" +
     "delivery and the difference, median over blocks with its 95 % confidence interval. bench:receiver\n" +
-    "measures throughput; this separates the telemetry's own work from the machine's noise.",
+    "measures throughput under load; this measures the telemetry's own work, with no load generator, sink or\n" +
+    "store thread competing for the measured thread. Both receivers share one heap: a lower bound.",
   options: [
     {
       name: "deliveries",
@@ -81,16 +82,18 @@ const spec: CommandSpec = {
   ],
   epilogue:
     "OTEL_BSP_* variables apply to the telemetry-on receiver. Needs Node >= 23.9 (process.threadCpuUsage).\n" +
-    "Exit codes: 0 measured, 1 a delivery failed, 64 bad arguments.",
+    "Exit codes: 0 measured, 1 the measurement failed (a delivery, a receiver or the sink), 64 bad arguments\n" +
+    "or too old a Node.",
 };
 
 const WARM_UP_BLOCKS = 4;
 const SYSTEM: SystemSetting = { id: "devops", storageMode: "full", retentionDays: 1825 };
 
-function wholeNumber(values: Record<string, unknown>, name: string, min: number): number {
+function wholeNumber(values: Record<string, unknown>, name: string, min: number, max = Infinity): number {
   const n = Number(values[name]);
-  if (!Number.isInteger(n) || n < min) {
-    console.error(`bench:telemetry: --${name} must be a whole number >= ${min}\n\n${formatHelp(spec)}`);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    const range = max === Infinity ? `>= ${min}` : `from ${min} to ${max}`;
+    console.error(`bench:telemetry: --${name} must be a whole number ${range}\n\n${formatHelp(spec)}`);
     process.exit(EXIT.usage);
   }
   return n;
@@ -110,30 +113,50 @@ function exporterFor(choice: ExporterChoice, counts: { serializedBytes: number }
   };
 }
 
+interface SinkProcess {
+  /** Its OTLP/gRPC endpoint. */
+  url: string;
+  /** Asks it to stop; resolves to the number of exports it received. */
+  stop(): Promise<number>;
+  /** Ends it at once (error paths). */
+  kill(): void;
+}
+
 /** The OTLP/gRPC sink, in a child process so that its work is not on the measured thread. */
-async function startSink(): Promise<{ url: string; stop(): Promise<number> }> {
+async function startSink(): Promise<SinkProcess> {
   const child = spawn(process.execPath, [...process.execArgv, __filename, "--sink"], {
     stdio: ["pipe", "pipe", "inherit"],
   });
+  // A sink that died is reported by its exit, below; a write to its closed stdin must not crash us.
+  child.stdin!.on("error", () => {});
   let out = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.setEncoding("utf8").on("data", (d: string) => {
-      out += d;
-      const m = /^sink (\S+)\n/m.exec(out);
-      if (m) resolve(m[1]);
+  let exitCode: number | null | undefined;
+  const lineOf = (re: RegExp) => re.exec(out)?.[1];
+  /** Resolves with `re`'s capture once the sink prints it; rejects if it errors or exits first. */
+  const waitFor = (re: RegExp, what: string) =>
+    new Promise<string>((resolve, reject) => {
+      const check = () => {
+        const v = lineOf(re);
+        if (v !== undefined) resolve(v);
+        else if (exitCode !== undefined) reject(new Error(`the OTLP sink exited (code ${exitCode}) ${what}`));
+      };
+      child.stdout!.on("data", check);
+      child.once("exit", check);
+      child.once("error", (err) => reject(new Error(`the OTLP sink could not start: ${err.message}`)));
+      check();
     });
-    child.once("exit", (code) => reject(new Error(`the OTLP sink exited early (code ${code})`)));
-  });
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
+  child.once("exit", (code) => (exitCode = code));
+  const url = await waitFor(/^sink (\S+)\n/m, "before it was ready");
   return {
     url,
-    stop: () =>
-      new Promise<number>((resolve) => {
-        child.stdout!.on("data", () => {
-          const m = /^exports (\d+)\n/m.exec(out);
-          if (m) resolve(Number(m[1]));
-        });
-        child.stdin!.end("stop\n");
-      }),
+    stop: async () => {
+      child.stdin!.end("stop\n");
+      return Number(await waitFor(/^exports (\d+)\n/m, "without saying what it received"));
+    },
+    kill: () => {
+      if (exitCode === undefined) child.kill();
+    },
   };
 }
 
@@ -141,11 +164,14 @@ async function sink(): Promise<void> {
   let exports = 0;
   const server = await startOtlpGrpcServer(() => exports++);
   process.stdout.write(`sink ${server.url}\n`);
-  process.stdin.on("data", () => {
+  const stop = () => {
     server.close();
     // Exit once the line is out: a pipe's writes are asynchronous.
     process.stdout.write(`exports ${exports}\n`, () => process.exit(0));
-  });
+  };
+  process.stdin.on("data", stop);
+  // The parent is gone (it failed or was killed): do not outlive it.
+  process.stdin.on("end", stop);
 }
 
 async function main(): Promise<void> {
@@ -160,7 +186,7 @@ async function main(): Promise<void> {
   const { values } = parsed;
   const deliveries = wholeNumber(values, "deliveries", 1);
   const blocks = wholeNumber(values, "blocks", WARM_UP_BLOCKS + 1);
-  const sizeKb = wholeNumber(values, "size", 1);
+  const sizeKb = wholeNumber(values, "size", 1, 1000); // as bench:receiver's --sizes
   const storeChoice = values.store as "discard" | "embedded";
   const exporterChoice = values.exporter as ExporterChoice;
   if (typeof process.threadCpuUsage !== "function") {
@@ -169,6 +195,23 @@ async function main(): Promise<void> {
   }
 
   const sinkProcess = await startSink();
+  try {
+    await measure(sinkProcess, { deliveries, blocks, sizeKb, storeChoice, exporterChoice });
+  } finally {
+    sinkProcess.kill(); // on the way out of a failure; after a normal stop() it has exited already
+  }
+}
+
+interface MeasureOptions {
+  deliveries: number;
+  blocks: number;
+  sizeKb: number;
+  storeChoice: "discard" | "embedded";
+  exporterChoice: ExporterChoice;
+}
+
+async function measure(sinkProcess: SinkProcess, opts: MeasureOptions): Promise<void> {
+  const { deliveries, blocks, sizeKb, storeChoice, exporterChoice } = opts;
   const counts = { serializedBytes: 0 };
   const env = {
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("OTEL_BSP_"))),
