@@ -123,17 +123,8 @@ async function main(): Promise<void> {
     defaultMetrics: true,
     telemetry,
   });
-  // Plain lines on stdout, one per credential, so scripts can read them (`grep '^webhook url:'`).
-  if (minted.url) console.log(`webhook url: ${receiver.webhookUrl(minted.url)}`);
-  if (minted.read) console.log(`read token: ${minted.read}`);
-  if (receiver.embeddedCosmos)
-    console.log(`heal: ${healCommand(receiver.url, receiver.embeddedCosmos, credentials)}`);
-  console.error(
-    `receiver listening on ${receiver.url}${receiver.metricsUrl ? `, metrics on ${receiver.metricsUrl}` : ""}` +
-      (receiver.embeddedCosmos ? `; embedded store at ${receiver.embeddedCosmos.endpoint}` : ""),
-  );
-  if (telemetry.enabled) console.error(telemetry.description);
-
+  // Before the lines below announce that the receiver is up: a supervisor that reads them and
+  // signals at once must reach the drain, not Node's default action (killed, exit by signal).
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -149,6 +140,16 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  // Plain lines on stdout, one per credential, so scripts can read them (`grep '^webhook url:'`).
+  if (minted.url) console.log(`webhook url: ${receiver.webhookUrl(minted.url)}`);
+  if (minted.read) console.log(`read token: ${minted.read}`);
+  if (receiver.embeddedCosmos)
+    console.log(`heal: ${healCommand(receiver.url, receiver.embeddedCosmos, credentials)}`);
+  console.error(
+    `receiver listening on ${receiver.url}${receiver.metricsUrl ? `, metrics on ${receiver.metricsUrl}` : ""}` +
+      (receiver.embeddedCosmos ? `; embedded store at ${receiver.embeddedCosmos.endpoint}` : ""),
+  );
+  if (telemetry.enabled) console.error(telemetry.description);
 }
 
 main().catch((err: unknown) => {
