@@ -131,6 +131,14 @@ async function start(values: Values): Promise<void> {
     allowBasicAuthOverLoopbackHttp: values["allow-basic-over-loopback-http"] ?? false,
     otherConsumers: !values["no-other-consumers"],
   });
+  // Before the lines below say it is up, so that a signal sent on reading them closes it cleanly.
+  const stop = async () => {
+    console.log("stopping the ADO emulator…");
+    await emulator.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop());
+  process.on("SIGTERM", () => void stop());
   for (const org of emulator.orgs) console.log(`ado emulator: ${emulator.orgUrl(org)}`);
   console.log(`ado pat: ${emulator.pat}`);
   for (const org of emulator.orgs) console.log(`ado vssps: ${emulator.vsspsUrl(org)}`);
@@ -139,13 +147,6 @@ async function start(values: Values): Promise<void> {
     `ado control: ${emulator.baseUrl}/_emulator  (npm run emulator -- --emulator ${emulator.baseUrl} --help)`,
   );
   console.log("Ctrl+C to stop.");
-  const stop = async () => {
-    console.log("stopping the ADO emulator…");
-    await emulator.close();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void stop());
-  process.on("SIGTERM", () => void stop());
 }
 
 async function act(values: Values): Promise<void> {
