@@ -79,6 +79,14 @@ const spec: CommandSpec = {
       default: "4",
       description: "Payload size of each ADO event.",
     },
+    {
+      name: "concurrency",
+      type: "string",
+      valueName: "<n>",
+      default: "1",
+      description:
+        "Deliveries in flight at a time (bench:receiver keeps 32), so that requests' spans overlap.",
+    },
   ],
   epilogue:
     "OTEL_BSP_* variables apply to the telemetry-on receiver. Needs Node >= 23.9 (process.threadCpuUsage).\n" +
@@ -187,6 +195,7 @@ async function main(): Promise<void> {
   const deliveries = wholeNumber(values, "deliveries", 1);
   const blocks = wholeNumber(values, "blocks", WARM_UP_BLOCKS + 1);
   const sizeKb = wholeNumber(values, "size", 1, 1000); // as bench:receiver's --sizes
+  const concurrency = wholeNumber(values, "concurrency", 1, 1000);
   const storeChoice = values.store as "discard" | "embedded";
   const exporterChoice = values.exporter as ExporterChoice;
   if (typeof process.threadCpuUsage !== "function") {
@@ -196,7 +205,7 @@ async function main(): Promise<void> {
 
   const sinkProcess = await startSink();
   try {
-    await measure(sinkProcess, { deliveries, blocks, sizeKb, storeChoice, exporterChoice });
+    await measure(sinkProcess, { deliveries, blocks, sizeKb, concurrency, storeChoice, exporterChoice });
   } finally {
     sinkProcess.kill(); // on the way out of a failure; after a normal stop() it has exited already
   }
@@ -206,12 +215,13 @@ interface MeasureOptions {
   deliveries: number;
   blocks: number;
   sizeKb: number;
+  concurrency: number;
   storeChoice: "discard" | "embedded";
   exporterChoice: ExporterChoice;
 }
 
 async function measure(sinkProcess: SinkProcess, opts: MeasureOptions): Promise<void> {
-  const { deliveries, blocks, sizeKb, storeChoice, exporterChoice } = opts;
+  const { deliveries, blocks, sizeKb, concurrency, storeChoice, exporterChoice } = opts;
   const counts = { serializedBytes: 0 };
   const env = {
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("OTEL_BSP_"))),
@@ -245,25 +255,35 @@ async function measure(sinkProcess: SinkProcess, opts: MeasureOptions): Promise<
   const path = new URL(off.webhookUrl(token)).pathname;
 
   /** Main-thread CPU µs per delivery over one block. */
+  /** One delivery, answered 201 (a new message each time, as in bench:receiver). */
+  const deliver = async (receiver: RunningReceiver): Promise<void> => {
+    event.id = randomUUID();
+    const res = await receiver.app.inject({
+      method: "POST",
+      url: path,
+      payload: JSON.stringify(event),
+      headers: { "content-type": "application/json; charset=utf-8" },
+    });
+    if (res.statusCode !== 201) throw new Error(`a delivery was answered ${res.statusCode}: ${res.body}`);
+  };
+  /** Main-thread CPU µs per delivery over one block, `concurrency` deliveries in flight at a time. */
   const block = async (receiver: RunningReceiver): Promise<number> => {
     const before = process.threadCpuUsage();
-    for (let i = 0; i < deliveries; i++) {
-      event.id = randomUUID(); // every delivery a new message, as in bench:receiver
-      const res = await receiver.app.inject({
-        method: "POST",
-        url: path,
-        payload: JSON.stringify(event),
-        headers: { "content-type": "application/json; charset=utf-8" },
-      });
-      if (res.statusCode !== 201) throw new Error(`a delivery was answered ${res.statusCode}: ${res.body}`);
-    }
+    let left = deliveries;
+    const worker = async () => {
+      while (left > 0) {
+        left--;
+        await deliver(receiver);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, deliveries) }, worker));
     const used = process.threadCpuUsage(before);
     return (used.user + used.system) / deliveries;
   };
 
   console.error(
     `bench:telemetry: ${blocks} blocks of ${deliveries} deliveries per receiver (${WARM_UP_BLOCKS} to warm up), ` +
-      `store ${storeChoice}, exporter ${exporterChoice}, ${sizeKb} KB events…`,
+      `store ${storeChoice}, exporter ${exporterChoice}, ${sizeKb} KB events, ${concurrency} in flight…`,
   );
   const offs: number[] = [];
   const ons: number[] = [];
@@ -293,7 +313,7 @@ async function measure(sinkProcess: SinkProcess, opts: MeasureOptions): Promise<
   const lowCoverage = ci.coverage < 0.95 ? ` (only ${f(ci.coverage * 100)} %: too few blocks)` : "";
   console.log(
     [
-      `telemetry bench: ${ons.length} blocks of ${deliveries} deliveries per receiver, store ${storeChoice}, ${sizeKb} KB events, node ${process.version}`,
+      `telemetry bench: ${ons.length} blocks of ${deliveries} deliveries per receiver, store ${storeChoice}, ${sizeKb} KB events, ${concurrency} in flight, node ${process.version}`,
       `exporter: ${exporterSays}`,
       `main-thread CPU per delivery, median of blocks: off ${f(median(offs))} µs, on ${f(median(ons))} µs`,
       `telemetry's cost per delivery: ${f(median(costs), 1)} µs, 95 % CI ${f(ci.low, 1)}–${f(ci.high, 1)}${lowCoverage}`,

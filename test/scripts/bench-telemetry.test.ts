@@ -26,10 +26,10 @@ function bench(...args: string[]): Promise<{ code: number; stdout: string; stder
 const number = String.raw`(-?\d+\.\d)`;
 
 test("a short run sends the spans to the sink and prints the cost per delivery with its interval", async () => {
-  const { code, stdout, stderr } = await bench("--deliveries", "100", "--blocks", "6");
+  const { code, stdout, stderr } = await bench("--deliveries", "100", "--blocks", "6", "--concurrency", "4");
   expect({ code, stderr: code ? stderr : "" }).toEqual({ code: 0, stderr: "" });
   expect(stdout).toContain(
-    "telemetry bench: 2 blocks of 100 deliveries per receiver, store discard, 4 KB events",
+    "telemetry bench: 2 blocks of 100 deliveries per receiver, store discard, 4 KB events, 4 in flight",
   );
   // 6 blocks of 100 deliveries with two spans each, in batches of at most 512: at least two exports.
   const exports = Number(
