@@ -34,17 +34,17 @@ import { CosmosClient } from "@azure/cosmos";
 import { startEmbeddedCosmos } from "../../app/embedded-cosmos";
 import { buildMessage } from "../../app/messages";
 import { startReceiver } from "../../app/receiver";
-import type { SystemSetting } from "../../app/settings";
 import { messageStoreLayout } from "../../app/settings";
 import { DiscardingStore } from "../../app/store";
 import { serviceNames } from "../../app/telemetry/names";
 import { startTelemetry } from "../../app/telemetry/sdk";
-import { mintToken, sha256Hex } from "../../app/tokens";
+import { mintToken } from "../../app/tokens";
 import { sampleEvent } from "../../devkit/ado-events";
 import { startOtlpGrpcServer } from "../../devkit/otlp-grpc";
+import { BENCH_SYSTEM, benchCredentials } from "./bench-credentials";
 import { EXIT } from "../lib/args";
 import { measureLargeArray, measureList } from "./receiver-scenarios";
-import { median, medianInterval, verdict } from "./statistics";
+import { coverageNote, median, medianInterval, verdict } from "./statistics";
 import { telemetryEnvironment } from "./telemetry-environment";
 
 const HELP = `Usage: npm run bench:receiver -- [--duration <s>] [--rounds <n>] [--connections <n>] [--rate <req/s>]
@@ -100,7 +100,6 @@ const ROW_NAMES: Record<Row, string> = {
 const TELEMETRY_ROWS: readonly Row[] = ["e", "f"];
 /** Issue 16's target: telemetry costs at most 10 % of req/s, i.e. e/a >= 0.9. */
 const TELEMETRY_FLOOR = 0.9;
-const SYSTEM: SystemSetting = { id: "devops", storageMode: "full", retentionDays: 1825 };
 const ID_PLACEHOLDER = "00000000-0000-4000-8000-00000000b0b0";
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -117,11 +116,7 @@ async function serve(row: Row): Promise<void> {
       throw new Error(`row ${row}: telemetry is ${telemetry.enabled ? "on" : "off"}`);
     const receiver = await startReceiver({
       telemetry,
-      credentials: {
-        systems: [SYSTEM],
-        urlTokens: [{ sha256: sha256Hex(token), systemId: SYSTEM.id }],
-        readTokens: [{ sha256: sha256Hex(readToken) }],
-      },
+      credentials: benchCredentials(token, readToken),
       ...(row === "d" || row === "f" ? { store: new DiscardingStore() } : {}),
       // Logging on, as deployed: one JSON line per request, to /dev/null here.
       logStream: { write: () => true },
@@ -144,7 +139,12 @@ async function serve(row: Row): Promise<void> {
       });
       handle = async (body) => {
         // The same document the receiver would store, created with no framework around it.
-        const doc = buildMessage(SYSTEM, "ado", JSON.parse(body) as Record<string, unknown>, new Date());
+        const doc = buildMessage(
+          BENCH_SYSTEM,
+          "ado",
+          JSON.parse(body) as Record<string, unknown>,
+          new Date(),
+        );
         try {
           await container.items.create(doc);
         } catch (err) {
@@ -552,8 +552,7 @@ async function throughput(opts: ReturnType<typeof parseArgs>): Promise<void> {
       const show = (rs: number[], unit: "by req/s" | "by CPU per request") => {
         const ci = medianInterval(rs);
         const f = (n: number) => n.toFixed(2);
-        const coverage =
-          ci.coverage < 0.95 ? ` (only ${Math.round(ci.coverage * 100)} %: too few rounds)` : "";
+        const coverage = coverageNote(ci, "rounds");
         return (
           `${on}/${off} ${unit} ${f(median(rs))}, 95 % CI ${f(ci.low)}–${f(ci.high)}${coverage}, ` +
           `range ${f(Math.min(...rs))}–${f(Math.max(...rs))}` +

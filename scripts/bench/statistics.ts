@@ -3,6 +3,9 @@
  * trusted. Pure functions, tested directly (test/scripts/bench-statistics.test.ts).
  */
 
+/** The confidence the benchmarks print their intervals at. */
+export const CONFIDENCE = 0.95;
+
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) throw new Error("median of no values");
   const sorted = [...xs].sort((x, y) => x - y);
@@ -39,7 +42,7 @@ export interface MedianInterval {
  * e.g. Conover, "Practical Nonparametric Statistics", ch. 3.2), which per-round ratios of interleaved
  * rounds are close to. With too few values for the confidence asked, it is the whole range.
  */
-export function medianInterval(xs: readonly number[], confidence = 0.95): MedianInterval {
+export function medianInterval(xs: readonly number[], confidence = CONFIDENCE): MedianInterval {
   if (xs.length === 0) throw new Error("interval of no values");
   if (!(confidence > 0 && confidence < 1)) throw new Error("confidence must be between 0 and 1");
   const sorted = [...xs].sort((x, y) => x - y);
@@ -62,10 +65,17 @@ export function medianInterval(xs: readonly number[], confidence = 0.95): Median
 export function verdict(
   interval: MedianInterval,
   floor: number,
-  confidence = 0.95,
+  confidence = CONFIDENCE,
 ): "met" | "not met" | "undecided" {
   if (interval.coverage < confidence) return "undecided";
   if (interval.low >= floor) return "met";
   if (interval.high < floor) return "not met";
   return "undecided";
+}
+
+/** "" at full confidence, else " (only 50 %: too few rounds)": what a printed interval falls short of. */
+export function coverageNote(interval: MedianInterval, samples: string, confidence = CONFIDENCE): string {
+  return interval.coverage < confidence
+    ? ` (only ${Math.round(interval.coverage * 100)} %: too few ${samples})`
+    : "";
 }

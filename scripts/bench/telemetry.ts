@@ -16,16 +16,16 @@ import { ExportResultCode } from "@opentelemetry/core";
 import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
 import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import { startReceiver, type RunningReceiver } from "../../app/receiver";
-import type { SystemSetting } from "../../app/settings";
 import { DiscardingStore } from "../../app/store";
 import { serviceNames } from "../../app/telemetry/names";
 import { startTelemetry } from "../../app/telemetry/sdk";
 import { receiverInfraTelemetryDefaults } from "../../app/telemetry/settings";
-import { mintToken, sha256Hex } from "../../app/tokens";
+import { mintToken } from "../../app/tokens";
 import { sampleEvent } from "../../devkit/ado-events";
 import { startOtlpGrpcServer } from "../../devkit/otlp-grpc";
+import { benchCredentials } from "./bench-credentials";
 import { EXIT, formatHelp, parseArgs, type CommandSpec } from "../lib/args";
-import { median, medianInterval } from "./statistics";
+import { coverageNote, median, medianInterval } from "./statistics";
 
 const EXPORTERS = ["otlp", "serialize", "drop"] as const;
 type ExporterChoice = (typeof EXPORTERS)[number];
@@ -95,7 +95,6 @@ const spec: CommandSpec = {
 };
 
 const WARM_UP_BLOCKS = 4;
-const SYSTEM: SystemSetting = { id: "devops", storageMode: "full", retentionDays: 1825 };
 
 function wholeNumber(values: Record<string, unknown>, name: string, min: number, max = Infinity): number {
   const n = Number(values[name]);
@@ -232,11 +231,7 @@ async function measure(sinkProcess: SinkProcess, opts: MeasureOptions): Promise<
   const token = mintToken();
   const receiverWith = async (telemetryOn: boolean): Promise<RunningReceiver> =>
     startReceiver({
-      credentials: {
-        systems: [SYSTEM],
-        urlTokens: [{ sha256: sha256Hex(token), systemId: SYSTEM.id }],
-        readTokens: [],
-      },
+      credentials: benchCredentials(token),
       ...(storeChoice === "discard" ? { store: new DiscardingStore() } : {}),
       // Logging on, as deployed: one JSON line per request, here to nowhere.
       logStream: { write: () => true },
@@ -310,7 +305,7 @@ async function measure(sinkProcess: SinkProcess, opts: MeasureOptions): Promise<
     serialize: `serialized to OTLP protobuf and dropped (${f(counts.serializedBytes / 1e6, 1)} MB; the sink received ${exports} exports)`,
     drop: `spans made and dropped (the sink received ${exports} exports)`,
   }[exporterChoice];
-  const lowCoverage = ci.coverage < 0.95 ? ` (only ${f(ci.coverage * 100)} %: too few blocks)` : "";
+  const lowCoverage = coverageNote(ci, "blocks");
   console.log(
     [
       `telemetry bench: ${ons.length} blocks of ${deliveries} deliveries per receiver, store ${storeChoice}, ${sizeKb} KB events, ${concurrency} in flight, node ${process.version}`,

@@ -3,7 +3,7 @@
  * in nonparametric statistics tables (Conover, "Practical Nonparametric Statistics", table A3;
  * the same ranks follow from the binomial distribution with p = ½).
  */
-import { median, medianInterval, verdict } from "../../scripts/bench/statistics";
+import { coverageNote, median, medianInterval, verdict } from "../../scripts/bench/statistics";
 
 /** 1..n in a scrambled order, so that order statistic k is the value k. */
 function ranks(n: number): number[] {
@@ -67,5 +67,12 @@ describe("verdict against a floor", () => {
     expect(threeLowRounds.high).toBeLessThan(0.9);
     expect(verdict(threeLowRounds, 0.9)).toBe("undecided");
     expect(verdict(threeLowRounds, 0.9, 0.7)).toBe("not met");
+  });
+});
+
+describe("coverageNote", () => {
+  it("says how far short of 95 % an interval falls, and nothing when it does not", () => {
+    expect(coverageNote(medianInterval([0.8, 0.9]), "rounds")).toBe(" (only 50 %: too few rounds)");
+    expect(coverageNote(medianInterval(ranks(20)), "blocks")).toBe("");
   });
 });
