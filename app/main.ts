@@ -124,7 +124,8 @@ async function main(): Promise<void> {
     telemetry,
   });
   // Before the lines below announce that the receiver is up: a supervisor that reads them and
-  // signals at once must reach the drain, not Node's default action (killed, exit by signal).
+  // signals at once must reach the drain, not the default SIGTERM/SIGINT handling, which exits at
+  // once (Node.js docs, process, "Signal events").
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
