@@ -27,8 +27,10 @@ import type {
 } from "azure-devops-node-api/interfaces/common/VsoBaseInterfaces";
 import type { IHttpClientResponse } from "azure-devops-node-api/interfaces/common/VsoBaseInterfaces";
 import type { CoreApi } from "azure-devops-node-api/CoreApi";
+import type { WebApi } from "azure-devops-node-api";
 import picomatch from "picomatch";
 import { AdoError, type AdoErrorBody, redactUrl } from "./errors";
+import type { PublisherId } from "./events";
 import { notificationStatus } from "./wire";
 import type {
   AdoApi,
@@ -48,6 +50,8 @@ export const ADO_RESOURCE_ID = "499b84ac-1321-427f-aa17-267ca6975798";
 export const ADO_SCOPE = `${ADO_RESOURCE_ID}/.default`;
 export const HOOKS_API_VERSION = "7.1";
 export const PAT_API_VERSION = "7.1-preview.1";
+/** The Release Management publisher (events.ts), whose hooks live on the Release service's host. */
+const RELEASE_PUBLISHER: PublisherId = "rm";
 
 export type AdoAuth = { kind: "pat"; pat: string } | { kind: "entra"; credential: TokenCredential };
 
@@ -444,6 +448,8 @@ export class AdoClient implements AdoApi, AdoPatApi {
     ): Promise<IHttpClientResponse>;
   }>;
   private coreApiPromise?: Promise<CoreApi>;
+  private releaseUrlPromise?: Promise<string>;
+  private web?: WebApi;
 
   constructor(options: AdoClientOptions) {
     if (!options?.orgUrl) throw new AdoError("orgUrl is required", { kind: "config" });
@@ -565,17 +571,43 @@ export class AdoClient implements AdoApi, AdoPatApi {
     return [...byId.values()];
   }
 
-  private coreApi(): Promise<CoreApi> {
-    this.coreApiPromise ??= (async () => {
+  /** The node client's connection: one per client, so it looks the resource areas up once. */
+  private webApi(): WebApi {
+    if (!this.web) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { WebApi } = require("azure-devops-node-api") as typeof import("azure-devops-node-api");
-      const web = new WebApi(this.orgUrl, this.requestHandler, this.nodeClientOptions());
-      return web.getCoreApi();
-    })().catch((err: unknown) => {
-      this.coreApiPromise = undefined; // the location lookups are retried on the next attempt
-      throw err;
-    });
+      this.web = new WebApi(this.orgUrl, this.requestHandler, this.nodeClientOptions());
+    }
+    return this.web;
+  }
+
+  private coreApi(): Promise<CoreApi> {
+    this.coreApiPromise ??= this.webApi()
+      .getCoreApi()
+      .catch((err: unknown) => {
+        this.coreApiPromise = undefined; // the location lookups are retried on the next attempt
+        throw err;
+      });
     return this.coreApiPromise;
+  }
+
+  /**
+   * The base URL of the Release service of the organization: where subscriptions of the `rm`
+   * publisher must be written (RELEASE_PUBLISHER). The node client finds it as for its ReleaseApi:
+   * the organization's resource areas name the service that hosts each area (vsrm.dev.azure.com/
+   * {org} on Azure DevOps Services; an empty list on Azure DevOps Server keeps the collection URL).
+   */
+  private releaseUrl(): Promise<string> {
+    this.releaseUrlPromise ??= this.withRetries(
+      { method: "GET", url: `${this.orgUrl}/_apis/ResourceAreas` },
+      () => this.webApi().getReleaseApi(),
+    )
+      .then((api) => trimSlash(api.baseUrl))
+      .catch((err: unknown) => {
+        this.releaseUrlPromise = undefined;
+        throw err;
+      });
+    return this.releaseUrlPromise;
   }
 
   private nodeClientOptions(): IRequestOptions {
@@ -587,6 +619,18 @@ export class AdoClient implements AdoApi, AdoPatApi {
 
   private hooksUrl(path: string, query: Query = {}): string {
     return apiUrl(`${this.orgUrl}/_apis/hooks/${path}`, HOOKS_API_VERSION, query);
+  }
+
+  /**
+   * The URL of a write that needs the publisher's handler (creating or replacing a subscription,
+   * a test notification): on the Release service's host for `rm`, as Azure DevOps Services
+   * registers that publisher's hooks there; on the organization's otherwise. Reads and deletes
+   * of every subscription stay on the organization's host. Sources and what is unconfirmed:
+   * devkit/ado-emulator/hooks-rules.ts releaseHostRule, docs/ado.md "Release hooks".
+   */
+  private async hooksWriteUrl(publisherId: string, path: string, query: Query = {}): Promise<string> {
+    const base = publisherId === RELEASE_PUBLISHER ? await this.releaseUrl() : this.orgUrl;
+    return apiUrl(`${base}/_apis/hooks/${path}`, HOOKS_API_VERSION, query);
   }
 
   async listSubscriptions(
@@ -619,7 +663,7 @@ export class AdoClient implements AdoApi, AdoPatApi {
   async createSubscription(input: SubscriptionInput): Promise<Subscription> {
     const sub = await this.json<Subscription>({
       method: "POST",
-      url: this.hooksUrl("subscriptions"),
+      url: await this.hooksWriteUrl(input.publisherId, "subscriptions"),
       body: { status: "enabled", ...input },
       idempotent: false,
     });
@@ -629,7 +673,7 @@ export class AdoClient implements AdoApi, AdoPatApi {
   async replaceSubscription(id: string, input: SubscriptionInput): Promise<Subscription> {
     const sub = await this.json<Subscription>({
       method: "PUT",
-      url: this.hooksUrl(`subscriptions/${encodeURIComponent(id)}`),
+      url: await this.hooksWriteUrl(input.publisherId, `subscriptions/${encodeURIComponent(id)}`),
       body: { ...input, id },
     });
     return withInputMaps(sub);
@@ -694,7 +738,7 @@ export class AdoClient implements AdoApi, AdoPatApi {
     if (!sub) throw new AdoError(`subscription ${subscriptionId} not found`, { status: 404, kind: "http" });
     let notification = await this.json<Notification>({
       method: "POST",
-      url: this.hooksUrl("testnotifications", { useRealData: "false" }),
+      url: await this.hooksWriteUrl(sub.publisherId, "testnotifications", { useRealData: "false" }),
       body: {
         subscriptionId,
         details: {

@@ -80,6 +80,22 @@ export class AdoFault extends Error {
 
 const bad = (message: string, typeKey = "ServiceHookException") => new AdoFault(400, message, typeKey);
 
+/**
+ * Azure DevOps Services registers the `rm` (Release Management) publisher's service hooks on the
+ * Release service's host, vsrm.dev.azure.com/{org}: creating an rm subscription on the
+ * organization's URL fails with "There is no registered handler for the service hooks event type …"
+ * (MicrosoftDocs/feedback#916, citing Stack Overflow 48292507), and a client used against real
+ * organizations (Rabobank-Archive/rules, VstsService/Requests/Hooks.cs) creates rm subscriptions on
+ * vsrm while it lists, reads and deletes every subscription, and reads their notifications, on
+ * dev.azure.com. *Unconfirmed*, emulated so that the client must do the same: that replacing an rm
+ * subscription and sending it a test notification also need the Release host (they need the same
+ * handler), and that the Release host refuses the other publishers' writes.
+ */
+export function releaseHostRule(publisherId: string, eventType: string, host: "org" | "release"): void {
+  if ((publisherId === "rm") === (host === "release")) return;
+  throw bad(`There is no registered handler for the service hooks event type ${eventType}.`);
+}
+
 function checkStringMap(value: unknown, name: string): Record<string, string> {
   if (value === undefined || value === null) return {};
   if (typeof value !== "object" || Array.isArray(value))

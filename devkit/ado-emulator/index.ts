@@ -32,7 +32,7 @@
  *                          historyListDetails = true }
  *
  *   AdoEmulator
- *     baseUrl, orgUrl(org?), vsspsUrl(org?), orgs (names), pat, userToken, servicePrincipalToken
+ *     baseUrl, orgUrl(org?), vsspsUrl(org?), releaseUrl(org?), orgs (names), pat, userToken, servicePrincipalToken
  *     emit(event | eventType, { org?, project? }) → Promise<DeliveryReport>   (resolves after the first
  *         delivery round incl. transient retries; probation continues in the background: await idle())
  *     idle() → Promise<void>          every background delivery (probation, test notifications) done
@@ -55,6 +55,8 @@
  * GET {id}/notifications/{notificationId}), POST _apis/hooks/subscriptionsquery, POST
  * _apis/hooks/notificationsquery, POST _apis/hooks/testnotifications (POST only, as published);
  * vssps: {base}/vssps/{org}/_apis/tokens/pats (GET, POST, PUT, DELETE).
+ * Release host (options.releaseHost): {base}/vsrm/{org}/_apis/hooks/subscriptions (POST, PUT {id}) and
+ * /testnotifications (POST), for rm subscriptions only; the org host refuses those writes for rm.
  * Control surface (control.ts, not ADO, not counted): /_emulator (status), /_emulator/events,
  * /_emulator/delivery-failures, /_emulator/clock, /_emulator/clock/advance.
  * Route keys in `counters.byRoute` look like "GET /_apis/hooks/subscriptions/{id}" and
@@ -90,6 +92,7 @@ import {
   parseHttpHeaders,
   subscriptionMatches,
   validateSubscription,
+  releaseHostRule,
   wireNotification,
 } from "./hooks-rules";
 import { AdoClock } from "./clock";
@@ -162,6 +165,13 @@ export interface AdoEmulatorOptions {
   allowBasicAuthOverLoopbackHttp?: boolean;
   /** Seed each org with other consumers' subscriptions, as ADO's own list has them. Default true. */
   otherConsumers?: boolean;
+  /**
+   * Serve the Release service's host apart from the organization's, as Azure DevOps Services does:
+   * ResourceAreas names it, and `rm` subscriptions are created and replaced only there (see
+   * releaseHostRule in hooks-rules.ts). false: one host for everything, as Azure DevOps Server
+   * (ResourceAreas answers an empty list). Default true.
+   */
+  releaseHost?: boolean;
   unconfirmed?: UnconfirmedBehaviour;
 }
 
@@ -239,6 +249,8 @@ export interface AdoEmulator {
   readonly orgs: string[];
   orgUrl(org?: string): string;
   vsspsUrl(org?: string): string;
+  /** The Release service's host of the org (`options.releaseHost`; else the org URL). */
+  releaseUrl(org?: string): string;
   /** The PAT every organization accepts (HTTP Basic, any user name). */
   readonly pat: string;
   /** An Entra user access token (JWT-shaped, unsigned): accepted everywhere, incl. the PAT API. */
@@ -294,6 +306,9 @@ const TRANSIENT_STATUSES = new Set([408, 502, 503, 504]);
 const ADO_AUDIENCE = "499b84ac-1321-427f-aa17-267ca6975798";
 const LOCATION_AREA_ID = "e81700f7-3be2-46de-8624-2eb35882fcaa";
 const PROJECTS_LOCATION_ID = "603fe2ac-9723-48b9-88ad-09305aa6c6e1";
+/** Resource area ids: azure-devops-node-api 17.0.1 WebApi.getCoreApi, ReleaseApi.RESOURCE_AREA_ID. */
+const CORE_AREA_ID = "79134c72-4a58-4b42-976c-04e7115f32bf";
+const RELEASE_AREA_ID = "efc2f575-36ef-48e9-b672-0c6fb4a48ac5";
 
 // ---------------------------------------------------------------------------------------------
 // State
@@ -389,6 +404,7 @@ class Emulator implements AdoEmulator {
   private readonly deliveryTimeoutMs: number;
   private readonly patPolicy: Required<PatPolicyOptions>;
   private readonly allowBasicAuthOverLoopbackHttp: boolean;
+  private readonly releaseHost: boolean;
   private unconfirmed: Required<UnconfirmedBehaviour>;
   private readonly orgStates = new Map<string, OrgState>();
   private readonly patStore = new Map<string, StoredPat>();
@@ -464,6 +480,7 @@ class Emulator implements AdoEmulator {
       ...options.patPolicy,
     };
     this.allowBasicAuthOverLoopbackHttp = options.allowBasicAuthOverLoopbackHttp ?? false;
+    this.releaseHost = options.releaseHost ?? true;
     this.unconfirmed = { ...DEFAULT_UNCONFIRMED, ...options.unconfirmed };
     for (const org of options.orgs ?? [{ name: "contoso", projects: 3 }]) {
       this.addOrg(org);
@@ -594,6 +611,10 @@ class Emulator implements AdoEmulator {
 
   vsspsUrl(org?: string): string {
     return `${this.baseUrl}/vssps/${this.org(org).name}`;
+  }
+
+  releaseUrl(org?: string): string {
+    return this.releaseHost ? `${this.baseUrl}/vsrm/${this.org(org).name}` : this.orgUrl(org);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -853,12 +874,15 @@ class Emulator implements AdoEmulator {
         await this.handlePats(req, res, parts.slice(1), url, body);
         return;
       }
-      const org = this.orgStates.get((parts[0] ?? "").toLowerCase());
-      if (!org || parts[1] !== "_apis")
+      const onReleaseHost = this.releaseHost && parts[0] === "vsrm";
+      const orgParts = onReleaseHost ? parts.slice(1) : parts;
+      const org = this.orgStates.get((orgParts[0] ?? "").toLowerCase());
+      if (!org || orgParts[1] !== "_apis")
         throw new AdoFault(404, `No organization or API at ${url.pathname}.`, "NotFoundException");
       const identity = this.authenticate(req, org);
       await this.applyRateLimit(req, res, identity);
-      await this.handleOrg(req, res, org, parts.slice(2), url, body, identity);
+      const host = onReleaseHost ? "release" : "org";
+      await this.handleOrg(req, res, org, orgParts.slice(2), url, body, identity, host);
     } catch (err) {
       if (res.headersSent || res.destroyed) return;
       if (err instanceof AdoFault) {
@@ -995,15 +1019,38 @@ class Emulator implements AdoEmulator {
     url: URL,
     body: string,
     identity: Identity,
+    host: "org" | "release",
   ): Promise<void> {
     const method = req.method ?? "GET";
     const [area, a1, a2, a3] = path;
+    if (this.releaseHost) {
+      // Which host may write which publisher's subscriptions (hooks-rules.ts releaseHostRule).
+      const publisher = this.publisherWritten(org, method, path, body);
+      if (host === "release" && publisher === undefined)
+        throw new AdoFault(
+          404,
+          `The emulator's Release host serves only the writes of rm subscriptions, not '${method} /_apis/${path.join("/")}'.`,
+          "NotFoundException",
+        );
+      if (publisher) releaseHostRule(publisher.publisherId, publisher.eventType, host);
+    }
 
     // Location service, so the real azure-devops-node-api finds its routes (facts: the node client).
     if (method === "OPTIONS") return sendJson(res, 200, locationsFor(area ?? ""));
     if (area?.toLowerCase() === "resourceareas" && method === "GET") {
-      // An empty answer makes WebApi keep the URL it was given (on-premises style).
-      return sendJson(res, 200, { count: 0, value: null });
+      // An empty answer makes WebApi keep the URL it was given (on-premises style). With a Release
+      // host, the areas HookFleet looks up, as Azure DevOps Services lists them: each area's id
+      // with the base URL of the service that hosts it (ResourceAreaInfo: id, name, locationUrl;
+      // azure-devops-node-api 17.0.1 interfaces/LocationsInterfaces.d.ts, WebApi._getResourceAreaUrl).
+      if (!this.releaseHost) return sendJson(res, 200, { count: 0, value: null });
+      return sendJson(
+        res,
+        200,
+        collection([
+          { id: CORE_AREA_ID, name: "core", locationUrl: `${this.orgUrl(org.name)}/` },
+          { id: RELEASE_AREA_ID, name: "Release", locationUrl: `${this.releaseUrl(org.name)}/` },
+        ]),
+      );
     }
     if (area === "connectionData" && method === "GET") {
       return sendJson(res, 200, {
@@ -1069,6 +1116,48 @@ class Emulator implements AdoEmulator {
       `The API '${method} /_apis/${path.join("/")}' is not emulated.`,
       "NotFoundException",
     );
+  }
+
+  /**
+   * The publisher and event type a request writes, for the writes that need the publisher's
+   * handler (releaseHostRule): creating or replacing a subscription (its body), a test notification
+   * (its details, else the subscription's). undefined for every other request; null for such a
+   * write whose body names no publisher (its route then answers the 400).
+   */
+  private publisherWritten(
+    org: OrgState,
+    method: string,
+    path: string[],
+    body: string,
+  ): { publisherId: string; eventType: string } | null | undefined {
+    const [area, a1, a2, a3] = path;
+    if (area !== "hooks") return undefined;
+    const write =
+      (a1 === "subscriptions" && ((method === "POST" && !a2) || (method === "PUT" && a2 && !a3))) ||
+      (a1 === "testnotifications" && method === "POST" && !a2);
+    if (!write) return undefined;
+    let parsed: unknown;
+    try {
+      parsed = body ? JSON.parse(body) : undefined;
+    } catch {
+      return null;
+    }
+    const b = (parsed ?? {}) as {
+      publisherId?: unknown;
+      eventType?: unknown;
+      subscriptionId?: unknown;
+      details?: { publisherId?: unknown; eventType?: unknown };
+    };
+    const stored =
+      a1 === "testnotifications" && typeof b.subscriptionId === "string"
+        ? org.subs.get(b.subscriptionId.toLowerCase())?.sub
+        : undefined;
+    const publisherId =
+      a1 === "testnotifications" ? (b.details?.publisherId ?? stored?.publisherId) : b.publisherId;
+    const eventType = a1 === "testnotifications" ? (b.details?.eventType ?? stored?.eventType) : b.eventType;
+    return typeof publisherId === "string" && typeof eventType === "string"
+      ? { publisherId, eventType }
+      : null;
   }
 
   private listProjects(res: http.ServerResponse, org: OrgState, url: URL): void {
@@ -1951,13 +2040,13 @@ function sendJson(
  */
 function routeKey(method: string, pathname: string): string {
   const parts = pathname.split("/").filter(Boolean);
-  const vssps = parts[0] === "vssps";
-  const rest = parts.slice(vssps ? 2 : 1);
+  const host = parts[0] === "vssps" || parts[0] === "vsrm" ? parts[0] : undefined;
+  const rest = parts.slice(host ? 2 : 1);
   if (rest[0] === "_apis" && rest[1] === "hooks") {
     if (rest[3]) rest[3] = "{id}";
     if (rest[4] === "notifications" && rest[5]) rest[5] = "{id}";
   } else if (rest[0] === "_apis" && rest[1] === "projects" && rest[2]) rest[2] = "{id}";
-  return `${method} ${vssps ? "/vssps" : ""}/${rest.join("/")}`;
+  return `${method} ${host ? `/${host}` : ""}/${rest.join("/")}`;
 }
 
 /**

@@ -221,3 +221,89 @@ describe("service hooks through the client against the emulator", () => {
     );
   });
 });
+
+describe("release (rm) hooks are written on the Release service's host", () => {
+  const release = (url: string, projectId: string) =>
+    webhookInput(url, {
+      projectId,
+      publisherId: "rm",
+      eventType: "ms.vss-release.deployment-completed-event",
+      resourceVersion: "3.0-preview.1",
+    });
+  let receiver: Receiver;
+  beforeAll(async () => {
+    receiver = await startReceiver();
+  });
+  afterAll(() => receiver.close());
+
+  test("Azure DevOps Services: create, replace and test on the host the resource areas name; read, list and delete on the org's", async () => {
+    const emu = await startAdoEmulator({ timeScale: 1e-6, allowBasicAuthOverLoopbackHttp: true });
+    try {
+      const projectId = emu.projects()[0].id;
+      const client = new AdoClient({ orgUrl: emu.orgUrl(), auth: { kind: "pat", pat: emu.pat } });
+      const rm = await client.createSubscription(release(`${receiver.url}/rm`, projectId));
+      const push = await client.createSubscription(webhookInput(`${receiver.url}/push`, { projectId }));
+      expect(emu.counters.byRoute).toMatchObject({
+        "POST /vsrm/_apis/hooks/subscriptions": 1,
+        "POST /_apis/hooks/subscriptions": 1,
+      });
+      // Every subscription is read and listed on the organization's host, rm ones included.
+      expect((await client.getSubscription(rm.id))?.eventType).toBe(
+        "ms.vss-release.deployment-completed-event",
+      );
+      const listed = await client.listSubscriptions({ consumerUrlPrefix: receiver.url });
+      expect(listed.map((s) => s.id).sort()).toEqual([rm.id, push.id].sort());
+
+      await client.replaceSubscription(rm.id, {
+        ...release(`${receiver.url}/rm`, projectId),
+        status: "disabledByUser",
+      });
+      expect(emu.counters.byRoute["PUT /vsrm/_apis/hooks/subscriptions/{id}"]).toBe(1);
+      expect(emu.subscription(rm.id)?.status).toBe("disabledByUser");
+      expect((await client.sendTestNotification(push.id)).result).toBe("succeeded");
+      await client.replaceSubscription(rm.id, release(`${receiver.url}/rm`, projectId));
+      expect((await client.sendTestNotification(rm.id)).result).toBe("succeeded");
+      expect(emu.counters.byRoute["POST /vsrm/_apis/hooks/testnotifications"]).toBe(1);
+      expect(emu.counters.byRoute["POST /_apis/hooks/testnotifications"]).toBe(1);
+
+      expect(await client.deleteSubscription(rm.id)).toBe(true);
+      expect(emu.counters.byRoute["DELETE /_apis/hooks/subscriptions/{id}"]).toBe(1);
+      // The Release host was found once, through the resource areas, as the node client does.
+      expect(emu.counters.byRoute["GET /_apis/ResourceAreas"]).toBe(1);
+    } finally {
+      await emu.close();
+    }
+  });
+
+  test("the org's host refuses to create an rm subscription, with ADO's message", async () => {
+    const emu = await startAdoEmulator({ allowBasicAuthOverLoopbackHttp: true });
+    try {
+      const res = await fetch(`${emu.orgUrl()}/_apis/hooks/subscriptions?api-version=7.1`, {
+        method: "POST",
+        headers: {
+          authorization: `Basic ${Buffer.from(`:${emu.pat}`).toString("base64")}`,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify(release(`${receiver.url}/rm`, emu.projects()[0].id)),
+      });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { message: string }).message).toBe(
+        "There is no registered handler for the service hooks event type ms.vss-release.deployment-completed-event.",
+      );
+    } finally {
+      await emu.close();
+    }
+  });
+
+  test("Azure DevOps Server (no resource areas): everything on the collection's URL", async () => {
+    const emu = await startAdoEmulator({ allowBasicAuthOverLoopbackHttp: true, releaseHost: false });
+    try {
+      const client = new AdoClient({ orgUrl: emu.orgUrl(), auth: { kind: "pat", pat: emu.pat } });
+      const rm = await client.createSubscription(release(`${receiver.url}/rm`, emu.projects()[0].id));
+      expect(emu.counters.byRoute["POST /_apis/hooks/subscriptions"]).toBe(1);
+      expect(emu.subscription(rm.id)?.publisherId).toBe("rm");
+    } finally {
+      await emu.close();
+    }
+  });
+});
