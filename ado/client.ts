@@ -953,6 +953,18 @@ export class AdoClient implements AdoApi, AdoPatApi {
           }),
         });
       }
+      // Every operation HookFleet calls answers JSON, or nothing to a DELETE (serviceHooks.json,
+      // tokens.json, core.json). Anything else with a 2xx (a sign-in page reached through a
+      // redirect, a proxy's page) must fail, not read as an empty list or a blank subscription.
+      const expectsJson = spec.method !== "DELETE" && raw.status !== 204;
+      if ((expectsJson || body.trim()) && parseJson(body) === undefined) {
+        const type = headerOf(raw.headers, "content-type") ?? "no content type";
+        throw new AdoError(
+          `the answer has ${body.trim() ? "a body that is not JSON" : "no body"} (${type}): ` +
+            "not Azure DevOps' REST API at this URL, or a sign-in or proxy page; check the organization URL and the credential",
+          { status: raw.status, method: spec.method, url: spec.url },
+        );
+      }
       return raw;
     });
     return parseJson(res.body) as T;

@@ -1,3 +1,5 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { AdoClient, type AdoLogger } from "../../ado/client";
 import { AdoError } from "../../ado/errors";
 import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
@@ -174,5 +176,42 @@ describe("throttling, retries and concurrency against the emulator", () => {
     } finally {
       emu.setRateLimit({ enabled: false });
     }
+  });
+});
+
+describe("a 2xx answer that is not ADO's JSON fails instead of reading as nothing", () => {
+  let server: http.Server;
+  let url: string;
+  /** What the stand-in answers at /signin: an HTML page, or a 200 with no body at all. */
+  let page: "html" | "empty" = "html";
+  beforeAll(async () => {
+    // Redirects every API call to a sign-in page, as a gateway or an expired session may.
+    server = http.createServer((req, res) => {
+      if (req.url?.startsWith("/signin")) {
+        if (page === "empty") res.writeHead(200).end();
+        else res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end("<html>Sign in</html>");
+      } else res.writeHead(302, { location: "/signin?returnUrl=x" }).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/contoso`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  test("the subscription list and a subscription read name the page, not an empty org", async () => {
+    page = "html";
+    const client = new AdoClient({ orgUrl: url, auth: { kind: "pat", pat: "x".repeat(52) }, retryBaseMs: 1 });
+    const listed = client.listSubscriptions();
+    await expect(listed).rejects.toThrow(AdoError);
+    await expect(listed).rejects.toThrow(
+      /not JSON \(text\/html.*check the organization URL and the credential/,
+    );
+    await expect(client.getSubscription("3f0e1f6a-0000-4000-8000-000000000001")).rejects.toThrow(/not JSON/);
+  });
+
+  test("a 200 with no body is an error too, except for a DELETE", async () => {
+    page = "empty";
+    const client = new AdoClient({ orgUrl: url, auth: { kind: "pat", pat: "x".repeat(52) }, retryBaseMs: 1 });
+    await expect(client.listSubscriptions()).rejects.toThrow(/no body/);
+    await expect(client.deleteSubscription("3f0e1f6a-0000-4000-8000-000000000001")).resolves.toBe(true);
   });
 });
