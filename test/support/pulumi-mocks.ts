@@ -293,6 +293,8 @@ export const mockAzure = {
   location: "westeurope",
   /** Region `getResourceGroup` reports for an existing group. */
   existingGroupLocation: "northeurope",
+  /** When every mocked resource that reports it (systemData.createdAt) was created. */
+  createdAt: "2026-11-29T00:00:00.000Z",
 } as const;
 
 /** A GUID derived from a string, so ids are stable per resource name. */
@@ -430,6 +432,9 @@ export function azureNativeOutputs(
     }
     case "containerregistry:Registry":
       return { ...common, loginServer: `${String(inputs.registryName).toLowerCase()}.azurecr.io` };
+    case "app:Job":
+      // ARM's systemData (Microsoft.App/jobs): when the job was created.
+      return { ...common, systemData: { createdAt: mockAzure.createdAt, createdByType: "User" } };
     case "app:ManagedEnvironment":
       return { ...common, defaultDomain: `${name}-a1b2c3.${common.location}.azurecontainerapps.io` };
     case "app:ContainerApp": {
