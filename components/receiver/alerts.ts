@@ -12,6 +12,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as monitor from "@pulumi/azure-native/monitor";
+import type * as app from "@pulumi/azure-native/app";
 import type * as operationalinsights from "@pulumi/azure-native/operationalinsights";
 import type { HealJobArgs } from "./args";
 import { alertWindowAtLeast, cronMaxGapMinutes, isoMinutes, maxAlertLookbackMinutes } from "./schedule";
@@ -88,8 +89,15 @@ export interface AlertRuleSpec {
   windowMinutes: number;
 }
 
-/** The rules for these arguments (pure: what `createAlerts` turns into resources). */
-export function alertRuleSpecs(alerts: AlertsArgs, healJob: HealJobArgs | undefined): AlertRuleSpec[] {
+/**
+ * The rules for these arguments (pure: what `createAlerts` turns into resources). `healJobsSince`:
+ * when the oldest heal job was created (ISO 8601), the heal-job rule's grace for a new job.
+ */
+export function alertRuleSpecs(
+  alerts: AlertsArgs,
+  healJob: HealJobArgs | undefined,
+  healJobsSince?: string,
+): AlertRuleSpec[] {
   const quiet = alerts.quietHours ?? alertDefaults.quietHours;
   const percent = alerts.failedDeliveriesPercent ?? alertDefaults.failedDeliveriesPercent;
   const min = alerts.failedDeliveriesMin ?? alertDefaults.failedDeliveriesMin;
@@ -115,7 +123,10 @@ export function alertRuleSpecs(alerts: AlertsArgs, healJob: HealJobArgs | undefi
       severity: 2,
       query: hooksNotEnabledQuery(),
       evaluationMinutes: 15,
-      windowMinutes: 60,
+      // The heal job reports hooks only when it runs: the window spans the schedule's longest gap (as
+      // the heal-job rule's), so the alert stays until a later run finds the hooks enabled instead of
+      // resolving while they are still disabled (autoMitigate resolves a window without rows).
+      windowMinutes: heal.minutes,
     },
     {
       key: "quiet-org",
@@ -132,10 +143,10 @@ export function alertRuleSpecs(alerts: AlertsArgs, healJob: HealJobArgs | undefi
       key: "heal-job",
       displayName: "HookFleet: heal job failed or did not run",
       description: heal.detectMissing
-        ? `The heal job's last run failed, or no run was reported in ${heal.minutes} minutes (its schedule's longest gap plus its timeout). Disabled hooks stay disabled until it runs. See docs/telemetry.md#heal-job.`
+        ? `The heal job's last run failed, or no run was reported in ${heal.minutes} minutes (its schedule's longest gap plus its timeout) by a job created longer ago than that. Disabled hooks stay disabled until it runs. See docs/telemetry.md#heal-job.`
         : "The heal job's last run failed. (Its schedule leaves gaps longer than a log alert can look back, so a job that stopped running is not detected.) See docs/telemetry.md#heal-job.",
       severity: 2,
-      query: healRunQuery(heal.minutes, heal.detectMissing),
+      query: healRunQuery(heal.minutes, heal.detectMissing, healJobsSince),
       evaluationMinutes: 15,
       windowMinutes: heal.minutes,
     },
@@ -153,6 +164,8 @@ export function createAlerts(
   args: {
     alerts: AlertsArgs;
     healJob?: HealJobArgs;
+    /** The heal job(s) `healJob` created: their creation time is the heal-job rule's grace. */
+    healJobs?: app.Job[];
     workspace: operationalinsights.Workspace;
   },
 ): AlertsResources {
@@ -193,8 +206,14 @@ export function createAlerts(
         )
       : undefined;
 
+  // When the oldest heal job was created (ARM's systemData.createdAt, kept in state: the same on every
+  // `up` until the job is replaced). Azure documents createdAt as optional: without it, no grace.
+  const healJobsSince = pulumi.all((args.healJobs ?? []).map((job) => job.systemData)).apply((data) => {
+    const times = data.map((d) => Date.parse(d?.createdAt ?? "")).filter(Number.isFinite);
+    return times.length ? new Date(Math.min(...times)).toISOString() : undefined;
+  });
   const rules = alertRuleSpecs(alerts, args.healJob).map(
-    (spec) =>
+    (spec, i) =>
       new monitor.ScheduledQueryRule(
         `${scope.name}-alert-${spec.key}`,
         {
@@ -212,7 +231,12 @@ export function createAlerts(
           criteria: {
             allOf: [
               {
-                query: spec.query.query,
+                query:
+                  spec.key === "heal-job"
+                    ? healJobsSince.apply(
+                        (since) => alertRuleSpecs(alerts, args.healJob, since)[i].query.query,
+                      )
+                    : spec.query.query,
                 // Each query returns only the rows that are a problem: alert on any row.
                 timeAggregation: monitor.TimeAggregation.Count,
                 // The scheduled query rule's operator enum ("GreaterThan", as in Az.Monitor's

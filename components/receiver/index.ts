@@ -352,7 +352,12 @@ export class ReceiverInfra extends pulumi.ComponentResource {
       : [];
 
     // On-call: alerts on the telemetry and the dashboard (issue 16; docs/telemetry.md).
-    const alerts = createAlerts(scope, { alerts: args.alerts ?? {}, healJob: args.healJob, workspace });
+    const alerts = createAlerts(scope, {
+      alerts: args.alerts ?? {},
+      healJob: args.healJob,
+      healJobs,
+      workspace,
+    });
     const dashboard = args.dashboard === false ? undefined : createDashboard(scope, workspace);
 
     this.webhookBaseUrl = pulumi.interpolate`https://${fqdn}/api/v1/webhooks`;

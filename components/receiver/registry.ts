@@ -9,6 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as containerregistry from "@pulumi/azure-native/containerregistry";
+import { Provider as AzureNativeProvider } from "@pulumi/azure-native/provider";
 import type * as managedidentity from "@pulumi/azure-native/managedidentity";
 import { acrServerOf, type ImageBuildArgs } from "./args";
 import { parseRegistryId } from "./arm";
@@ -82,11 +83,29 @@ export function createReceiverImage(
     const found = registryId.apply((id) => {
       const parsed = parseRegistryId(id);
       if (!parsed) throw new Error(`ReceiverInfra: acrResourceId is not a registry id: ${id}`);
-      return { resourceGroupName: parsed.resourceGroup, registryName: parsed.name };
+      return parsed;
     });
+    // getRegistry takes no subscription (GetRegistryArgs: resourceGroupName, registryName): it asks
+    // in its provider's subscription. A shared registry often lives in another one than the stack
+    // (stacks/Pulumi.staging.yaml), so the lookup goes through a provider set to the registry's own
+    // subscription ("azure-native.Provider", Pulumi Registry: subscriptionId "The Subscription ID
+    // which should be used"; invoke option `provider`, Pulumi docs "Provider functions"). Always,
+    // not only when the subscriptions differ: the deployer's subscription is an Output of
+    // getClientConfig, and a provider created inside an apply would come and go between runs. An
+    // explicit provider does not read the stack's `azure-native:*` config (Pulumi docs, "Providers":
+    // only default providers do): it authenticates from the environment (az login, ARM_* variables,
+    // OIDC), as the deploy's credentials are documented to come (README); the cloud's name is passed on.
+    const registrySubscription = new AzureNativeProvider(
+      `${name}-acr-subscription`,
+      {
+        subscriptionId: found.subscriptionId,
+        environment: new pulumi.Config("azure-native").get("environment"),
+      },
+      child,
+    );
     loginServer = containerregistry.getRegistryOutput(
-      { resourceGroupName: found.resourceGroupName, registryName: found.registryName },
-      { parent: scope.component },
+      { resourceGroupName: found.resourceGroup, registryName: found.name },
+      { parent: scope.component, provider: registrySubscription },
     ).loginServer;
   } else {
     // The stack's own registry: Basic is enough for one image; no admin user, no anonymous pull.

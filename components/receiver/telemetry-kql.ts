@@ -124,12 +124,20 @@ export function failedDeliveriesQuery(percent: number, minDeliveries: number): A
  * 4. The heal job failed (its last run did not end ok) or did not run at all in `lookbackMinutes`
  * (the longest gap its schedule allows, plus its timeout and some slack). Dry runs do not count.
  * `detectMissing` false when the schedule's gap is longer than an alert can look back.
+ * `jobsSince`: when the (oldest) heal job was created. A job younger than the lookback may not have
+ * reached its first scheduled run, so "did not run" waits until it is older (a fresh deploy, or the
+ * job just switched on); a job that never runs is reported once it is. Without it, no such grace.
  */
-export function healRunQuery(lookbackMinutes: number, detectMissing = true): AlertQuery {
+export function healRunQuery(lookbackMinutes: number, detectMissing = true, jobsSince?: string): AlertQuery {
+  const since = jobsSince === undefined ? NaN : Date.parse(jobsSince);
+  // Re-printed from the parsed time, so nothing but an ISO 8601 instant reaches the query text.
+  const grace = Number.isFinite(since)
+    ? ` and now() > datetime(${new Date(since).toISOString()}) + ${lookbackMinutes}m`
+    : "";
   const missing = detectMissing
     ? `,
     (print runs = toscalar(runs | count)
-     | where runs == 0
+     | where runs == 0${grace}
      | project problem = ${q(`no heal run reported in the last ${lookbackMinutes} minutes`)})`
     : "";
   return {

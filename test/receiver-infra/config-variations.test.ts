@@ -126,6 +126,25 @@ describe("registry in another subscription", () => {
     );
     expect(role.inputs.principalId).toBe(d.one("managedidentity:UserAssignedIdentity").state.principalId);
   });
+
+  it("without image: looks the registry up in its own subscription, and builds into it", async () => {
+    // The deployer works in the mock's subscription; the shared registry is in another (as in
+    // stacks/Pulumi.staging.yaml). An invoke answers in its provider's subscription.
+    const otherSub = "0a1b2c3d-0000-4000-8000-0000000000ee";
+    const acrResourceId = `/subscriptions/${otherSub}/resourceGroups/shared/providers/Microsoft.ContainerRegistry/registries/sharedacr`;
+    mocks.reset();
+    const d = await deploy("cross-sub-build", { acrResourceId });
+    const lookups = mocks.calls.filter((c) => c.token === "azure-native:containerregistry:getRegistry");
+    expect(lookups).toHaveLength(1);
+    expect(lookups[0].inputs).toEqual({ resourceGroupName: "shared", registryName: "sharedacr" });
+    expect(lookups[0].provider?.type).toBe("pulumi:providers:azure-native");
+    expect(lookups[0].provider?.inputs.subscriptionId).toBe(otherSub);
+    expect(lookups[0].provider?.parent).toBe(d.component.urn);
+    // Everything else stays in the deployer's subscription (the default provider).
+    expect(d.children.filter((r) => r.provider)).toEqual([]);
+    const build = d.children.find((r) => r.type.endsWith("hookfleet:CloudImageBuild"))!;
+    expect(build.inputs).toMatchObject({ registryId: acrResourceId, loginServer: "sharedacr.azurecr.io" });
+  });
 });
 
 describe("overrides", () => {

@@ -21,8 +21,8 @@ export const mocks = setupPulumiMocks({
   stack,
   outputs: azureNativeOutputs,
   id: azureNativeId,
-  call: (args) => {
-    const answer = azureNativeCall(args);
+  call: (args, provider) => {
+    const answer = azureNativeCall(args, provider);
     return args.token === "azure-native:authorization:getClientConfig"
       ? { ...answer, subscriptionId: deployer.subscriptionId }
       : answer;

@@ -13,7 +13,7 @@ import { dashboardPanels } from "../../components/receiver/dashboard";
 import { alertWindowAtLeast, cronMaxGapMinutes, isoMinutes } from "../../components/receiver/schedule";
 import { attributesRead } from "../../components/receiver/telemetry-kql";
 import { analyzeKql } from "../support/kql";
-import { isSecretValue, type RecordedResource } from "../support/pulumi-mocks";
+import { isSecretValue, mockAzure, type RecordedResource } from "../support/pulumi-mocks";
 import { deploy, type Deployment } from "./deploy";
 
 const image = "ghcr.io/example/hookfleet-receiver:1.4.0";
@@ -145,11 +145,30 @@ describe("the alert rules", () => {
     expect(rule("quiet-org").inputs).toMatchObject({ windowSize: "PT24H", evaluationFrequency: "PT1H" });
     // Hourly heal, 30 min timeout, 15 min slack = 105 min → the 2 h window.
     expect(rule("heal-job").inputs).toMatchObject({ windowSize: "PT2H", evaluationFrequency: "PT15M" });
+    // Heal reports hooks only when it runs: the same window, so the alert outlasts the gap between runs.
     expect(rule("hooks-not-enabled").inputs).toMatchObject({
-      windowSize: "PT1H",
+      windowSize: "PT2H",
       evaluationFrequency: "PT15M",
     });
     expect(rule("quiet-org").inputs.criteria.allOf[0].query).toContain("let quiet = 12h;");
+  });
+
+  it("with a heal every 6 hours, keep hooks-not-enabled open across the gap between two runs", async () => {
+    const sixHourly = await deploy("six-hourly", {
+      image,
+      healJob: { ...healJob, cronExpression: "0 */6 * * *" },
+      alerts: { emails: ["oncall@example.com"] },
+    });
+    const windowOf = (key: string) =>
+      sixHourly.all("monitor:ScheduledQueryRule").find((r) => r.name === `six-hourly-alert-${key}`)!.inputs;
+    // 360 min gap + 30 min timeout + 15 min slack = 405 min → the 24 h window (Azure offers 6 h, then 24 h).
+    expect(healLookbackMinutes({ cronExpression: "0 */6 * * *" }).minutes).toBe(1440);
+    expect(windowOf("hooks-not-enabled")).toMatchObject({
+      windowSize: "PT24H",
+      evaluationFrequency: "PT15M",
+    });
+    expect(windowOf("heal-job")).toMatchObject({ windowSize: "PT24H", evaluationFrequency: "PT15M" });
+    expect(windowOf("hooks-not-enabled").windowSize).not.toBe("PT1H");
   });
 
   it("split per organization (and hook names, for hooks not enabled)", () => {
@@ -173,6 +192,30 @@ describe("the alert rules", () => {
           type: "string",
         });
     }
+  });
+
+  it("give a new heal job until its first run is due before reporting it never ran", () => {
+    // The job's creation time (ARM systemData.createdAt, from state: the same on every `up`) plus the
+    // lookback: a fresh deploy or a job just switched on is not "missing" before its first scheduled
+    // run; one older than that with no run in the window is.
+    const query: string = rule("heal-job").inputs.criteria.allOf[0].query;
+    const job = d.one("app:Job");
+    expect(job.state.systemData).toMatchObject({ createdAt: mockAzure.createdAt });
+    expect(query).toContain(`| where runs == 0 and now() > datetime(${mockAzure.createdAt}) + 120m`);
+    // The last-run-failed part needs no grace: it reads a run that happened.
+    expect(query.split("union")[1]).toMatch(/top 1 by TimeGenerated desc\n\s+\| where outcome != "ok"/);
+  });
+
+  it("report a missing run at once when the job's creation time is unknown (as before the grace)", () => {
+    const [, , , heal] = alertRuleSpecs({}, healJob);
+    expect(heal.key).toBe("heal-job");
+    expect(heal.query.query).toContain("| where runs == 0\n");
+    expect(heal.query.query).not.toContain("now()");
+    const withGrace = alertRuleSpecs({}, healJob, "2026-11-29T10:20:30Z")[3].query.query;
+    expect(withGrace).toContain("now() > datetime(2026-11-29T10:20:30.000Z) + 120m");
+    expect(analyzeKql(withGrace).errors).toEqual([]);
+    // Anything but a time is left out rather than pasted into the query.
+    expect(alertRuleSpecs({}, healJob, "2026') | take 0 //")[3].query.query).not.toContain("now()");
   });
 
   it("would be caught by the parser if a query named a column the tables do not have", () => {

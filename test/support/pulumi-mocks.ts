@@ -67,6 +67,8 @@ export interface RecordedResource {
 export interface RecordedCall {
   token: string;
   inputs: Record<string, unknown>;
+  /** The explicit provider (`pulumi:providers:…` resource) the invoke went through; undefined for the default one. */
+  provider?: RecordedResource;
 }
 
 export interface PulumiMocksOptions {
@@ -80,8 +82,8 @@ export interface PulumiMocksOptions {
   outputs?: (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown> | undefined;
   /** Physical id for a resource; default `<name>-id`. */
   id?: (args: pulumi.runtime.MockResourceArgs) => string;
-  /** Result of an invoke; default `{}`. */
-  call?: (args: pulumi.runtime.MockCallArgs) => Record<string, unknown>;
+  /** Result of an invoke (`provider`: the explicit provider it went through, if any); default `{}`. */
+  call?: (args: pulumi.runtime.MockCallArgs, provider?: RecordedResource) => Record<string, unknown>;
 }
 
 export interface PulumiMocks {
@@ -199,8 +201,14 @@ export function setupPulumiMocks(options: PulumiMocksOptions = {}): PulumiMocks 
       return { id: args.custom === false ? undefined : id, state };
     },
     call(args) {
-      calls.push({ token: args.token, inputs: unwrapSecrets(args.inputs ?? {}) });
-      return options.call ? options.call(args) : {};
+      // A provider reference is `<urn>::<id>` (the id unknown in a preview): find the provider by URN.
+      const provider = args.provider
+        ? resources.find(
+            (r) => r.type.startsWith("pulumi:providers:") && args.provider!.startsWith(`${r.urn}::`),
+          )
+        : undefined;
+      calls.push({ token: args.token, inputs: unwrapSecrets(args.inputs ?? {}), provider });
+      return options.call ? options.call(args, provider) : {};
     },
   };
 
@@ -285,6 +293,8 @@ export const mockAzure = {
   location: "westeurope",
   /** Region `getResourceGroup` reports for an existing group. */
   existingGroupLocation: "northeurope",
+  /** When every mocked resource that reports it (systemData.createdAt) was created. */
+  createdAt: "2026-11-29T00:00:00.000Z",
 } as const;
 
 /** A GUID derived from a string, so ids are stable per resource name. */
@@ -422,6 +432,9 @@ export function azureNativeOutputs(
     }
     case "containerregistry:Registry":
       return { ...common, loginServer: `${String(inputs.registryName).toLowerCase()}.azurecr.io` };
+    case "app:Job":
+      // ARM's systemData (Microsoft.App/jobs): when the job was created.
+      return { ...common, systemData: { createdAt: mockAzure.createdAt, createdByType: "User" } };
     case "app:ManagedEnvironment":
       return { ...common, defaultDomain: `${name}-a1b2c3.${common.location}.azurecontainerapps.io` };
     case "app:ContainerApp": {
@@ -438,14 +451,22 @@ export function azureNativeOutputs(
   }
 }
 
-/** Answers for the azure-native invokes the project uses (getClientConfig, getSharedKeys, getResourceGroup, getRegistry). */
-export function azureNativeCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+/**
+ * Answers for the azure-native invokes the project uses (getClientConfig, getSharedKeys,
+ * getResourceGroup, getRegistry). Lookups answer in the subscription of the provider they went
+ * through: an explicit provider's `subscriptionId`, else the mock's own, as azure-native does.
+ */
+export function azureNativeCall(
+  args: pulumi.runtime.MockCallArgs,
+  provider?: RecordedResource,
+): Record<string, unknown> {
+  const inSubscription = String(provider?.inputs.subscriptionId ?? mockAzure.subscriptionId);
   switch (args.token) {
     case "azure-native:authorization:getClientConfig":
       return {
         clientId: mockGuid("deployer-client"),
         objectId: mockAzure.deployerObjectId,
-        subscriptionId: mockAzure.subscriptionId,
+        subscriptionId: inSubscription,
         tenantId: mockAzure.tenantId,
       };
     case "azure-native:operationalinsights:getSharedKeys":
@@ -455,14 +476,14 @@ export function azureNativeCall(args: pulumi.runtime.MockCallArgs): Record<strin
       };
     case "azure-native:containerregistry:getRegistry":
       return {
-        id: `/subscriptions/${mockAzure.subscriptionId}/resourceGroups/${args.inputs.resourceGroupName}/providers/Microsoft.ContainerRegistry/registries/${args.inputs.registryName}`,
+        id: `/subscriptions/${inSubscription}/resourceGroups/${args.inputs.resourceGroupName}/providers/Microsoft.ContainerRegistry/registries/${args.inputs.registryName}`,
         name: args.inputs.registryName,
         loginServer: `${String(args.inputs.registryName).toLowerCase()}.azurecr.io`,
         adminUserEnabled: false,
       };
     case "azure-native:resources:getResourceGroup":
       return {
-        id: `/subscriptions/${mockAzure.subscriptionId}/resourceGroups/${args.inputs.resourceGroupName}`,
+        id: `/subscriptions/${inSubscription}/resourceGroups/${args.inputs.resourceGroupName}`,
         name: args.inputs.resourceGroupName,
         location: mockAzure.existingGroupLocation,
       };

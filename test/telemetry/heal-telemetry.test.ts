@@ -177,6 +177,8 @@ describe("the alert and dashboard queries read what the heal job emits", () => {
     for (const query of [
       hooksNotEnabledQuery().query,
       healRunQuery(120).query,
+      // With the grace for a new job (its creation time), it reads the same attributes.
+      healRunQuery(120, true, "2026-11-29T00:00:00Z").query,
       dashboardQueries.hooksByStatus,
       dashboardQueries.lastHealRuns,
     ])
