@@ -30,7 +30,7 @@ import {
 } from "./names";
 import { EXIT } from "../exit-codes";
 import { adoOrgName } from "./org";
-import { scrubText } from "./scrub";
+import { scrubText } from "../scrub";
 import { startTelemetry, TelemetryConfigError, telemetryOff, type Telemetry } from "./sdk";
 import { storeDurationHistogram, TracedStore } from "./store";
 
@@ -130,7 +130,7 @@ export class HealRunTelemetry {
         [attrs.hookNames]: labelList(down.map(hookLabel)),
       });
     }
-    if (problem) runAttributes[attrs.healProblem] = scrubText(problem);
+    if (problem) runAttributes[attrs.healProblem] = scrubText(problem, maxAttributeLength);
 
     for (const org of report?.orgs ?? []) {
       const name = adoOrgName(org.orgUrl);
@@ -144,7 +144,7 @@ export class HealRunTelemetry {
       };
       for (const [status, n] of Object.entries(statusCounts(org.hooks, org.notEnabled, downHere)))
         a[hooksWithStatusAttr(status as HookStatusName)] = n;
-      if (org.error) a[attrs.healProblem] = scrubText(org.error);
+      if (org.error) a[attrs.healProblem] = scrubText(org.error, maxAttributeLength);
       const span = this.telemetry.tracer!.startSpan(
         spans.healOrg.name,
         { kind: SpanKind.INTERNAL, attributes: a, startTime: this.started },
@@ -169,7 +169,7 @@ export class HealRunTelemetry {
       };
       if (h.systemId) a[attrs.system] = h.systemId;
       if (h.downtimeMs !== undefined) a[attrs.hookDownMs] = h.downtimeMs;
-      if (h.problems.length) a[attrs.healProblem] = scrubText(h.problems.join("; "));
+      if (h.problems.length) a[attrs.healProblem] = scrubText(h.problems.join("; "), maxAttributeLength);
       const span = this.telemetry.tracer!.startSpan(
         spans.healHook.name,
         { kind: SpanKind.INTERNAL, attributes: a, startTime: this.started },

@@ -18,8 +18,8 @@ import { randomUUID } from "node:crypto";
 import type { Meter, Tracer } from "@opentelemetry/api";
 import type { MetricReader, PushMetricExporter } from "@opentelemetry/sdk-metrics";
 import type { SpanExporter } from "@opentelemetry/sdk-trace";
-import { instrumentationScope } from "./names";
-import { scrubText } from "./scrub";
+import { instrumentationScope, maxAttributeLength } from "./names";
+import { scrubText } from "../scrub";
 
 type Env = Record<string, string | undefined>;
 
@@ -251,7 +251,7 @@ export async function startTelemetry(env: Env, opts: StartTelemetryOptions): Pro
     enabled: true,
     tracer,
     meter,
-    description: `telemetry: ${what.join(" and ")} over OTLP to ${scrubText(plan.traces?.url ?? plan.metrics?.url ?? "")}`,
+    description: `telemetry: ${what.join(" and ")} over OTLP to ${scrubText(plan.traces?.url ?? plan.metrics?.url ?? "", maxAttributeLength)}`,
     forceFlush: async () => {
       await Promise.all(flushes.map((f) => f().catch(() => {})));
     },

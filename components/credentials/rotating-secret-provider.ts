@@ -131,24 +131,30 @@ export function outputsOf(kind: SecretKind, state: RotationState<string>): Rotat
 }
 
 /**
+ * Whether a stored overlap end is a date. A previous value without one fails closed: it is not
+ * accepted, and the next run drops it. No release writes that shape (every rotation that keeps the
+ * previous value sets its end: rotation.ts applyRotation; test/fixtures/state has none), so it can
+ * only come from a hand-edited or damaged state, and "accepted forever" is the wrong reading of it.
+ */
+export function isOverlapEnd(notAfter: string | undefined): notAfter is string {
+  return notAfter !== undefined && notAfter !== "" && !Number.isNaN(Date.parse(notAfter));
+}
+
+/**
  * The hashes a receiver accepts for a secret (`SystemSetting.basicPasswords`, HOOKFLEET_READ_TOKENS):
  * the current one, then the previous one with its `notAfter`, unless `overlapHours` is 0
- * (emergency revoke: the previous value is refused at once). An expired previous hash stays listed
- * until the next rotation replaces it: the receiver ignores it after `notAfter`, and the list (so
- * the receiver's revision) does not change when an overlap ends.
+ * (emergency revoke: the previous value is refused at once) or it has no valid `notAfter`
+ * (isOverlapEnd). An expired previous hash stays listed until the next rotation replaces it: the
+ * receiver ignores it after `notAfter`, and the list (so the receiver's revision) does not change
+ * when an overlap ends.
  */
 export function acceptedHashes(
   outs: Pick<RotatingSecretOutputs, "currentSha256" | "previousSha256" | "previousNotAfter">,
   overlapHours: number,
 ): CredentialHash[] {
   const hashes: CredentialHash[] = [{ sha256: outs.currentSha256 }];
-  if (outs.previousSha256 && overlapHours !== 0) {
-    hashes.push(
-      outs.previousNotAfter
-        ? { sha256: outs.previousSha256, notAfter: outs.previousNotAfter }
-        : { sha256: outs.previousSha256 },
-    );
-  }
+  if (outs.previousSha256 && overlapHours !== 0 && isOverlapEnd(outs.previousNotAfter))
+    hashes.push({ sha256: outs.previousSha256, notAfter: outs.previousNotAfter });
   return hashes;
 }
 
@@ -165,17 +171,21 @@ function scheduleOf(inputs: RotatingSecretInputs, state: RotationState<string>) 
 }
 
 /**
- * What a run at `now` must do: rotate (due, or a new nonce), or drop a previous value that is still
- * accepted when overlapHours became 0 (emergency revoke). The end of an overlap is not a change.
+ * What a run at `now` must do: rotate (due, or a new nonce), drop a previous value that is still
+ * accepted when overlapHours became 0 (emergency revoke), or drop a previous value that has no
+ * valid end (isOverlapEnd: fail closed). The end of an overlap is not a change.
  */
 export function planFor(olds: RotatingSecretOutputs, news: RotatingSecretInputs, now: Date): RotationPlan {
   const state = stateOf(olds);
   const { policy, dueAt } = scheduleOf(news, state);
   const plan = planRotation(state, policy, dueAt, now);
   if (plan.rotate) return plan;
+  if (state.previous !== undefined && !isOverlapEnd(state.previousNotAfter))
+    return { rotate: false, dropPrevious: true, reasons: ["overlapEnded"] };
   const stillAccepted =
     state.previous !== undefined &&
-    (state.previousNotAfter === undefined || now.getTime() < Date.parse(state.previousNotAfter));
+    isOverlapEnd(state.previousNotAfter) &&
+    now.getTime() < Date.parse(state.previousNotAfter);
   if (plan.reasons.includes("emergency") && stillAccepted)
     return { rotate: false, dropPrevious: true, reasons: ["emergency"] };
   return { rotate: false, dropPrevious: false, reasons: [] };

@@ -7,8 +7,14 @@
  * The implementations are written to return total results (their tests round-trip every result
  * through Struct); `complete` drops what would still be `undefined`, exactly as JSON would, so a
  * slip can never take a refresh down in a user's stack.
+ *
+ * Errors leave scrubbed (scrubbedError): the host hands a thrown error's message to the engine,
+ * which prints it in `pulumi up`'s output, and writes `${e}: ${e.stack}` to its stderr, which the
+ * engine shows too (@pulumi/pulumi cmd/dynamic-provider/index.js: grpcResponseFromError and the
+ * catch of each method). An ADO or Azure error's words may quote a URL that holds a URL token.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { scrubText } from "../../app/scrub";
 
 export type ProviderMethod = "check" | "diff" | "create" | "read" | "update" | "delete" | "configure";
 
@@ -23,35 +29,62 @@ export function withoutUndefined<T>(value: T): T {
   return value;
 }
 
+/**
+ * The thrown value as an Error whose message and stack have credential-shaped text replaced
+ * (app/scrub.ts). The same object when it is an Error, so what the host reads besides the message
+ * (`id`, `properties` and `reasons` of an initialization failure) stays; `reasons` are scrubbed too.
+ */
+export function scrubbedError(thrown: unknown): Error {
+  const err = thrown instanceof Error ? thrown : new Error(String(thrown));
+  err.message = scrubText(err.message);
+  if (err.stack) err.stack = scrubText(err.stack);
+  const withReasons = err as Error & { reasons?: unknown };
+  if (Array.isArray(withReasons.reasons))
+    withReasons.reasons = withReasons.reasons.map((r) => (typeof r === "string" ? scrubText(r) : r));
+  return err;
+}
+
+/** `run`'s result, or its error scrubbed. */
+async function scrubbingErrors<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw scrubbedError(err);
+  }
+}
+
 /** A provider with all seven methods, the host's defaults for missing ones, and total results. */
 export function completeProvider(
   impl: pulumi.dynamic.ResourceProvider,
 ): Required<pulumi.dynamic.ResourceProvider> {
   return {
-    async check(olds, news) {
-      const r = impl.check ? await impl.check(olds, news) : { inputs: news };
-      return withoutUndefined({ inputs: r.inputs ?? news, failures: r.failures ?? [] });
-    },
-    async diff(id, olds, news) {
-      // No diff: the host answers DIFF_UNKNOWN and the engine compares inputs; `{}` does the same.
-      return withoutUndefined(impl.diff ? await impl.diff(id, olds, news) : {});
-    },
-    async create(inputs) {
-      const r = await impl.create(inputs);
-      return withoutUndefined({ id: r.id, outs: r.outs ?? {} });
-    },
-    async read(id, props) {
-      return withoutUndefined(impl.read ? await impl.read(id, props) : { id, props });
-    },
-    async update(id, olds, news) {
-      const r = impl.update ? await impl.update(id, olds, news) : { outs: news };
-      return withoutUndefined({ outs: r.outs ?? {} });
-    },
-    async delete(id, props) {
-      if (impl.delete) await impl.delete(id, props);
-    },
-    async configure(req) {
-      if (impl.configure) await impl.configure(req);
-    },
+    check: (olds, news) =>
+      scrubbingErrors(async () => {
+        const r = impl.check ? await impl.check(olds, news) : { inputs: news };
+        return withoutUndefined({ inputs: r.inputs ?? news, failures: r.failures ?? [] });
+      }),
+    // No diff: the host answers DIFF_UNKNOWN and the engine compares inputs; `{}` does the same.
+    diff: (id, olds, news) =>
+      scrubbingErrors(async () => withoutUndefined(impl.diff ? await impl.diff(id, olds, news) : {})),
+    create: (inputs) =>
+      scrubbingErrors(async () => {
+        const r = await impl.create(inputs);
+        return withoutUndefined({ id: r.id, outs: r.outs ?? {} });
+      }),
+    read: (id, props) =>
+      scrubbingErrors(async () => withoutUndefined(impl.read ? await impl.read(id, props) : { id, props })),
+    update: (id, olds, news) =>
+      scrubbingErrors(async () => {
+        const r = impl.update ? await impl.update(id, olds, news) : { outs: news };
+        return withoutUndefined({ outs: r.outs ?? {} });
+      }),
+    delete: (id, props) =>
+      scrubbingErrors(async () => {
+        if (impl.delete) await impl.delete(id, props);
+      }),
+    configure: (req) =>
+      scrubbingErrors(async () => {
+        if (impl.configure) await impl.configure(req);
+      }),
   };
 }

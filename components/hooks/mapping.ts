@@ -4,6 +4,7 @@
  * the one we would create?" (adoption). No I/O here, so every rule is tested directly.
  */
 import { eventTypeInfo } from "../../ado/events";
+import { scrubText } from "../../app/scrub";
 import { sha256Hex } from "../../app/tokens";
 import { UNKNOWN_INPUT } from "../dynamic/unknown";
 import { MASKED_SECRET, Subscription, SubscriptionInput, SubscriptionStatus } from "../../ado/types";
@@ -76,7 +77,10 @@ export interface ServiceHookOutputs extends Omit<ServiceHookInputs, "basicAuthPa
   lastTestDelivery: TestDeliveryOutcome;
   /** True when create found and adopted an identical subscription (interrupted earlier run). */
   adopted: boolean;
-  /** What the user must act on after the last create/update (e.g. the test delivery failed); [] when nothing. */
+  /**
+   * What the user must act on after the last create/update (e.g. the test delivery failed); [] when
+   * nothing. A plain output: ADO's words in it are scrubbed (app/scrub.ts).
+   */
   warnings: string[];
 }
 
@@ -104,8 +108,9 @@ export function carriedFacts(stored: Partial<Record<keyof CarriedFacts, unknown>
         ? lastTestDelivery
         : "unknown",
     adopted: typeof stored.adopted === "boolean" ? stored.adopted : false,
+    // Scrubbed again: a release before the scrubbing stored ADO's words as they came.
     warnings: Array.isArray(stored.warnings)
-      ? stored.warnings.filter((w): w is string => typeof w === "string")
+      ? stored.warnings.filter((w): w is string => typeof w === "string").map((w) => scrubText(w))
       : [],
   };
 }

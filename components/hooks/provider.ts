@@ -19,6 +19,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { AdoClient } from "../../ado/client";
+import { scrubText } from "../../app/scrub";
 import { replaceAndVerify } from "../../ado/replace";
 import type { AdoApi, Subscription } from "../../ado/types";
 import { subscriptionStatus } from "../../ado/wire";
@@ -133,16 +134,19 @@ export function createServiceHookProvider(deps: ServiceHookProviderDeps = {}): S
     if (!inputs.testDelivery) return { outcome: "skipped", warnings: [] };
     let outcome: TestDeliveryOutcome;
     let warning: string;
+    // ADO's words go into a plain output (state, `npm run up`) and the host's stderr, and may quote
+    // the consumer URL with its URL token: scrubbed (app/scrub.ts), never quoted as they are.
     try {
       const notification = await clientFor(inputs.orgUrl).sendTestNotification(id);
       if (notification.result === "succeeded") return { outcome: "succeeded", warnings: [] };
-      const why =
-        notification.details?.errorMessage ?? `result ${notification.result}, status ${notification.status}`;
+      const why = scrubText(
+        notification.details?.errorMessage ?? `result ${notification.result}, status ${notification.status}`,
+      );
       outcome = notification.status === "completed" ? "failed" : "unknown";
       warning = `${describe(inputs, id)}: ADO's test notification did not reach the receiver (${why})`;
     } catch (err) {
       outcome = "unknown";
-      warning = `${describe(inputs, id)}: could not send ADO's test notification: ${(err as Error).message}`;
+      warning = `${describe(inputs, id)}: could not send ADO's test notification: ${scrubText((err as Error).message)}`;
     }
     warn(warning);
     return { outcome, warnings: [warning] };

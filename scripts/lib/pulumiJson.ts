@@ -13,7 +13,11 @@
  *   resourcePreEvent: {metadata: {op, urn, type, old, new, keys, diffs, detailedDiff:
  *   {path: {diffKind, inputDiff}}}}, diagnosticEvent, summaryEvent: {resourceChanges}}`.
  * Both become one `PulumiRun`.
+ *
+ * Text that came from outside (diagnostics, which carry provider errors and ADO's words, and the
+ * stack's warnings) is scrubbed (app/scrub.ts) before anything here returns or prints it.
  */
+import { scrubText } from "../../app/scrub";
 
 /** Step operations of the engine (deploy.StepOp). */
 export type StepOp =
@@ -150,7 +154,7 @@ function toDiagnostic(d: unknown): Diagnostic | undefined {
   if (!isObject(d) || typeof d.message !== "string") return undefined;
   return {
     urn: typeof d.urn === "string" && d.urn ? d.urn : undefined,
-    message: d.message.trim(),
+    message: scrubText(d.message.trim()),
     severity: typeof d.severity === "string" ? d.severity : "info",
   };
 }
@@ -491,8 +495,9 @@ export function summariseStackOutputs(outputs: Record<string, unknown>): string[
       );
   }
   // What someone must act on (index.ts `warnings`: failed test deliveries, a product to reconnect
-  // with its replacement PAT, deferred PAT rotations).
-  for (const w of asStrings(outputs.warnings)) lines.push(`warning: ${w}`);
+  // with its replacement PAT, deferred PAT rotations). Scrubbed: ADO's words are in them, and a
+  // stack last updated by a release that did not scrub them still holds them as they came.
+  for (const w of asStrings(outputs.warnings)) lines.push(`warning: ${scrubText(w)}`);
   const next = isObject(outputs.credentialsNextRotation) ? outputs.credentialsNextRotation : {};
   const rotations = Object.entries(next)
     .filter(([, t]) => typeof t === "string")

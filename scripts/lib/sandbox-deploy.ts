@@ -15,6 +15,7 @@
  * `pulumi config set --secret --path …` with the CLI (the value on stdin), a secret config key on the
  * engine stand-in.
  */
+import { scrubText } from "../../app/scrub";
 import type { StoredResource } from "../../devkit/provider-host/checkpoint";
 import type { Deployment, ResourceState as EngineResource } from "../../devkit/provider-host/engine";
 import { effectiveConfig, stackFile } from "../../devkit/stack-config";
@@ -125,7 +126,8 @@ async function run(
   // stdin carries a secret value (`config set --secret`), else it is /dev/null.
   const { code, stdout, stderr } = await runToEnd(command, args, options);
   if (code === 0) return stdout;
-  const tail = `${stdout}\n${stderr}`.trim().split("\n").slice(-15).join("\n");
+  // The CLI's words may quote a provider error or a URL with its token: scrubbed (app/scrub.ts).
+  const tail = scrubText(`${stdout}\n${stderr}`.trim().split("\n").slice(-15).join("\n"));
   throw new ScriptError(
     `${command} ${args.slice(0, 2).join(" ")} failed (exit ${code}):\n${tail}`,
     EXIT.failed,

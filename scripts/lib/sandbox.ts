@@ -33,6 +33,7 @@ import { EVENT_CATALOGUE } from "../../ado/events";
 import type { Project, Subscription } from "../../ado/types";
 import { subscriptionStatus } from "../../ado/wire";
 import type { HealReport } from "../../app/heal/heal";
+import { scrubText } from "../../app/scrub";
 import type { AdoEmulator } from "../../devkit/ado-emulator";
 import { runToEnd } from "./child-process";
 import { EmulatorControl, type RaisedEvent } from "./emulator-control";
@@ -766,7 +767,7 @@ async function runHeal(
   } catch (e) {
     throw new SandboxCheckFailed(
       "7",
-      `npm run heal failed (${(e as Error).message}):\n${stderr.trim().slice(-2000)}`,
+      `npm run heal failed (${(e as Error).message}):\n${scrubText(stderr.trim().slice(-2000))}`,
     );
   }
 }

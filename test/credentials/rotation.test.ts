@@ -12,6 +12,7 @@ import {
   acceptedHashes,
   createRotatingSecretProvider,
   nextRotationAt,
+  planFor,
   RotatingSecretInputs,
   RotatingSecretOutputs,
 } from "../../components/credentials/rotating-secret-provider";
@@ -254,6 +255,38 @@ describe("RotatingSecret provider", () => {
     // An expired previous value needs no drop.
     clock = new Date(clock.getTime() + 25 * HOUR);
     expect((await up(outs, inputs({ overlapHours: 0 }))).changed).toBe(false);
+  });
+
+  test("a previous value without a valid notAfter fails closed: not accepted, and dropped by the next run", async () => {
+    let outs = (await provider.create(inputs())).outs as RotatingSecretOutputs;
+    clock = new Date(T0.getTime() + 30 * DAY);
+    outs = (await up(outs, inputs())).outs;
+    expect(outs.previous).not.toBe("");
+    for (const notAfter of ["", "not a date"]) {
+      // No release writes this shape (test/fixtures/state): a hand-edited or damaged state.
+      const damaged: RotatingSecretOutputs = { ...outs, previousNotAfter: notAfter };
+      expect(hashes(damaged)).toEqual([{ sha256: outs.currentSha256 }]);
+      expect(planFor(damaged, inputs(), clock)).toEqual({
+        rotate: false,
+        dropPrevious: true,
+        reasons: ["overlapEnded"],
+      });
+      const r = await up(damaged, inputs());
+      expect(r.changed).toBe(true);
+      expect(r.outs).toMatchObject({
+        current: outs.current,
+        previous: "",
+        previousSha256: "",
+        previousNotAfter: "",
+      });
+      expect(hashes(r.outs)).toEqual([{ sha256: outs.currentSha256 }]);
+    }
+    // A valid notAfter is unaffected: accepted until then, and its end is not a change.
+    expect(hashes(outs)).toEqual([
+      { sha256: outs.currentSha256 },
+      { sha256: outs.previousSha256, notAfter: outs.previousNotAfter },
+    ]);
+    expect(planFor(outs, inputs(), clock)).toEqual({ rotate: false, dropPrevious: false, reasons: [] });
   });
 
   test("changing the kind replaces; read returns the state in today's shape", async () => {

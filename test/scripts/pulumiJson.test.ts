@@ -175,6 +175,25 @@ describe("summariseStackOutputs", () => {
     );
   });
 
+  it("prints warnings and reads diagnostics with ADO's words scrubbed: a stack written before the scrubbing may hold a URL token", () => {
+    const token = "alw_summaryTokenSecret0123456789abcdef";
+    const said = `HTTP 502 Bad Gateway: no backend for /api/v1/webhooks/${token}`;
+    const lines = summariseStackOutputs({
+      warnings: [`hf-x-git.push: ADO's test notification failed (${said})`],
+    });
+    expect(lines).toEqual([
+      // The segment after /webhooks/ goes whole, whatever it holds (a closing parenthesis too).
+      "warning: hf-x-git.push: ADO's test notification failed (HTTP 502 Bad Gateway: no backend for /api/v1/webhooks/[redacted]",
+    ]);
+    const run = parsePulumiJson(
+      JSON.stringify({ steps: [], diagnostics: [{ urn: "", message: `error: ${said}`, severity: "error" }] }),
+    );
+    expect(run.diagnostics[0].message).toBe(
+      "error: HTTP 502 Bad Gateway: no backend for /api/v1/webhooks/[redacted]",
+    );
+    expect(summariseDrift(run).errors.join("\n")).not.toContain(token);
+  });
+
   it("says nothing about outputs a stack does not have", () => {
     expect(summariseStackOutputs({})).toEqual([]);
   });
