@@ -22,8 +22,18 @@ const PATTERNS: [RegExp, string | ((match: string) => string)][] = [
   // Anything long and key-like: ADO PATs (52 or 84 characters), Cosmos keys, JWT parts. No hyphen
   // in the class, so GUIDs (hook and event ids, 8-4-4-4-12) stay readable. An ADO REST path
   // (`contoso/_apis/hooks/subscriptions`, named in the client's errors) is kept: a base64 key has
-  // no `_`, and a base64url one (JWT) no `/`, so no key holds `/_apis/`.
-  [/[A-Za-z0-9+/_=]{32,}/g, (run) => (run.includes("/_apis/") ? run : "[redacted]")],
+  // no `_`, and a base64url one (JWT) no `/`, so no key holds `/_apis/`; its segments are still
+  // checked one by one, in case a key sits right before the path.
+  [
+    /[A-Za-z0-9+/_=]{32,}/g,
+    (run) =>
+      run.includes("/_apis/")
+        ? run
+            .split("/")
+            .map((segment) => (segment.length >= 32 ? "[redacted]" : segment))
+            .join("/")
+        : "[redacted]",
+  ],
 ];
 
 /** `text` with credential-shaped substrings replaced, cut to `max` characters when given. */

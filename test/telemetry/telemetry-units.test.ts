@@ -114,6 +114,8 @@ describe("scrubbing free text", () => {
     // ADO REST paths in the client's errors stay readable.
     const path = "POST https://dev.azure.com:443/contoso/_apis/hooks/subscriptions?api-version=7.1";
     expect(scrubText(path)).toBe(path);
+    // …but not a key that sits right before such a path.
+    expect(scrubText(`https://h/${pat}/_apis/hooks`)).toBe("https://h/[redacted]/_apis/hooks");
     expect(scrubText("x".repeat(5000), 1024).length).toBeLessThanOrEqual(1024);
     expect(scrubText("x ".repeat(3000))).toHaveLength(6000); // no cut unless asked
   });
