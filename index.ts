@@ -338,6 +338,35 @@ export const credentialsNextRotation = pulumi
     ),
   }));
 
+/**
+ * Each managed PAT (keys as credentialsNextRotation's): the rotation nonce it has applied (behind the
+ * stack config's while a run without a Microsoft Entra user token defers the rotation) and the replaced
+ * PATs whose revocation failed. `npm run rotate` reads it to confirm a rotation was made.
+ */
+export const patRotations = pulumi
+  .all([
+    pulumi.all(pats.map((p) => patRotationOf(p))),
+    pulumi.all(destinations.map((d) => (d.pat ? patRotationOf(d.pat) : pulumi.output(undefined)))),
+  ])
+  .apply(([patRotations, destinationRotations]) => ({
+    ...Object.fromEntries(patRotations.map((r, i) => [`pat-${organizations[i].name}`, r])),
+    ...Object.fromEntries(
+      destinationRotations.flatMap((r, i) =>
+        r ? [[`destinationPat-${webhookDestinations[i].name}`, r]] : [],
+      ),
+    ),
+  }));
+
+function patRotationOf(pat: AdoPat) {
+  return pulumi
+    .all([pat.rotationNonce, pat.pendingRevocations])
+    .apply(([rotationNonce, pendingRevocations]) => ({
+      rotationNonce: rotationNonce ?? "",
+      // Absent from state written before the field existed: nothing pending.
+      pendingRevocations: pendingRevocations ?? [],
+    }));
+}
+
 /** Bearer token of the receiver's read API (secret): `pulumi stack output readToken --show-secrets`. */
 export const readToken = readTokenSecret ? pulumi.secret(readTokenSecret.current) : undefined;
 

@@ -5,6 +5,7 @@
 import * as os from "node:os";
 import { $ } from "zx";
 import { EXIT, preparePulumi, runScript, ScriptError } from "./lib/prepare.ts";
+import { ADO_USER_TOKEN_ENV, missingUserTokenProblem, patRotationProblems } from "./lib/patRotation.ts";
 import { progress } from "./lib/progress.ts";
 import {
   configSetArgs,
@@ -51,7 +52,11 @@ const spec = {
   ],
   epilogue:
     "After a rotation, commit stacks/Pulumi.<env>.yaml: the nonce records who rotated what, and when.\n" +
-    "Exit codes: 0 rotated, 1 pulumi failed, 64 bad arguments, 127 Pulumi CLI missing.",
+    "A PAT rotation needs a Microsoft Entra user token in HOOKFLEET_ADO_USER_TOKEN (the ADO PAT API takes\n" +
+    "no other credential); after `pulumi up` the script checks in the stack outputs that each PAT rotated\n" +
+    "and revoked what it replaced.\n" +
+    "Exit codes: 0 rotated, 1 pulumi failed or the rotation was not (fully) made, 64 bad arguments or no\n" +
+    "user token for a PAT, 127 Pulumi CLI missing.",
 };
 
 async function main(values) {
@@ -119,6 +124,17 @@ async function main(values) {
       previousOverlapHours: previousOverlap || undefined,
     });
   }
+  // Without the token the AdoPat provider defers the rotation and `pulumi up` still succeeds: refuse
+  // before anything is changed rather than report a rotation that did not happen.
+  const applying = values.apply !== false;
+  if (credential === "pat" && applying) {
+    const what =
+      destination === undefined
+        ? "rotating the stack's PATs"
+        : `rotating the PAT of destination ${destination}`;
+    const problem = missingUserTokenProblem(process.env, what);
+    if (problem) throw new ScriptError(problem, EXIT.usage);
+  }
   for (const set of plan.sets) {
     progress(`pulumi config set ${set.key} ${set.value}`);
     const r = await quiet`${ctx.pulumi} ${configSetArgs(set, stack)}`;
@@ -126,7 +142,10 @@ async function main(values) {
       throw new ScriptError(`pulumi config set ${set.key} failed: ${r.stderr.trim()}`, EXIT.failed);
   }
   if (values.apply === false) {
-    progress(`config set; apply with: npm run up -- --stack ${stack}`);
+    progress(
+      `config set; apply with: npm run up -- --stack ${stack}` +
+        (credential === "pat" ? ` (with ${ADO_USER_TOKEN_ENV} set, or the PAT does not rotate)` : ""),
+    );
   } else {
     progress(`applying the rotation: pulumi up --stack ${stack}`);
     const up = await $({
@@ -140,6 +159,21 @@ async function main(values) {
         `pulumi up failed (exit ${up.exitCode}); the new nonce stays set, run it again`,
         EXIT.failed,
       );
+    if (credential === "pat") {
+      // `pulumi up` succeeds whether or not the PAT rotated: the outputs tell.
+      const shown = await quiet`${ctx.pulumi} stack output --json --stack ${stack}`;
+      let outputs = {};
+      try {
+        outputs = shown.exitCode === 0 ? JSON.parse(shown.stdout) : {};
+      } catch {
+        outputs = {};
+      }
+      const problems = patRotationProblems({ outputs, nonce: plan.nonce, stack, destination });
+      if (problems.length > 0) throw new ScriptError(problems.join("\n"), EXIT.failed);
+      progress(
+        "the stack outputs confirm it: every PAT rotated has the new nonce and nothing is left to revoke",
+      );
+    }
   }
   for (const note of plan.notes) progress(note);
   progress(`commit stacks/Pulumi.${stack.split("/").pop()}.yaml to record the rotation`);

@@ -19,7 +19,11 @@ function expiryOf(token: string): number {
   return Date.now() + 3_600_000;
 }
 
-/** A TokenCredential that hands out one token obtained elsewhere (az account get-access-token, the rotate script). */
+/**
+ * A TokenCredential that hands out one token obtained elsewhere: the HOOKFLEET_ADO_USER_TOKEN the person
+ * running `pulumi up` or `npm run rotate` exported (e.g. from `az account get-access-token`). Nothing in
+ * HookFleet fetches one; the rotate script only refuses to run a PAT rotation without it.
+ */
 export function staticTokenCredential(token: string): TokenCredential {
   const access: AccessToken = { token, expiresOnTimestamp: expiryOf(token) };
   return { getToken: async () => access };

@@ -9,6 +9,10 @@
  * run keeps the current PAT, and the resource's `warnings` output (computed by the program from the
  * stored schedule, patWarnings) names the command security runs.
  *
+ * ADO has no "regenerate" and creating a PAT is not idempotent, so a PAT once created is never lost from
+ * state: when revoking a replaced PAT fails after its successor was created, the run still records the
+ * successor and lists the replaced PAT in `pendingRevocations`, which the next run retries.
+ *
  * PERMANENT: `adoPatProvider` at this path is what HookFleet 0.1.0 state loads for refresh and delete
  * (its serialized shim names this file and export). Keep both, and keep reading what 0.1.0 stored.
  */
@@ -64,6 +68,15 @@ export interface PatSlot {
   validTo: string;
 }
 
+/**
+ * A PAT this resource replaced whose revocation failed (it still works until revoked or expired). The
+ * token itself is not kept: revoking needs only the authorization id.
+ */
+export interface PendingRevocation {
+  authorizationId: string;
+  validTo: string;
+}
+
 export interface AdoPatOutputs extends AdoPatInputs {
   /** Secret: the PAT itself, for Key Vault. */
   token: string;
@@ -78,6 +91,11 @@ export interface AdoPatOutputs extends AdoPatInputs {
   previousValidTo: string;
   previousNotAfter: string;
   nextRotationAt: string;
+  /**
+   * Replaced PATs not revoked yet (the revoke call failed); the next run with a user token retries
+   * them. [] when none, and for state written before this field existed.
+   */
+  pendingRevocations: PendingRevocation[];
 }
 
 export const ADO_PAT_SECRET_OUTPUTS = ["token", "previousToken"] as const;
@@ -184,6 +202,11 @@ export function scopeString(scopes: string[]): string {
   return [...new Set(scopes)].sort().join(" ");
 }
 
+/** A slot as a revocation to make: only its id and expiry (the token is not needed to revoke). */
+function pendingOf(slot: PatSlot): PendingRevocation {
+  return { authorizationId: slot.authorizationId, validTo: slot.validTo };
+}
+
 function slotOf(pat: PatToken): PatSlot {
   if (!pat.token) throw new Error(`ADO created PAT ${pat.authorizationId} but returned no token value`);
   return { authorizationId: pat.authorizationId, token: pat.token, validTo: pat.validTo };
@@ -238,13 +261,31 @@ export function normalisePatOutputs(stored: Record<string, unknown>): AdoPatOutp
     previousValidTo: previousAuthorizationId ? str(stored.previousValidTo) : "",
     previousNotAfter: previousAuthorizationId ? str(stored.previousNotAfter) : "",
     nextRotationAt: str(stored.nextRotationAt),
+    pendingRevocations: pendingRevocationsOf(stored.pendingRevocations),
   };
 }
 
+/** Stored `pendingRevocations` → a list of well-formed entries ([] when absent: state before the field). */
+function pendingRevocationsOf(stored: unknown): PendingRevocation[] {
+  if (!Array.isArray(stored)) return [];
+  return stored.flatMap((p: unknown) => {
+    const entry = (typeof p === "object" && p !== null ? p : {}) as Record<string, unknown>;
+    const authorizationId = str(entry.authorizationId);
+    return authorizationId ? [{ authorizationId, validTo: str(entry.validTo) }] : [];
+  });
+}
+
+/** The entries that can still be used at `at` (an expired PAT needs no revoking; an unreadable date is kept). */
+export function unexpired(pending: PendingRevocation[], at: Date): PendingRevocation[] {
+  return pending.filter((p) => !(Date.parse(p.validTo) <= at.getTime()));
+}
+
 /**
- * What a user must act on for a PAT in this state at `now`: a rotation that is due but was not made
- * (no Microsoft Entra user token in the run), a previous PAT past its overlap but not revoked. The
- * program computes it from the stored outputs, so it shows in stack outputs however the run went.
+ * What a user must act on for a PAT in this state at `now`: a rotation that is due, or was asked for
+ * with a new rotation nonce, but was not made (no Microsoft Entra user token in the run), a previous
+ * PAT past its overlap but not revoked, a replaced PAT whose revocation failed. The program computes it
+ * from the stored outputs and the requested nonce (its input), so it shows in stack outputs however
+ * the run went.
  */
 export function patWarnings(
   outs: Pick<
@@ -256,27 +297,50 @@ export function patWarnings(
     | "previousAuthorizationId"
     | "previousNotAfter"
     | "previousValidTo"
-  >,
+    | "rotationNonce"
+    | "pendingRevocations"
+  > & {
+    /** The rotation nonce the stack config asks for; `rotationNonce` is the one the PAT has applied. */
+    requestedNonce: string;
+  },
   now: Date,
 ): string[] {
   const warnings: string[] = [];
   const t = now.getTime();
+  const name = `AdoPat "${outs.displayName}"`;
   const how = `a run with a Microsoft Entra user token in ${USER_TOKEN_ENV} does it: ${rotateCommand(outs.stack)}`;
   if (outs.validTo && t >= Date.parse(outs.validTo)) {
-    warnings.push(`AdoPat "${outs.displayName}": the PAT expired at ${outs.validTo}; ${how}`);
+    warnings.push(`${name}: the PAT expired at ${outs.validTo}; ${how}`);
+  } else if (outs.requestedNonce !== outs.rotationNonce) {
+    // The provider applies a new nonce in the run that sees it, unless the run has no user token.
+    warnings.push(
+      `${name}: the rotation requested with rotationNonce "${outs.requestedNonce}" was not made ` +
+        `(no Microsoft Entra user token in ${USER_TOKEN_ENV}); the current PAT stays valid until ${outs.validTo}; ${how}`,
+    );
   } else if (outs.nextRotationAt && t >= Date.parse(outs.nextRotationAt)) {
     warnings.push(
-      `AdoPat "${outs.displayName}": rotation is due since ${outs.nextRotationAt} and was not made; ` +
+      `${name}: rotation is due since ${outs.nextRotationAt} and was not made; ` +
         `the current PAT stays valid until ${outs.validTo}; ${how}`,
     );
   }
   if (outs.previousAuthorizationId && outs.previousNotAfter && t >= Date.parse(outs.previousNotAfter)) {
     warnings.push(
-      `AdoPat "${outs.displayName}": the previous PAT ${outs.previousAuthorizationId} is past its overlap ` +
+      `${name}: the previous PAT ${outs.previousAuthorizationId} is past its overlap ` +
         `(${outs.previousNotAfter}) but not revoked; it stays valid until ${outs.previousValidTo}; ${how}`,
     );
   }
+  for (const p of unexpired(outs.pendingRevocations, now))
+    warnings.push(pendingRevocationWarning(outs.displayName, outs.stack, p));
   return warnings;
+}
+
+/** One replaced PAT still to revoke: what it means and what retries it. */
+function pendingRevocationWarning(displayName: string, stack: string, p: PendingRevocation): string {
+  return (
+    `AdoPat "${displayName}": the replaced PAT ${p.authorizationId} could not be revoked and stays valid ` +
+    `until ${p.validTo}; the next run with a Microsoft Entra user token in ${USER_TOKEN_ENV} retries it ` +
+    `(npm run up -- --stack ${stack}), or revoke it by hand in Azure DevOps`
+  );
 }
 
 /** Outputs of a state. `rotationNonce` is the nonce *applied*, so a pending nonce keeps showing as a change. */
@@ -284,9 +348,14 @@ export function patOutputsOf(
   inputs: AdoPatInputs,
   state: RotationState<PatSlot>,
   scope: string,
+  pendingRevocations: PendingRevocation[],
 ): AdoPatOutputs {
   const outs: AdoPatOutputs = {
     ...inputs,
+    pendingRevocations: pendingRevocations.map((p) => ({
+      authorizationId: p.authorizationId,
+      validTo: p.validTo,
+    })),
     rotationNonce: state.nonce,
     previousToken: "",
     previousAuthorizationId: "",
@@ -390,7 +459,7 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
     }
   }
 
-  async function revoke(a: AdoPatApi, inputs: AdoPatInputs, slot: PatSlot): Promise<void> {
+  async function revoke(a: AdoPatApi, inputs: AdoPatInputs, slot: PendingRevocation): Promise<void> {
     try {
       await a.revokePat(slot.authorizationId); // false = already gone, which is what we want
     } catch (e) {
@@ -398,12 +467,57 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
     }
   }
 
-  function deferred(inputs: AdoPatInputs, plan: RotationPlan, state: RotationState<PatSlot>): void {
-    const what = plan.rotate
-      ? `rotation is due (${plan.reasons.join(", ")}); the current PAT stays in place, valid until ${state.current.validTo}`
-      : `the previous PAT's overlap has ended but it cannot be revoked; it stays valid until ${state.previous?.validTo}`;
+  /**
+   * Revokes each PAT, after its successor is safely in hand: a failure does not fail the run (that
+   * would lose the successor from state), it is warned about and returned, to be kept in state as
+   * pending and retried by the next run.
+   */
+  async function revokeOrKeep(
+    a: AdoPatApi,
+    inputs: AdoPatInputs,
+    retired: PendingRevocation[],
+  ): Promise<PendingRevocation[]> {
+    const failed: PendingRevocation[] = [];
+    for (const p of retired) {
+      try {
+        await a.revokePat(p.authorizationId); // false = already gone, which is what we want
+      } catch (e) {
+        failed.push(p);
+        warn(
+          `${pendingRevocationWarning(inputs.displayName, inputs.stack, p)}. ` +
+            `Revoking it failed: ${explainPatError(e, `revoke PAT ${p.authorizationId}`, inputs).message}`,
+        );
+      }
+    }
+    return failed;
+  }
+
+  /** Warns that a run without a user token leaves work undone (it keeps the state as it is). */
+  function deferred(
+    inputs: AdoPatInputs,
+    plan: RotationPlan,
+    state: RotationState<PatSlot>,
+    pending: PendingRevocation[],
+  ): void {
+    const what: string[] = [];
+    if (plan.rotate && state.nonce !== inputs.rotationNonce)
+      what.push(
+        `the rotation requested with rotationNonce "${inputs.rotationNonce}" is not made; the current PAT stays in place, valid until ${state.current.validTo}`,
+      );
+    else if (plan.rotate)
+      what.push(
+        `rotation is due (${plan.reasons.join(", ")}); the current PAT stays in place, valid until ${state.current.validTo}`,
+      );
+    else if (plan.dropPrevious)
+      what.push(
+        `the previous PAT's overlap has ended but it cannot be revoked; it stays valid until ${state.previous?.validTo}`,
+      );
+    if (pending.length > 0)
+      what.push(
+        `the replaced PAT(s) ${pending.map((p) => p.authorizationId).join(", ")} still to revoke cannot be revoked`,
+      );
     warn(
-      `AdoPat "${inputs.displayName}": ${what}. This run has no Microsoft Entra user token in ${USER_TOKEN_ENV}, ` +
+      `AdoPat "${inputs.displayName}": ${what.join("; ")}. This run has no Microsoft Entra user token in ${USER_TOKEN_ENV}, ` +
         `which the PAT API requires. Security rotates it with: ${rotateCommand(inputs.stack)}`,
     );
   }
@@ -432,7 +546,7 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
       );
       return {
         id: `pat-${at.getTime().toString(36)}`,
-        outs: patOutputsOf(inputs, state, scopeString(inputs.scopes)),
+        outs: patOutputsOf(inputs, state, scopeString(inputs.scopes), []),
       };
     },
 
@@ -453,7 +567,17 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
       const alive = (authorizationId: string) =>
         active.find((p) => p.authorizationId === authorizationId && Date.parse(p.validTo) > at.getTime());
       const live = alive(props.authorizationId);
-      if (!live) return { id: "", props: {} }; // gone, revoked or expired → the next up creates a new one
+      // Replaced PATs no longer active (revoked by hand, expired) need no revoking any more.
+      const pending = props.pendingRevocations.filter((p) => alive(p.authorizationId));
+      if (!live) {
+        // Gone, revoked or expired → the next up creates a new one; state forgets this resource.
+        if (pending.length > 0)
+          warn(
+            `AdoPat "${props.displayName}": the PAT is gone, and with it the record of replaced PAT(s) still to ` +
+              `revoke: revoke ${pending.map((p) => p.authorizationId).join(", ")} by hand in Azure DevOps`,
+          );
+        return { id: "", props: {} };
+      }
       const state = patStateOf(props);
       if (state.previous && !alive(state.previous.authorizationId)) {
         state.previous = undefined;
@@ -465,6 +589,7 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
           props,
           { ...state, current: { ...state.current, validTo: live.validTo } },
           props.scope,
+          pending,
         ),
       };
     },
@@ -479,18 +604,22 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
         olds.vsspsUrl.replace(/\/+$/, "") !== news.vsspsUrl
       )
         return credentialDiff(undefined, true, ["organizationUrl"]);
-      const plan = planPat(olds, news, now());
+      const at = now();
+      const plan = planPat(olds, news, at);
+      // A revocation that failed in an earlier run is retried by an update.
+      const pending = unexpired(olds.pendingRevocations, at);
       // Inputs that only shape the *next* PAT or the schedule: recorded without a new PAT.
       const inputsChanged =
         olds.validityDays !== news.validityDays ||
         olds.rotateBeforeExpiryDays !== news.rotateBeforeExpiryDays ||
         olds.overlapHours !== news.overlapHours ||
         olds.stack !== news.stack;
-      if ((plan.rotate || plan.dropPrevious) && !userToken()) {
-        deferred(news, plan, patStateOf(olds));
+      const work = plan.rotate || plan.dropPrevious || pending.length > 0;
+      if (work && !userToken()) {
+        deferred(news, plan, patStateOf(olds), pending);
         return credentialDiff(undefined, inputsChanged);
       }
-      return credentialDiff(plan, inputsChanged);
+      return credentialDiff(plan, inputsChanged || pending.length > 0);
     },
 
     async update(_id: string, stored: Record<string, unknown>, news: AdoPatInputs) {
@@ -498,11 +627,13 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
       const at = now();
       const state = patStateOf(olds);
       const plan = planPat(olds, news, at);
-      if (!plan.rotate && !plan.dropPrevious) return { outs: patOutputsOf(news, state, olds.scope) };
+      const pending = unexpired(olds.pendingRevocations, at);
+      const keep = () => ({ outs: patOutputsOf(news, state, olds.scope, pending) });
+      if (!plan.rotate && !plan.dropPrevious && pending.length === 0) return keep();
       const a = await api(news);
       if (!a) {
-        deferred(news, plan, state);
-        return { outs: patOutputsOf(news, state, olds.scope) };
+        deferred(news, plan, state, pending);
+        return keep();
       }
       const policy: RotationPolicy = { overlapHours: news.overlapHours, nonce: news.rotationNonce };
       if (plan.rotate) {
@@ -511,31 +642,33 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
           fresh = await mint(a, news, at);
         } catch (e) {
           if (!needsUserToken(e)) throw e;
-          deferred(news, plan, state); // a service principal's token: warn and keep, as with none
-          return { outs: patOutputsOf(news, state, olds.scope) };
+          deferred(news, plan, state, pending); // a service principal's token: warn and keep, as with none
+          return keep();
         }
+        // From here on the new PAT exists in ADO and must reach state whatever else fails.
         const next = applyRotation(state, plan, policy, at, () => fresh, state.current.validTo);
         // Whatever the new state no longer holds is revoked now: the old previous, and with overlap 0
         // (emergency) the old current too.
-        for (const old of [state.previous, state.current])
-          if (old && old !== next.previous) await revoke(a, news, old);
-        return { outs: patOutputsOf(news, next, scopeString(news.scopes)) };
+        const retired = [state.previous, state.current].filter(
+          (old): old is PatSlot => old !== undefined && old !== next.previous,
+        );
+        const failed = await revokeOrKeep(a, news, [...pending, ...retired.map(pendingOf)]);
+        return { outs: patOutputsOf(news, next, scopeString(news.scopes), failed) };
       }
-      if (state.previous) await revoke(a, news, state.previous);
-      return {
-        outs: patOutputsOf(
-          news,
-          applyRotation(state, plan, policy, at, () => state.current),
-          olds.scope,
-        ),
-      };
+      const retired = plan.dropPrevious && state.previous ? [pendingOf(state.previous)] : [];
+      const failed = await revokeOrKeep(a, news, [...pending, ...retired]);
+      const next = plan.dropPrevious ? applyRotation(state, plan, policy, at, () => state.current) : state;
+      return { outs: patOutputsOf(news, next, olds.scope, failed) };
     },
 
     async delete(_id: string, stored: Record<string, unknown>) {
       const props = normalisePatOutputs(stored);
       const a = await api(props);
       const state = patStateOf(props);
-      const slots = [state.current, state.previous].filter((s): s is PatSlot => s !== undefined);
+      const slots = [
+        ...[state.current, state.previous].filter((s): s is PatSlot => s !== undefined).map(pendingOf),
+        ...unexpired(props.pendingRevocations, now()),
+      ];
       if (!a) {
         warn(
           `AdoPat "${props.displayName}": removed from the stack but not revoked (no ${USER_TOKEN_ENV}); ` +
@@ -543,6 +676,7 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
         );
         return;
       }
+      // A failure fails the delete: the resource stays in state, nothing is forgotten.
       for (const s of slots) await revoke(a, props, s);
     },
   };

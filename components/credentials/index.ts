@@ -17,7 +17,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { CredentialHash, UrlTokenSetting } from "../../app/settings";
 import { sha256Hex } from "../../app/tokens";
 import { StubbedDynamicResource } from "../dynamic/stub";
-import { ADO_PAT_SECRET_OUTPUTS, patWarnings } from "./ado-pat-provider";
+import { ADO_PAT_SECRET_OUTPUTS, patWarnings, type PendingRevocation } from "./ado-pat-provider";
 import { systemClock } from "./clock";
 import {
   acceptedHashes,
@@ -28,6 +28,7 @@ import {
 
 export { CLOCK_ENV } from "./clock";
 export { USER_TOKEN_ENV, rotateCommand } from "./ado-pat-provider";
+export type { PendingRevocation } from "./ado-pat-provider";
 export type { SecretKind } from "./rotating-secret-provider";
 
 /** Names of the providers in dynamic-providers.cjs (stored in state: never change them). */
@@ -249,9 +250,14 @@ export class AdoPat extends StubbedDynamicResource {
   declare readonly nextRotationAt: pulumi.Output<string>;
   declare readonly displayName: pulumi.Output<string>;
   declare readonly stack: pulumi.Output<string>;
+  /** The rotation nonce the PAT has applied; differs from the one asked for while a rotation is deferred. */
+  declare readonly rotationNonce: pulumi.Output<string>;
+  /** Replaced PATs whose revocation failed, retried by the next run with a user token; [] when none. */
+  declare readonly pendingRevocations: pulumi.Output<PendingRevocation[]>;
   /**
-   * What a user must act on, as of this run: a rotation that is due but was not made (no Microsoft
-   * Entra user token in the run), a previous PAT past its overlap and not revoked. [] when nothing.
+   * What a user must act on, as of this run: a rotation that is due or was asked for (a new nonce) but
+   * was not made (no Microsoft Entra user token in the run), a previous PAT past its overlap and not
+   * revoked, a replaced PAT whose revocation failed. [] when nothing.
    */
   readonly warnings: pulumi.Output<string[]>;
 
@@ -274,21 +280,28 @@ export class AdoPat extends StubbedDynamicResource {
         previousValidTo: undefined,
         previousNotAfter: undefined,
         nextRotationAt: undefined,
+        pendingRevocations: undefined,
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: [...ADO_PAT_SECRET_OUTPUTS] }),
     );
+    // The nonce asked for (the input) against the one applied (the output): a rotation the run deferred.
+    const requestedNonce = pulumi.output(args.rotationNonce ?? "");
     this.warnings = pulumi
       .all([
-        this.displayName,
-        this.stack,
-        this.validTo,
-        this.nextRotationAt,
-        this.previousAuthorizationId,
-        this.previousNotAfter,
-        this.previousValidTo,
+        pulumi.all([this.displayName, this.stack, this.validTo, this.nextRotationAt]),
+        pulumi.all([this.previousAuthorizationId, this.previousNotAfter, this.previousValidTo]),
+        this.rotationNonce,
+        this.pendingRevocations,
+        requestedNonce,
       ])
       .apply(
-        ([displayName, stack, validTo, next, previousAuthorizationId, previousNotAfter, previousValidTo]) =>
+        ([
+          [displayName, stack, validTo, next],
+          [previousAuthorizationId, previousNotAfter, previousValidTo],
+          rotationNonce,
+          pendingRevocations,
+          requested,
+        ]) =>
           patWarnings(
             {
               displayName,
@@ -298,6 +311,10 @@ export class AdoPat extends StubbedDynamicResource {
               previousAuthorizationId: previousAuthorizationId ?? "",
               previousNotAfter: previousNotAfter ?? "",
               previousValidTo: previousValidTo ?? "",
+              // pendingRevocations is absent from state written before it existed (and both from mocks).
+              rotationNonce: rotationNonce ?? requested,
+              pendingRevocations: pendingRevocations ?? [],
+              requestedNonce: requested,
             },
             systemClock(),
           ),

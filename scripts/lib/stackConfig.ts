@@ -40,6 +40,8 @@ export interface ConfigSet {
 }
 
 export interface RotationPlan {
+  /** The new rotation nonce: the credential has rotated once its resource has applied it. */
+  nonce: string;
   sets: ConfigSet[];
   /** Lines the script prints after applying (what changed, what to do next). */
   notes: string[];
@@ -78,7 +80,7 @@ export function planRotation(options: {
       "PAT rotation calls the ADO PAT API, which accepts only a Microsoft Entra user token: run this as a person (az login), not as a CI service principal.",
     );
   }
-  return { sets, notes };
+  return { nonce, sets, notes };
 }
 
 /**
@@ -127,7 +129,7 @@ export function planDestinationPatRotation(options: {
         : ", before the overlap ends (npm run up says by when)."),
     "PAT rotation calls the ADO PAT API, which accepts only a Microsoft Entra user token: run this as a person (az login), not as a CI service principal.",
   );
-  return { sets, notes };
+  return { nonce, sets, notes };
 }
 
 /**

@@ -9,6 +9,8 @@ import {
   AdoPatInputs,
   AdoPatOutputs,
   createAdoPatProvider,
+  normalisePatOutputs,
+  patWarnings,
   USER_TOKEN_ENV,
 } from "../../components/credentials/ado-pat-provider";
 import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
@@ -150,6 +152,105 @@ test("nonce rotates at once; emergency (overlap 0) revokes the old PAT in the sa
   expect(stored(second.authorizationId)!.revoked).toBe(true);
   expect(await patWorks(second.token)).toBe(false);
   expect(await patWorks(third.token)).toBe(true);
+});
+
+test("a revoke that fails after the new PAT exists: the new PAT is kept, the old one pending, revoked by the next run", async () => {
+  const { provider, warnings } = world();
+  const inputs = await checked(provider);
+  const first = (await provider.create(inputs)).outs as AdoPatOutputs;
+  const mine = () => emulator.pats().filter((p) => p.displayName === inputs.displayName);
+
+  // Emergency rotation (overlap 0): the new PAT is created, then ADO refuses to revoke the old one.
+  emulator.failNext(1, 400, { route: "DELETE /vssps", message: "TF400898: An internal error occurred" });
+  const emergency = { ...inputs, rotationNonce: "leak-2026-11", overlapHours: 0 };
+  const second = (await up(provider, first, emergency)).outs;
+  expect(second.authorizationId).not.toBe(first.authorizationId);
+  expect(second.rotationNonce).toBe("leak-2026-11");
+  expect(second.previousAuthorizationId).toBe("");
+  expect(second.pendingRevocations).toEqual([
+    { authorizationId: first.authorizationId, validTo: first.validTo },
+  ]);
+  expect(await patWorks(second.token)).toBe(true);
+  expect(await patWorks(first.token)).toBe(true); // not revoked yet, and said so:
+  expect(warnings).toEqual([
+    expect.stringMatching(
+      new RegExp(
+        `the replaced PAT ${first.authorizationId} could not be revoked.*Revoking it failed: 400: TF400898`,
+      ),
+    ),
+  ]);
+  expect(warnings.join("\n")).not.toContain(first.token);
+  expect(JSON.stringify(second)).not.toContain(`"token":"${first.token}"`);
+  expect(
+    mine()
+      .map((p) => p.authorizationId)
+      .sort(),
+  ).toEqual([first.authorizationId, second.authorizationId].sort());
+
+  // A run without a user token cannot retry: no change, and it says what stays to be done.
+  const ci = world(null);
+  expect((await ci.provider.diff!("pat", second, emergency)).changes).toBe(false);
+  expect(ci.warnings.join("\n")).toContain(`${first.authorizationId} still to revoke cannot be revoked`);
+
+  // The next run with a user token sees the pending revocation and makes it, minting nothing.
+  const third = await up(provider, second, emergency);
+  expect(third.changed).toBe(true);
+  expect(third.outs.authorizationId).toBe(second.authorizationId);
+  expect(third.outs.token).toBe(second.token);
+  expect(third.outs.pendingRevocations).toEqual([]);
+  expect(stored(first.authorizationId)!.revoked).toBe(true);
+  expect(await patWorks(first.token)).toBe(false);
+  expect(await patWorks(second.token)).toBe(true);
+  expect(mine()).toHaveLength(2);
+  expect((await up(provider, third.outs, emergency)).changed).toBe(false);
+});
+
+test("pending revocations: absent in older state reads as none; warnings name each one until it expires", () => {
+  const stored: Record<string, unknown> = {
+    organizationUrl: "https://dev.azure.com/contoso",
+    vsspsUrl: "https://vssps.dev.azure.com/contoso",
+    displayName: "hookfleet-prod-contoso",
+    rotationNonce: "n1",
+    stack: "prod",
+    authorizationId: "a2",
+    validTo: "2027-03-01T00:00:00.000Z",
+    nextRotationAt: "2027-02-01T00:00:00.000Z",
+  };
+  expect(normalisePatOutputs(stored).pendingRevocations).toEqual([]);
+  const outs = normalisePatOutputs({
+    ...stored,
+    pendingRevocations: [{ authorizationId: "a1", validTo: "2027-01-10T00:00:00.000Z" }, { bad: 1 }],
+  });
+  expect(outs.pendingRevocations).toEqual([{ authorizationId: "a1", validTo: "2027-01-10T00:00:00.000Z" }]);
+  const at = (iso: string) => patWarnings({ ...outs, requestedNonce: "n1" }, new Date(iso));
+  expect(at("2027-01-05T00:00:00.000Z")).toEqual([
+    'AdoPat "hookfleet-prod-contoso": the replaced PAT a1 could not be revoked and stays valid until ' +
+      "2027-01-10T00:00:00.000Z; the next run with a Microsoft Entra user token in HOOKFLEET_ADO_USER_TOKEN " +
+      "retries it (npm run up -- --stack prod), or revoke it by hand in Azure DevOps",
+  ]);
+  expect(at("2027-01-11T00:00:00.000Z")).toEqual([]);
+});
+
+test("a requested rotation (new nonce) that a run without a user token did not make is a warning", () => {
+  const outs = {
+    displayName: "hookfleet-prod-contoso",
+    stack: "prod",
+    validTo: "2027-03-01T00:00:00.000Z",
+    nextRotationAt: "2027-02-01T00:00:00.000Z",
+    previousAuthorizationId: "",
+    previousNotAfter: "",
+    previousValidTo: "",
+    rotationNonce: "rotate-2026-12-01T10:00:00Z-alice",
+    pendingRevocations: [],
+  };
+  const now = new Date("2027-01-05T00:00:00.000Z");
+  expect(patWarnings({ ...outs, requestedNonce: outs.rotationNonce }, now)).toEqual([]);
+  expect(patWarnings({ ...outs, requestedNonce: "emergency-2027-01-05T00:00:00Z-bob" }, now)).toEqual([
+    'AdoPat "hookfleet-prod-contoso": the rotation requested with rotationNonce "emergency-2027-01-05T00:00:00Z-bob" ' +
+      "was not made (no Microsoft Entra user token in HOOKFLEET_ADO_USER_TOKEN); the current PAT stays valid until " +
+      "2027-03-01T00:00:00.000Z; a run with a Microsoft Entra user token in HOOKFLEET_ADO_USER_TOKEN does it: " +
+      "npm run rotate -- --stack prod --credential pat",
+  ]);
 });
 
 test("read: a PAT revoked by hand is gone (no id), so the next up creates a new one", async () => {
@@ -318,3 +419,70 @@ test("through the real host: the user token comes from the host's environment; a
     else process.env.HOOKFLEET_NOW = saved;
   }
 }, 60_000);
+
+test("through the real host: a requested rotation a run could not make, and a failed revoke, are warning outputs until done", async () => {
+  const asked = { nonce: "", overlapHours: 24 };
+  const program = () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the command's fresh registry
+    const { AdoPat } = require("../../components/credentials") as typeof credentialsModule;
+    const pat = new AdoPat("heal-pat", {
+      organizationUrl: emulator.orgUrl(),
+      vsspsUrl: emulator.vsspsUrl(),
+      displayName: "hookfleet-dev-pending",
+      scopes: ["vso.hooks_write"],
+      validityDays: 30,
+      rotateBeforeExpiryDays: 7,
+      rotationNonce: asked.nonce,
+      overlapHours: asked.overlapHours,
+    });
+    return {
+      token: pat.token,
+      id: pat.authorizationId,
+      nonce: pat.rotationNonce,
+      pending: pat.pendingRevocations,
+      warnings: pat.warnings,
+    };
+  };
+  type Out = { token: string; id: string; nonce: string; pending: unknown[]; warnings: string[] };
+  const withToken = { stack: "dev", hostEnv: { [USER_TOKEN_ENV]: emulator.userToken } };
+  const created = await isolatedCommand<Out>("up", withToken, program);
+  expect(created.run.outputs.pending).toEqual([]);
+
+  // `npm run rotate` set a new nonce, but the run has no user token: nothing fails, nothing rotates,
+  // and the outputs say the requested rotation was not made (what rotate checks afterwards).
+  asked.nonce = "emergency-2026-11-22T17:30:12Z-alice";
+  asked.overlapHours = 0;
+  const ci = await isolatedCommand<Out>("up", { stack: "dev", state: created.state }, program);
+  // (An update all the same: the overlap 0 an emergency sets is recorded.)
+  expect(ci.run.outputs.id).toBe(created.run.outputs.id);
+  expect(ci.run.outputs.nonce).toBe("");
+  expect(ci.run.outputs.warnings).toEqual([
+    expect.stringContaining(
+      `the rotation requested with rotationNonce "${asked.nonce}" was not made (no Microsoft Entra user token in ${USER_TOKEN_ENV})`,
+    ),
+  ]);
+
+  // With the token: the new PAT is created, revoking the old one fails; the run records the new PAT.
+  emulator.failNext(1, 400, { route: "DELETE /vssps" });
+  const rotated = await isolatedCommand<Out>("up", { ...withToken, state: ci.state }, program);
+  expect(rotated.run.changes).toMatchObject({ update: 1 });
+  expect(rotated.run.outputs.nonce).toBe(asked.nonce);
+  expect(rotated.run.outputs.id).not.toBe(created.run.outputs.id);
+  expect(rotated.run.outputs.pending).toEqual([
+    { authorizationId: created.run.outputs.id, validTo: expect.any(String) },
+  ]);
+  expect(rotated.run.outputs.warnings).toEqual([
+    expect.stringContaining(`the replaced PAT ${created.run.outputs.id} could not be revoked`),
+  ]);
+  expect(await patWorks(rotated.run.outputs.token)).toBe(true);
+  expect(await patWorks(created.run.outputs.token)).toBe(true);
+
+  // The next run retries the revocation, and only that.
+  const retried = await isolatedCommand<Out>("up", { ...withToken, state: rotated.state }, program);
+  expect(retried.run.changes).toMatchObject({ update: 1 });
+  expect(retried.run.outputs.id).toBe(rotated.run.outputs.id);
+  expect(retried.run.outputs.pending).toEqual([]);
+  expect(retried.run.outputs.warnings).toEqual([]);
+  expect(await patWorks(created.run.outputs.token)).toBe(false);
+  expect(emulator.pats().filter((p) => p.displayName === "hookfleet-dev-pending")).toHaveLength(2);
+}, 90_000);

@@ -242,6 +242,11 @@ describe("two hosted products beside the receiver, across two organizations", ()
       urlToken: expect.any(String),
       "destinationPat-productb": "2027-01-05T00:00:00.000Z",
     });
+    // Where `npm run rotate -- --destination productb` confirms its rotation (the key it looks up).
+    expect(run.values.patRotations).toEqual({
+      value: { "destinationPat-productb": { rotationNonce: "", pendingRevocations: [] } },
+      secret: false,
+    });
   });
 });
 

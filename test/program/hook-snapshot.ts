@@ -115,6 +115,7 @@ export function snapshotMockOutputs(
       previousAuthorizationId: "",
       previousNotAfter: "",
       previousValidTo: "",
+      pendingRevocations: [],
     };
   return azureNativeOutputs(args);
 }

@@ -464,6 +464,14 @@ describe("managed PATs", () => {
       "pat-contoso": "2027-01-05T00:00:00.000Z",
       "pat-labs": "2027-01-05T00:00:00.000Z",
     });
+    // What `npm run rotate` reads after its `up`: each PAT's applied nonce, in plain (not secret).
+    expect(run.values.patRotations).toEqual({
+      value: {
+        "pat-contoso": { rotationNonce: "", pendingRevocations: [] },
+        "pat-labs": { rotationNonce: "", pendingRevocations: [] },
+      },
+      secret: false,
+    });
     // Each PAT is org-scoped: one heal job per organization, each reading its own PAT from Key Vault.
     const jobs = healJobsOf(run).map((j) => [j.orgs, j.pat]);
     expect(jobs.sort()).toEqual([

@@ -46,7 +46,14 @@ afterAll(() => projects.forEach((p) => fs.rmSync(p, { recursive: true, force: tr
 function run(
   script: string,
   args: string[],
-  options: { fake?: boolean; env?: Record<string, string>; previews?: string[]; outputs?: string } = {},
+  options: {
+    fake?: boolean;
+    env?: Record<string, string>;
+    previews?: string[];
+    outputs?: string;
+    /** The outputs a successful `up` leaves ("${config:<key>}": the value set for the key). */
+    upOutputs?: unknown;
+  } = {},
 ): Promise<Run> {
   const project = makeProject();
   projects.push(project);
@@ -59,6 +66,7 @@ function run(
     FAKE_PULUMI_LOG: log,
     FAKE_PULUMI_PREVIEWS: (options.previews ?? []).map((f) => path.join(fixtures, f)).join(","),
     FAKE_PULUMI_OUTPUTS: options.outputs ? path.join(fixtures, options.outputs) : "",
+    FAKE_PULUMI_UP_OUTPUTS: options.upOutputs === undefined ? "" : JSON.stringify(options.upOutputs),
     ...options.env,
   };
   return new Promise((resolve, reject) => {
@@ -496,6 +504,15 @@ describe("rotate.mjs", () => {
           ...withPassphrase,
           FAKE_PULUMI_CONFIG: JSON.stringify({ "hookfleet:destinations": JSON.stringify(destinations) }),
           GITHUB_ACTOR: "octocat",
+          HOOKFLEET_ADO_USER_TOKEN: "entra-user-token",
+        },
+        upOutputs: {
+          patRotations: {
+            "destinationPat-productb": {
+              rotationNonce: "${config:hookfleet:destinations[1].pat.rotationNonce}",
+              pendingRevocations: [],
+            },
+          },
         },
       },
     );
@@ -512,8 +529,107 @@ describe("rotate.mjs", () => {
       "prod",
     ]);
     expect(argv[3]).toEqual(["up", "--stack", "prod", "--yes", "--non-interactive"]);
+    expect(r.calls[3].env).toContain("HOOKFLEET_ADO_USER_TOKEN");
+    expect(argv[4]).toEqual(["stack", "output", "--json", "--stack", "prod"]);
+    expect(r.stderr).toContain("the stack outputs confirm it");
     expect(r.stderr).toContain("Reconnect productb with the replacement token");
   });
+
+  const managed = {
+    ...withPassphrase,
+    FAKE_PULUMI_CONFIG: JSON.stringify({ "hookfleet:managePat": "true" }),
+  };
+
+  it.concurrent(
+    "a PAT rotation without HOOKFLEET_ADO_USER_TOKEN is refused before anything changes, saying how to get one",
+    async () => {
+      const r = await run("rotate.mjs", ["--stack", "prod", "--credential", "pat", "--emergency", "--yes"], {
+        fake: true,
+        env: managed,
+      });
+      expect(r.code).toBe(64);
+      expect(r.stderr).toContain(
+        "rotating the stack's PATs needs a Microsoft Entra user token in HOOKFLEET_ADO_USER_TOKEN",
+      );
+      expect(r.stderr).toContain(
+        "export HOOKFLEET_ADO_USER_TOKEN=$(az account get-access-token --resource 499b84ac-1321-427f-aa17-267ca6975798 --query accessToken -o tsv)",
+      );
+      expect(r.calls.some((c) => c.argv[1] === "set" || c.argv[0] === "up")).toBe(false);
+      expect(r.stderr).not.toContain("revoked at once");
+    },
+  );
+
+  it.concurrent(
+    "an emergency PAT rotation that pulumi up did not apply (the user token not accepted) exits 1 and says so",
+    async () => {
+      // A service principal's token in the variable: the provider defers, `up` succeeds, the PATs keep
+      // the nonce they had.
+      const r = await run("rotate.mjs", ["--stack", "prod", "--credential", "pat", "--emergency", "--yes"], {
+        fake: true,
+        env: { ...managed, HOOKFLEET_ADO_USER_TOKEN: "app-only-token" },
+        upOutputs: {
+          patRotations: {
+            "pat-contoso": { rotationNonce: "rotate-2026-10-01T08:00:00Z-alice", pendingRevocations: [] },
+            "pat-labs": { rotationNonce: "${config:hookfleet:patRotationNonce}", pendingRevocations: [] },
+          },
+        },
+      });
+      expect(r.code).toBe(1);
+      expect(r.calls.map((c) => c.argv[0])).toContain("up");
+      expect(r.stderr).toMatch(
+        /pat-contoso: the rotation was not made \(the PAT still has rotationNonce "rotate-2026-10-01T08:00:00Z-alice", not "emergency-.+"\)/,
+      );
+      expect(r.stderr).toContain("npm run up -- --stack prod");
+      expect(r.stderr).not.toContain("pat-labs");
+      // Nothing claims the previous PAT is gone.
+      expect(r.stderr).not.toContain("revoked at once");
+    },
+  );
+
+  it.concurrent("a PAT rotation whose old PAT could not be revoked exits 1 naming it", async () => {
+    const r = await run("rotate.mjs", ["--stack", "prod", "--credential", "pat", "--emergency", "--yes"], {
+      fake: true,
+      env: { ...managed, HOOKFLEET_ADO_USER_TOKEN: "entra-user-token" },
+      upOutputs: {
+        patRotations: {
+          "pat-contoso": {
+            rotationNonce: "${config:hookfleet:patRotationNonce}",
+            pendingRevocations: [{ authorizationId: "a1b2", validTo: "2027-01-10T00:00:00.000Z" }],
+          },
+        },
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "pat-contoso: the new PAT is in place, but revoking the PAT(s) it replaced failed: a1b2 (valid until 2027-01-10T00:00:00.000Z)",
+    );
+    expect(r.stderr).not.toContain("revoked at once");
+  });
+
+  it.concurrent(
+    "an applied PAT rotation exits 0; --no-apply needs no token and says the up does",
+    async () => {
+      const done = await run("rotate.mjs", ["--stack", "prod", "--credential", "pat", "--yes"], {
+        fake: true,
+        env: { ...managed, HOOKFLEET_ADO_USER_TOKEN: "entra-user-token" },
+        upOutputs: {
+          patRotations: {
+            "pat-contoso": { rotationNonce: "${config:hookfleet:patRotationNonce}", pendingRevocations: [] },
+            "pat-labs": { rotationNonce: "${config:hookfleet:patRotationNonce}", pendingRevocations: [] },
+          },
+        },
+      });
+      expect(done.code).toBe(0);
+      expect(done.stderr).toContain("the stack outputs confirm it");
+      const later = await run("rotate.mjs", ["--stack", "prod", "--credential", "pat", "--no-apply"], {
+        fake: true,
+        env: managed,
+      });
+      expect(later.code).toBe(0);
+      expect(later.stderr).toContain("(with HOOKFLEET_ADO_USER_TOKEN set, or the PAT does not rotate)");
+      expect(later.calls.some((c) => c.argv[0] === "up")).toBe(false);
+    },
+  );
 
   it.concurrent("--destination needs --credential pat and a destination that has a PAT", async () => {
     const wrong = await run(
