@@ -442,6 +442,11 @@ function parsePat(raw: unknown, at: string, problems: string[]): DestinationPatC
   const overlapHours = whole("overlapHours", DESTINATION_PAT_DEFAULTS.overlapHours, 0);
   if (rotateEveryDays >= validDays)
     problems.push(`${where}.rotateEveryDays must be below ${where}.validDays, or the PAT expires in use`);
+  if (overlapHours >= rotateEveryDays * 24)
+    problems.push(
+      `${where}.overlapHours (${overlapHours}) must be shorter than ${where}.rotateEveryDays (${rotateEveryDays * 24} h), ` +
+        "or a rotation revokes the previous PAT while it is still in its overlap",
+    );
   const nonce = raw.rotationNonce ?? "";
   if (typeof nonce !== "string") problems.push(`${where}.rotationNonce must be a string`);
   if (problems.length > before) return undefined;

@@ -101,11 +101,16 @@ export function readProgramConfig(): ProgramConfig {
 
   /** Schedule of one rotating credential: `<prefix>RotateEveryDays`, `…OverlapHours`, `…RotationNonce`. */
   function rotation(prefix: string, everyDays: number): RotationConfig {
-    return {
-      rotateEveryDays: wholeNumber(`${prefix}RotateEveryDays`, everyDays, 1),
-      overlapHours: wholeNumber(`${prefix}OverlapHours`, 48, 0),
-      rotationNonce: config.get(`${prefix}RotationNonce`) ?? "",
-    };
+    const rotateEveryDays = wholeNumber(`${prefix}RotateEveryDays`, everyDays, 1);
+    const overlapHours = wholeNumber(`${prefix}OverlapHours`, 48, 0);
+    // The next scheduled rotation would retire the previous value while it is still in its overlap
+    // (for a PAT: revoke it before the "reconnect by" time it was shown).
+    if (overlapHours >= rotateEveryDays * 24)
+      throw new Error(
+        `hookfleet:${prefix}OverlapHours (${overlapHours}) must be shorter than hookfleet:${prefix}RotateEveryDays ` +
+          `(${rotateEveryDays} d = ${rotateEveryDays * 24} h), or a rotation retires a value still in its overlap`,
+      );
+    return { rotateEveryDays, overlapHours, rotationNonce: config.get(`${prefix}RotationNonce`) ?? "" };
   }
 
   const organizations = parseOrganizations(config.requireObject<unknown>("organizations"));

@@ -178,8 +178,14 @@ export function checkAdoPatInputs(news: Record<string, unknown>): {
     fail("rotateBeforeExpiryDays", "rotateBeforeExpiryDays must be >= 0 and less than validityDays");
   const overlapHours = news.overlapHours ?? 24;
   const rotationNonce = news.rotationNonce ?? "";
-  // No upper bound: the previous PAT's overlap is cut short at its own expiry (see overlapEnd).
-  for (const reason of policyProblems({ overlapHours, nonce: rotationNonce }, undefined))
+  // A PAT is rotated rotateBeforeExpiryDays before it expires, so scheduled rotations come every
+  // (validityDays - rotateBeforeExpiryDays) days: an overlap as long would be cut short by the next one,
+  // which revokes the previous PAT. (The overlap is also cut at the previous PAT's expiry: overlapEnd.)
+  const periodHours =
+    typeof validityDays === "number" && typeof rotateBeforeExpiryDays === "number"
+      ? (validityDays - rotateBeforeExpiryDays) * 24
+      : undefined;
+  for (const reason of policyProblems({ overlapHours, nonce: rotationNonce }, periodHours))
     fail(reason.startsWith("rotationNonce") ? "rotationNonce" : "overlapHours", reason);
   if (failures.length > 0) return { failures };
   return {

@@ -355,6 +355,24 @@ test("policy errors: the org's lifespan limit is surfaced with what to change; f
     { organizationUrl: emulator.orgUrl(), displayName: "x", scopes: ["vso.code"], validityDays: 400 },
   );
   expect(tooLong.failures).toEqual([expect.objectContaining({ property: "validityDays" })]);
+  // Rotated every 90 - 89 = 1 day: a 24-hour overlap would end only when the next rotation revokes it.
+  const overlapTooLong = await provider.check!(
+    {},
+    {
+      organizationUrl: emulator.orgUrl(),
+      displayName: "x",
+      scopes: ["vso.code"],
+      validityDays: 90,
+      rotateBeforeExpiryDays: 89,
+      overlapHours: 24,
+    },
+  );
+  expect(overlapTooLong.failures).toEqual([
+    expect.objectContaining({
+      property: "overlapHours",
+      reason: expect.stringMatching(/overlapHours \(24\) must be shorter than the rotation period \(24 h\)/),
+    }),
+  ]);
 });
 
 test("delete revokes both slots", async () => {

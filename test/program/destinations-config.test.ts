@@ -284,6 +284,11 @@ describe("every other mistake names its key", () => {
       /\[2\]\.pat\.rotateEveryDays must be below/,
     ],
     [
+      "a PAT overlap as long as its rotation period",
+      withEntry(2, { pat: { scopes: ["vso.work"], validDays: 30, rotateEveryDays: 7 } }),
+      /\[2\]\.pat\.overlapHours \(168\) must be shorter than hookfleet:destinations\[2\]\.pat\.rotateEveryDays \(168 h\)/,
+    ],
+    [
       "a PAT valid over a year",
       withEntry(2, { pat: { scopes: ["vso.work"], validDays: 400 } }),
       /\[2\]\.pat\.validDays must be a whole number from 1 to 365/,

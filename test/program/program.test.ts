@@ -516,6 +516,10 @@ describe("config mistakes fail before anything is created, naming the key", () =
       { "hookfleet:managePat": "true", "hookfleet:patRotateEveryDays": "90" },
       /patRotateEveryDays must be below/,
     ],
+    [
+      { "hookfleet:urlTokenRotateEveryDays": "1", "hookfleet:urlTokenOverlapHours": "24" },
+      /hookfleet:urlTokenOverlapHours \(24\) must be shorter than hookfleet:urlTokenRotateEveryDays/,
+    ],
     [{ "hookfleet:healSchedule": "@hourly" }, /hookfleet:healSchedule must be a 5-field cron/],
     [{ "hookfleet:healProbation": "yes" }, /hookfleet:healProbation must be one of leave, enable/],
     [{ "hookfleet:acrResourceId": "contosoacr" }, /hookfleet:acrResourceId must be a registry's ARM id/],
