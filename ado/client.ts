@@ -625,8 +625,11 @@ export class AdoClient implements AdoApi, AdoPatApi {
    * The URL of a write that needs the publisher's handler (creating or replacing a subscription,
    * a test notification): on the Release service's host for `rm`, as Azure DevOps Services
    * registers that publisher's hooks there; on the organization's otherwise. Reads and deletes
-   * of every subscription stay on the organization's host. Sources and what is unconfirmed:
-   * devkit/ado-emulator/hooks-rules.ts releaseHostRule, docs/ado.md "Release hooks".
+   * of every subscription stay on the organization's host. Sources: an rm subscription created on
+   * dev.azure.com fails, on vsrm works (MicrosoftDocs/feedback#916); a client used against real
+   * organizations creates them on vsrm and reads and deletes them on dev.azure.com
+   * (Rabobank-Archive/rules, VstsService/Requests/Hooks.cs). Replace and test on vsrm are
+   * *unconfirmed* (docs/ado.md "Release hooks").
    */
   private async hooksWriteUrl(publisherId: string, path: string, query: Query = {}): Promise<string> {
     const base = publisherId === RELEASE_PUBLISHER ? await this.releaseUrl() : this.orgUrl;
