@@ -31,6 +31,7 @@ import {
   credentialDiff,
   dueByAge,
   initialState,
+  isOverlapEnd,
   planRotation,
   policyProblems,
   RotationPlan,
@@ -128,16 +129,6 @@ export function outputsOf(kind: SecretKind, state: RotationState<string>): Rotat
     rotatedAt: state.rotatedAt,
     rotationNonce: state.nonce,
   };
-}
-
-/**
- * Whether a stored overlap end is a date. A previous value without one fails closed: it is not
- * accepted, and the next run drops it. No release writes that shape (every rotation that keeps the
- * previous value sets its end: rotation.ts applyRotation; test/fixtures/state has none), so it can
- * only come from a hand-edited or damaged state, and "accepted forever" is the wrong reading of it.
- */
-export function isOverlapEnd(notAfter: string | undefined): notAfter is string {
-  return notAfter !== undefined && notAfter !== "" && !Number.isNaN(Date.parse(notAfter));
 }
 
 /**

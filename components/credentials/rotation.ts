@@ -62,6 +62,16 @@ export function dueBeforeExpiry(validTo: string, rotateBeforeExpiryDays: number)
 }
 
 /**
+ * Whether a stored overlap end is a date. A previous value without one fails closed: it is not
+ * accepted, and the next run drops it. No release writes that shape (every rotation that keeps the
+ * previous value sets its end: applyRotation; test/fixtures/state has none), so it can
+ * only come from a hand-edited or damaged state, and "accepted forever" is the wrong reading of it.
+ */
+export function isOverlapEnd(notAfter: string | undefined): notAfter is string {
+  return notAfter !== undefined && notAfter !== "" && !Number.isNaN(Date.parse(notAfter));
+}
+
+/**
  * What a run at `now` must do to a credential in `state`, given the policy and when it falls due.
  * A rotation always also settles the old previous (it is replaced), so `dropPrevious` is only set
  * when no rotation happens.
@@ -79,7 +89,7 @@ export function planRotation<V>(
 
   if (state.previous !== undefined) {
     if (policy.overlapHours === 0) reasons.push("emergency");
-    else if (state.previousNotAfter === undefined || now.getTime() >= Date.parse(state.previousNotAfter))
+    else if (!isOverlapEnd(state.previousNotAfter) || now.getTime() >= Date.parse(state.previousNotAfter))
       reasons.push("overlapEnded");
   }
   return { rotate: false, dropPrevious: reasons.length > 0, reasons };
@@ -127,8 +137,13 @@ export function initialState<V>(current: V, policy: RotationPolicy, now: Date): 
  * overlap if that comes first (the run that drops the previous value).
  */
 export function nextActionAt<V>(state: RotationState<V>, dueAt: Date): string {
+  // A previous value without a valid end is dropped by the next run (isOverlapEnd): due at once.
   const overlap =
-    state.previous !== undefined && state.previousNotAfter ? Date.parse(state.previousNotAfter) : Infinity;
+    state.previous === undefined
+      ? Infinity
+      : isOverlapEnd(state.previousNotAfter)
+        ? Date.parse(state.previousNotAfter)
+        : 0;
   return new Date(Math.min(dueAt.getTime(), overlap)).toISOString();
 }
 

@@ -7,6 +7,7 @@ import {
   dueByAge,
   dueBeforeExpiry,
   credentialDiff,
+  nextActionAt,
 } from "../../components/credentials/rotation";
 import {
   acceptedHashes,
@@ -287,6 +288,21 @@ describe("RotatingSecret provider", () => {
       { sha256: outs.previousSha256, notAfter: outs.previousNotAfter },
     ]);
     expect(planFor(outs, inputs(), clock)).toEqual({ rotate: false, dropPrevious: false, reasons: [] });
+  });
+
+  test("the shared plan (AdoPat's too) ends an overlap without a valid end at once, and says when", () => {
+    const policy = { overlapHours: 24, nonce: "" };
+    const due = new Date(T0.getTime() + 30 * DAY);
+    for (const previousNotAfter of [undefined, "", "not a date"]) {
+      const state = { current: "c", previous: "p", previousNotAfter, rotatedAt: T0.toISOString(), nonce: "" };
+      expect(planRotation(state, policy, due, T0)).toEqual({
+        rotate: false,
+        dropPrevious: true,
+        reasons: ["overlapEnded"],
+      });
+      // Before: Math.min(due, NaN) made toISOString throw in read and update.
+      expect(nextActionAt(state, due)).toBe(new Date(0).toISOString());
+    }
   });
 
   test("changing the kind replaces; read returns the state in today's shape", async () => {
