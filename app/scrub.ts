@@ -7,7 +7,8 @@
  *
  * Pure module (no I/O, no Pulumi), kept in app/ beside app/tokens.ts rather than under
  * app/telemetry so that components/ and scripts/ can import it as they import app/tokens.ts
- * (architecture.md: imports point one way, and components/ take only pure modules from app/).
+ * (../shared/design/architecture.md: imports point one way, and components/ take only pure
+ * modules from app/).
  */
 import { TOKEN_PREFIX } from "./tokens";
 
@@ -20,21 +21,23 @@ const PATTERNS: [RegExp, string | ((match: string) => string)][] = [
   // The path segment after /webhooks/ is a URL token whatever its shape.
   [/(\/webhooks\/)[^/?#\s"']+/g, "$1[redacted]"],
   // Anything long and key-like: ADO PATs (52 or 84 characters), Cosmos keys, JWT parts. No hyphen
-  // in the class, so GUIDs (hook and event ids, 8-4-4-4-12) stay readable. An ADO REST path
-  // (`contoso/_apis/hooks/subscriptions`, named in the client's errors) is kept: a base64 key has
-  // no `_`, and a base64url one (JWT) no `/`, so no key holds `/_apis/`; its segments are still
-  // checked one by one, in case a key sits right before the path.
+  // or dot in the class, so GUIDs (hook and event ids, 8-4-4-4-12) stay readable. A run with slashes
+  // is kept when it reads as a path (ADO's `contoso/_apis/hooks/subscriptions`, ARM's
+  // `ContainerRegistry/registries/contosoacr/scheduleRun`): every segment short, and none mixing
+  // upper case, lower case and digits as random base64 does (a 30-character base64 piece lacks one
+  // of the three with a chance under 1 %, and every piece of a key would have to). Anything else is
+  // redacted whole.
   [
     /[A-Za-z0-9+/_=]{32,}/g,
-    (run) =>
-      run.includes("/_apis/")
-        ? run
-            .split("/")
-            .map((segment) => (segment.length >= 32 ? "[redacted]" : segment))
-            .join("/")
-        : "[redacted]",
+    (run) => (run.includes("/") && run.split("/").every(pathLike) ? run : "[redacted]"),
   ],
 ];
+
+/** A path segment, not a piece of a key: under 32 characters, and not upper, lower and digits at once. */
+function pathLike(segment: string): boolean {
+  if (segment.length >= 32) return false;
+  return segment.length < 8 || !(/[A-Z]/.test(segment) && /[a-z]/.test(segment) && /[0-9]/.test(segment));
+}
 
 /** `text` with credential-shaped substrings replaced, cut to `max` characters when given. */
 export function scrubText(text: string, max = Number.POSITIVE_INFINITY): string {

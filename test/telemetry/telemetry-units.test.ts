@@ -114,8 +114,15 @@ describe("scrubbing free text", () => {
     // ADO REST paths in the client's errors stay readable.
     const path = "POST https://dev.azure.com:443/contoso/_apis/hooks/subscriptions?api-version=7.1";
     expect(scrubText(path)).toBe(path);
-    // …but not a key that sits right before such a path.
-    expect(scrubText(`https://h/${pat}/_apis/hooks`)).toBe("https://h/[redacted]/_apis/hooks");
+    // …and so do Azure resource paths in ARM errors.
+    const arm = "Microsoft.ContainerRegistry/registries/contosoacr/scheduleRun still accepted";
+    expect(scrubText(arm)).toBe(arm);
+    // …but not a key right before such a path, nor a base64 key whose slashes cut it into short pieces.
+    expect(scrubText(`https://h/${pat}/_apis/hooks`)).not.toContain(pat);
+    const cosmosKey = "k2Jd8s/Qp+0aZ1xY9wVb7UcT3rS5qP/Zx8Lm4Nq2Rt6Vw0Yb3Dg7Hj1Kp5Ms9==";
+    for (const text of [`key ${cosmosKey}`, `https://h/${cosmosKey}/_apis/hooks`])
+      for (const piece of cosmosKey.split("/"))
+        if (piece.length >= 8) expect(scrubText(text)).not.toContain(piece);
     expect(scrubText("x".repeat(5000), 1024).length).toBeLessThanOrEqual(1024);
     expect(scrubText("x ".repeat(3000))).toHaveLength(6000); // no cut unless asked
   });
