@@ -13,6 +13,7 @@
  */
 import type { ProjectFilter } from "../../ado/types";
 import { FULL_SCOPES, MAX_PAT_VALIDITY_DAYS } from "../credentials/ado-pat-provider";
+import { policyProblems } from "../credentials/rotation";
 import type { EventSelection } from "../hooks/hook-fleet";
 import {
   BASIC_AUTH_MAX_LENGTH,
@@ -442,11 +443,9 @@ function parsePat(raw: unknown, at: string, problems: string[]): DestinationPatC
   const overlapHours = whole("overlapHours", DESTINATION_PAT_DEFAULTS.overlapHours, 0);
   if (rotateEveryDays >= validDays)
     problems.push(`${where}.rotateEveryDays must be below ${where}.validDays, or the PAT expires in use`);
-  if (overlapHours >= rotateEveryDays * 24)
-    problems.push(
-      `${where}.overlapHours (${overlapHours}) must be shorter than ${where}.rotateEveryDays (${rotateEveryDays * 24} h), ` +
-        "or a rotation revokes the previous PAT while it is still in its overlap",
-    );
+  // The AdoPat provider's own rule (rotation.ts), checked here too so that the error names the keys.
+  for (const problem of policyProblems({ overlapHours, nonce: "" }, rotateEveryDays * 24))
+    problems.push(`${where}.overlapHours and ${where}.rotateEveryDays: ${problem}`);
   const nonce = raw.rotationNonce ?? "";
   if (typeof nonce !== "string") problems.push(`${where}.rotationNonce must be a string`);
   if (problems.length > before) return undefined;

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { healSettings } from "../../app/heal/settings";
 import { nameSuffixRule, type CosmosCapacityMode } from "../receiver";
+import { policyProblems } from "../credentials/rotation";
 import { parseRegistryId } from "../receiver/arm";
 import type { AuthMode } from "../hooks/hook-fleet";
 import type { MessagesToSend, ResourceDetailsToSend } from "../hooks/mapping";
@@ -103,13 +104,10 @@ export function readProgramConfig(): ProgramConfig {
   function rotation(prefix: string, everyDays: number): RotationConfig {
     const rotateEveryDays = wholeNumber(`${prefix}RotateEveryDays`, everyDays, 1);
     const overlapHours = wholeNumber(`${prefix}OverlapHours`, 48, 0);
-    // The next scheduled rotation would retire the previous value while it is still in its overlap
-    // (for a PAT: revoke it before the "reconnect by" time it was shown).
-    if (overlapHours >= rotateEveryDays * 24)
-      throw new Error(
-        `hookfleet:${prefix}OverlapHours (${overlapHours}) must be shorter than hookfleet:${prefix}RotateEveryDays ` +
-          `(${rotateEveryDays} d = ${rotateEveryDays * 24} h), or a rotation retires a value still in its overlap`,
-      );
+    // The providers' own rule (rotation.ts), checked here too so that the error names the keys.
+    const [problem] = policyProblems({ overlapHours, nonce: "" }, rotateEveryDays * 24);
+    if (problem)
+      throw new Error(`hookfleet:${prefix}OverlapHours and hookfleet:${prefix}RotateEveryDays: ${problem}`);
     return { rotateEveryDays, overlapHours, rotationNonce: config.get(`${prefix}RotationNonce`) ?? "" };
   }
 

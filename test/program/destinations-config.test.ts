@@ -286,7 +286,7 @@ describe("every other mistake names its key", () => {
     [
       "a PAT overlap as long as its rotation period",
       withEntry(2, { pat: { scopes: ["vso.work"], validDays: 30, rotateEveryDays: 7 } }),
-      /\[2\]\.pat\.overlapHours \(168\) must be shorter than hookfleet:destinations\[2\]\.pat\.rotateEveryDays \(168 h\)/,
+      /\[2\]\.pat\.overlapHours and hookfleet:destinations\[2\]\.pat\.rotateEveryDays: overlapHours \(168\) must be shorter than the rotation period \(168 h\)/,
     ],
     [
       "a PAT valid over a year",

@@ -518,7 +518,7 @@ describe("config mistakes fail before anything is created, naming the key", () =
     ],
     [
       { "hookfleet:urlTokenRotateEveryDays": "1", "hookfleet:urlTokenOverlapHours": "24" },
-      /hookfleet:urlTokenOverlapHours \(24\) must be shorter than hookfleet:urlTokenRotateEveryDays/,
+      /hookfleet:urlTokenOverlapHours and hookfleet:urlTokenRotateEveryDays: overlapHours \(24\) must be shorter than the rotation period \(24 h\)/,
     ],
     [{ "hookfleet:healSchedule": "@hourly" }, /hookfleet:healSchedule must be a 5-field cron/],
     [{ "hookfleet:healProbation": "yes" }, /hookfleet:healProbation must be one of leave, enable/],
