@@ -212,8 +212,9 @@ export function createAlerts(
     const times = data.map((d) => Date.parse(d?.createdAt ?? "")).filter(Number.isFinite);
     return times.length ? new Date(Math.min(...times)).toISOString() : undefined;
   });
+  const heal = args.healJob && healLookbackMinutes(args.healJob);
   const rules = alertRuleSpecs(alerts, args.healJob).map(
-    (spec, i) =>
+    (spec) =>
       new monitor.ScheduledQueryRule(
         `${scope.name}-alert-${spec.key}`,
         {
@@ -231,10 +232,11 @@ export function createAlerts(
           criteria: {
             allOf: [
               {
+                // The heal-job rule's query waits for the jobs' creation time (its grace).
                 query:
-                  spec.key === "heal-job"
+                  spec.key === "heal-job" && heal
                     ? healJobsSince.apply(
-                        (since) => alertRuleSpecs(alerts, args.healJob, since)[i].query.query,
+                        (since) => healRunQuery(heal.minutes, heal.detectMissing, since).query,
                       )
                     : spec.query.query,
                 // Each query returns only the rows that are a problem: alert on any row.
