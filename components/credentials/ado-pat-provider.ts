@@ -17,6 +17,7 @@
  * (its serialized shim names this file and export). Keep both, and keep reading what 0.1.0 stored.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { scrubText } from "../../app/scrub";
 import type { AdoPatApi, PatToken } from "../../ado/types";
 import { isAdoError } from "../../ado/errors";
 import { createPatApi } from "./ado-pat-client";
@@ -486,13 +487,11 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
     const failed: PendingRevocation[] = [];
     for (const p of retired) {
       try {
-        await a.revokePat(p.authorizationId); // false = already gone, which is what we want
+        await revoke(a, inputs, p);
       } catch (e) {
         failed.push(p);
-        warn(
-          `${pendingRevocationWarning(inputs.displayName, inputs.stack, p)}. ` +
-            `Revoking it failed: ${explainPatError(e, `revoke PAT ${p.authorizationId}`, inputs).message}`,
-        );
+        const why = scrubText((e as Error).message);
+        warn(`${pendingRevocationWarning(inputs.displayName, inputs.stack, p)}. Revoking it failed: ${why}`);
       }
     }
     return failed;
