@@ -571,7 +571,7 @@ export class AdoClient implements AdoApi, AdoPatApi {
     return [...byId.values()];
   }
 
-  /** The node client's connection: one per client, so it looks the resource areas up once. */
+  /** The node client's connection: one per client, which keeps the resource areas once it has them. */
   private webApi(): WebApi {
     if (!this.web) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -300,7 +300,14 @@ describe("release (rm) hooks are written on the Release service's host", () => {
     try {
       const client = new AdoClient({ orgUrl: emu.orgUrl(), auth: { kind: "pat", pat: emu.pat } });
       const rm = await client.createSubscription(release(`${receiver.url}/rm`, emu.projects()[0].id));
-      expect(emu.counters.byRoute["POST /_apis/hooks/subscriptions"]).toBe(1);
+      await client.replaceSubscription(rm.id, release(`${receiver.url}/rm`, emu.projects()[0].id));
+      expect((await client.sendTestNotification(rm.id)).result).toBe("succeeded");
+      expect(emu.counters.byRoute).toMatchObject({
+        "POST /_apis/hooks/subscriptions": 1,
+        "PUT /_apis/hooks/subscriptions/{id}": 1,
+        "POST /_apis/hooks/testnotifications": 1,
+      });
+      expect(Object.keys(emu.counters.byRoute).filter((r) => r.includes("/vsrm/"))).toEqual([]);
       expect(emu.subscription(rm.id)?.publisherId).toBe("rm");
     } finally {
       await emu.close();
