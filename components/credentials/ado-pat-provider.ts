@@ -97,6 +97,11 @@ export interface AdoPatOutputs extends AdoPatInputs {
    * them. [] when none, and for state written before this field existed.
    */
   pendingRevocations: PendingRevocation[];
+  /**
+   * Entra object id (`oid`) of the user who created the current PAT: only they can list, rotate and
+   * revoke it through the PAT API. "" when unknown (state before this field, a token without `oid`).
+   */
+  ownerId: string;
 }
 
 export const ADO_PAT_SECRET_OUTPUTS = ["token", "previousToken"] as const;
@@ -268,6 +273,7 @@ export function normalisePatOutputs(stored: Record<string, unknown>): AdoPatOutp
     previousValidTo: previousAuthorizationId ? str(stored.previousValidTo) : "",
     previousNotAfter: previousAuthorizationId ? str(stored.previousNotAfter) : "",
     nextRotationAt: str(stored.nextRotationAt),
+    ownerId: str(stored.ownerId),
     pendingRevocations: pendingRevocationsOf(stored.pendingRevocations),
   };
 }
@@ -356,9 +362,11 @@ export function patOutputsOf(
   state: RotationState<PatSlot>,
   scope: string,
   pendingRevocations: PendingRevocation[],
+  ownerId: string,
 ): AdoPatOutputs {
   const outs: AdoPatOutputs = {
     ...inputs,
+    ownerId,
     pendingRevocations: pendingRevocations.map((p) => ({
       authorizationId: p.authorizationId,
       validTo: p.validTo,
@@ -434,6 +442,26 @@ export function needsUserToken(err: unknown): boolean {
   return isAdoError(cause) && cause.kind === "patNeedsUserToken";
 }
 
+/**
+ * The Entra object id (`oid` claim) of a *user* access token, read without verifying it (ADO does
+ * that): "the immutable identifier for the requestor" (Microsoft identity platform, "Access token
+ * claims reference"). A user token carries `scp`, which that page says is "only included for user
+ * tokens"; an app-only token (a CI service principal) gives "", as does a token that is not a JWT or
+ * has no `oid`: the page says not to depend on a claim being present, so an unknown owner never
+ * blocks a run.
+ */
+export function tokenOwner(userToken: string): string {
+  try {
+    const payload = JSON.parse(Buffer.from(userToken.split(".")[1] ?? "", "base64url").toString("utf8")) as {
+      oid?: unknown;
+      scp?: unknown;
+    };
+    return typeof payload.oid === "string" && typeof payload.scp === "string" ? payload.oid : "";
+  } catch {
+    return "";
+  }
+}
+
 async function defaultPatApi(inputs: AdoPatInputs, userToken: string): Promise<AdoPatApi> {
   return createPatApi(inputs, userToken);
 }
@@ -453,6 +481,22 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
         `AdoPat "${inputs.displayName}": state has no organizationUrl/vsspsUrl, so the PAT cannot be managed`,
       );
     return makeApi(inputs, token);
+  }
+
+  /** The run's user token, when it is known to belong to another user than the PAT's owner. */
+  function otherUser(ownerId: string): string | undefined {
+    const token = userToken();
+    const caller = token ? tokenOwner(token) : "";
+    return ownerId && caller && caller !== ownerId ? caller : undefined;
+  }
+
+  /** Why a run as another user leaves the PAT alone (tokens.json: PATs are the requesting user's). */
+  function notOwnerNote(displayName: string, ownerId: string): string {
+    return (
+      `AdoPat "${displayName}": this run's Microsoft Entra user is not the one who created the PAT ` +
+      `(object id ${ownerId}), and the PAT API shows and manages each user's own PATs only; so this run ` +
+      `leaves it as it is. Run as that user, or revoke the PAT by hand and remove the resource from state`
+    );
   }
 
   async function mint(a: AdoPatApi, inputs: AdoPatInputs, at: Date): Promise<PatSlot> {
@@ -551,12 +595,17 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
       );
       return {
         id: `pat-${at.getTime().toString(36)}`,
-        outs: patOutputsOf(inputs, state, scopeString(inputs.scopes), []),
+        outs: patOutputsOf(inputs, state, scopeString(inputs.scopes), [], tokenOwner(userToken() ?? "")),
       };
     },
 
     async read(id: string, stored: Record<string, unknown>) {
       const props = normalisePatOutputs(stored);
+      // Another user's list would not hold it: dropping it would leave a live PAT nobody tracks.
+      if (otherUser(props.ownerId)) {
+        warn(notOwnerNote(props.displayName, props.ownerId));
+        return { id, props };
+      }
       const a = await api(props);
       if (!a) return { id, props }; // cannot look without a user token: trust state (diff still sees expiry)
       const at = now();
@@ -595,6 +644,7 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
           { ...state, current: { ...state.current, validTo: live.validTo } },
           props.scope,
           pending,
+          props.ownerId,
         ),
       };
     },
@@ -620,6 +670,10 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
         olds.overlapHours !== news.overlapHours ||
         olds.stack !== news.stack;
       const work = plan.rotate || plan.dropPrevious || pending.length > 0;
+      if (work && otherUser(olds.ownerId)) {
+        warn(notOwnerNote(news.displayName, olds.ownerId));
+        return credentialDiff(undefined, inputsChanged);
+      }
       if (work && !userToken()) {
         deferred(news, plan, patStateOf(olds), pending);
         return credentialDiff(undefined, inputsChanged);
@@ -633,8 +687,12 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
       const state = patStateOf(olds);
       const plan = planPat(olds, news, at);
       const pending = unexpired(olds.pendingRevocations, at);
-      const keep = () => ({ outs: patOutputsOf(news, state, olds.scope, pending) });
+      const keep = () => ({ outs: patOutputsOf(news, state, olds.scope, pending, olds.ownerId) });
       if (!plan.rotate && !plan.dropPrevious && pending.length === 0) return keep();
+      if (otherUser(olds.ownerId)) {
+        warn(notOwnerNote(news.displayName, olds.ownerId));
+        return keep();
+      }
       const a = await api(news);
       if (!a) {
         deferred(news, plan, state, pending);
@@ -658,22 +716,31 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
           (old): old is PatSlot => old !== undefined && old !== next.previous,
         );
         const failed = await revokeOrKeep(a, news, [...pending, ...retired.map(pendingOf)]);
-        return { outs: patOutputsOf(news, next, scopeString(news.scopes), failed) };
+        // The new PAT is this run's user's (the old owner's, or the first one known).
+        const owner = tokenOwner(userToken() ?? "") || olds.ownerId;
+        return { outs: patOutputsOf(news, next, scopeString(news.scopes), failed, owner) };
       }
       const retired = plan.dropPrevious && state.previous ? [pendingOf(state.previous)] : [];
       const failed = await revokeOrKeep(a, news, [...pending, ...retired]);
       const next = plan.dropPrevious ? applyRotation(state, plan, policy, at, () => state.current) : state;
-      return { outs: patOutputsOf(news, next, olds.scope, failed) };
+      return { outs: patOutputsOf(news, next, olds.scope, failed, olds.ownerId) };
     },
 
     async delete(_id: string, stored: Record<string, unknown>) {
       const props = normalisePatOutputs(stored);
-      const a = await api(props);
+      const a = otherUser(props.ownerId) ? undefined : await api(props);
       const state = patStateOf(props);
       const slots = [
         ...[state.current, state.previous].filter((s): s is PatSlot => s !== undefined).map(pendingOf),
         ...unexpired(props.pendingRevocations, now()),
       ];
+      if (a === undefined && otherUser(props.ownerId)) {
+        warn(
+          `${notOwnerNote(props.displayName, props.ownerId)}. It is removed from the stack but not revoked; ` +
+            `it expires on ${props.validTo}. Revoke ${slots.map((s) => s.authorizationId).join(", ")} as its owner.`,
+        );
+        return;
+      }
       if (!a) {
         warn(
           `AdoPat "${props.displayName}": removed from the stack but not revoked (no ${USER_TOKEN_ENV}); ` +

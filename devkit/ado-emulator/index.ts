@@ -32,7 +32,8 @@
  *                          historyListDetails = true }
  *
  *   AdoEmulator
- *     baseUrl, orgUrl(org?), vsspsUrl(org?), releaseUrl(org?), orgs (names), pat, userToken, servicePrincipalToken
+ *     baseUrl, orgUrl(org?), vsspsUrl(org?), releaseUrl(org?), orgs (names), pat, userToken, otherUserToken,
+ *     servicePrincipalToken
  *     emit(event | eventType, { org?, project? }) → Promise<DeliveryReport>   (resolves after the first
  *         delivery round incl. transient retries; probation continues in the background: await idle())
  *     idle() → Promise<void>          every background delivery (probation, test notifications) done
@@ -255,6 +256,11 @@ export interface AdoEmulator {
   readonly pat: string;
   /** An Entra user access token (JWT-shaped, unsigned): accepted everywhere, incl. the PAT API. */
   readonly userToken: string;
+  /**
+   * A colleague's Entra user token, accepted like userToken. The PAT API shows each user only the
+   * PATs they created (tokens/7.1/tokens.json: PATs are "for the requesting user").
+   */
+  readonly otherUserToken: string;
   /** An Entra app-only token (service principal): accepted by the org APIs, refused by the PAT API. */
   readonly servicePrincipalToken: string;
   emit(event: AdoEvent | string, options?: { org?: string; project?: string }): Promise<DeliveryReport>;
@@ -317,6 +323,8 @@ interface StoredPat extends PatToken {
   token: string;
   org: string;
   revoked: boolean;
+  /** The identity id of the user who created it: only they see and manage it. */
+  owner: string;
 }
 
 /** A subscription as the emulator holds it: status and retries always set (the wire form drops them). */
@@ -398,6 +406,7 @@ class Emulator implements AdoEmulator {
   baseUrl = "";
   readonly pat: string;
   readonly userToken: string;
+  readonly otherUserToken: string;
   readonly servicePrincipalToken: string;
   private latencyMs: number;
   private rateLimit: Required<RateLimitOptions>;
@@ -426,6 +435,12 @@ class Emulator implements AdoEmulator {
     id: randomUUID(),
     displayName: "Emulator User",
     uniqueName: "user@emulator.invalid",
+  };
+  private readonly otherUser: Identity = {
+    kind: "user",
+    id: randomUUID(),
+    displayName: "Another Engineer",
+    uniqueName: "colleague@emulator.invalid",
   };
   /** Who made the other consumers' subscriptions: another team of the organization. */
   private readonly otherTeam: Identity = {
@@ -462,6 +477,13 @@ class Emulator implements AdoEmulator {
       idtyp: "user",
       oid: this.userIdentity.id,
       upn: this.userIdentity.uniqueName,
+    });
+    this.otherUserToken = fakeJwt({
+      aud: ADO_AUDIENCE,
+      scp: "user_impersonation",
+      idtyp: "user",
+      oid: this.otherUser.id,
+      upn: this.otherUser.uniqueName,
     });
     this.servicePrincipalToken = fakeJwt({
       aud: ADO_AUDIENCE,
@@ -692,7 +714,13 @@ class Emulator implements AdoEmulator {
 
   addPat(pat: PatToken & { token: string; revoked?: boolean }, options: { org?: string } = {}): PatToken {
     const o = this.org(options.org);
-    const stored: StoredPat = { ...structuredClone(pat), org: o.name, revoked: pat.revoked ?? false };
+    // Made by the emulator's user (userToken).
+    const stored: StoredPat = {
+      ...structuredClone(pat),
+      org: o.name,
+      revoked: pat.revoked ?? false,
+      owner: this.userIdentity.id ?? "",
+    };
     this.patStore.set(stored.authorizationId.toLowerCase(), stored);
     return structuredClone(pat);
   }
@@ -946,11 +974,12 @@ class Emulator implements AdoEmulator {
           Date.parse(p.validTo) > Date.now() &&
           sameSecret(secret, p.token)
         ) {
-          return this.userIdentity;
+          return p.owner === this.otherUser.id ? this.otherUser : this.userIdentity;
         }
       }
     } else if (/^bearer$/i.test(scheme)) {
       if (sameSecret(value, this.userToken)) return this.userIdentity;
+      if (sameSecret(value, this.otherUserToken)) return this.otherUser;
       if (sameSecret(value, this.servicePrincipalToken)) return this.spIdentity;
     }
     // Real ADO answers an anonymous browser-like request with 203 + a sign-in page and a bad
@@ -1543,7 +1572,14 @@ class Emulator implements AdoEmulator {
     // Only a Microsoft Entra *user* token (facts). The status and wording for a refused
     // credential are *unconfirmed*: 401 and a message that says why.
     const [scheme, value = ""] = (req.headers.authorization ?? "").split(" ", 2);
-    if (!/^bearer$/i.test(scheme) || !sameSecret(value, this.userToken)) {
+    const bearer = /^bearer$/i.test(scheme);
+    const caller =
+      bearer && sameSecret(value, this.userToken)
+        ? this.userIdentity
+        : bearer && sameSecret(value, this.otherUserToken)
+          ? this.otherUser
+          : undefined;
+    if (!caller) {
       const what =
         /^bearer$/i.test(scheme) && sameSecret(value, this.servicePrincipalToken)
           ? "a service principal"
@@ -1554,10 +1590,17 @@ class Emulator implements AdoEmulator {
         "UnauthorizedRequestException",
       );
     }
-    await this.applyRateLimit(req, res, this.userIdentity);
+    await this.applyRateLimit(req, res, caller);
+    const callerId = caller.id ?? "";
     const method = req.method ?? "GET";
     const q = url.searchParams;
-    const mine = () => [...this.patStore.values()].filter((p) => p.org === org.name);
+    // Each user sees and manages only their own PATs; another user's is answered as unknown
+    // (*unconfirmed*: ADO may answer it otherwise, but never with the PAT).
+    const ownPat = (authorizationId: string | null | undefined) => {
+      const p = this.patStore.get((authorizationId ?? "").toLowerCase());
+      return p && p.org === org.name && p.owner === callerId ? p : undefined;
+    };
+    const mine = () => [...this.patStore.values()].filter((p) => p.org === org.name && p.owner === callerId);
     const publicPat = (p: StoredPat): PatToken => ({
       authorizationId: p.authorizationId,
       displayName: p.displayName,
@@ -1570,8 +1613,8 @@ class Emulator implements AdoEmulator {
       sendJson(res, 200, { patToken, patTokenError });
 
     if (method === "GET" && q.get("authorizationId")) {
-      const p = this.patStore.get(q.get("authorizationId")!.toLowerCase());
-      if (!p || p.org !== org.name)
+      const p = ownPat(q.get("authorizationId"));
+      if (!p)
         throw new AdoFault(
           404,
           `Authorization ${q.get("authorizationId")} not found.`,
@@ -1607,10 +1650,8 @@ class Emulator implements AdoEmulator {
         validTo?: string;
         allOrgs?: boolean;
       };
-      const existing =
-        method === "PUT" ? this.patStore.get((b.authorizationId ?? "").toLowerCase()) : undefined;
-      if (method === "PUT" && (!existing || existing.org !== org.name))
-        return result("authorizationNotFound");
+      const existing = method === "PUT" ? ownPat(b.authorizationId) : undefined;
+      if (method === "PUT" && !existing) return result("authorizationNotFound");
       const displayName = b.displayName ?? existing?.displayName;
       const scope = b.scope ?? existing?.scope;
       const validTo = b.validTo ?? existing?.validTo;
@@ -1639,13 +1680,14 @@ class Emulator implements AdoEmulator {
         token: newPatSecret(),
         org: org.name,
         revoked: false,
+        owner: callerId,
       };
       this.patStore.set(p.authorizationId.toLowerCase(), p);
       return result("none", { ...publicPat(p), token: p.token });
     }
     if (method === "DELETE") {
-      const p = this.patStore.get((q.get("authorizationId") ?? "").toLowerCase());
-      if (!p || p.org !== org.name || p.revoked) {
+      const p = ownPat(q.get("authorizationId"));
+      if (!p || p.revoked) {
         // *unconfirmed*: ADO may answer 204 for an unknown id as well.
         throw new AdoFault(
           404,

@@ -339,6 +339,50 @@ test("no user token at create: a clear error naming what is needed", async () =>
   );
 });
 
+test("another user's run leaves the PAT alone: the PAT API shows each user their own PATs only", async () => {
+  const owner = world();
+  const inputs = await checked(owner.provider);
+  const created = (await owner.provider.create(inputs)).outs as AdoPatOutputs;
+  expect(created.ownerId).not.toBe("");
+  const pats = () => emulator.pats().filter((p) => p.displayName === inputs.displayName);
+
+  const colleague = world(emulator.otherUserToken);
+  colleague.clock.now = owner.clock.now;
+  // Refresh: the colleague's list does not hold the PAT; before, the resource was dropped from state
+  // and the next up minted a second PAT while the first stayed valid.
+  const read = await colleague.provider.read!("pat", created);
+  expect(read.id).toBe("pat");
+  expect((read.props as AdoPatOutputs).authorizationId).toBe(created.authorizationId);
+  expect(colleague.warnings.join("\n")).toMatch(/not the one who created the PAT.*Run as that user/);
+
+  // A rotation the colleague asks for is left to the owner: no new PAT, the old one untouched.
+  const rotate = { ...inputs, rotationNonce: "colleague" };
+  const r = await up(colleague.provider, created, rotate);
+  expect(r.changed).toBe(false);
+  expect(pats()).toHaveLength(1);
+  expect(await patWorks(created.token)).toBe(true);
+
+  // The owner makes it.
+  owner.clock.now = colleague.clock.now;
+  const rotated = await up(owner.provider, created, rotate);
+  expect(rotated.changed).toBe(true);
+  expect(rotated.outs.authorizationId).not.toBe(created.authorizationId);
+  expect(rotated.outs.ownerId).toBe(created.ownerId);
+  expect(pats()).toHaveLength(2);
+
+  // Removing it from the stack as the colleague does not pretend to revoke it.
+  await colleague.provider.delete!("pat", rotated.outs);
+  expect(await patWorks(rotated.outs.token)).toBe(true);
+  expect(colleague.warnings.join("\n")).toMatch(/removed from the stack but not revoked/);
+  await owner.provider.delete!("pat", rotated.outs);
+  expect(await patWorks(rotated.outs.token)).toBe(false);
+});
+
+test("state written before ownerId reads as an unknown owner, which blocks nobody", () => {
+  const props = normalisePatOutputs({ authorizationId: "a", displayName: "x" });
+  expect(props.ownerId).toBe("");
+});
+
 test("policy errors: the org's lifespan limit is surfaced with what to change; full scope refused up front", async () => {
   const { provider } = world();
   const inputs = await checked(provider, { validityDays: 200 });
