@@ -73,8 +73,9 @@ export function patRotationProblems(options: {
       problems.push(
         `${key}: the rotation was not made (the PAT still has rotationNonce "${entry.rotationNonce ?? ""}", ` +
           `not "${nonce}"), so the previous PAT was neither replaced nor revoked. The run had no Microsoft Entra ` +
-          `user token the PAT API accepts (${ADO_USER_TOKEN_ENV} empty or holding an app-only token). ` +
-          `Get one (${USER_TOKEN_HOW}) and apply the rotation: npm run up -- --stack ${stack}`,
+          `user token the PAT API accepts (${ADO_USER_TOKEN_ENV} empty or holding an app-only token), or the ` +
+          `token is not the PAT's owner's (the PAT API lets only the user who created a PAT rotate it; pulumi up ` +
+          `warned so). Get the right one (${USER_TOKEN_HOW}) and apply the rotation: npm run up -- --stack ${stack}`,
       );
       continue;
     }
