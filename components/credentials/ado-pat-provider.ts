@@ -728,13 +728,14 @@ export function createAdoPatProvider(deps: AdoPatProviderDeps = {}): pulumi.dyna
 
     async delete(_id: string, stored: Record<string, unknown>) {
       const props = normalisePatOutputs(stored);
-      const a = otherUser(props.ownerId) ? undefined : await api(props);
+      const colleague = otherUser(props.ownerId);
+      const a = colleague ? undefined : await api(props);
       const state = patStateOf(props);
       const slots = [
         ...[state.current, state.previous].filter((s): s is PatSlot => s !== undefined).map(pendingOf),
         ...unexpired(props.pendingRevocations, now()),
       ];
-      if (a === undefined && otherUser(props.ownerId)) {
+      if (colleague) {
         warn(
           `${notOwnerNote(props.displayName, props.ownerId)}. It is removed from the stack but not revoked; ` +
             `it expires on ${props.validTo}. Revoke ${slots.map((s) => s.authorizationId).join(", ")} as its owner.`,
