@@ -331,9 +331,11 @@ export function driftFields(olds: ServiceHookOutputs, news: ServiceHookInputs): 
 }
 
 /**
- * Pulumi's diff result for a ServiceHook: event type, project or org change → replace. A change of
- * organization deletes the old subscription first: it lives in another org, and creating first could
- * only ever adopt it when both URLs reach one org (then the engine would delete the adopted one).
+ * Pulumi's diff result for a ServiceHook: event type, project or org change → replace, always
+ * creating the new subscription before deleting the old one, so that no event finds no hook. That
+ * holds for a change of organization too: when both URLs reach one organization (a renamed org),
+ * the create adopts the live subscription and the old resource's delete leaves it alone (provider.ts,
+ * `adoptedHere`); when they are two organizations, both exist for a moment, each in its own org.
  */
 export function diffServiceHook(
   olds: ServiceHookOutputs,
@@ -346,7 +348,7 @@ export function diffServiceHook(
   return {
     changes: drift.length > 0 || localChange,
     replaces,
-    deleteBeforeReplace: replaces.includes("orgUrl"),
+    deleteBeforeReplace: false,
     drift,
   };
 }

@@ -250,6 +250,28 @@ it("renamed resources adopt the live hooks, and deleting the old resources leave
   expect(quiet.changes).toMatchObject({ create: 0, update: 0, delete: 0, same: 9 });
 });
 
+it("moves to a new URL of the same organization (a rename) without a moment with no hooks", async () => {
+  const before = emu
+    .subscriptions()
+    .filter(ours)
+    .map((s) => s.id)
+    .sort();
+  // Another address of the same emulator: to orgIdentity another organization, as a renamed org's
+  // new URL is. Each replacement must create first (adopting the live subscription) and then leave it
+  // alone when the old resource is deleted; deleting first would drop every hook, then make new ones.
+  const renamed = emu.orgUrl().replace("127.0.0.1", "localhost");
+  const run = await pulumi("up", { orgUrl: renamed }, "fleet");
+  expect(run.changes).toMatchObject({ replace: 9, delete: 0 });
+  expect(
+    emu
+      .subscriptions()
+      .filter(ours)
+      .map((s) => s.id)
+      .sort(),
+  ).toEqual(before);
+  expect(hooks().every((r) => r.outputs.orgUrl === new URL(renamed).href.replace(/\/$/, ""))).toBe(true);
+});
+
 it("destroy removes every hook HookFleet made and none made by hand", async () => {
   const manual = emu.subscriptions().filter((s) => !ours(s));
   expect(manual.length).toBeGreaterThan(0);

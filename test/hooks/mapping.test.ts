@@ -380,15 +380,15 @@ describe("organization identity", () => {
     }
   });
 
-  it("replaces on a real change of organization, deleting the old subscription first", () => {
+  it("replaces on a real change of organization, creating the new subscription first", () => {
     const d = desired();
     const elsewhere = checkServiceHookInputs({ ...d, orgUrl: "https://dev.azure.com/fabrikam" }).inputs;
     expect(diffServiceHook(recorded(d), elsewhere)).toMatchObject({
       changes: true,
       replaces: ["orgUrl"],
-      deleteBeforeReplace: true,
+      deleteBeforeReplace: false,
     });
-    // Other replacements create first (the old subscription keeps delivering until the new one exists).
+    // Every replacement creates first: the old subscription keeps delivering until the new one exists.
     expect(diffServiceHook(recorded(d), { ...d, projectId: "other" }).deleteBeforeReplace).toBe(false);
   });
 });
