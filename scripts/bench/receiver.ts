@@ -31,7 +31,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import autocannon from "autocannon";
 import { CosmosClient } from "@azure/cosmos";
-import { startEmbeddedCosmos } from "../../app/embedded-cosmos";
+import { EMBEDDED_COSMOS_KEY, startEmbeddedCosmos } from "../../app/embedded-cosmos";
 import { buildMessage } from "../../app/messages";
 import { startReceiver } from "../../app/receiver";
 import { messageStoreLayout } from "../../app/settings";
@@ -49,7 +49,7 @@ import { telemetryEnvironment } from "./telemetry-environment";
 
 const HELP = `Usage: npm run bench:receiver -- [--duration <s>] [--rounds <n>] [--connections <n>] [--rate <req/s>]
                                   [--rows abcdef] [--sizes 4,18] [--scenarios throughput,large-array,list]
-                                  [--list-messages <n>] [--cpu-prof <dir>]
+                                  [--list-messages <n>] [--store-process] [--cpu-prof <dir>]
 
 throughput: req/s, p50 and p99 latency and server CPU time per request of (a) receiver + embedded
 store, (b) raw @azure/cosmos creates of the same documents behind a minimal HTTP server, (c) bare
@@ -77,6 +77,9 @@ Options:
   --sizes <list>      payload sizes in KB (default 4,18)
   --scenarios <list>  which measurements to run (default throughput,large-array,list)
   --list-messages <n> messages stored for the list scenario (default 20000)
+  --store-process     rows a and e store in one embedded store running in a process of its own, as
+                      deployed (the receiver's process holds no store), instead of each in a
+                      worker thread of its own process; their CPU figures are then the receiver's
   --cpu-prof <dir>    write V8 CPU profiles of every server process into <dir>/<server>/, one per
                       thread (node --cpu-prof; rows a, b, e: the embedded store's worker too)
   --help              this text
@@ -105,7 +108,8 @@ const ROOT = path.resolve(__dirname, "../..");
 
 // ---------- server side (child processes) ----------
 
-async function serve(row: Row): Promise<void> {
+/** `storeAt`: the endpoint of a store process (--store-process) for rows a and e; else their own. */
+async function serve(row: Row, storeAt?: string): Promise<void> {
   const token = mintToken();
   const readToken = mintToken();
   let url: string;
@@ -116,6 +120,9 @@ async function serve(row: Row): Promise<void> {
       throw new Error(`row ${row}: telemetry is ${telemetry.enabled ? "on" : "off"}`);
     const receiver = await startReceiver({
       telemetry,
+      ...(storeAt && (row === "a" || row === "e")
+        ? { cosmos: { endpoint: storeAt, key: EMBEDDED_COSMOS_KEY } }
+        : {}),
       credentials: benchCredentials(token, readToken),
       ...(row === "d" || row === "f" ? { store: new DiscardingStore() } : {}),
       // Logging on, as deployed: one JSON line per request, to /dev/null here.
@@ -301,13 +308,18 @@ function startChild(args: string[], env: NodeJS.ProcessEnv, what: string): Promi
   });
 }
 
-function startServer(row: Row, sink?: Child): Promise<Child> {
+/** The store of --store-process: an embedded store alone in its process. */
+async function storeProcess(): Promise<void> {
+  ready((await startEmbeddedCosmos()).endpoint);
+}
+
+function startServer(row: Row, sink?: Child, store?: Child): Promise<Child> {
   const env = withoutOtel(process.env);
   if (TELEMETRY_ROWS.includes(row)) {
     if (!sink?.grpcUrl) throw new Error(`row ${row} needs the OTLP sink`);
     Object.assign(env, telemetryEnvironment(process.env, { http: sink.url, grpc: sink.grpcUrl }));
   }
-  return startChild(["--serve", row], env, `server-${row}`);
+  return startChild(["--serve", row, ...(store ? ["--store-at", store.url] : [])], env, `server-${row}`);
 }
 
 function payload(kb: number): string {
@@ -355,12 +367,19 @@ function run(url: string, body: string, load: LoadOptions): Promise<autocannon.R
  * interleaved (a b c d, then d c b a, …), so a change in machine load affects every row alike; each
  * figure is the median over the rounds, and each round's figures are kept for per-round ratios.
  */
-async function measureSize(kb: number, rows: Row[], opts: LoadOptions & { rounds: number }) {
+async function measureSize(
+  kb: number,
+  rows: Row[],
+  opts: LoadOptions & { rounds: number; storeProcess: boolean },
+) {
   const otlpSink = rows.some((r) => TELEMETRY_ROWS.includes(r))
     ? await startChild(["--sink"], withoutOtel(process.env), "otlp-sink")
     : undefined;
+  const store = opts.storeProcess
+    ? await startChild(["--store"], withoutOtel(process.env), "store")
+    : undefined;
   const servers = await Promise.all(
-    rows.map(async (row) => ({ row, ...(await startServer(row, otlpSink)) })),
+    rows.map(async (row) => ({ row, ...(await startServer(row, otlpSink, store)) })),
   );
   try {
     const body = payload(kb);
@@ -401,6 +420,7 @@ async function measureSize(kb: number, rows: Row[], opts: LoadOptions & { rounds
   } finally {
     for (const s of servers) s.child.kill("SIGTERM");
     otlpSink?.child.kill("SIGTERM");
+    store?.child.kill("SIGTERM");
   }
 }
 
@@ -415,6 +435,7 @@ function parseArgs(argv: string[]) {
     scenarios: [...SCENARIOS] as Scenario[],
     listMessages: 20_000,
     cpuProf: undefined as string | undefined,
+    storeProcess: false,
   };
   const fail = (m: string): never => {
     console.error(`bench:receiver: ${m}\n\n${HELP}`);
@@ -459,6 +480,8 @@ function parseArgs(argv: string[]) {
       opts.sizes = next().split(",").map(Number);
       if (opts.sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 1000))
         fail("--sizes takes KB values like 4,18");
+    } else if (a === "--store-process") {
+      opts.storeProcess = true;
     } else if (a === "--cpu-prof") {
       opts.cpuProf = path.resolve(next());
     } else fail(`unknown argument "${a}"`);
@@ -468,8 +491,11 @@ function parseArgs(argv: string[]) {
 
 async function main(): Promise<void> {
   const serveAt = process.argv.indexOf("--serve");
-  if (serveAt >= 0) return serve(process.argv[serveAt + 1] as Row);
+  const storeAt = process.argv.indexOf("--store-at");
+  if (serveAt >= 0)
+    return serve(process.argv[serveAt + 1] as Row, storeAt >= 0 ? process.argv[storeAt + 1] : undefined);
   if (process.argv.includes("--sink")) return sink();
+  if (process.argv.includes("--store")) return storeProcess();
   const opts = parseArgs(process.argv.slice(2));
   cpuProfileDir = opts.cpuProf;
   if (opts.scenarios.includes("throughput")) await throughput(opts);
@@ -518,6 +544,7 @@ async function throughput(opts: ReturnType<typeof parseArgs>): Promise<void> {
   console.log(
     `\nreceiver benchmark: ${load}, median of ${opts.rounds} × ${opts.duration} s per row, node ${process.version}, ` +
       `${os.cpus().length} CPUs, load average ${loadAverage()}` +
+      (opts.storeProcess ? ", rows a and e storing in a store process of their own" : "") +
       (telemetryRows.length ? `\nrows ${telemetryRows.join(", ")}: ${telemetrySetting}` : "") +
       "\n",
   );

@@ -52,7 +52,7 @@ describe("telemetryEnvironment", () => {
   });
 });
 
-test("a short run of rows a and e exports spans over gRPC and prints the telemetry ratio", async () => {
+test("a short run of rows a and e, storing in a store process, exports spans over gRPC and prints the telemetry ratio", async () => {
   const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>(
     (resolve) =>
       execFile(
@@ -64,6 +64,7 @@ test("a short run of rows a and e exports spans over gRPC and prints the telemet
           "4",
           "--scenarios",
           "throughput",
+          "--store-process",
         ]),
         {
           cwd: path.resolve(__dirname, "../.."),
@@ -75,6 +76,7 @@ test("a short run of rows a and e exports spans over gRPC and prints the telemet
   );
   expect({ code, stderr: code ? stderr : "" }).toEqual({ code: 0, stderr: "" });
   expect(stdout).toContain("rows e: OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_METRICS_EXPORTER=none");
+  expect(stdout).toContain("rows a and e storing in a store process of their own");
   expect(stdout).toMatch(/\(e\) \(a\) \+ telemetry to OTLP sink\s+4 KB\s+\d+/);
   // Two rounds are too few for a 95 % interval: it is the whole range, and it says so. The target
   // (issue 16's, by req/s) is judged on the req/s line only.
