@@ -377,6 +377,9 @@ export const receiverInfo = receiver
       containerAppName: receiver.containerAppName,
       // What the Container App runs: the cloud build's `<registry>/<repository>@sha256:…` or the prebuilt image.
       image: receiver.image,
+      // The registry the identity pulls from ("" for none): with `image`, what a later run passes back
+      // (scripts/lib/deployedImage.ts) so that it keeps the AcrPull grant.
+      acrResourceId: cfg.receiver.acrResourceId ?? "",
       cosmosEndpoint: receiver.cosmosEndpoint,
       identityClientId: receiver.identityClientId,
       healJobNames: receiver.healJobNames,

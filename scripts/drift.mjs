@@ -4,6 +4,7 @@
 // CI job fails visibly; --fix applies (`pulumi up --refresh --yes`) and checks again.
 import * as fs from "node:fs";
 import { $ } from "zx";
+import { keepDeployedImage } from "./lib/deployedImage.ts";
 import { EXIT, preparePulumi, runScript, ScriptError } from "./lib/prepare.ts";
 import { failure, heartbeat, progress } from "./lib/progress.ts";
 import { formatDriftTable, parsePulumiJson, summariseDrift } from "./lib/pulumiJson.ts";
@@ -33,7 +34,8 @@ const spec = {
     },
   ],
   epilogue:
-    "Environment: as for `npm run up` (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE, AZURE_DEVOPS_EXT_PAT).",
+    "Environment: as for `npm run up` (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE, AZURE_DEVOPS_EXT_PAT,\n" +
+    "HOOKFLEET_IMAGE).",
 };
 
 async function checkDrift(ctx, stack) {
@@ -70,6 +72,7 @@ async function main(values) {
   progress(`stack ${stack}: checking the Pulumi CLI`);
   const ctx = preparePulumi({ stack, interactive: false });
   progress(`using ${ctx.pulumi}; ${ctx.backend.description}`);
+  await keepDeployedImage(ctx, stack);
 
   const before = await checkDrift(ctx, stack);
   report(before, values);

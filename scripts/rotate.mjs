@@ -4,6 +4,7 @@
 // previous secret stops working at once instead of after the overlap window.
 import * as os from "node:os";
 import { $ } from "zx";
+import { keepDeployedImage } from "./lib/deployedImage.ts";
 import { EXIT, preparePulumi, runScript, ScriptError } from "./lib/prepare.ts";
 import { ADO_USER_TOKEN_ENV, missingUserTokenProblem, patRotationProblems } from "./lib/patRotation.ts";
 import { progress } from "./lib/progress.ts";
@@ -55,8 +56,10 @@ const spec = {
     "A PAT rotation needs a Microsoft Entra user token in HOOKFLEET_ADO_USER_TOKEN (the ADO PAT API takes\n" +
     "no other credential); after `pulumi up` the script checks in the stack outputs that each PAT rotated\n" +
     "and revoked what it replaced.\n" +
-    "Exit codes: 0 rotated, 1 pulumi failed or the rotation was not (fully) made, 64 bad arguments or no\n" +
-    "user token for a PAT, 127 Pulumi CLI missing.",
+    "On a stack with hookfleet:imagePromoted the `up` keeps the receiver image the stack runs, unless\n" +
+    "HOOKFLEET_IMAGE names another.\n" +
+    "Exit codes: 0 rotated, 1 pulumi failed or the rotation was not (fully) made, 64 bad arguments, no\n" +
+    "user token for a PAT, or no image for a promoted-image stack, 127 Pulumi CLI missing.",
 };
 
 async function main(values) {
@@ -127,6 +130,8 @@ async function main(values) {
   // Without the token the AdoPat provider defers the rotation and `pulumi up` still succeeds: refuse
   // before anything is changed rather than report a rotation that did not happen.
   const applying = values.apply !== false;
+  // Before anything is changed, like the token check below: the image the `up` will keep.
+  if (applying) await keepDeployedImage(ctx, stack);
   if (credential === "pat" && applying) {
     const what =
       destination === undefined

@@ -3,6 +3,7 @@
 // configured), create or select the stack whose config is in stacks/, run `pulumi up`.
 // Run through tsx (`npm run up -- --stack dev`) because it imports the TypeScript in scripts/lib.
 import { $ } from "zx";
+import { keepDeployedImage } from "./lib/deployedImage.ts";
 import { EXIT, preparePulumi, runScript, ScriptError } from "./lib/prepare.ts";
 import { failure, progress } from "./lib/progress.ts";
 import { summariseStackOutputs } from "./lib/pulumiJson.ts";
@@ -38,6 +39,7 @@ const spec = {
     "  ARM_SUBSCRIPTION_ID       subscription the preflight checks (else azure-native:subscriptionId, else `az account show`)",
     "  HOOKFLEET_ARM_ENDPOINT    Azure Resource Manager endpoint (default https://management.azure.com)",
     "  HOOKFLEET_ARM_TOKEN       ARM bearer token to use instead of DefaultAzureCredential (az login, workload identity…)",
+    "  HOOKFLEET_IMAGE           receiver image to deploy; unset on a stack with hookfleet:imagePromoted: the one it runs",
     "Before `pulumi up` (not --preview) a preflight asks Azure whether the resource providers are registered and",
     "the deployer may create the resources and role assignments; it prints each problem with the az command that",
     'fixes it (docs/receiver-infra.md, "Deployer permissions").',
@@ -59,6 +61,7 @@ async function main(values, passthrough) {
   progress(`selecting stack ${stack} (created from stacks/Pulumi.${stack.split("/").pop()}.yaml if new)`);
   const select = await pulumi`${ctx.pulumi} stack select --create ${stack} --non-interactive`;
   if (select.exitCode !== 0) throw new ScriptError(`could not select or create stack ${stack}`, EXIT.failed);
+  await keepDeployedImage(ctx, stack, { preview: values.preview === true });
 
   if (!values.preview && values["skip-preflight"] !== true) {
     const code = await preflight(stack, ctx, passthrough);

@@ -13,6 +13,7 @@ import type { MessagesToSend, ResourceDetailsToSend } from "../hooks/mapping";
 import { DESTINATIONS_KEY, parseDestinations, type DestinationConfig } from "./destinations";
 import { parseOrganizations, type OrganizationConfig } from "./organizations";
 import { secrecyFromStackFile, secrecyOfKey } from "./plain-text";
+import { ACR_RESOURCE_ID_ENV, IMAGE_ENV } from "./image-env";
 import { stackFileValue } from "./stack-file";
 
 /** Schedule of one rotating credential (`<prefix>RotateEveryDays`, `…OverlapHours`, `…RotationNonce`). */
@@ -80,7 +81,7 @@ export interface ProgramConfig {
 }
 
 /** Reads and checks the stack config of the running program (keys and defaults: Pulumi.yaml). */
-export function readProgramConfig(): ProgramConfig {
+export function readProgramConfig(env: NodeJS.ProcessEnv = process.env): ProgramConfig {
   const config = new pulumi.Config();
   const stack = pulumi.getStack();
 
@@ -149,10 +150,21 @@ export function readProgramConfig(): ProgramConfig {
   if (minReplicas > maxReplicas) {
     throw new Error(`hookfleet:minReplicas (${minReplicas}) exceeds hookfleet:maxReplicas (${maxReplicas})`);
   }
-  const acrResourceId = config.get("acrResourceId") || undefined;
+  const fromEnv = (name: string) => env[name]?.trim() || undefined;
+  const acrResourceId = config.get("acrResourceId") || fromEnv(ACR_RESOURCE_ID_ENV);
   if (acrResourceId && !parseRegistryId(acrResourceId)) {
     throw new Error(
-      "hookfleet:acrResourceId must be a registry's ARM id: /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.ContainerRegistry/registries/<name>",
+      `hookfleet:acrResourceId (or ${ACR_RESOURCE_ID_ENV}) must be a registry's ARM id: /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.ContainerRegistry/registries/<name>`,
+    );
+  }
+  const image = config.get("image") || fromEnv(IMAGE_ENV);
+  // A stack CI deploys runs the image CI built once; without one, a run from the committed stack
+  // file would build and roll out another (and, with no acrResourceId, create a registry).
+  if (config.getBoolean("imagePromoted") && deployReceiver && !image) {
+    throw new Error(
+      `hookfleet:imagePromoted is true: this stack runs the image CI promotes and never builds its own, so ` +
+        `${IMAGE_ENV} (or hookfleet:image) must name it. npm run up, drift and rotate set it to the deployed ` +
+        `image (stack output receiverInfo.image) when it is unset; to deploy another, set it yourself.`,
     );
   }
   const nameSuffix = config.get("nameSuffix") || undefined;
@@ -167,7 +179,7 @@ export function readProgramConfig(): ProgramConfig {
     location: config.get("location") ?? "westeurope",
     resourceGroupName: config.get("resourceGroupName") || undefined,
     // Empty: the image is built from app/ in Azure (ACR Tasks) into acrResourceId's registry or the stack's own.
-    image: config.get("image") || undefined,
+    image,
     minReplicas,
     maxReplicas,
     acrResourceId,

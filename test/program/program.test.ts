@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as pulumiType from "@pulumi/pulumi";
 import { healSettings } from "../../app/heal/settings";
+import { CLOUD_IMAGE_BUILD_TYPE } from "../../components/receiver/image";
 import { azureRoleIds } from "../../components/receiver/roles";
 import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
 import type * as mocksType from "../support/pulumi-mocks";
@@ -67,15 +68,44 @@ function configFor(stack: string): Record<string, string> {
   return effectiveConfig({ ...raw, "hookfleet:organizations": orgs });
 }
 
+/** The image CI promotes, as its deploy hands it over (HOOKFLEET_IMAGE, HOOKFLEET_ACR_RESOURCE_ID). */
+const PROMOTED_IMAGE = `contosoacr.azurecr.io/hookfleet/receiver@sha256:${"ab".repeat(32)}`;
+const CI_ENV: Record<string, string> = {
+  HOOKFLEET_IMAGE: PROMOTED_IMAGE,
+  HOOKFLEET_ACR_RESOURCE_ID:
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-hookfleet-shared/providers/Microsoft.ContainerRegistry/registries/contosoacr",
+};
+
 /**
  * Runs index.ts in a fresh module registry (its own @pulumi/pulumi) with the stack's config;
- * `secretKeys`: the keys the CLI would mark secret (set with `--secret`).
+ * `secretKeys`: the keys the CLI would mark secret (set with `--secret`). A stack with
+ * `hookfleet:imagePromoted` runs as CI deploys it (CI_ENV) unless `env` says otherwise.
  */
 async function runProgram(
   stack: string,
   config: Record<string, string>,
   preview = false,
   secretKeys: string[] = [],
+  env: Record<string, string> = config["hookfleet:imagePromoted"] === "true" ? CI_ENV : {},
+): Promise<ProgramRun> {
+  const saved = Object.keys(CI_ENV).map((k) => [k, process.env[k]] as const);
+  for (const k of Object.keys(CI_ENV)) delete process.env[k];
+  Object.assign(process.env, env);
+  try {
+    return await runProgramWithEnv(stack, config, preview, secretKeys);
+  } finally {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+async function runProgramWithEnv(
+  stack: string,
+  config: Record<string, string>,
+  preview: boolean,
+  secretKeys: string[],
 ): Promise<ProgramRun> {
   let mocks!: mocksType.PulumiMocks;
   let outputs!: Record<string, unknown>;
@@ -522,9 +552,52 @@ describe("config mistakes fail before anything is created, naming the key", () =
     ],
     [{ "hookfleet:healSchedule": "@hourly" }, /hookfleet:healSchedule must be a 5-field cron/],
     [{ "hookfleet:healProbation": "yes" }, /hookfleet:healProbation must be one of leave, enable/],
-    [{ "hookfleet:acrResourceId": "contosoacr" }, /hookfleet:acrResourceId must be a registry's ARM id/],
+    [
+      { "hookfleet:acrResourceId": "contosoacr" },
+      /hookfleet:acrResourceId \(or HOOKFLEET_ACR_RESOURCE_ID\) must be a registry's ARM id/,
+    ],
   ])("%j", async (override, message) => {
     const config = { ...configFor("dev"), ...override };
     await expect(runProgram("dev", config)).rejects.toThrow(message);
+  });
+});
+
+describe("a stack that runs the image CI promotes (hookfleet:imagePromoted)", () => {
+  it("runs the image in HOOKFLEET_IMAGE, pulling from HOOKFLEET_ACR_RESOURCE_ID, and builds none", async () => {
+    const run = await runProgram("staging", configFor("staging"), false, [], CI_ENV);
+    expect(run.mocks.one("azure-native:app:ContainerApp").inputs.template.containers[0].image).toBe(
+      PROMOTED_IMAGE,
+    );
+    expect(run.mocks.byType(CLOUD_IMAGE_BUILD_TYPE)).toEqual([]);
+    expect(run.mocks.byType("azure-native:containerregistry:Registry")).toEqual([]);
+    const acrPull = run.mocks
+      .byType("azure-native:authorization:RoleAssignment")
+      .filter((r) => r.inputs.scope === CI_ENV.HOOKFLEET_ACR_RESOURCE_ID);
+    expect(acrPull.map((r) => r.inputs.roleDefinitionId)).toEqual([
+      expect.stringMatching(new RegExp(`/${azureRoleIds.acrPull}$`)),
+    ]);
+    // What a later run reads back to keep both (scripts/lib/deployedImage.ts).
+    expect(run.values.receiverInfo.value).toMatchObject({
+      image: PROMOTED_IMAGE,
+      acrResourceId: CI_ENV.HOOKFLEET_ACR_RESOURCE_ID,
+    });
+  });
+
+  it("refuses to run without an image instead of building one, saying how to name it", async () => {
+    await expect(runProgram("staging", configFor("staging"), false, [], {})).rejects.toThrow(
+      /hookfleet:imagePromoted is true: .*HOOKFLEET_IMAGE \(or hookfleet:image\) must name it/,
+    );
+  });
+
+  it("takes hookfleet:image from the stack file over HOOKFLEET_IMAGE", async () => {
+    const pinned = "docker.io/contoso/receiver:1.2.3";
+    const run = await runProgram(
+      "staging",
+      { ...configFor("staging"), "hookfleet:image": pinned },
+      false,
+      [],
+      CI_ENV,
+    );
+    expect(run.mocks.one("azure-native:app:ContainerApp").inputs.template.containers[0].image).toBe(pinned);
   });
 });

@@ -35,8 +35,14 @@ describe("GitHub Actions", () => {
     expect(Object.keys(wf.on)).toEqual(["pull_request"]);
     expect(wf.permissions["pull-requests"]).toBe("write");
     expect(wf.jobs.preview.strategy.matrix.stack).toEqual(["dev", "staging", "prod"]);
-    const preview = wf.jobs.preview.steps.find((s: Doc) => String(s.uses).startsWith("pulumi/actions@"));
-    expect(preview.with).toMatchObject({ command: "preview", "comment-on-pr": true, refresh: true });
+    const steps = wf.jobs.preview.steps as Doc[];
+    const at = steps.findIndex((s) => s.with?.command === "preview");
+    expect(steps[at]).toMatchObject({ with: { "comment-on-pr": true, refresh: true } });
+    expect(String(steps[at].uses)).toMatch(/^pulumi\/actions@/);
+    // The action runs the CLI itself: the image the stack runs is put in its environment first.
+    expect(steps.slice(0, at).map((s) => s.run)).toContain(
+      'npm run -s deployed-image -- --stack "${{ matrix.stack }}" --preview >> "$GITHUB_ENV"',
+    );
   });
 
   it("applies dev, then staging, then prod on merge, each in its protected environment, with the up script", () => {
@@ -58,16 +64,24 @@ describe("GitHub Actions", () => {
     const step = build.steps.find((s: Doc) => s.id === "image");
     expect(step.run).toContain('bash scripts/ci-build-image.sh "${{ vars.HOOKFLEET_ACR_ID }}"');
     expect(deploy.jobs.dev.needs).toBe("build");
-    for (const env of ["dev", "staging", "prod"]) {
+    for (const env of ["staging", "prod"]) {
       expect(deploy.jobs[env].with.image).toBe("${{ needs.build.outputs.image }}");
       expect([deploy.jobs[env].needs].flat()).toContain("build");
     }
+    // dev builds the same code into its own registry, as `npm run up -- --stack dev` by hand does.
+    expect(deploy.jobs.dev.with.image).toBeUndefined();
     // The stage deploys exactly the image it was handed, pulled from the shared registry.
     const apply = load(".github/workflows/apply.yml");
     expect(apply.on.workflow_call.inputs.image.type).toBe("string");
-    const up = apply.jobs.up.steps.find((s: Doc) => s.if === "${{ inputs.image != '' }}");
-    expect(up.run).toContain('--config "hookfleet:image=${{ inputs.image }}"');
-    expect(up.run).toContain('--config "hookfleet:acrResourceId=${{ vars.HOOKFLEET_ACR_ID }}"');
+    // As environment variables: `--config` would be saved into the runner's copy of the stack file
+    // only, and the next drift check or rotation, run from the committed file, would plan a build.
+    const up = apply.jobs.up.steps.find((s: Doc) => String(s.run).startsWith("npm run up"));
+    expect(up.env).toEqual({
+      HOOKFLEET_IMAGE: "${{ inputs.image }}",
+      HOOKFLEET_ACR_RESOURCE_ID: "${{ inputs.image != '' && vars.HOOKFLEET_ACR_ID || '' }}",
+    });
+    for (const file of [...workflows, "azure-pipelines.yml"])
+      expect(text(file)).not.toMatch(/--config "?hookfleet:(image|acrResourceId)=/);
     // No Docker engine anywhere: the build is ACR Tasks.
     for (const file of workflows)
       expect(text(file)).not.toMatch(/docker (build|push)|docker\/build-push-action|setup-buildx/);
@@ -114,7 +128,11 @@ describe("Azure Pipelines", () => {
     expect(deploy["${{ if eq(env, 'prod') }}"].dependsOn).toEqual(["Build", "Deploy_staging"]);
     expect(deploy.variables.image).toBe("$[ stageDependencies.Build.build.outputs['image.image'] ]");
     const up = JSON.stringify(deploy.jobs[0]);
-    expect(up).toContain('--config \\"hookfleet:image=$(image)\\"');
+    expect(up).toContain(
+      'export HOOKFLEET_IMAGE=\\"$(image)\\" HOOKFLEET_ACR_RESOURCE_ID=\\"$(acrResourceId)\\"',
+    );
+    // dev builds the same code into its own registry, as `npm run up -- --stack dev` by hand does.
+    expect(up).toContain('if [ \\"${{ env }}\\" != dev ]; then');
     expect(text("azure-pipelines.yml")).not.toMatch(/docker (build|push)|Docker@2/);
   });
 

@@ -19,6 +19,8 @@ const repoRoot = path.resolve(__dirname, "../..");
 const tsxCli = path.join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs");
 const fixtures = path.join(__dirname, "fixtures");
 const fakeBin = path.join(fixtures, "bin");
+/** The image CI hands the scripts (HOOKFLEET_IMAGE) in most tests. */
+const CI_IMAGE = `contosoacr.azurecr.io/hookfleet/receiver@sha256:${"cd".repeat(32)}`;
 // A PATH with a shell for zx and node for the stand-in, but no pulumi.
 const basePath = [path.dirname(process.execPath), "/usr/bin", "/bin"].join(path.delimiter);
 
@@ -48,7 +50,7 @@ function run(
   args: string[],
   options: {
     fake?: boolean;
-    env?: Record<string, string>;
+    env?: Record<string, string | undefined>;
     previews?: string[];
     outputs?: string;
     /** The outputs a successful `up` leaves ("${config:<key>}": the value set for the key). */
@@ -58,7 +60,7 @@ function run(
   const project = makeProject();
   projects.push(project);
   const log = path.join(project, "pulumi-calls.jsonl");
-  const env: Record<string, string> = {
+  const env: Record<string, string | undefined> = {
     PATH: options.fake ? `${fakeBin}${path.delimiter}${basePath}` : basePath,
     HOME: project,
     // An empty Pulumi home: no `pulumi login` of the machine leaks into the backend choice.
@@ -67,8 +69,12 @@ function run(
     FAKE_PULUMI_PREVIEWS: (options.previews ?? []).map((f) => path.join(fixtures, f)).join(","),
     FAKE_PULUMI_OUTPUTS: options.outputs ? path.join(fixtures, options.outputs) : "",
     FAKE_PULUMI_UP_OUTPUTS: options.upOutputs === undefined ? "" : JSON.stringify(options.upOutputs),
+    // dev, staging and prod run the image CI promotes: named here as CI names it, except where a test
+    // is about keeping the deployed one ("image": undefined).
+    HOOKFLEET_IMAGE: CI_IMAGE,
     ...options.env,
   };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [tsxCli, path.join(repoRoot, "scripts", script), ...args], {
       cwd: project,
@@ -96,7 +102,7 @@ function run(
 const withPassphrase = { PULUMI_CONFIG_PASSPHRASE: "" };
 
 describe("every script", () => {
-  it.concurrent.each(["up.mjs", "drift.mjs", "rotate.mjs", "sandbox.mjs"])(
+  it.concurrent.each(["up.mjs", "drift.mjs", "rotate.mjs", "sandbox.mjs", "deployed-image.mjs"])(
     "%s --help prints usage and exits 0",
     async (script) => {
       const r = await run(script, ["--help"]);
@@ -182,9 +188,47 @@ describe("up.mjs", () => {
       argv: ["up", "--yes", "--non-interactive", "--stack", "prod", "--diff"],
       backend: "azblob://hookfleet-state",
       passphraseSet: true,
-      env: [],
+      env: ["HOOKFLEET_IMAGE"],
     });
   });
+
+  it.concurrent(
+    "keeps the image a promoted-image stack runs (and its registry) when HOOKFLEET_IMAGE is unset",
+    async () => {
+      const r = await run("up.mjs", ["--stack", "prod", "--yes", "--skip-preflight"], {
+        fake: true,
+        env: { ...withPassphrase, HOOKFLEET_IMAGE: undefined },
+        outputs: "stack-outputs.json",
+      });
+      expect(r.code).toBe(0);
+      const deployed = JSON.parse(fs.readFileSync(path.join(fixtures, "stack-outputs.json"), "utf8"))
+        .receiverInfo.image as string;
+      expect(r.stderr).toContain(`keeping the image stack prod runs: ${deployed} (set HOOKFLEET_IMAGE`);
+      expect(r.calls.map((c) => c.argv)).toEqual([
+        ["stack", "select", "--create", "prod", "--non-interactive"],
+        ["stack", "output", "--json", "--stack", "prod"],
+        ["up", "--yes", "--non-interactive", "--stack", "prod"],
+        ["stack", "output", "--json", "--stack", "prod"],
+      ]);
+      expect(r.calls[2].env).toEqual(["HOOKFLEET_IMAGE", "HOOKFLEET_ACR_RESOURCE_ID"]);
+    },
+  );
+
+  it.concurrent(
+    "refuses a promoted-image stack with no image named and none deployed, before anything runs",
+    async () => {
+      const r = await run("drift.mjs", ["--stack", "staging"], {
+        fake: true,
+        env: { ...withPassphrase, HOOKFLEET_IMAGE: undefined },
+      });
+      expect(r.code).toBe(64);
+      expect(r.stderr).toContain(
+        "stack staging runs the image CI promotes (hookfleet:imagePromoted) and has none deployed yet",
+      );
+      expect(r.stderr).toContain("set HOOKFLEET_IMAGE to the image to deploy");
+      expect(r.calls.map((c) => c.argv)).toEqual([["stack", "output", "--json", "--stack", "staging"]]);
+    },
+  );
 
   it.concurrent(
     "stops before pulumi when the local backend has no passphrase and cannot prompt",
@@ -368,7 +412,10 @@ describe("sandbox.mjs with the Pulumi CLI", () => {
     "applies the sandbox stack with pulumi up (PAT and revision token in its environment, the product's URL a secret set on stdin) and stops at the first failed check",
     async () => {
       // The stand-in's `up` creates nothing: the check of step 2 fails, as it would if hooks were missing.
-      const r = await run("sandbox.mjs", ["--projects", "2"], { fake: true });
+      const r = await run("sandbox.mjs", ["--projects", "2"], {
+        fake: true,
+        env: { HOOKFLEET_IMAGE: undefined },
+      });
       expect(r.code).toBe(1);
       expect(r.stderr).not.toContain("no Pulumi CLI");
       expect(r.stderr).toMatch(/^» checking the Pulumi CLI$/m);
@@ -426,6 +473,44 @@ describe("sandbox.mjs with the Pulumi CLI", () => {
     expect(r.stderr).toContain("--projects must be a whole number from 1 to 50");
     expect(r.calls).toEqual([]);
   });
+});
+
+describe("deployed-image.mjs (for CI steps that run the Pulumi CLI themselves)", () => {
+  it.concurrent(
+    "prints the image and registry a promoted-image stack keeps, as lines for $GITHUB_ENV",
+    async () => {
+      const r = await run("deployed-image.mjs", ["--stack", "prod"], {
+        fake: true,
+        env: { ...withPassphrase, HOOKFLEET_IMAGE: undefined },
+        outputs: "stack-outputs.json",
+      });
+      expect(r.code).toBe(0);
+      const info = JSON.parse(
+        fs.readFileSync(path.join(fixtures, "stack-outputs.json"), "utf8"),
+      ).receiverInfo;
+      expect(r.stdout).toBe(
+        `HOOKFLEET_IMAGE=${info.image}\nHOOKFLEET_ACR_RESOURCE_ID=${info.acrResourceId}\n`,
+      );
+    },
+  );
+
+  it.concurrent(
+    "gives a preview of a stack that runs no image yet a stand-in, and nothing else",
+    async () => {
+      const r = await run("deployed-image.mjs", ["--stack", "staging", "--preview"], {
+        fake: true,
+        env: { ...withPassphrase, HOOKFLEET_IMAGE: undefined },
+      });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe("HOOKFLEET_IMAGE=not-deployed-yet.invalid/hookfleet/receiver:preview\n");
+      const refused = await run("deployed-image.mjs", ["--stack", "staging"], {
+        fake: true,
+        env: { ...withPassphrase, HOOKFLEET_IMAGE: undefined },
+      });
+      expect(refused.code).toBe(64);
+      expect(refused.stdout).toBe("");
+    },
+  );
 });
 
 describe("rotate.mjs", () => {
