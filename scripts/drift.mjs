@@ -7,12 +7,15 @@ import { $ } from "zx";
 import { EXIT, preparePulumi, runScript, ScriptError } from "./lib/prepare.ts";
 import { failure, heartbeat, progress } from "./lib/progress.ts";
 import { formatDriftTable, parsePulumiJson, summariseDrift } from "./lib/pulumiJson.ts";
+import { onlyChangesProposed } from "./lib/pulumiCli.ts";
+import { scrubText } from "../app/scrub.ts";
 
 const spec = {
   usage: "npm run drift -- --stack <env> [--fix] [--json] [--summary-file <path>]",
   summary:
     "Compares the live resources (ADO hooks, Azure) with the program after a refresh and lists what drifted.\n" +
-    "Exit 0: no drift. Exit 2: drift (and not fixed). Exit 1: pulumi or the program failed.",
+    "Exit 0: no drift. Exit 2: drift (and not fixed). Exit 1: pulumi or the program failed, even part-way\n" +
+    "(the rows printed before the failure may not be all the drift; --fix then repairs nothing).",
   options: [
     { name: "stack", type: "string", required: true, valueName: "<env>", description: "Stack to check." },
     {
@@ -51,10 +54,18 @@ async function checkDrift(ctx, stack) {
     run = parsePulumiJson(preview.stdout);
   } catch (err) {
     // No JSON: pulumi failed before the engine ran (no such stack, bad credentials…).
-    process.stderr.write(preview.stderr);
+    process.stderr.write(scrubText(preview.stderr));
     throw new ScriptError(`pulumi preview failed (exit ${preview.exitCode}): ${err.message}`, EXIT.failed);
   }
-  return summariseDrift(run);
+  const summary = summariseDrift(run);
+  // A non-zero exit is drift only when --expect-no-changes tripped; otherwise pulumi failed, even
+  // when its JSON holds no error diagnostic (a backend or CLI error).
+  const exit = preview.exitCode ?? 1;
+  if (exit !== 0 && summary.errors.length === 0 && !onlyChangesProposed(exit, preview.stderr)) {
+    process.stderr.write(scrubText(preview.stderr));
+    summary.errors.push(`pulumi preview failed (exit ${exit})`);
+  }
+  return summary;
 }
 
 function report(summary, values) {
@@ -65,6 +76,13 @@ function report(summary, values) {
   for (const e of summary.errors) failure(e);
 }
 
+/** pulumi or the program failed: the rows found before the failure are not all the drift. */
+function incomplete(summary) {
+  if (summary.rows.length > 0)
+    failure(`the check did not finish: the ${summary.rows.length} row(s) above may not be all the drift`);
+  return EXIT.failed;
+}
+
 async function main(values) {
   const stack = String(values.stack);
   progress(`stack ${stack}: checking the Pulumi CLI`);
@@ -73,7 +91,7 @@ async function main(values) {
 
   const before = await checkDrift(ctx, stack);
   report(before, values);
-  if (before.errors.length > 0 && before.clean) return EXIT.failed;
+  if (before.errors.length > 0) return incomplete(before);
   if (before.clean) return EXIT.ok;
   if (!values.fix) {
     progress(`to repair: npm run drift -- --stack ${stack} --fix   (or npm run up -- --stack ${stack})`);
@@ -92,6 +110,7 @@ async function main(values) {
   progress("checking again after the repair");
   const after = await checkDrift(ctx, stack);
   report(after, values);
+  if (after.errors.length > 0) return incomplete(after);
   if (!after.clean) {
     failure(`still drifting after the repair: ${after.rows.length} resource(s)`);
     return EXIT.drift;

@@ -352,6 +352,43 @@ describe("drift.mjs", () => {
     expect(r.stderr).toContain("still drifting after the repair");
   });
 
+  it.concurrent(
+    "a preview that failed part-way is an error (exit 1) after the rows it found, and --fix repairs nothing",
+    async () => {
+      const r = await run("drift.mjs", ["--stack", "prod", "--fix"], {
+        fake: true,
+        env: withPassphrase,
+        previews: ["preview-partial-failure.json"],
+      });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/^disabled\s+contoso-6ce954b1-git\.push/m);
+      expect(r.stderr).toContain("ADO answered 401 listing projects of https://dev.azure.com/fabrikam");
+      expect(r.stderr).toContain("the check did not finish: the 1 row(s) above may not be all the drift");
+      expect(r.calls.map((c) => c.argv[0])).toEqual(["preview"]);
+    },
+  );
+
+  it.concurrent("a non-zero pulumi exit other than --expect-no-changes is an error (exit 1)", async () => {
+    const r = await run("drift.mjs", ["--stack", "prod", "--json"], {
+      fake: true,
+      env: { ...withPassphrase, FAKE_PULUMI_PREVIEW_EXIT: "1" },
+      previews: ["preview-clean.json"],
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("error: fake pulumi: failed after writing its JSON");
+    expect(JSON.parse(r.stdout).errors).toEqual(["pulumi preview failed (exit 1)"]);
+  });
+
+  it.concurrent("drift is exit 2 with a CLI before v3.226.0 too (255 and its message)", async () => {
+    const r = await run("drift.mjs", ["--stack", "prod"], {
+      fake: true,
+      env: { ...withPassphrase, FAKE_PULUMI_VERSION: "v3.225.0" },
+      previews: ["preview-drift-cli.json"],
+    });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain("Drift: 5 resource(s)");
+  });
+
   it.concurrent("a failing program is an error (exit 1) with its message, not drift", async () => {
     const r = await run("drift.mjs", ["--stack", "prod"], {
       fake: true,
