@@ -26,7 +26,8 @@ const spec = {
     {
       name: "json",
       type: "boolean",
-      description: "Print the drift summary as JSON on stdout instead of a table.",
+      description:
+        "Print the drift summary as JSON on stdout instead of a table (with --fix: one before and one after the repair).",
     },
     {
       name: "summary-file",
@@ -99,10 +100,11 @@ async function main(values) {
   }
 
   progress(`repairing: pulumi up --refresh --yes --stack ${stack}`);
+  // pulumi's output is progress: on stderr, so stdout holds only the results (tables or --json).
   const up = await $({
     cwd: ctx.cwd,
     env: ctx.env,
-    stdio: "inherit",
+    stdio: ["inherit", process.stderr, "inherit"],
     nothrow: true,
   })`${ctx.pulumi} up --stack ${stack} --refresh --yes --non-interactive`;
   if (up.exitCode !== 0) throw new ScriptError(`pulumi up failed (exit ${up.exitCode})`, EXIT.failed);

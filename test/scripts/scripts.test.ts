@@ -342,6 +342,21 @@ describe("drift.mjs", () => {
     expect(r.stderr).toContain("repaired 5 resource(s); stack prod matches the program");
   });
 
+  it.concurrent(
+    "--fix --json keeps pulumi's output off stdout: only the two summaries are there",
+    async () => {
+      const r = await run("drift.mjs", ["--stack", "prod", "--fix", "--json"], {
+        fake: true,
+        env: withPassphrase,
+        previews: ["preview-drift.json", "preview-clean.json"],
+      });
+      expect(r.code).toBe(0);
+      const documents = r.stdout.trim().split(/\n(?=\{)/);
+      expect(documents.map((d) => (JSON.parse(d) as { clean: boolean }).clean)).toEqual([false, true]);
+      expect(r.stderr).toContain("Updating (prod)");
+    },
+  );
+
   it.concurrent("--fix that leaves drift exits 2", async () => {
     const r = await run("drift.mjs", ["--stack", "prod", "--fix"], {
       fake: true,
