@@ -281,7 +281,8 @@ describe("up.mjs preflight (against a local stand-in of the two ARM endpoints)",
       fake: true,
       env: { ...armEnv(arm), HOOKFLEET_ARM_TOKEN: "expired" },
     });
-    expect(r.code).toBe(3);
+    // The preflight did not run, so it found no problem (3): the run failed (1).
+    expect(r.code).toBe(1);
     expect(r.stderr).toContain("preflight could not ask Azure: ARM 401 InvalidAuthenticationToken");
     expect(r.stderr).toContain("az login");
   });
