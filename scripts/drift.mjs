@@ -8,12 +8,15 @@ import { keepDeployedImage } from "./lib/deployedImage.ts";
 import { EXIT, preparePulumi, runScript, ScriptError } from "./lib/prepare.ts";
 import { failure, heartbeat, progress } from "./lib/progress.ts";
 import { formatDriftTable, parsePulumiJson, summariseDrift } from "./lib/pulumiJson.ts";
+import { onlyChangesProposed } from "./lib/pulumiCli.ts";
+import { scrubText } from "../app/scrub.ts";
 
 const spec = {
   usage: "npm run drift -- --stack <env> [--fix] [--json] [--summary-file <path>]",
   summary:
     "Compares the live resources (ADO hooks, Azure) with the program after a refresh and lists what drifted.\n" +
-    "Exit 0: no drift. Exit 2: drift (and not fixed). Exit 1: pulumi or the program failed.",
+    "Exit 0: no drift. Exit 2: drift (and not fixed). Exit 1: pulumi or the program failed, even part-way\n" +
+    "(the rows printed before the failure may not be all the drift; --fix then repairs nothing).",
   options: [
     { name: "stack", type: "string", required: true, valueName: "<env>", description: "Stack to check." },
     {
@@ -24,7 +27,8 @@ const spec = {
     {
       name: "json",
       type: "boolean",
-      description: "Print the drift summary as JSON on stdout instead of a table.",
+      description:
+        "Print the drift summary as JSON on stdout instead of a table (with --fix: one before and one after the repair).",
     },
     {
       name: "summary-file",
@@ -53,10 +57,18 @@ async function checkDrift(ctx, stack) {
     run = parsePulumiJson(preview.stdout);
   } catch (err) {
     // No JSON: pulumi failed before the engine ran (no such stack, bad credentials…).
-    process.stderr.write(preview.stderr);
+    process.stderr.write(scrubText(preview.stderr));
     throw new ScriptError(`pulumi preview failed (exit ${preview.exitCode}): ${err.message}`, EXIT.failed);
   }
-  return summariseDrift(run);
+  const summary = summariseDrift(run);
+  // A non-zero exit is drift only when --expect-no-changes tripped; otherwise pulumi failed, even
+  // when its JSON holds no error diagnostic (a backend or CLI error).
+  const exit = preview.exitCode ?? 1;
+  if (exit !== 0 && summary.errors.length === 0 && !onlyChangesProposed(exit, preview.stderr)) {
+    process.stderr.write(scrubText(preview.stderr));
+    summary.errors.push(`pulumi preview failed (exit ${exit})`);
+  }
+  return summary;
 }
 
 function report(summary, values) {
@@ -65,6 +77,13 @@ function report(summary, values) {
   if (values["summary-file"])
     fs.writeFileSync(String(values["summary-file"]), JSON.stringify(summary, null, 2));
   for (const e of summary.errors) failure(e);
+}
+
+/** pulumi or the program failed: the rows found before the failure are not all the drift. */
+function incomplete(summary) {
+  if (summary.rows.length > 0)
+    failure(`the check did not finish: the ${summary.rows.length} row(s) above may not be all the drift`);
+  return EXIT.failed;
 }
 
 async function main(values) {
@@ -76,7 +95,7 @@ async function main(values) {
 
   const before = await checkDrift(ctx, stack);
   report(before, values);
-  if (before.errors.length > 0 && before.clean) return EXIT.failed;
+  if (before.errors.length > 0) return incomplete(before);
   if (before.clean) return EXIT.ok;
   if (!values.fix) {
     progress(`to repair: npm run drift -- --stack ${stack} --fix   (or npm run up -- --stack ${stack})`);
@@ -84,10 +103,11 @@ async function main(values) {
   }
 
   progress(`repairing: pulumi up --refresh --yes --stack ${stack}`);
+  // pulumi's output is progress: on stderr, so stdout holds only the results (tables or --json).
   const up = await $({
     cwd: ctx.cwd,
     env: ctx.env,
-    stdio: "inherit",
+    stdio: ["inherit", process.stderr, "inherit"],
     nothrow: true,
   })`${ctx.pulumi} up --stack ${stack} --refresh --yes --non-interactive`;
   if (up.exitCode !== 0) throw new ScriptError(`pulumi up failed (exit ${up.exitCode})`, EXIT.failed);
@@ -95,6 +115,7 @@ async function main(values) {
   progress("checking again after the repair");
   const after = await checkDrift(ctx, stack);
   report(after, values);
+  if (after.errors.length > 0) return incomplete(after);
   if (!after.clean) {
     failure(`still drifting after the repair: ${after.rows.length} resource(s)`);
     return EXIT.drift;

@@ -43,7 +43,8 @@ const spec = {
     "Before `pulumi up` (not --preview) a preflight asks Azure whether the resource providers are registered and",
     "the deployer may create the resources and role assignments; it prints each problem with the az command that",
     'fixes it (docs/receiver-infra.md, "Deployer permissions").',
-    "Exit codes: 0 applied, 1 pulumi failed, 3 preflight found problems, 64 bad arguments, 127 Pulumi CLI missing.",
+    "Exit codes: 0 applied, 1 pulumi failed or the preflight could not ask Azure (not signed in, an expired token,",
+    "no network), 3 the preflight found problems, 64 bad arguments, 127 Pulumi CLI missing.",
   ].join("\n"),
 };
 
@@ -120,7 +121,8 @@ async function preflight(stack, ctx, passthrough) {
     failure(
       "sign in (az login, or the AZURE_*/ARM_* variables of your CI), or skip it: npm run up -- --stack <env> --skip-preflight",
     );
-    return EXIT.preflight;
+    // Nothing was checked, so no problem was found (exit 3): the check itself failed.
+    return EXIT.failed;
   }
   if (result.kind === "skipped") {
     progress(`preflight skipped: ${result.reason}`);

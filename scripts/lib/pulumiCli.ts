@@ -199,3 +199,15 @@ export function adoAccessDescription(env: NodeJS.ProcessEnv): string {
     ? "ADO access: the PAT in AZURE_DEVOPS_EXT_PAT"
     : "ADO access: no AZURE_DEVOPS_EXT_PAT, so Microsoft Entra (DefaultAzureCredential: az login, workload identity, managed identity)";
 }
+
+/**
+ * Whether a non-zero exit of `pulumi preview --expect-no-changes` means only "changes were
+ * proposed" (drift) and not that pulumi or the program failed. Since v3.226.0 the CLI exits 7 for
+ * it (ExitNoChanges for NoChangesExpectedError, pkg/cmd/pulumi/cmd/exit_codes.go; a failed run
+ * exits 1, other failures their own codes). Before, every error exited 255 (`os.Exit(-1)`,
+ * pkg/cmd/pulumi/main.go) and this one said "no changes were expected but changes were proposed"
+ * (pkg/cmd/pulumi/operations/preview.go; "… expected for preview but …" since v3.226.0).
+ */
+export function onlyChangesProposed(exitCode: number, stderr: string): boolean {
+  return exitCode === 7 || /no changes were expected\b.*\bbut changes were proposed/.test(stderr);
+}

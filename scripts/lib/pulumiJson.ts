@@ -14,6 +14,22 @@
  *   {path: {diffKind, inputDiff}}}}, diagnosticEvent, summaryEvent: {resourceChanges}}`.
  * Both become one `PulumiRun`.
  *
+ * Refresh steps (`preview --refresh`), read from the pulumi/pulumi source (commit 1b5949891b, 14
+ * commits after v3.259.0): the engine first runs a refresh step for every resource of the stored
+ * state (pkg/resource/deploy/deployment_executor.go, `refresh`), then plans the update against the
+ * refreshed state. In the digest (ShowPreviewDigest, pkg/backend/display/json.go) a refresh step is
+ * what the engine announced before running it: op "refresh", oldState the stored state, newState
+ * the same state again (NewRefreshStep starts `new` as `old`, pkg/resource/deploy/step.go), no
+ * diff. The digest swaps in a refresh's result only when the result's op is "update" or "delete"
+ * (since v3.120.0, #16146; "delete" since v3.132.0, #16851), and the engine renames a refresh's op
+ * that way only in a standalone `pulumi refresh` (`isRefresh`, pkg/engine/update.go
+ * OnResourceStepPost; pkg/engine/deployment.go: not "`up --refresh`"). So in `preview --refresh`
+ * refresh steps stay "refresh" in every v3 CLI, and what a refresh found shows in the steps after
+ * it: an update step whose oldState is the refreshed state, or a `create` when it found the
+ * resource gone. In engine events the refresh's resOutputsEvent keeps op "refresh" too, with `new`
+ * null when the resource is gone. A `pulumi refresh --json` digest is another document, not read
+ * here. How each fixture of test/scripts/fixtures was made: its README.md.
+ *
  * Text that came from outside (diagnostics, which carry provider errors and ADO's words, and the
  * stack's warnings) is scrubbed (app/scrub.ts) before anything here returns or prints it.
  */
@@ -310,17 +326,13 @@ function changedKeys(step: Step): string[] {
   return [...keys].filter((k) => k !== "__provider" && k !== "__inputs").sort();
 }
 
-/** Refresh steps record what the live resource looked like: gone, or with other outputs. */
-function refreshFindings(steps: Step[]): Map<string, { gone: boolean; status?: string }> {
-  const findings = new Map<string, { gone: boolean; status?: string }>();
-  for (const s of steps) {
-    if (s.op !== "refresh") continue;
-    findings.set(s.urn, {
-      gone: s.old !== undefined && s.new === undefined,
-      status: stringField(s.new, STATUS_KEYS),
-    });
-  }
-  return findings;
+/**
+ * URNs the run refreshed: every resource of the stored state (see the top of this file). A
+ * `create` of one of them means the refresh found it gone. The refresh step's own newState is the
+ * state before the refresh in a digest, so it is never read for what the refresh found.
+ */
+function refreshedUrns(steps: Step[]): Set<string> {
+  return new Set(steps.filter((s) => s.op === "refresh").map((s) => s.urn));
 }
 
 function isInfrastructureStep(step: Step): boolean {
@@ -333,7 +345,7 @@ function isInfrastructureStep(step: Step): boolean {
  * stopped the events.
  */
 export function summariseDrift(run: PulumiRun): DriftSummary {
-  const refreshed = refreshFindings(run.steps);
+  const refreshed = refreshedUrns(run.steps);
   const rows: DriftRow[] = [];
   const seen = new Set<string>();
 
@@ -342,8 +354,8 @@ export function summariseDrift(run: PulumiRun): DriftSummary {
     if (REPLACE_HALVES.has(step.op) && seen.has(step.urn)) continue;
     seen.add(step.urn);
 
-    const found = refreshed.get(step.urn);
-    const status = stringField(step.old, STATUS_KEYS) ?? found?.status;
+    // An update step's oldState is the refreshed state: the live status.
+    const status = stringField(step.old, STATUS_KEYS);
     const retries = step.old?.outputs?.probationRetries;
     const since = stringField(step.old, SINCE_KEYS);
     const keys = changedKeys(step);
@@ -351,10 +363,9 @@ export function summariseDrift(run: PulumiRun): DriftSummary {
     let detail: string;
 
     if (step.op === "create" || step.op === "import") {
-      kind = found?.gone ? "deleted" : "missing";
-      detail = found?.gone
-        ? "gone from the live system; will be created again"
-        : "not created yet; will be created";
+      const gone = refreshed.has(step.urn);
+      kind = gone ? "deleted" : "missing";
+      detail = gone ? "gone from the live system; will be created again" : "not created yet; will be created";
     } else if (step.op === "delete") {
       kind = "unwanted";
       detail = "no longer wanted; will be deleted";

@@ -9,6 +9,7 @@ import {
   findProjectRoot,
   installHint,
   missingStackProblem,
+  onlyChangesProposed,
   passphraseProblem,
   readBackendInputs,
   stackFilePath,
@@ -130,5 +131,21 @@ describe("adoAccessDescription", () => {
     const withPat = adoAccessDescription({ AZURE_DEVOPS_EXT_PAT: "s3cr3tpatvalue" });
     expect(withPat).toBe("ADO access: the PAT in AZURE_DEVOPS_EXT_PAT");
     expect(adoAccessDescription({})).toMatch(/Microsoft Entra/);
+  });
+});
+
+describe("onlyChangesProposed", () => {
+  it("tells --expect-no-changes tripping (drift) from a failure, for CLIs before and since v3.226.0", () => {
+    expect(
+      onlyChangesProposed(7, "error: no changes were expected for preview but changes were proposed\n"),
+    ).toBe(true);
+    expect(onlyChangesProposed(255, "error: no changes were expected but changes were proposed\n")).toBe(
+      true,
+    );
+    expect(onlyChangesProposed(1, "")).toBe(false);
+    expect(onlyChangesProposed(255, "error: could not read the stack's state: 401 Unauthorized\n")).toBe(
+      false,
+    );
+    expect(onlyChangesProposed(3, "error: invalid access token\n")).toBe(false);
   });
 });

@@ -88,6 +88,29 @@ describe("summariseDrift", () => {
     expect(summary.errors).toEqual([]);
   });
 
+  it("reads the digest as the CLI writes it for `preview --refresh`: every refresh step quiet, findings in the steps after", () => {
+    // preview-drift-cli.json: each refresh step's newState is the stored state again, and the
+    // deleted hook is only a `create` of a URN that was refreshed (fixtures/README.md).
+    const run = parsePulumiJson(fixture("preview-drift-cli.json"));
+    const deleted = run.steps.filter((s) => nameFromUrn(s.urn) === "contoso-8a1c2b3d-build.complete");
+    expect(deleted.map((s) => s.op)).toEqual(["refresh", "create"]);
+    expect(deleted[0].new).toEqual(deleted[0].old);
+    const summary = summariseDrift(run);
+    expect(summary.rows.map((r) => [r.kind, r.name, r.op])).toEqual([
+      ["disabled", "contoso-6ce954b1-git.push", "update"],
+      ["deleted", "contoso-8a1c2b3d-build.complete", "create"],
+      ["changed", "contoso-5b7e4f7a-git.pullrequest.created", "update"],
+      ["replaced", "contoso-5b7e4f7a-workitem.updated", "replace"],
+      ["unwanted", "contoso-0f3d2c1b-git.push", "delete"],
+    ]);
+    const [disabled, gone, changed] = summary.rows;
+    expect(disabled.detail).toBe("status: disabledBySystem after 8 failed retries → enabled");
+    expect(gone.detail).toBe("gone from the live system; will be created again");
+    // The dynamic provider's diff names no keys, and both sides of a secret read "[secret]".
+    expect(changed.detail).toBe("changed: (provider reported a difference)");
+    expect(summary.counts).toEqual(previewDriftCounts);
+  });
+
   it("tells a hook created for a new project (missing) from one deleted in ADO (deleted)", () => {
     const run = parsePulumiJson(fixture("preview-drift.json"));
     run.steps = run.steps.filter((s) => s.op !== "refresh");
@@ -127,6 +150,14 @@ describe("formatDriftTable", () => {
     expect(lines[lines.length - 1]).toBe(
       "Drift: 5 resource(s) (1 disabled, 1 deleted, 1 changed, 1 replaced, 1 unwanted).",
     );
+  });
+
+  it("prints the same rows for the hand-written digest and the one in the CLI's shape", () => {
+    const rows = (name: string) =>
+      formatDriftTable(summariseDrift(parsePulumiJson(fixture(name))))
+        .split("\n")
+        .map((line) => line.split(/\s+/).slice(0, 2).join(" "));
+    expect(rows("preview-drift-cli.json")).toEqual(rows("preview-drift.json"));
   });
 
   it("leaves out the downtime column when no provider reported it", () => {

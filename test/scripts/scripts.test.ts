@@ -325,7 +325,8 @@ describe("up.mjs preflight (against a local stand-in of the two ARM endpoints)",
       fake: true,
       env: { ...armEnv(arm), HOOKFLEET_ARM_TOKEN: "expired" },
     });
-    expect(r.code).toBe(3);
+    // The preflight did not run, so it found no problem (3): the run failed (1).
+    expect(r.code).toBe(1);
     expect(r.stderr).toContain("preflight could not ask Azure: ARM 401 InvalidAuthenticationToken");
     expect(r.stderr).toContain("az login");
   });
@@ -386,6 +387,21 @@ describe("drift.mjs", () => {
     expect(r.stderr).toContain("repaired 5 resource(s); stack prod matches the program");
   });
 
+  it.concurrent(
+    "--fix --json keeps pulumi's output off stdout: only the two summaries are there",
+    async () => {
+      const r = await run("drift.mjs", ["--stack", "prod", "--fix", "--json"], {
+        fake: true,
+        env: withPassphrase,
+        previews: ["preview-drift.json", "preview-clean.json"],
+      });
+      expect(r.code).toBe(0);
+      const documents = r.stdout.trim().split(/\n(?=\{)/);
+      expect(documents.map((d) => (JSON.parse(d) as { clean: boolean }).clean)).toEqual([false, true]);
+      expect(r.stderr).toContain("Updating (prod)");
+    },
+  );
+
   it.concurrent("--fix that leaves drift exits 2", async () => {
     const r = await run("drift.mjs", ["--stack", "prod", "--fix"], {
       fake: true,
@@ -394,6 +410,43 @@ describe("drift.mjs", () => {
     });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("still drifting after the repair");
+  });
+
+  it.concurrent(
+    "a preview that failed part-way is an error (exit 1) after the rows it found, and --fix repairs nothing",
+    async () => {
+      const r = await run("drift.mjs", ["--stack", "prod", "--fix"], {
+        fake: true,
+        env: withPassphrase,
+        previews: ["preview-partial-failure.json"],
+      });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/^disabled\s+contoso-6ce954b1-git\.push/m);
+      expect(r.stderr).toContain("ADO answered 401 listing projects of https://dev.azure.com/fabrikam");
+      expect(r.stderr).toContain("the check did not finish: the 1 row(s) above may not be all the drift");
+      expect(r.calls.map((c) => c.argv[0])).toEqual(["preview"]);
+    },
+  );
+
+  it.concurrent("a non-zero pulumi exit other than --expect-no-changes is an error (exit 1)", async () => {
+    const r = await run("drift.mjs", ["--stack", "prod", "--json"], {
+      fake: true,
+      env: { ...withPassphrase, FAKE_PULUMI_PREVIEW_EXIT: "1" },
+      previews: ["preview-clean.json"],
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("error: fake pulumi: failed after writing its JSON");
+    expect(JSON.parse(r.stdout).errors).toEqual(["pulumi preview failed (exit 1)"]);
+  });
+
+  it.concurrent("drift is exit 2 with a CLI before v3.226.0 too (255 and its message)", async () => {
+    const r = await run("drift.mjs", ["--stack", "prod"], {
+      fake: true,
+      env: { ...withPassphrase, FAKE_PULUMI_VERSION: "v3.225.0" },
+      previews: ["preview-drift-cli.json"],
+    });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain("Drift: 5 resource(s)");
   });
 
   it.concurrent("a failing program is an error (exit 1) with its message, not drift", async () => {
