@@ -273,19 +273,26 @@ export function analyzeHistory(notifications: readonly Notification[]): HistoryA
   return { failed: open, downSince, lastSuccessAt, inspected: notifications.length };
 }
 
+/** A Notifications_Get that failed (after the client's retries): the event may still be there. */
+export interface DetailsLookupError {
+  eventId: string;
+  message: string;
+}
+
 /**
  * `details` is "if available" in a history list (serviceHooks.json Notification): for every event
  * still to replay whose event the list did not carry, ask ADO for its latest attempt
- * (Notifications_Get), which has the details. An entry it still cannot fill stays as it is (counted
- * as not recoverable). Returns the entries (filled where possible) and the lookups that failed.
+ * (Notifications_Get), which has the details. An entry ADO answers without an event, or with 404,
+ * stays as it is (counted as not recoverable). A lookup that fails otherwise (429, 5xx, network) is
+ * returned in `errors`: its event is not known to be lost, so the caller must not give up on it.
  */
 export async function fillMissingDetails(
   client: Pick<AdoApi, "getNotification">,
   notifications: readonly Notification[],
-): Promise<{ notifications: Notification[]; errors: string[] }> {
+): Promise<{ notifications: Notification[]; errors: DetailsLookupError[] }> {
   const missing = analyzeHistory(notifications).failed.filter((f) => !f.event);
   const filled = [...notifications];
-  const errors: string[] = [];
+  const errors: DetailsLookupError[] = [];
   for (const f of missing) {
     // The latest attempt of the event (or the entry itself when it has no event id).
     const attempts = filled
@@ -298,7 +305,7 @@ export async function fillMissingDetails(
       const full = await client.getNotification(latest.n.subscriptionId, latest.n.id);
       if (full && notificationEvent(full)) filled[latest.i] = { ...latest.n, ...full };
     } catch (err) {
-      errors.push(`notification ${latest.n.id}: ${message(err)}`);
+      errors.push({ eventId: f.eventId, message: `notification ${latest.n.id}: ${message(err)}` });
     }
   }
   return { notifications: filled, errors };
@@ -491,10 +498,15 @@ async function healHook(
     r.problems.push(`could not read its delivery history: ${message(err)}`);
   }
   const listed = notifications.length;
+  // Events whose details ADO did not give this time: neither replayed nor lost, retried next run.
+  const unread = new Set<string>();
   if (historyOk) {
     const filled = await fillMissingDetails(client, notifications);
     notifications = filled.notifications;
-    for (const e of filled.errors) r.problems.push(`could not read a failed delivery's details: ${e}`);
+    for (const e of filled.errors) {
+      unread.add(e.eventId);
+      r.problems.push(`could not read a failed delivery's details (retried next run): ${e.message}`);
+    }
   }
   const history = analyzeHistory(notifications);
   if (listed >= maxResults)
@@ -511,11 +523,13 @@ async function healHook(
       : (history.downSince ?? sub.lastProbationRetryDate ?? sub.modifiedDate);
   r.failedEvents = history.failed.length;
 
-  // Replay every failed event into the store, through the receiver's own document builder.
-  let replayOk = historyOk;
+  // Replay every failed event into the store, through the receiver's own document builder. A hook
+  // with an event left unread stays as it is, so that the next run looks at its history again.
+  let replayOk = historyOk && unread.size === 0;
   if (target.system) {
     const system = target.system;
     for (const f of history.failed) {
+      if (unread.has(f.eventId)) continue;
       const event = f.event as unknown;
       let valid = false;
       try {

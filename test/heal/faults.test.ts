@@ -1,0 +1,108 @@
+/**
+ * The heal job when one call, one event or one hook goes wrong: nothing it could still replay is
+ * given up (the hook stays disabled for the next run), one bad event or hook does not hold up the
+ * rest, and ADO's error text never prints a URL token. The real AdoClient against the ADO emulator
+ * (its fault knobs), the real Cosmos client against a local Cosmos DB server.
+ */
+import { AdoClient } from "../../ado/client";
+import type { AdoEvent } from "../../ado/types";
+import { runHeal, type HealOptions, type HealReport } from "../../app/heal/heal";
+import type { SystemSetting } from "../../app/settings";
+import { CosmosMessageStore } from "../../app/store";
+import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
+import { startReceiver, webhookInput, type Receiver } from "../../devkit/recording-receiver";
+import { startCosmosServer, type CosmosTestServer } from "../support/cosmos-server";
+
+jest.setTimeout(30_000);
+
+const systems: SystemSetting[] = [{ id: "devops", storageMode: "full", retentionDays: 7 }];
+/** Notifications_Get, as the emulator keys its routes. */
+const NOTIFICATION_GET = "GET /_apis/hooks/subscriptions/{id}/notifications/{id}";
+
+let emu: AdoEmulator;
+let receiver: Receiver;
+let cosmos: CosmosTestServer;
+let client: AdoClient;
+
+beforeAll(async () => {
+  emu = await startAdoEmulator({
+    orgs: [{ name: "contoso", projects: ["Alpha"] }],
+    timeScale: 1e-6,
+    allowBasicAuthOverLoopbackHttp: true,
+  });
+  receiver = await startReceiver();
+  cosmos = await startCosmosServer();
+  // One retry, no real waiting: the faults below outlast it.
+  client = new AdoClient({
+    orgUrl: emu.orgUrl(),
+    auth: { kind: "pat", pat: emu.pat },
+    maxRetries: 1,
+    retryBaseMs: 1,
+  });
+});
+afterAll(async () => {
+  await emu?.close();
+  await receiver?.close();
+  await cosmos?.close();
+});
+afterEach(async () => {
+  emu.setUnconfirmed({ historyListDetails: true });
+  for (const s of await client.listSubscriptions({ consumerUrlPrefix: receiver.url }))
+    await client.deleteSubscription(s.id);
+});
+
+/** A Basic-auth hook to the receiver's system route that ADO disabled after `events` failed. */
+async function disabledHook(events: (AdoEvent | "git.push")[] = ["git.push"]) {
+  const url = `${receiver.url}/api/v1/systems/devops/webhooks`;
+  const sub = await client.createSubscription(webhookInput(url, { projectId: emu.projects()[0].id }));
+  receiver.respond = () => 500;
+  const emitted: AdoEvent[] = [];
+  for (const e of events) emitted.push((await emu.emit(e, { project: "Alpha" })).event);
+  await emu.idle();
+  receiver.respond = () => 200;
+  expect(emu.subscription(sub.id)!.status).toBe("disabledBySystem");
+  return { id: sub.id, events: emitted };
+}
+
+async function heal(options: Partial<HealOptions> = {}): Promise<HealReport> {
+  const store = await CosmosMessageStore.open({
+    settings: { endpoint: cosmos.endpoint, key: cosmos.key, database: "hookfleet", container: "messages" },
+    createIfMissing: false,
+  });
+  try {
+    return await runHeal({
+      orgs: [client],
+      webhookBaseUrl: receiver.url,
+      store,
+      credentials: { systems, urlTokens: [] },
+      ...options,
+    });
+  } finally {
+    await store.close();
+  }
+}
+
+const stored = async (event: AdoEvent) =>
+  (await cosmos.storedMessages("devops")).filter((m) => m.sourceEventId === event.id);
+
+test("a failed delivery's details that ADO cannot give now (503): the hook stays disabled, the next run replays the event", async () => {
+  const { id, events } = await disabledHook();
+  emu.setUnconfirmed({ historyListDetails: false });
+  // Notifications_Get answers 503 to the call and to the client's one retry.
+  emu.failNext(2, 503, { route: NOTIFICATION_GET, retryAfterSeconds: 0 });
+  const first = await heal();
+  expect(first.hooks[0]).toMatchObject({ id, action: "notEnabled", replayed: 0, notRecoverable: 0 });
+  expect(first.hooks[0].problems).toEqual([
+    expect.stringMatching(
+      /could not read a failed delivery's details \(retried next run\): notification \d+: 503/,
+    ),
+  ]);
+  expect(first.hooks[0].notes.join("\n")).toMatch(/next run retries/);
+  expect(first.ok).toBe(false);
+  expect(emu.subscription(id)!.status).toBe("disabledBySystem");
+
+  const second = await heal();
+  expect(second.hooks[0]).toMatchObject({ id, action: "enabled", replayed: 1, problems: [] });
+  expect(await stored(events[0])).toHaveLength(1);
+  expect(emu.subscription(id)!.status).toBe("enabled");
+});
