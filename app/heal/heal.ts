@@ -8,8 +8,9 @@
  * too, so keeping such a hook disabled until the next run loses nothing that enabling would save.
  */
 import type { CredentialSettings } from "../config";
-import { classifyDelivery } from "../events";
-import { buildMessage, messageId } from "../messages";
+import { classifyDelivery, type Delivery } from "../events";
+import { buildDocuments, DocumentTooLargeError } from "../ingest";
+import type { MessageDocument } from "../messages";
 import type { SystemSetting } from "../settings";
 import type { MessageStore } from "../store";
 import { digestEquals, sha256Hex } from "../tokens";
@@ -106,7 +107,10 @@ export interface HookHealResult {
   replayed: number;
   /** Of those, already in the store (a duplicate, not stored again). */
   alreadyPresent: number;
-  /** Failed deliveries whose history entry carries no usable event. */
+  /**
+   * Failed deliveries that cannot be replayed ever: no usable event in the history entry, or an
+   * event over the receiver's size limit (named in problems). They do not keep the hook disabled.
+   */
   notRecoverable: number;
   /** ADO event ids replayed (or, in a dry run, that would be). */
   replayedEventIds: string[];
@@ -528,46 +532,52 @@ async function healHook(
   let replayOk = historyOk && unread.size === 0;
   if (target.system) {
     const system = target.system;
+    let withoutEvent = 0;
     for (const f of history.failed) {
       if (unread.has(f.eventId)) continue;
-      const event = f.event as unknown;
-      let valid = false;
+      let delivery: Delivery | undefined;
       try {
-        valid = event !== undefined && classifyDelivery(event, {}).kind === "ado";
+        delivery = f.event === undefined ? undefined : classifyDelivery(f.event, {});
       } catch {
-        valid = false;
+        delivery = undefined;
       }
-      if (!valid) {
+      if (delivery?.kind !== "ado") {
+        withoutEvent++;
+        continue;
+      }
+      let doc: MessageDocument;
+      try {
+        // The receiver's own builder and size rule (app/ingest.ts): an event it would refuse with
+        // 413 the store would refuse on every run (Cosmos DB's 2 MB item limit, app/messages.ts).
+        const bodyBytes = Buffer.byteLength(JSON.stringify(delivery.event));
+        [doc] = await buildDocuments(system, "ado", [delivery.event], now(), bodyBytes);
+      } catch (err) {
+        if (!(err instanceof DocumentTooLargeError)) throw err;
+        // Permanent for this event only: the hook is still re-enabled for the events to come.
         r.notRecoverable++;
+        r.problems.push(`event ${f.eventId} cannot be stored, not recoverable: ${message(err)}`);
         continue;
       }
       try {
-        if (dryRun) {
-          const present = await opts.store.get(system.id, messageId(system.id, f.eventId));
-          if (present) r.alreadyPresent++;
-          else {
-            r.replayed++;
-            r.replayedEventIds.push(f.eventId);
-          }
-        } else {
-          const doc = buildMessage(system, "ado", event as Record<string, unknown>, now());
-          const created = await opts.store.create(doc);
-          if (created.duplicate) r.alreadyPresent++;
-          else {
-            r.replayed++;
-            r.replayedEventIds.push(f.eventId);
-          }
+        const duplicate = dryRun
+          ? (await opts.store.get(system.id, doc.id)) !== undefined
+          : (await opts.store.create(doc)).duplicate;
+        if (duplicate) r.alreadyPresent++;
+        else {
+          r.replayed++;
+          r.replayedEventIds.push(f.eventId);
         }
       } catch (err) {
+        // The store's trouble (unreachable, throttling, refused credentials…), not this event's:
+        // the hook stays as it is and the next run retries.
         replayOk = false;
         r.problems.push(`replay of event ${f.eventId} failed: ${message(err)}`);
         break;
       }
     }
-    if (r.notRecoverable)
-      r.problems.push(
-        `${r.notRecoverable} failed deliveries carry no event in ADO's history: not recoverable`,
-      );
+    r.notRecoverable += withoutEvent;
+    if (withoutEvent)
+      r.problems.push(`${withoutEvent} failed deliveries carry no event in ADO's history: not recoverable`);
   } else if (history.failed.length) {
     replayOk = false;
     (leftByPolicy ? r.notes : r.problems).push(

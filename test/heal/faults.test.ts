@@ -7,8 +7,10 @@
 import { AdoClient } from "../../ado/client";
 import type { AdoEvent } from "../../ado/types";
 import { runHeal, type HealOptions, type HealReport } from "../../app/heal/heal";
+import { MAX_DOCUMENT_BYTES } from "../../app/messages";
 import type { SystemSetting } from "../../app/settings";
 import { CosmosMessageStore } from "../../app/store";
+import { sampleEvent } from "../../devkit/ado-events";
 import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
 import { startReceiver, webhookInput, type Receiver } from "../../devkit/recording-receiver";
 import { startCosmosServer, type CosmosTestServer } from "../support/cosmos-server";
@@ -56,8 +58,10 @@ async function disabledHook(events: (AdoEvent | "git.push")[] = ["git.push"]) {
   const url = `${receiver.url}/api/v1/systems/devops/webhooks`;
   const sub = await client.createSubscription(webhookInput(url, { projectId: emu.projects()[0].id }));
   receiver.respond = () => 500;
-  const emitted: AdoEvent[] = [];
-  for (const e of events) emitted.push((await emu.emit(e, { project: "Alpha" })).event);
+  // At once: an event raised after the hook went on probation would be queued, never attempted.
+  const emitted = (await Promise.all(events.map((e) => emu.emit(e, { project: "Alpha" })))).map(
+    (d) => d.event,
+  );
   await emu.idle();
   receiver.respond = () => 200;
   expect(emu.subscription(sub.id)!.status).toBe("disabledBySystem");
@@ -105,4 +109,35 @@ test("a failed delivery's details that ADO cannot give now (503): the hook stays
   expect(second.hooks[0]).toMatchObject({ id, action: "enabled", replayed: 1, problems: [] });
   expect(await stored(events[0])).toHaveLength(1);
   expect(emu.subscription(id)!.status).toBe("enabled");
+});
+
+test("an event over the receiver's size limit: not recoverable, named, and the hook is enabled again with its other event replayed", async () => {
+  const alpha = emu.projects()[0];
+  // Larger than a message may be (app/messages.ts MAX_DOCUMENT_BYTES): Cosmos DB would refuse it.
+  const huge = sampleEvent("git.push", {
+    org: "contoso",
+    project: { id: alpha.id, name: alpha.name },
+    targetBytes: 2_100_000,
+  });
+  const { id, events } = await disabledHook([huge, "git.push"]);
+  emu.setUnconfirmed({ historyListDetails: false }); // one Notifications_Get per event, not 8 × 2 MB
+  const report = await heal();
+  expect(report.hooks[0]).toMatchObject({
+    id,
+    action: "enabled",
+    failedEvents: 2,
+    replayed: 1,
+    notRecoverable: 1,
+    replayedEventIds: [events[1].id],
+  });
+  expect(report.hooks[0].problems).toEqual([
+    expect.stringMatching(
+      new RegExp(
+        `event ${huge.id} cannot be stored, not recoverable: .*over the ${MAX_DOCUMENT_BYTES}-byte limit`,
+      ),
+    ),
+  ]);
+  expect(emu.subscription(id)!.status).toBe("enabled");
+  expect(await stored(events[0])).toHaveLength(0);
+  expect(await stored(events[1])).toHaveLength(1);
 });
