@@ -292,6 +292,7 @@ export interface DetailsLookupError {
  */
 export async function fillMissingDetails(
   client: Pick<AdoApi, "getNotification">,
+  subscriptionId: string,
   notifications: readonly Notification[],
 ): Promise<{ notifications: Notification[]; errors: DetailsLookupError[] }> {
   const missing = analyzeHistory(notifications).failed.filter((f) => !f.event);
@@ -306,7 +307,9 @@ export async function fillMissingDetails(
     const latest = attempts[0];
     if (!latest) continue;
     try {
-      const full = await client.getNotification(latest.n.subscriptionId, latest.n.id);
+      // The hook's own id, not the entry's `subscriptionId`: every field of a Notification is
+      // optional in serviceHooks.json, and this history is the hook's (Notifications_List by its id).
+      const full = await client.getNotification(subscriptionId, latest.n.id);
       if (full && notificationEvent(full)) filled[latest.i] = { ...latest.n, ...full };
     } catch (err) {
       errors.push({ eventId: f.eventId, message: `notification ${latest.n.id}: ${message(err)}` });
@@ -505,7 +508,7 @@ async function healHook(
   // Events whose details ADO did not give this time: neither replayed nor lost, retried next run.
   const unread = new Set<string>();
   if (historyOk) {
-    const filled = await fillMissingDetails(client, notifications);
+    const filled = await fillMissingDetails(client, sub.id, notifications);
     notifications = filled.notifications;
     for (const e of filled.errors) {
       unread.add(e.eventId);
