@@ -162,6 +162,15 @@ export interface HookTarget {
   problem?: string;
 }
 
+/** A URL path segment decoded, or undefined when its %-encoding is malformed (URIError). */
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The receiver system a consumer URL delivers to: `/api/v1/webhooks/{token}` through the URL-token
  * hashes (expired ones included: events sent with them still belong to that system),
@@ -181,7 +190,15 @@ export function targetOf(
   const systems = new Map(credentials.systems.map((s) => [s.id, s]));
   const token = /\/api\/v1\/webhooks\/([^/]+)\/?$/.exec(path);
   if (token) {
-    const digest = sha256Hex(decodeURIComponent(token[1]));
+    // A hand-made hook may carry anything: its trouble is that hook's problem, not the run's.
+    const decoded = decodeSegment(token[1]);
+    if (decoded === undefined)
+      return {
+        route: "token",
+        problem:
+          "its URL token has malformed %-encoding, so no receiver token can match it: run `pulumi up` to give the hook a current URL",
+      };
+    const digest = sha256Hex(decoded);
     const entries = credentials.urlTokens.filter((t) => digestEquals(digest, t.sha256));
     if (entries.length === 0)
       return {
@@ -198,7 +215,9 @@ export function targetOf(
   }
   const basic = /\/api\/v1\/systems\/([^/]+)\/webhooks\/?$/.exec(path);
   if (basic) {
-    const id = decodeURIComponent(basic[1]);
+    const id = decodeSegment(basic[1]);
+    if (id === undefined)
+      return { route: "basic", problem: "the system id in its URL has malformed %-encoding" };
     const system = systems.get(id);
     return system
       ? { route: "basic", system }

@@ -141,3 +141,17 @@ test("an event over the receiver's size limit: not recoverable, named, and the h
   expect(await stored(events[0])).toHaveLength(0);
   expect(await stored(events[1])).toHaveLength(1);
 });
+
+test("a hand-made hook whose URL has malformed %-encoding is that hook's problem: the other hooks are still healed", async () => {
+  const good = await disabledHook();
+  const bad = emu.addSubscription(
+    webhookInput(`${receiver.url}/api/v1/webhooks/alw_%E0%A4%A`, { projectId: emu.projects()[0].id }),
+  );
+  emu.setSubscriptionStatus(bad.id, "disabledBySystem");
+  const report = await heal();
+  const byId = (id: string) => report.hooks.find((h) => h.id === id);
+  expect(byId(bad.id)).toMatchObject({ action: "notEnabled", statusAfter: "disabledBySystem" });
+  expect(byId(bad.id)!.problems.join()).toMatch(/malformed %-encoding/);
+  expect(byId(good.id)).toMatchObject({ action: "enabled", replayed: 1, problems: [] });
+  expect(emu.subscription(good.id)!.status).toBe("enabled");
+});

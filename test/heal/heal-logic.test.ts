@@ -117,6 +117,15 @@ describe("targetOf: which system a hook delivers to", () => {
       { route: "basic", problem: expect.stringMatching(/"nope"/) },
     ],
     ["https://r.example/somewhere", { route: "unknown", problem: expect.any(String) }],
+    // Malformed %-encoding (decodeURIComponent throws URIError): a problem, not an exception.
+    [
+      "https://r.example/api/v1/webhooks/alw_%E0%A4%A",
+      { route: "token", problem: expect.stringMatching(/malformed %-encoding/) },
+    ],
+    [
+      "https://r.example/api/v1/systems/dev%zzops/webhooks",
+      { route: "basic", problem: expect.stringMatching(/malformed %-encoding/) },
+    ],
   ])("%s", (url, expected) => {
     const t = targetOf(url, credentials);
     expect(t).toMatchObject(expected);
