@@ -11,6 +11,7 @@ import type { CredentialSettings } from "../config";
 import { classifyDelivery, type Delivery } from "../events";
 import { buildDocuments, DocumentTooLargeError } from "../ingest";
 import type { MessageDocument } from "../messages";
+import { scrubText } from "../scrub";
 import type { SystemSetting } from "../settings";
 import type { MessageStore } from "../store";
 import { digestEquals, sha256Hex } from "../tokens";
@@ -351,8 +352,13 @@ export function reenableInput(sub: Subscription): SubscriptionInput {
   };
 }
 
+/**
+ * An error's text as heal prints and reports it: scrubbed, since ADO's error text may quote the
+ * consumer URL, whose path holds our URL token (app/scrub.ts), and the job's output goes to Log
+ * Analytics.
+ */
 function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return scrubText(err instanceof Error ? err.message : String(err));
 }
 
 async function pool<T>(items: readonly T[], size: number, work: (item: T, index: number) => Promise<void>) {

@@ -6,10 +6,12 @@
  */
 import { AdoClient } from "../../ado/client";
 import type { AdoEvent } from "../../ado/types";
+import { healFailedLine, runHealCli } from "../../app/heal/cli";
 import { runHeal, type HealOptions, type HealReport } from "../../app/heal/heal";
 import { MAX_DOCUMENT_BYTES } from "../../app/messages";
 import type { SystemSetting } from "../../app/settings";
 import { CosmosMessageStore } from "../../app/store";
+import { mintToken, sha256Hex } from "../../app/tokens";
 import { sampleEvent } from "../../devkit/ado-events";
 import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
 import { startReceiver, webhookInput, type Receiver } from "../../devkit/recording-receiver";
@@ -154,4 +156,55 @@ test("a hand-made hook whose URL has malformed %-encoding is that hook's problem
   expect(byId(bad.id)!.problems.join()).toMatch(/malformed %-encoding/);
   expect(byId(good.id)).toMatchObject({ action: "enabled", replayed: 1, problems: [] });
   expect(emu.subscription(good.id)!.status).toBe("enabled");
+});
+
+test("ADO error text quoting a hook's token URL: scrubbed in the progress lines, the report and its JSON", async () => {
+  const token = mintToken();
+  const url = `${receiver.url}/api/v1/webhooks/${token}`;
+  const sub = emu.addSubscription(webhookInput(url, { projectId: emu.projects()[0].id }));
+  emu.setSubscriptionStatus(sub.id, "disabledBySystem");
+  const env = {
+    HOOKFLEET_HEAL_ORG_URLS: emu.orgUrl(),
+    HOOKFLEET_WEBHOOK_BASE_URL: receiver.url,
+    AZURE_DEVOPS_EXT_PAT: emu.pat,
+    COSMOS_ENDPOINT: cosmos.endpoint,
+    COSMOS_KEY: cosmos.key,
+    HOOKFLEET_SYSTEMS: JSON.stringify(systems),
+    HOOKFLEET_URL_TOKENS: JSON.stringify([{ sha256: sha256Hex(token), systemId: "devops" }]),
+  };
+  for (const argv of [[], ["--json"]]) {
+    // The history read fails with ADO's error text naming the consumer URL (400: not retried).
+    emu.failNext(1, 400, {
+      route: "GET /_apis/hooks/subscriptions/{id}/notifications",
+      message: `The consumer at ${url} could not be queried.`,
+    });
+    const out: string[] = [];
+    const { code, report } = await runHealCli(
+      argv,
+      env,
+      { stdout: (t) => out.push(t), stderr: (t) => out.push(t) },
+      { clientFor: () => client },
+    );
+    expect(code).toBe(1);
+    expect(report!.hooks[0].problems.join()).toMatch(
+      /could not read its delivery history: 400: The consumer at .*\/webhooks\/\S*\[redacted\]/,
+    );
+    expect(out.join("\n")).toMatch(/could not read its delivery history/);
+    expect(out.join("\n")).not.toContain(token);
+  }
+  // The store's error text too.
+  const out: string[] = [];
+  const failing = await runHealCli(
+    [],
+    env,
+    { stdout: (t) => out.push(t), stderr: (t) => out.push(t) },
+    { openStore: () => Promise.reject(new Error(`refused for ${url}`)) },
+  );
+  expect(failing.code).toBe(1);
+  expect(out.join("\n")).toMatch(/cannot open the message store: refused for .*\[redacted\]/);
+  expect(out.join("\n")).not.toContain(token);
+  // And the last line of a run that failed unexpectedly (app/heal/main.ts).
+  expect(healFailedLine(new Error(`boom at ${url}`))).toMatch(
+    /^heal failed: boom at .*\/webhooks\/\[redacted\]$/,
+  );
 });
