@@ -15,6 +15,7 @@ import { scrubText } from "../scrub";
 import type { SystemSetting } from "../settings";
 import type { MessageStore } from "../store";
 import { digestEquals, sha256Hex } from "../tokens";
+import { AdoError } from "../../ado/errors";
 import { replaceAndVerify } from "../../ado/replace";
 import type {
   AdoApi,
@@ -648,8 +649,17 @@ async function healHook(
           }
         }
       } catch (err) {
-        r.action = "notEnabled";
-        r.problems.push(`re-enable failed: ${message(err)}`);
+        if (err instanceof AdoError && err.status === 404 && err.method === "PUT") {
+          // Deleted (or replaced by a concurrent `pulumi up`) between the fresh GET and the PUT.
+          // serviceHooks.json lists only 200 for Subscriptions_Replace: a 404 for a subscription
+          // that is gone is *unconfirmed*, as is in getSubscription (ado/client.ts).
+          r.action = "skipped";
+          r.statusAfter = "deleted";
+          r.notes.push("deleted (or replaced) while heal re-enabled it: nothing left to enable");
+        } else {
+          r.action = "notEnabled";
+          r.problems.push(`re-enable failed: ${message(err)}`);
+        }
       }
     }
   }

@@ -208,3 +208,21 @@ test("ADO error text quoting a hook's token URL: scrubbed in the progress lines,
     /^heal failed: boom at .*\/webhooks\/\[redacted\]$/,
   );
 });
+
+test("a hook deleted between heal's fresh read and its PUT (a concurrent `pulumi up` replaced it): skipped with a note, not a problem", async () => {
+  const { id } = await disabledHook();
+  /** The ADO client, with the hook deleted right after heal's fresh GET of it. */
+  class RacingClient extends AdoClient {
+    override async getSubscription(subscriptionId: string) {
+      const found = await super.getSubscription(subscriptionId);
+      await this.deleteSubscription(subscriptionId);
+      return found;
+    }
+  }
+  const racing = new RacingClient({ orgUrl: emu.orgUrl(), auth: { kind: "pat", pat: emu.pat } });
+  const report = await heal({ orgs: [racing] });
+  expect(report.hooks[0]).toMatchObject({ id, action: "skipped", statusAfter: "deleted", problems: [] });
+  expect(report.hooks[0].notes.join("\n")).toMatch(/deleted \(or replaced\) while heal re-enabled it/);
+  expect(report.ok).toBe(true);
+  expect(emu.subscription(id)).toBeUndefined();
+});
