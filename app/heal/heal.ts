@@ -27,6 +27,7 @@ import type {
 } from "../../ado/types";
 import {
   compareInstants,
+  eventProjectId,
   instant,
   isDisabled,
   notificationEvent,
@@ -562,6 +563,7 @@ async function healHook(
   if (target.system) {
     const system = target.system;
     let withoutEvent = 0;
+    const otherProject: string[] = [];
     for (const f of history.failed) {
       if (unread.has(f.eventId)) continue;
       let delivery: Delivery | undefined;
@@ -572,6 +574,14 @@ async function healHook(
       }
       if (delivery?.kind !== "ado") {
         withoutEvent++;
+        continue;
+      }
+      // An event of another project is not this hook's to replay: a failed test notification's
+      // sample data (serviceHooks.json, Notification.subscriberId: "In case of test notifications
+      // it can be the tester") or another subscription's event. Events naming no project are kept.
+      const eventProject = eventProjectId(delivery.event);
+      if (projectId && eventProject && eventProject.toLowerCase() !== projectId.toLowerCase()) {
+        otherProject.push(`${f.eventId} (project ${eventProject})`);
         continue;
       }
       let doc: MessageDocument;
@@ -604,6 +614,10 @@ async function healHook(
         break;
       }
     }
+    if (otherProject.length)
+      r.notes.push(
+        `${otherProject.length} failed deliveries not replayed: their events belong to another project than the hook's ${projectId}: ${otherProject.join(", ")}`,
+      );
     r.notRecoverable += withoutEvent;
     if (withoutEvent)
       r.problems.push(`${withoutEvent} failed deliveries carry no event in ADO's history: not recoverable`);

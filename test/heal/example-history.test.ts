@@ -9,6 +9,7 @@ import { runHeal, type HealReport } from "../../app/heal/heal";
 import type { SystemSetting } from "../../app/settings";
 import { CosmosMessageStore } from "../../app/store";
 import type { AdoEvent, Notification, Subscription } from "../../ado/types";
+import { eventProjectId } from "../../ado/wire";
 import { sampleEvent } from "../../devkit/ado-events";
 import { startExampleServer, type ExampleServer, type Route } from "../ado/spec/example-server";
 import { EX, GUID, patClient } from "../ado/spec/fixtures";
@@ -142,5 +143,32 @@ test("history entries without `subscriptionId`: the event's details are read und
   const singles = server.requests.filter((r) => /\/notifications\/\d+$/.test(r.path)).map((r) => r.path);
   expect(singles).toEqual([`/${server.org}/_apis/hooks/subscriptions/${DISABLED}/notifications/7`]);
   expect(await storedIds()).toContain(event.id);
+  expect(state.get(DISABLED)!.status).toBe("enabled");
+});
+
+test("an event of another project than the hook's is not replayed, with a note; events naming no project are", async () => {
+  // The hook's project is 6ce954b1-… (the example), as is sampleEvent's default project.
+  const own = sampleEvent("build.complete");
+  // Another project of the example organization (core's GET projects example).
+  const tfvc = { id: "eb6e4656-77fc-42a1-9181-4c6d8e9da5d1", name: "Fabrikam-Fiber-TFVC" };
+  const foreign = sampleEvent("build.complete", { project: tfvc });
+  const unnamed = sampleEvent("build.complete");
+  delete unnamed.resourceContainers!.project;
+  delete (unnamed.resource as { project?: unknown }).project;
+  expect(eventProjectId(unnamed)).toBeUndefined();
+
+  const state = exampleOrg([failed(1, own), failed(2, foreign), failed(3, unnamed)]);
+  const report = await heal();
+  const hook = report.hooks.find((h) => h.id === DISABLED)!;
+  expect(hook).toMatchObject({ action: "enabled", failedEvents: 3, replayed: 2, problems: [] });
+  expect(hook.replayedEventIds.sort()).toEqual([own.id, unnamed.id].sort());
+  expect(hook.notes).toContainEqual(
+    expect.stringMatching(
+      new RegExp(
+        `1 failed deliveries not replayed: .*another project .*${foreign.id} \\(project ${tfvc.id}\\)`,
+      ),
+    ),
+  );
+  expect(await storedIds()).not.toContain(foreign.id);
   expect(state.get(DISABLED)!.status).toBe("enabled");
 });
