@@ -39,7 +39,7 @@ HOOKFLEET_HEAL_PROBATION, HOOKFLEET_HEAL_DISABLED_BY_USER, HOOKFLEET_HEAL_INCLUD
 HOOKFLEET_HEAL_HISTORY_MAX, HOOKFLEET_HEAL_CONCURRENCY. See docs/heal.md.
 
 Exit codes: 0 every hook found is healthy or was repaired (or, dry run, can be); 1 something could
-not be repaired (see the report); 2 bad arguments or configuration.`;
+not be repaired (see the report); ${EXIT.usage} bad arguments or configuration.`;
 
 type Env = Record<string, string | undefined>;
 

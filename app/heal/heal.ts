@@ -545,7 +545,9 @@ async function healHook(
   const history = analyzeHistory(notifications);
   if (listed >= maxResults)
     r.notes.push(`history read stopped at ${maxResults} entries: older failed deliveries were not looked at`);
-  // How long ADO keeps the history is not documented (*unconfirmed*): a hook ADO disabled for
+  // How long ADO keeps a hook's detailed history is *unconfirmed*: learn.microsoft.com
+  // azure/devops/service-hooks/troubleshoot says only that the Service Hooks page "summarizes
+  // activity from the last seven days" (earlier versions: "last 14 days"). A hook ADO disabled for
   // failing with no failed delivery left in its history has lost them to that retention.
   if (historyOk && status === "disabledBySystem" && history.failed.length === 0)
     r.notes.push(

@@ -169,6 +169,8 @@ describe("the heal command's input", () => {
     expect(code).toBe(0);
     for (const s of ["--dry-run", "--json", "HOOKFLEET_HEAL_ORG_URLS", "Exit codes"])
       expect(stdout).toContain(s);
+    // The code a bad argument really exits with (the tests below).
+    expect(stdout).toMatch(/; 64 bad arguments or configuration\.$/);
   });
 
   test("every configuration mistake at once, exit 64", async () => {
