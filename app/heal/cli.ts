@@ -6,6 +6,7 @@
 import { AdoClient } from "../../ado/client";
 import { ConfigError, parseConfig, type CredentialSettings, type CosmosSettings } from "../config";
 import { EXIT } from "../exit-codes";
+import { scrubText } from "../scrub";
 import { CosmosMessageStore, type MessageStore } from "../store";
 import { runHeal, type HealPolicy, type HealReport } from "./heal";
 import { formatHealReport } from "./report";
@@ -38,9 +39,19 @@ HOOKFLEET_HEAL_PROBATION, HOOKFLEET_HEAL_DISABLED_BY_USER, HOOKFLEET_HEAL_INCLUD
 HOOKFLEET_HEAL_HISTORY_MAX, HOOKFLEET_HEAL_CONCURRENCY. See docs/heal.md.
 
 Exit codes: 0 every hook found is healthy or was repaired (or, dry run, can be); 1 something could
-not be repaired (see the report); 2 bad arguments or configuration.`;
+not be repaired (see the report); ${EXIT.usage} bad arguments or configuration.`;
 
 type Env = Record<string, string | undefined>;
+
+/** An error's text for output: scrubbed (app/scrub.ts), as the job's output goes to Log Analytics. */
+function errorText(err: unknown): string {
+  return scrubText(err instanceof Error ? err.message : String(err));
+}
+
+/** The last line of a run that failed unexpectedly (app/heal/main.ts). */
+export function healFailedLine(err: unknown): string {
+  return `heal failed: ${errorText(err)}`;
+}
 
 export interface HealArgs {
   help: boolean;
@@ -264,7 +275,7 @@ export async function runHealCli(
     config = loadHealConfig(env, args);
   } catch (err) {
     if (err instanceof ConfigError) {
-      io.stderr(err.message.replace("invalid receiver configuration", "invalid heal configuration"));
+      io.stderr(errorText(err).replace("invalid receiver configuration", "invalid heal configuration"));
       return { code: EXIT.usage };
     }
     throw err;
@@ -276,7 +287,7 @@ export async function runHealCli(
       ? await deps.openStore(config)
       : await CosmosMessageStore.open({ settings: config.cosmos, createIfMissing: false });
   } catch (err) {
-    io.stderr(`heal: cannot open the message store: ${err instanceof Error ? err.message : String(err)}`);
+    io.stderr(`heal: cannot open the message store: ${errorText(err)}`);
     return { code: 1 };
   }
   try {

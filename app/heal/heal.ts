@@ -8,11 +8,14 @@
  * too, so keeping such a hook disabled until the next run loses nothing that enabling would save.
  */
 import type { CredentialSettings } from "../config";
-import { classifyDelivery } from "../events";
-import { buildMessage, messageId } from "../messages";
+import { classifyDelivery, type Delivery } from "../events";
+import { buildDocuments, DocumentTooLargeError } from "../ingest";
+import type { MessageDocument } from "../messages";
+import { scrubText } from "../scrub";
 import type { SystemSetting } from "../settings";
 import type { MessageStore } from "../store";
 import { digestEquals, sha256Hex } from "../tokens";
+import { AdoError } from "../../ado/errors";
 import { replaceAndVerify } from "../../ado/replace";
 import type {
   AdoApi,
@@ -24,6 +27,7 @@ import type {
 } from "../../ado/types";
 import {
   compareInstants,
+  eventProjectId,
   instant,
   isDisabled,
   notificationEvent,
@@ -106,7 +110,10 @@ export interface HookHealResult {
   replayed: number;
   /** Of those, already in the store (a duplicate, not stored again). */
   alreadyPresent: number;
-  /** Failed deliveries whose history entry carries no usable event. */
+  /**
+   * Failed deliveries that cannot be replayed ever: no usable event in the history entry, or an
+   * event over the receiver's size limit (named in problems). They do not keep the hook disabled.
+   */
   notRecoverable: number;
   /** ADO event ids replayed (or, in a dry run, that would be). */
   replayedEventIds: string[];
@@ -158,6 +165,15 @@ export interface HookTarget {
   problem?: string;
 }
 
+/** A URL path segment decoded, or undefined when its %-encoding is malformed (URIError). */
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The receiver system a consumer URL delivers to: `/api/v1/webhooks/{token}` through the URL-token
  * hashes (expired ones included: events sent with them still belong to that system),
@@ -177,7 +193,15 @@ export function targetOf(
   const systems = new Map(credentials.systems.map((s) => [s.id, s]));
   const token = /\/api\/v1\/webhooks\/([^/]+)\/?$/.exec(path);
   if (token) {
-    const digest = sha256Hex(decodeURIComponent(token[1]));
+    // A hand-made hook may carry anything: its trouble is that hook's problem, not the run's.
+    const decoded = decodeSegment(token[1]);
+    if (decoded === undefined)
+      return {
+        route: "token",
+        problem:
+          "its URL token has malformed %-encoding, so no receiver token can match it: run `pulumi up` to give the hook a current URL",
+      };
+    const digest = sha256Hex(decoded);
     const entries = credentials.urlTokens.filter((t) => digestEquals(digest, t.sha256));
     if (entries.length === 0)
       return {
@@ -194,7 +218,9 @@ export function targetOf(
   }
   const basic = /\/api\/v1\/systems\/([^/]+)\/webhooks\/?$/.exec(path);
   if (basic) {
-    const id = decodeURIComponent(basic[1]);
+    const id = decodeSegment(basic[1]);
+    if (id === undefined)
+      return { route: "basic", problem: "the system id in its URL has malformed %-encoding" };
     const system = systems.get(id);
     return system
       ? { route: "basic", system }
@@ -273,19 +299,27 @@ export function analyzeHistory(notifications: readonly Notification[]): HistoryA
   return { failed: open, downSince, lastSuccessAt, inspected: notifications.length };
 }
 
+/** A Notifications_Get that failed (after the client's retries): the event may still be there. */
+export interface DetailsLookupError {
+  eventId: string;
+  message: string;
+}
+
 /**
  * `details` is "if available" in a history list (serviceHooks.json Notification): for every event
  * still to replay whose event the list did not carry, ask ADO for its latest attempt
- * (Notifications_Get), which has the details. An entry it still cannot fill stays as it is (counted
- * as not recoverable). Returns the entries (filled where possible) and the lookups that failed.
+ * (Notifications_Get), which has the details. An entry ADO answers without an event, or with 404,
+ * stays as it is (counted as not recoverable). A lookup that fails otherwise (429, 5xx, network) is
+ * returned in `errors`: its event is not known to be lost, so the caller must not give up on it.
  */
 export async function fillMissingDetails(
   client: Pick<AdoApi, "getNotification">,
+  subscriptionId: string,
   notifications: readonly Notification[],
-): Promise<{ notifications: Notification[]; errors: string[] }> {
+): Promise<{ notifications: Notification[]; errors: DetailsLookupError[] }> {
   const missing = analyzeHistory(notifications).failed.filter((f) => !f.event);
   const filled = [...notifications];
-  const errors: string[] = [];
+  const errors: DetailsLookupError[] = [];
   for (const f of missing) {
     // The latest attempt of the event (or the entry itself when it has no event id).
     const attempts = filled
@@ -295,10 +329,12 @@ export async function fillMissingDetails(
     const latest = attempts[0];
     if (!latest) continue;
     try {
-      const full = await client.getNotification(latest.n.subscriptionId, latest.n.id);
+      // The hook's own id, not the entry's `subscriptionId`: every field of a Notification is
+      // optional in serviceHooks.json, and this history is the hook's (Notifications_List by its id).
+      const full = await client.getNotification(subscriptionId, latest.n.id);
       if (full && notificationEvent(full)) filled[latest.i] = { ...latest.n, ...full };
     } catch (err) {
-      errors.push(`notification ${latest.n.id}: ${message(err)}`);
+      errors.push({ eventId: f.eventId, message: `notification ${latest.n.id}: ${message(err)}` });
     }
   }
   return { notifications: filled, errors };
@@ -318,8 +354,13 @@ export function reenableInput(sub: Subscription): SubscriptionInput {
   };
 }
 
+/**
+ * An error's text as heal prints and reports it: scrubbed, since ADO's error text may quote the
+ * consumer URL, whose path holds our URL token (app/scrub.ts), and the job's output goes to Log
+ * Analytics.
+ */
 function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return scrubText(err instanceof Error ? err.message : String(err));
 }
 
 async function pool<T>(items: readonly T[], size: number, work: (item: T, index: number) => Promise<void>) {
@@ -491,15 +532,22 @@ async function healHook(
     r.problems.push(`could not read its delivery history: ${message(err)}`);
   }
   const listed = notifications.length;
+  // Events whose details ADO did not give this time: neither replayed nor lost, retried next run.
+  const unread = new Set<string>();
   if (historyOk) {
-    const filled = await fillMissingDetails(client, notifications);
+    const filled = await fillMissingDetails(client, sub.id, notifications);
     notifications = filled.notifications;
-    for (const e of filled.errors) r.problems.push(`could not read a failed delivery's details: ${e}`);
+    for (const e of filled.errors) {
+      unread.add(e.eventId);
+      r.problems.push(`could not read a failed delivery's details (retried next run): ${e.message}`);
+    }
   }
   const history = analyzeHistory(notifications);
   if (listed >= maxResults)
     r.notes.push(`history read stopped at ${maxResults} entries: older failed deliveries were not looked at`);
-  // How long ADO keeps the history is not documented (*unconfirmed*): a hook ADO disabled for
+  // How long ADO keeps a hook's detailed history is *unconfirmed*: learn.microsoft.com
+  // azure/devops/service-hooks/troubleshoot says only that the Service Hooks page "summarizes
+  // activity from the last seven days" (earlier versions: "last 14 days"). A hook ADO disabled for
   // failing with no failed delivery left in its history has lost them to that retention.
   if (historyOk && status === "disabledBySystem" && history.failed.length === 0)
     r.notes.push(
@@ -511,49 +559,70 @@ async function healHook(
       : (history.downSince ?? sub.lastProbationRetryDate ?? sub.modifiedDate);
   r.failedEvents = history.failed.length;
 
-  // Replay every failed event into the store, through the receiver's own document builder.
-  let replayOk = historyOk;
+  // Replay every failed event into the store, through the receiver's own document builder. A hook
+  // with an event left unread stays as it is, so that the next run looks at its history again.
+  let replayOk = historyOk && unread.size === 0;
   if (target.system) {
     const system = target.system;
+    let withoutEvent = 0;
+    const otherProject: string[] = [];
     for (const f of history.failed) {
-      const event = f.event as unknown;
-      let valid = false;
+      if (unread.has(f.eventId)) continue;
+      let delivery: Delivery | undefined;
       try {
-        valid = event !== undefined && classifyDelivery(event, {}).kind === "ado";
+        delivery = f.event === undefined ? undefined : classifyDelivery(f.event, {});
       } catch {
-        valid = false;
+        delivery = undefined;
       }
-      if (!valid) {
+      if (delivery?.kind !== "ado") {
+        withoutEvent++;
+        continue;
+      }
+      // An event of another project is not this hook's to replay: a failed test notification's
+      // sample data (serviceHooks.json, Notification.subscriberId: "In case of test notifications
+      // it can be the tester") or another subscription's event. Events naming no project are kept.
+      const eventProject = eventProjectId(delivery.event);
+      if (projectId && eventProject && eventProject.toLowerCase() !== projectId.toLowerCase()) {
+        otherProject.push(`${f.eventId} (project ${eventProject})`);
+        continue;
+      }
+      let doc: MessageDocument;
+      try {
+        // The receiver's own builder and size rule (app/ingest.ts): an event it would refuse with
+        // 413 the store would refuse on every run (Cosmos DB's 2 MB item limit, app/messages.ts).
+        const bodyBytes = Buffer.byteLength(JSON.stringify(delivery.event));
+        [doc] = await buildDocuments(system, "ado", [delivery.event], now(), bodyBytes);
+      } catch (err) {
+        if (!(err instanceof DocumentTooLargeError)) throw err;
+        // Permanent for this event only: the hook is still re-enabled for the events to come.
         r.notRecoverable++;
+        r.problems.push(`event ${f.eventId} cannot be stored, not recoverable: ${message(err)}`);
         continue;
       }
       try {
-        if (dryRun) {
-          const present = await opts.store.get(system.id, messageId(system.id, f.eventId));
-          if (present) r.alreadyPresent++;
-          else {
-            r.replayed++;
-            r.replayedEventIds.push(f.eventId);
-          }
-        } else {
-          const doc = buildMessage(system, "ado", event as Record<string, unknown>, now());
-          const created = await opts.store.create(doc);
-          if (created.duplicate) r.alreadyPresent++;
-          else {
-            r.replayed++;
-            r.replayedEventIds.push(f.eventId);
-          }
+        const duplicate = dryRun
+          ? (await opts.store.get(system.id, doc.id)) !== undefined
+          : (await opts.store.create(doc)).duplicate;
+        if (duplicate) r.alreadyPresent++;
+        else {
+          r.replayed++;
+          r.replayedEventIds.push(f.eventId);
         }
       } catch (err) {
+        // The store's trouble (unreachable, throttling, refused credentials…), not this event's:
+        // the hook stays as it is and the next run retries.
         replayOk = false;
         r.problems.push(`replay of event ${f.eventId} failed: ${message(err)}`);
         break;
       }
     }
-    if (r.notRecoverable)
-      r.problems.push(
-        `${r.notRecoverable} failed deliveries carry no event in ADO's history: not recoverable`,
+    if (otherProject.length)
+      r.notes.push(
+        `${otherProject.length} failed deliveries not replayed: their events belong to another project than the hook's ${projectId}: ${otherProject.join(", ")}`,
       );
+    r.notRecoverable += withoutEvent;
+    if (withoutEvent)
+      r.problems.push(`${withoutEvent} failed deliveries carry no event in ADO's history: not recoverable`);
   } else if (history.failed.length) {
     replayOk = false;
     (leftByPolicy ? r.notes : r.problems).push(
@@ -596,8 +665,17 @@ async function healHook(
           }
         }
       } catch (err) {
-        r.action = "notEnabled";
-        r.problems.push(`re-enable failed: ${message(err)}`);
+        if (err instanceof AdoError && err.status === 404 && err.method === "PUT") {
+          // Deleted (or replaced by a concurrent `pulumi up`) between the fresh GET and the PUT.
+          // serviceHooks.json lists only 200 for Subscriptions_Replace: a 404 for a subscription
+          // that is gone is *unconfirmed*, as is in getSubscription (ado/client.ts).
+          r.action = "skipped";
+          r.statusAfter = "deleted";
+          r.notes.push("deleted (or replaced) while heal re-enabled it: nothing left to enable");
+        } else {
+          r.action = "notEnabled";
+          r.problems.push(`re-enable failed: ${message(err)}`);
+        }
       }
     }
   }

@@ -14,4 +14,4 @@ export {
 } from "./heal";
 export { formatDuration, formatHealReport } from "./report";
 export { healReceiverSettingNames, healSettings, type HealSettingName } from "./settings";
-export { HEAL_HELP, loadHealConfig, parseHealArgs, runHealCli, type HealConfig } from "./cli";
+export { HEAL_HELP, healFailedLine, loadHealConfig, parseHealArgs, runHealCli, type HealConfig } from "./cli";

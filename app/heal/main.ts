@@ -4,6 +4,7 @@
  * app/telemetry/heal.ts.
  */
 import { runHealWithTelemetry } from "../telemetry/heal";
+import { healFailedLine } from "./cli";
 
 // The heal command (app/heal/cli.ts) with its OpenTelemetry run span and counters (issue 16).
 runHealWithTelemetry(process.argv.slice(2), process.env, {
@@ -14,7 +15,7 @@ runHealWithTelemetry(process.argv.slice(2), process.env, {
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`heal failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`${healFailedLine(err)}\n`);
     process.exitCode = 1;
   },
 );

@@ -79,7 +79,7 @@ export const attrs = {
 
   /** Heal run result: one of `healOutcomes`. */
   healOutcome: "hookfleet.heal.outcome",
-  /** Exit code of the heal command (0 ok, 1 not all repaired, 2 bad configuration). */
+  /** Exit code of the heal command (0 ok, 1 not all repaired, 64 bad arguments or configuration: app/exit-codes.ts). */
   healExitCode: "hookfleet.heal.exit_code",
   /** The run was a dry run (changed nothing). */
   healDryRun: "hookfleet.heal.dry_run",

@@ -117,6 +117,15 @@ describe("targetOf: which system a hook delivers to", () => {
       { route: "basic", problem: expect.stringMatching(/"nope"/) },
     ],
     ["https://r.example/somewhere", { route: "unknown", problem: expect.any(String) }],
+    // Malformed %-encoding (decodeURIComponent throws URIError): a problem, not an exception.
+    [
+      "https://r.example/api/v1/webhooks/alw_%E0%A4%A",
+      { route: "token", problem: expect.stringMatching(/malformed %-encoding/) },
+    ],
+    [
+      "https://r.example/api/v1/systems/dev%zzops/webhooks",
+      { route: "basic", problem: expect.stringMatching(/malformed %-encoding/) },
+    ],
   ])("%s", (url, expected) => {
     const t = targetOf(url, credentials);
     expect(t).toMatchObject(expected);
@@ -160,6 +169,8 @@ describe("the heal command's input", () => {
     expect(code).toBe(0);
     for (const s of ["--dry-run", "--json", "HOOKFLEET_HEAL_ORG_URLS", "Exit codes"])
       expect(stdout).toContain(s);
+    // The code a bad argument really exits with (the tests below).
+    expect(stdout).toMatch(/; 64 bad arguments or configuration\.$/);
   });
 
   test("every configuration mistake at once, exit 64", async () => {
