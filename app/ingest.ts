@@ -2,7 +2,9 @@
  * From the events of one delivery to stored messages, with the per-request work bounded: an array
  * of thousands of events is turned into documents in slices (yielding to the event loop between
  * them) and written a few at a time, so one large delivery never holds up /healthz, /readyz or
- * other deliveries. All or nothing: the request's answer is 201 only if every event is stored.
+ * other deliveries. The answer is 201 only when every event is stored (or was already); a failed
+ * request may leave some of its events stored, and the sender's retry completes the set (see
+ * storeDocuments).
  */
 import type { Json } from "./events";
 import {
@@ -76,9 +78,13 @@ async function eachLimited<T>(
 }
 
 /**
- * Creates every document, CREATE_CONCURRENCY at a time. If one create fails, no new one starts, the
- * documents this request created are removed again, and the first failure is thrown (the sender
- * retries the whole delivery; its duplicates of earlier deliveries stay as they were).
+ * Creates every document, CREATE_CONCURRENCY at a time. If one create fails, no new one starts and
+ * the first failure is thrown; the documents already created stay. Creates are idempotent (the same
+ * event id is the same message id, and a second create of it is a 409, answered as a duplicate), so
+ * the sender's retry of the whole delivery completes what is missing. Deleting them again would lose
+ * events: a retry of the same delivery may overlap this request (Event Grid retries after its 30 s
+ * wait, and fastify does not stop a handler whose client went away), may already have been answered
+ * 201 with these very documents counted as duplicates, and would be left with nothing stored.
  */
 export async function storeDocuments(
   store: MessageStore,
@@ -87,7 +93,7 @@ export async function storeDocuments(
 ): Promise<CreateResult[]> {
   const create = (doc: MessageDocument) => metrics.time("create", () => store.create(doc));
   if (docs.length === 1) return [await create(docs[0])];
-  const results: (CreateResult | undefined)[] = new Array(docs.length);
+  const results: CreateResult[] = new Array(docs.length);
   let failure: { error: unknown } | undefined;
   await eachLimited(
     docs,
@@ -101,10 +107,6 @@ export async function storeDocuments(
     },
     () => failure !== undefined,
   );
-  if (failure) {
-    const created = results.filter((r): r is CreateResult => r !== undefined && !r.duplicate);
-    await eachLimited(created, CREATE_CONCURRENCY, (r) => store.remove(docs[0].systemId, r.id));
-    throw failure.error;
-  }
-  return results as CreateResult[];
+  if (failure) throw failure.error;
+  return results;
 }

@@ -89,9 +89,13 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     onConstructorPoisoning: "error",
     return503OnClosing: true,
     forceCloseConnections: "idle",
-    // Event Grid waits 30 s for an answer, then retries (learn.microsoft.com/training/modules/
-    // event-driven-workflows-event-grid/4-delivery-retry-policies); ADO does not document its wait.
-    // A request stuck longer than that has lost its sender anyway: it is dropped.
+    // Bounds only the receiving of a request (headers and body): a slow sender gets 408 after 30 s
+    // (nodejs.org/api/http.html#serverrequesttimeout). It does not stop a handler that is already
+    // running, and neither does a sender that goes away (fastify does not cancel handlers): Event
+    // Grid retries after waiting 30 s for an answer (learn.microsoft.com/training/modules/
+    // event-driven-workflows-event-grid/4-delivery-retry-policies), so a retry can overlap the
+    // attempt still storing the same events. Storing is idempotent and never undone for that reason
+    // (app/ingest.ts storeDocuments).
     requestTimeout: 30_000,
   });
 
@@ -192,7 +196,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500)
       return reply.code(fe.statusCode).send(errorBody("bad-request", fe.message));
     request.log.error({ err: { message: err.message, stack: err.stack } }, "unexpected error");
-    return reply.code(500).send(errorBody("internal", "unexpected error; nothing was stored"));
+    return reply.code(500).send(errorBody("internal", "unexpected error"));
   });
 
   app.setNotFoundHandler((_request, reply) => reply.code(404).send(errorBody("not-found", "no such route")));

@@ -32,7 +32,10 @@ export interface ListResult {
 export interface MessageStore {
   /** Creates the document; an existing document with the same id is a duplicate, not an error. */
   create(doc: MessageDocument): Promise<CreateResult>;
-  /** Best-effort removal of a document this request created (undo of a partly failed batch). */
+  /**
+   * Best-effort removal of one document. Deliveries never call it (app/ingest.ts keeps what a failed
+   * request stored); kept for the traced store (app/telemetry/store.ts), which wraps every method.
+   */
   remove(systemId: string, id: string): Promise<void>;
   get(systemId: string, id: string): Promise<MessageDocument | undefined>;
   list(query: ListQuery): Promise<ListResult>;
