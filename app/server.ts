@@ -3,6 +3,8 @@
  * per request, and the route plugins. Everything it uses is passed in (no module-level state), so
  * several receivers can run in one process (tests, benchmark).
  */
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import Fastify, {
   LogController,
   errorCodes,
@@ -55,6 +57,35 @@ function loggedUrl(route: string | undefined, url: string): string {
   return route === TOKEN_ROUTE ? "/api/v1/webhooks/[redacted]" : redactPath(url);
 }
 
+/**
+ * Node's `clientError` (a request it cannot parse, a receive timeout, headers too large), answered
+ * as fastify's default handler answers it (defaultClientErrorHandler in node_modules/fastify/
+ * fastify.js: 408, 431 or 400 with a fixed body) but logged by its code only. The error carries
+ * `rawPacket`, the request's bytes as received (nodejs.org/api/http.html#event-clienterror): the
+ * request line with a URL token and headers such as Authorization. The default handler logs the
+ * whole error at trace level, and pino writes a Buffer as a list of numbers, which the text
+ * redaction of the log stream cannot recognise.
+ */
+function answerClientError(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Duplex): void {
+  // A reset connection has nobody to answer (the default handler does the same).
+  if (err.code === "ECONNRESET" || socket.destroyed) return;
+  const [status, message] =
+    err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+      ? [408, "Client Timeout"]
+      : err.code === "HPE_HEADER_OVERFLOW"
+        ? [431, "Exceeded maximum allowed HTTP header size"]
+        : [400, "Client Error"];
+  this.log.trace({ code: err.code }, "client error");
+  if (socket.writable) {
+    const body = JSON.stringify({ error: STATUS_CODES[status], message, statusCode: status });
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
+}
+
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const app = Fastify({
     bodyLimit: BODY_LIMIT_BYTES,
@@ -85,6 +116,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
         );
       logRequest(request as FastifyRequest, reply as FastifyReply);
     },
+    clientErrorHandler: answerClientError,
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
     return503OnClosing: true,
