@@ -48,6 +48,9 @@ export interface ServerDeps {
   telemetry?: ReceiverTelemetry;
 }
 
+/** A body with a prototype-pollution key (`__proto__`, `constructor.prototype`): 400 invalid-json. */
+class PrototypeKeyError extends SyntaxError {}
+
 function errorBody(error: string, message: string) {
   return { error, message };
 }
@@ -160,7 +163,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
           new BadDeliveryError(`body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`),
         );
       case "prototype-key":
-        return done(new SyntaxError("Object contains forbidden prototype property"));
+        return done(new PrototypeKeyError("Object contains forbidden prototype property"));
     }
     done(null, value);
   };
@@ -174,8 +177,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   app.setErrorHandler((err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof StoreUnavailableError) {
+      // The cause by its class only: an identity error's message can name tenant and client ids.
       request.log.warn(
-        { err: { message: err.message } },
+        { err: { message: err.message, cause: (err.cause as Error | undefined)?.name } },
         "store unavailable: answering 503 so the sender retries",
       );
       return reply
@@ -223,10 +227,20 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       case "FST_ERR_CTP_INVALID_JSON_BODY":
         return reply.code(400).send(errorBody("invalid-json", "body is not valid JSON"));
     }
-    if (err instanceof SyntaxError || fe.statusCode === 400)
+    // Only fastify's own errors about the request (FST_* codes, node_modules/fastify/lib/errors.js)
+    // pass their 4xx on. Any other error's statusCode is not about the request: @azure/identity's
+    // AuthenticationError, for one, carries the token endpoint's 400. A 4xx is enduring for ADO and
+    // never retried by Event Grid, so such an error must not become one.
+    const fastifyOwn = typeof fe.code === "string" && fe.code.startsWith("FST_");
+    if (err instanceof PrototypeKeyError || (fastifyOwn && fe.statusCode === 400))
       return reply.code(400).send(errorBody("invalid-json", `body is not valid JSON (${fe.message})`));
-    if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500)
+    if (fastifyOwn && fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500)
       return reply.code(fe.statusCode).send(errorBody("bad-request", fe.message));
+    // The request's own stream failed (the sender went away mid-body, Node's "aborted"): fastify
+    // hands its error on marked 400 (rawBody in node_modules/fastify/lib/content-type-parser.js).
+    // Nobody hears the answer; it is no bug of ours.
+    if (err === request.raw.errored)
+      return reply.code(400).send(errorBody("bad-request", "the request body was not received whole"));
     request.log.error({ err: { message: err.message, stack: err.stack } }, "unexpected error");
     return reply.code(500).send(errorBody("internal", "unexpected error"));
   });
