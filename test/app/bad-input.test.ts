@@ -121,10 +121,10 @@ const cases: BadCase[] = [
     headers: JSON_CT,
   },
   {
-    name: "missing resource",
+    name: "resource that is not an object",
     status: 400,
-    message: /missing `resource`/,
-    body: without("resource"),
+    message: /`resource` that is not an object/,
+    body: JSON.stringify({ ...ev(), resource: "the build" }),
     headers: JSON_CT,
   },
   { name: "JSON string", status: 400, message: /must be a JSON object/, body: '"hello"', headers: JSON_CT },
