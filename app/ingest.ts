@@ -78,8 +78,9 @@ async function eachLimited<T>(
 }
 
 /**
- * Creates every document, CREATE_CONCURRENCY at a time. If one create fails, no new one starts and
- * the first failure is thrown; the documents already created stay. Creates are idempotent (the same
+ * Creates every document, CREATE_CONCURRENCY at a time, and answers one result per document in
+ * their order. If one create fails, no new one starts and the first failure is thrown; the
+ * documents already created stay. Creates are idempotent (the same
  * event id is the same message id, and a second create of it is a 409, answered as a duplicate), so
  * the sender's retry of the whole delivery completes what is missing. Deleting them again would lose
  * events: a retry of the same delivery may overlap this request (Event Grid retries after its 30 s
@@ -93,10 +94,26 @@ export async function storeDocuments(
 ): Promise<CreateResult[]> {
   const create = (doc: MessageDocument) => metrics.time("create", () => store.create(doc));
   if (docs.length === 1) return [await create(docs[0])];
-  const results: CreateResult[] = new Array(docs.length);
+  // The same event twice in one delivery (Event Grid delivers at least once, so a publisher's retry
+  // can put both copies in one array: learn.microsoft.com/azure/event-grid/delivery-and-retry) is
+  // created once, and its later copies are answered as duplicates. Refusing the array with 400
+  // would lose all of it: Event Grid never retries a 400 (same page).
+  const unique: MessageDocument[] = [];
+  // Per document, its place in `unique`, or -1 for a later copy.
+  const place: number[] = [];
+  const ids = new Set<string>();
+  for (const doc of docs) {
+    if (ids.has(doc.id)) place.push(-1);
+    else {
+      ids.add(doc.id);
+      place.push(unique.length);
+      unique.push(doc);
+    }
+  }
+  const results: CreateResult[] = new Array(unique.length);
   let failure: { error: unknown } | undefined;
   await eachLimited(
-    docs,
+    unique,
     CREATE_CONCURRENCY,
     async (doc, i) => {
       try {
@@ -108,5 +125,6 @@ export async function storeDocuments(
     () => failure !== undefined,
   );
   if (failure) throw failure.error;
-  return results;
+  if (unique.length === docs.length) return results;
+  return docs.map((doc, i) => (place[i] < 0 ? { id: doc.id, duplicate: true } : results[place[i]]));
 }

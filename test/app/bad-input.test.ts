@@ -146,13 +146,6 @@ const cases: BadCase[] = [
     headers: JSON_CT,
   },
   {
-    name: "array repeating an event id",
-    status: 400,
-    message: /more than once/,
-    body: JSON.stringify([gridEvent("same"), gridEvent("same")]),
-    headers: JSON_CT,
-  },
-  {
     name: "validation event without a code",
     status: 400,
     message: /validationCode/,

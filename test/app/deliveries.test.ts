@@ -182,6 +182,43 @@ describe("Event Grid and CloudEvents", () => {
     expect(res.json()).toEqual({ validationResponse: "512d38b6-c7b8-40c8-89fe-f46f9e9622b6" });
   });
 
+  it("stores an event an Event Grid array carries twice once, and answers its second copy as a duplicate", async () => {
+    // Event Grid delivers at least once: a publisher's retry can put both copies in one array, and a
+    // 400 for the array would never be retried.
+    const run = Date.now();
+    const event = (n: number) => ({
+      id: `twice-${n}-${run}`,
+      topic: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct",
+      subject: `/blobServices/default/containers/c/blobs/file${n}.json`,
+      eventType: "Microsoft.Storage.BlobCreated",
+      eventTime: new Date().toISOString(),
+      data: { n },
+      dataVersion: "1",
+    });
+    const [a, b] = [event(1), event(2)];
+    const idOf = (e: { id: string }) => messageId("lean", e.id);
+    const res = await postJson(tokenUrl(h.secrets.leanToken), [a, b, a]);
+    expect(res.status).toBe(201);
+    expect(res.json()).toEqual({
+      id: idOf(a),
+      duplicate: false,
+      messages: [
+        { id: idOf(a), duplicate: false },
+        { id: idOf(b), duplicate: false },
+        { id: idOf(a), duplicate: true },
+      ],
+    });
+    const stored = (await h.cosmos.storedMessages("lean")).filter((m) =>
+      String(m.sourceEventId).endsWith(`-${run}`),
+    );
+    expect(stored.map((m) => m.sourceEventId).sort()).toEqual([a.id, b.id]);
+    const again = await postJson(tokenUrl(h.secrets.leanToken), [a, a]);
+    expect(again.json()).toMatchObject({
+      duplicate: true,
+      messages: [{ duplicate: true }, { duplicate: true }],
+    });
+  });
+
   it("stores each event of an Event Grid array and recognises a redelivery", async () => {
     const events = [1, 2, 3].map((i) => ({
       id: `eg-${i}-${Date.now()}`,
