@@ -80,12 +80,12 @@ async function eachLimited<T>(
 /**
  * Creates every document, CREATE_CONCURRENCY at a time, and answers one result per document in
  * their order. If one create fails, no new one starts and the first failure is thrown; the
- * documents already created stay. Creates are idempotent (the same
- * event id is the same message id, and a second create of it is a 409, answered as a duplicate), so
- * the sender's retry of the whole delivery completes what is missing. Deleting them again would lose
- * events: a retry of the same delivery may overlap this request (Event Grid retries after its 30 s
- * wait, and fastify does not stop a handler whose client went away), may already have been answered
- * 201 with these very documents counted as duplicates, and would be left with nothing stored.
+ * documents already created stay. Creates are idempotent (the same event id is the same message
+ * id, and a second create of it is a 409, answered as a duplicate), so the sender's retry of the
+ * whole delivery completes what is missing. Deleting them again would lose events: a retry of the
+ * same delivery may overlap this request (Event Grid retries after its 30 s wait, and fastify does
+ * not stop a handler whose client went away), may already have been answered 201 with these very
+ * documents counted as duplicates, and would be left with nothing stored.
  */
 export async function storeDocuments(
   store: MessageStore,
