@@ -9,6 +9,7 @@ import {
   type UrlTokenSetting,
 } from "./settings";
 import type { CredentialHash } from "./settings";
+import { parseInstant } from "./instants";
 import { MAX_RETENTION_DAYS } from "./messages";
 import { SHA256_HEX } from "./tokens";
 
@@ -62,6 +63,13 @@ export const LOCAL_HOST = "127.0.0.1";
 export const LOCAL_DEFAULT_SYSTEM: SystemSetting = { id: "devops", storageMode: "full", retentionDays: 1825 };
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+/**
+ * The longest SHUTDOWN_GRACE_MS: 10 minutes. Deliveries are answered in seconds (Event Grid gives
+ * up on an answer after 30 s, app/server.ts), so a longer drain only delays the shutdown; and
+ * above 2,147,483,647 ms Node runs a timer after 1 ms instead (nodejs.org/api/timers.html,
+ * setTimeout), which would cut in-flight requests at once.
+ */
+export const MAX_SHUTDOWN_GRACE_MS = 600_000;
 /** A valid system id (also checked by `npm run token --system`). */
 export const SYSTEM_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -87,7 +95,9 @@ function parseJsonArray(name: string, raw: string, problems: string[]): unknown[
   try {
     parsed = JSON.parse(raw);
   } catch (err) {
-    problems.push(`${name} is not valid JSON (${(err as Error).message})`);
+    // JSON.parse's message quotes the text around the mistake, which may hold a hash: say where only.
+    const at = /position (\d+)/.exec((err as Error).message);
+    problems.push(`${name} is not valid JSON${at ? ` (at character ${at[1]})` : ""}`);
     return undefined;
   }
   if (!Array.isArray(parsed)) {
@@ -97,24 +107,65 @@ function parseJsonArray(name: string, raw: string, problems: string[]): unknown[
   return parsed;
 }
 
-function checkHash(where: string, v: unknown, problems: string[]): CredentialHash | undefined {
+/**
+ * A key the entry's shape does not have, named in the message when it looks like a field name (a
+ * typo such as `requirBoth` or `notafter`, which would otherwise turn a check off silently), and
+ * not shown otherwise: a key that is not a field name may be a credential pasted in the wrong place.
+ */
+function unknownKeys(
+  where: string,
+  v: Record<string, unknown>,
+  known: readonly string[],
+  problems: string[],
+) {
+  for (const key of Object.keys(v)) {
+    if (known.includes(key)) continue;
+    problems.push(
+      /^[A-Za-z][A-Za-z0-9]{0,31}$/.test(key)
+        ? `${where} has an unknown key "${key}" (known keys: ${known.join(", ")})`
+        : `${where} has a key that is none of ${known.join(", ")} (not shown: it does not look like a field name)`,
+    );
+  }
+}
+
+const HASH_KEYS = ["sha256", "notAfter"] as const;
+const URL_TOKEN_KEYS = ["sha256", "systemId", "notAfter"] as const;
+const SYSTEM_KEYS = [
+  "id",
+  "storageMode",
+  "retentionDays",
+  "basicPasswords",
+  "basicUsername",
+  "requireBoth",
+] as const satisfies readonly (keyof SystemSetting)[];
+
+function checkHash(
+  where: string,
+  v: unknown,
+  problems: string[],
+  known: readonly string[] = HASH_KEYS,
+): CredentialHash | undefined {
   if (!isRecord(v)) {
-    problems.push(`${where} must be an object {sha256, notAfter?}`);
+    problems.push(`${where} must be an object {${known.join(", ")}}`);
     return undefined;
   }
+  const before = problems.length;
+  unknownKeys(where, v, known, problems);
   const sha = typeof v.sha256 === "string" ? v.sha256.toLowerCase() : undefined;
-  let ok = true;
-  if (!sha || !SHA256_HEX.test(sha)) {
+  if (!sha || !SHA256_HEX.test(sha))
     problems.push(
       `${where}.sha256 must be 64 hex characters (the SHA-256 of the credential, not the credential)`,
     );
-    ok = false;
+  if (v.notAfter !== undefined) {
+    // Strict RFC 3339 with a zone (the read API's parser): Date.parse would take 2026-02-30 for
+    // March 2, "1" for 2001 (a credential expired on arrival) and a time without zone as local time.
+    const instant =
+      typeof v.notAfter === "string"
+        ? parseInstant(v.notAfter)
+        : { problem: "must be an RFC 3339 date-time such as 2026-01-31T12:00:00Z" };
+    if ("problem" in instant) problems.push(`${where}.notAfter ${instant.problem}`);
   }
-  if (v.notAfter !== undefined && (typeof v.notAfter !== "string" || Number.isNaN(Date.parse(v.notAfter)))) {
-    problems.push(`${where}.notAfter must be an ISO date-time`);
-    ok = false;
-  }
-  if (!ok) return undefined;
+  if (problems.length > before) return undefined;
   return { sha256: sha as string, ...(v.notAfter !== undefined ? { notAfter: String(v.notAfter) } : {}) };
 }
 
@@ -135,6 +186,7 @@ export function validateCredentialSettings(input: {
       const where = `${names.systems}[${i}]`;
       if (!isRecord(s)) return void problems.push(`${where} must be an object`);
       const before = problems.length;
+      unknownKeys(where, s, SYSTEM_KEYS, problems);
       if (typeof s.id !== "string" || !SYSTEM_ID.test(s.id))
         problems.push(
           `${where}.id must be 1-64 letters, digits, '.', '_' or '-' (got ${JSON.stringify(s.id)})`,
@@ -175,16 +227,26 @@ export function validateCredentialSettings(input: {
     });
 
   const urlTokens: UrlTokenSetting[] = [];
+  // The system of each URL-token hash: one token delivers to one system, so a hash listed for two
+  // would deliver to whichever entry comes first.
+  const systemOfHash = new Map<string, { systemId: string; index: number }>();
   if (!Array.isArray(input.urlTokens)) problems.push(`${names.urlTokens} must be an array`);
   else
     input.urlTokens.forEach((t, i) => {
       const where = `${names.urlTokens}[${i}]`;
-      const h = checkHash(where, t, problems);
+      const h = checkHash(where, t, problems, URL_TOKEN_KEYS);
       const systemId = isRecord(t) ? t.systemId : undefined;
       if (typeof systemId !== "string" || systemId === "") problems.push(`${where}.systemId is required`);
       else if (Array.isArray(input.systems) && !seen.has(systemId) && systems.length === input.systems.length)
         problems.push(`${where}.systemId "${systemId}" is not one of the configured systems`);
-      if (h && typeof systemId === "string" && systemId !== "") urlTokens.push({ ...h, systemId });
+      if (!h || typeof systemId !== "string" || systemId === "") return;
+      const other = systemOfHash.get(h.sha256);
+      if (other && other.systemId !== systemId)
+        return void problems.push(
+          `${where}.sha256 is also listed for system "${other.systemId}" (${names.urlTokens}[${other.index}]): a URL token belongs to one system`,
+        );
+      systemOfHash.set(h.sha256, { systemId, index: i });
+      urlTokens.push({ ...h, systemId });
     });
 
   const readTokens: CredentialHash[] = [];
@@ -226,8 +288,10 @@ export function parseConfig(env: Env = process.env): ReceiverConfig {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} (got "${logLevel}")`);
   const graceRaw = setting(env, "SHUTDOWN_GRACE_MS") ?? "10000";
   const shutdownGraceMs = Number(graceRaw);
-  if (!/^\d+$/.test(graceRaw))
-    problems.push(`SHUTDOWN_GRACE_MS must be a whole number of milliseconds (got "${graceRaw}")`);
+  if (!/^\d+$/.test(graceRaw) || shutdownGraceMs > MAX_SHUTDOWN_GRACE_MS)
+    problems.push(
+      `SHUTDOWN_GRACE_MS must be a whole number of milliseconds from 0 to ${MAX_SHUTDOWN_GRACE_MS} (10 minutes) (got "${graceRaw}")`,
+    );
 
   const endpoint = setting(env, "COSMOS_ENDPOINT");
   if (endpoint !== undefined) {

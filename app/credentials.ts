@@ -6,6 +6,7 @@
 import type { CredentialSettings } from "./config";
 import type { CredentialHash, SystemSetting } from "./settings";
 import { timingSafeEqual } from "node:crypto";
+import { parseInstant } from "./instants";
 import { digestEquals, isWellFormedToken, SHA256_HEX, sha256Hex } from "./tokens";
 
 interface UrlTokenEntry extends CredentialHash {
@@ -14,8 +15,14 @@ interface UrlTokenEntry extends CredentialHash {
   digest: Buffer;
 }
 
+/**
+ * Accepted until `notAfter`, read as the configuration checks it (parseInstant, strict RFC 3339);
+ * one it cannot read (settings that bypassed validation) is over: fail closed.
+ */
 function live(h: CredentialHash, now: number): boolean {
-  return h.notAfter === undefined || Date.parse(h.notAfter) > now;
+  if (h.notAfter === undefined) return true;
+  const end = parseInstant(h.notAfter);
+  return "iso" in end && Date.parse(end.iso) > now;
 }
 
 /** True when `digest` equals one of the live hashes; every entry is compared (no early exit on a match). */

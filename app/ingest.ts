@@ -2,7 +2,9 @@
  * From the events of one delivery to stored messages, with the per-request work bounded: an array
  * of thousands of events is turned into documents in slices (yielding to the event loop between
  * them) and written a few at a time, so one large delivery never holds up /healthz, /readyz or
- * other deliveries. All or nothing: the request's answer is 201 only if every event is stored.
+ * other deliveries. The answer is 201 only when every event is stored (or was already); a failed
+ * request may leave some of its events stored, and the sender's retry completes the set (see
+ * storeDocuments).
  */
 import type { Json } from "./events";
 import {
@@ -76,9 +78,14 @@ async function eachLimited<T>(
 }
 
 /**
- * Creates every document, CREATE_CONCURRENCY at a time. If one create fails, no new one starts, the
- * documents this request created are removed again, and the first failure is thrown (the sender
- * retries the whole delivery; its duplicates of earlier deliveries stay as they were).
+ * Creates every document, CREATE_CONCURRENCY at a time, and answers one result per document in
+ * their order. If one create fails, no new one starts and the first failure is thrown; the
+ * documents already created stay. Creates are idempotent (the same event id is the same message
+ * id, and a second create of it is a 409, answered as a duplicate), so the sender's retry of the
+ * whole delivery completes what is missing. Deleting them again would lose events: a retry of the
+ * same delivery may overlap this request (Event Grid retries after its 30 s wait, and fastify does
+ * not stop a handler whose client went away), may already have been answered 201 with these very
+ * documents counted as duplicates, and would be left with nothing stored.
  */
 export async function storeDocuments(
   store: MessageStore,
@@ -87,10 +94,26 @@ export async function storeDocuments(
 ): Promise<CreateResult[]> {
   const create = (doc: MessageDocument) => metrics.time("create", () => store.create(doc));
   if (docs.length === 1) return [await create(docs[0])];
-  const results: (CreateResult | undefined)[] = new Array(docs.length);
+  // The same event twice in one delivery (Event Grid delivers at least once, so a publisher's retry
+  // can put both copies in one array: learn.microsoft.com/azure/event-grid/delivery-and-retry) is
+  // created once, and its later copies are answered as duplicates. Refusing the array with 400
+  // would lose all of it: Event Grid never retries a 400 (same page).
+  const unique: MessageDocument[] = [];
+  // Per document, its place in `unique`, or -1 for a later copy.
+  const place: number[] = [];
+  const ids = new Set<string>();
+  for (const doc of docs) {
+    if (ids.has(doc.id)) place.push(-1);
+    else {
+      ids.add(doc.id);
+      place.push(unique.length);
+      unique.push(doc);
+    }
+  }
+  const results: CreateResult[] = new Array(unique.length);
   let failure: { error: unknown } | undefined;
   await eachLimited(
-    docs,
+    unique,
     CREATE_CONCURRENCY,
     async (doc, i) => {
       try {
@@ -101,10 +124,7 @@ export async function storeDocuments(
     },
     () => failure !== undefined,
   );
-  if (failure) {
-    const created = results.filter((r): r is CreateResult => r !== undefined && !r.duplicate);
-    await eachLimited(created, CREATE_CONCURRENCY, (r) => store.remove(docs[0].systemId, r.id));
-    throw failure.error;
-  }
-  return results as CreateResult[];
+  if (failure) throw failure.error;
+  if (unique.length === docs.length) return results;
+  return docs.map((doc, i) => (place[i] < 0 ? { id: doc.id, duplicate: true } : results[place[i]]));
 }

@@ -3,6 +3,8 @@
  * per request, and the route plugins. Everything it uses is passed in (no module-level state), so
  * several receivers can run in one process (tests, benchmark).
  */
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import Fastify, {
   LogController,
   errorCodes,
@@ -46,6 +48,9 @@ export interface ServerDeps {
   telemetry?: ReceiverTelemetry;
 }
 
+/** A body with a prototype-pollution key (`__proto__`, `constructor.prototype`): 400 invalid-json. */
+class PrototypeKeyError extends SyntaxError {}
+
 function errorBody(error: string, message: string) {
   return { error, message };
 }
@@ -53,6 +58,35 @@ function errorBody(error: string, message: string) {
 /** The path as it may be logged: the token route's path is replaced whole, others are redacted. */
 function loggedUrl(route: string | undefined, url: string): string {
   return route === TOKEN_ROUTE ? "/api/v1/webhooks/[redacted]" : redactPath(url);
+}
+
+/**
+ * Node's `clientError` (a request it cannot parse, a receive timeout, headers too large), answered
+ * as fastify's default handler answers it (defaultClientErrorHandler in node_modules/fastify/
+ * fastify.js: 408, 431 or 400 with a fixed body) but logged by its code only. The error carries
+ * `rawPacket`, the request's bytes as received (nodejs.org/api/http.html#event-clienterror): the
+ * request line with a URL token and headers such as Authorization. The default handler logs the
+ * whole error at trace level, and pino writes a Buffer as a list of numbers, which the text
+ * redaction of the log stream cannot recognise.
+ */
+function answerClientError(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Duplex): void {
+  // A reset connection has nobody to answer (the default handler does the same).
+  if (err.code === "ECONNRESET" || socket.destroyed) return;
+  const [status, message] =
+    err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+      ? [408, "Client Timeout"]
+      : err.code === "HPE_HEADER_OVERFLOW"
+        ? [431, "Exceeded maximum allowed HTTP header size"]
+        : [400, "Client Error"];
+  this.log.trace({ code: err.code }, "client error");
+  if (socket.writable) {
+    const body = JSON.stringify({ error: STATUS_CODES[status], message, statusCode: status });
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Content-Type: application/json\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }
 
 export function buildServer(deps: ServerDeps): FastifyInstance {
@@ -85,13 +119,18 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
         );
       logRequest(request as FastifyRequest, reply as FastifyReply);
     },
+    clientErrorHandler: answerClientError,
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
     return503OnClosing: true,
     forceCloseConnections: "idle",
-    // Event Grid waits 30 s for an answer, then retries (learn.microsoft.com/training/modules/
-    // event-driven-workflows-event-grid/4-delivery-retry-policies); ADO does not document its wait.
-    // A request stuck longer than that has lost its sender anyway: it is dropped.
+    // Bounds only the receiving of a request (headers and body): a slow sender gets 408 after 30 s
+    // (nodejs.org/api/http.html#serverrequesttimeout). It does not stop a handler that is already
+    // running, and neither does a sender that goes away (fastify does not cancel handlers): Event
+    // Grid retries after waiting 30 s for an answer (learn.microsoft.com/training/modules/
+    // event-driven-workflows-event-grid/4-delivery-retry-policies), so a retry can overlap the
+    // attempt still storing the same events. Storing is idempotent and never undone for that reason
+    // (app/ingest.ts storeDocuments).
     requestTimeout: 30_000,
   });
 
@@ -124,7 +163,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
           new BadDeliveryError(`body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`),
         );
       case "prototype-key":
-        return done(new SyntaxError("Object contains forbidden prototype property"));
+        return done(new PrototypeKeyError("Object contains forbidden prototype property"));
     }
     done(null, value);
   };
@@ -138,8 +177,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   app.setErrorHandler((err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof StoreUnavailableError) {
+      // The cause by its class only: an identity error's message can name tenant and client ids.
       request.log.warn(
-        { err: { message: err.message } },
+        { err: { message: err.message, cause: (err.cause as Error | undefined)?.name } },
         "store unavailable: answering 503 so the sender retries",
       );
       return reply
@@ -187,12 +227,22 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       case "FST_ERR_CTP_INVALID_JSON_BODY":
         return reply.code(400).send(errorBody("invalid-json", "body is not valid JSON"));
     }
-    if (err instanceof SyntaxError || fe.statusCode === 400)
+    // Only fastify's own errors about the request (FST_* codes, node_modules/fastify/lib/errors.js)
+    // pass their 4xx on. Any other error's statusCode is not about the request: @azure/identity's
+    // AuthenticationError, for one, carries the token endpoint's 400. A 4xx is enduring for ADO and
+    // never retried by Event Grid, so such an error must not become one.
+    const fastifyOwn = typeof fe.code === "string" && fe.code.startsWith("FST_");
+    if (err instanceof PrototypeKeyError || (fastifyOwn && fe.statusCode === 400))
       return reply.code(400).send(errorBody("invalid-json", `body is not valid JSON (${fe.message})`));
-    if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500)
+    if (fastifyOwn && fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500)
       return reply.code(fe.statusCode).send(errorBody("bad-request", fe.message));
+    // The request's own stream failed (the sender went away mid-body, Node's "aborted"): fastify
+    // hands its error on marked 400 (rawBody in node_modules/fastify/lib/content-type-parser.js).
+    // Nobody hears the answer; it is no bug of ours.
+    if (err === request.raw.errored)
+      return reply.code(400).send(errorBody("bad-request", "the request body was not received whole"));
     request.log.error({ err: { message: err.message, stack: err.stack } }, "unexpected error");
-    return reply.code(500).send(errorBody("internal", "unexpected error; nothing was stored"));
+    return reply.code(500).send(errorBody("internal", "unexpected error"));
   });
 
   app.setNotFoundHandler((_request, reply) => reply.code(404).send(errorBody("not-found", "no such route")));

@@ -140,7 +140,7 @@ export const receiverSettings = {
     default: "info",
   },
   SHUTDOWN_GRACE_MS: {
-    description: "How long SIGTERM waits for in-flight requests before exiting.",
+    description: "How long SIGTERM waits for in-flight requests before exiting, 0-600000 ms.",
     requiredInProduction: false,
     source: "plain",
     default: "10000",

@@ -32,7 +32,10 @@ export interface ListResult {
 export interface MessageStore {
   /** Creates the document; an existing document with the same id is a duplicate, not an error. */
   create(doc: MessageDocument): Promise<CreateResult>;
-  /** Best-effort removal of a document this request created (undo of a partly failed batch). */
+  /**
+   * Best-effort removal of one document. Deliveries never call it (app/ingest.ts keeps what a failed
+   * request stored); kept for the traced store (app/telemetry/store.ts), which wraps every method.
+   */
   remove(systemId: string, id: string): Promise<void>;
   get(systemId: string, id: string): Promise<MessageDocument | undefined>;
   list(query: ListQuery): Promise<ListResult>;
@@ -65,18 +68,49 @@ export class BadContinuationError extends BadQueryError {}
  * gateway errors 502 and 504 a proxy in between may answer.
  */
 const TRANSIENT_STATUS = new Set([408, 429, 449, 500, 502, 503, 504]);
+/**
+ * Codes of a request that never got an answer: Node's system errors for a connection refused,
+ * reset, aborted, timed out or unroutable, a name not resolved (now or for the moment), a TLS record
+ * that is not TLS (nodejs.org/api/errors.html#common-system-errors, errno(3)), Node's connect
+ * timeout (nodejs.org/api/errors.html#err_socket_connection_timeout), the Cosmos SDK's TimeoutError
+ * (its `code`), and the Azure HTTP pipeline's REQUEST_SEND_ERROR for a send that failed without a
+ * code of its own (RestError.REQUEST_SEND_ERROR, node_modules/@typespec/ts-http-runtime/dist/
+ * commonjs/nodeHttpClient.js).
+ */
 const NETWORK_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
+  "ECONNABORTED",
   "ETIMEDOUT",
   "EPIPE",
   "EHOSTUNREACH",
+  "EHOSTDOWN",
+  "ENETUNREACH",
+  "ENETDOWN",
   "ENOTFOUND",
   "EAI_AGAIN",
+  "EPROTO",
+  "ERR_SOCKET_CONNECTION_TIMEOUT",
+  "REQUEST_SEND_ERROR",
   "TimeoutError",
 ]);
 
+/**
+ * `name`s of @azure/identity's errors for a token it could not get (node_modules/@azure/identity/
+ * dist/commonjs/errors.js; ChainedTokenCredential, which DefaultAzureCredential is, throws the
+ * aggregate of its credentials' errors). The Cosmos client asks for a token before its requests
+ * (bearerTokenAuthenticationPolicy), so an identity endpoint that is down, slow or refusing shows
+ * here. Compared by name, as @azure/identity itself does (chainedTokenCredential.js).
+ */
+const CREDENTIAL_ERRORS = new Set([
+  "CredentialUnavailableError",
+  "AuthenticationError",
+  "AggregateAuthenticationError",
+  "AuthenticationRequiredError",
+]);
+
 interface CosmosishError {
+  name?: string;
   code?: number | string;
   statusCode?: number;
   retryAfterInMs?: number;
@@ -89,9 +123,20 @@ function statusOf(err: CosmosishError): number | undefined {
   return err.statusCode;
 }
 
-/** Maps a store failure to StoreUnavailableError when the sender should retry; rethrows otherwise. */
+/**
+ * Maps a store failure to StoreUnavailableError when the sender should retry; rethrows otherwise.
+ * A 503 is what both senders retry (ADO: 408, 502, 503, 504, ../shared/design/azure-devops-facts.md
+ * "How ADO disables a hook"; Event Grid: ../shared/design/pulumi-and-azure-notes.md), while a 500
+ * counts as an enduring failure for ADO (probation, then the hook is disabled): so throttling,
+ * outages, network failures and a token that could not be had are 503, and what is left (500) is a
+ * bug or a store answer no retry can change.
+ */
 export function classifyStoreError(err: unknown): never {
   const e = (err ?? {}) as CosmosishError;
+  // Before the status: an identity error's statusCode is the token endpoint's (AuthenticationError
+  // carries a 400 for a refused token request), not the store's.
+  if (e.name !== undefined && CREDENTIAL_ERRORS.has(e.name))
+    throw new StoreUnavailableError("no token for the store could be obtained", 5, err);
   const status = statusOf(e);
   if (status === 429)
     throw new StoreUnavailableError(

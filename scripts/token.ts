@@ -5,10 +5,11 @@
  * as printed: test/app/token-command.test.ts).
  */
 import { LOCAL_DEFAULT_SYSTEM, SYSTEM_ID } from "../app/config";
+import { parseInstant } from "../app/instants";
 import { mintPassword, mintToken, sha256Hex } from "../app/tokens";
 import { EXIT } from "./lib/args";
 
-const HELP = `Usage: npm run token -- [--password] [--system <id>] [--not-after <ISO time>] [--json]
+const HELP = `Usage: npm run token -- [--password] [--system <id>] [--not-after <RFC 3339 time>] [--json]
 
 Mints a URL token (alw_ + 30 random + 6 checksum characters) or, with --password, a Basic-auth
 password, and prints it with its SHA-256 and the commands that start a local receiver accepting it.
@@ -17,7 +18,8 @@ Give the receiver only the hash:
 Options:
   --password            mint a Basic-auth password instead of a URL token
   --system <id>         system id for the printed entries (default devops)
-  --not-after <ISO>     add an expiry (end of a rotation overlap) to the printed entry
+  --not-after <time>    add an expiry (end of a rotation overlap) to the printed entry,
+                        an RFC 3339 date-time with zone such as 2026-12-31T00:00:00Z
   --json                print {secret, sha256, entry} as JSON
   --help                this text
 Exit codes: 0 printed, 64 bad arguments.`;
@@ -74,9 +76,11 @@ function main(argv: string[]): void {
     else if (a === "--json") json = true;
     else if (a === "--system") system = argv[++i] ?? fail("--system needs a value");
     else if (a === "--not-after") {
-      notAfter = argv[++i] ?? fail("--not-after needs a value");
-      if (Number.isNaN(Date.parse(notAfter))) fail(`--not-after "${notAfter}" is not an ISO date-time`);
-      notAfter = new Date(notAfter).toISOString();
+      const value = argv[++i] ?? fail("--not-after needs a value");
+      // The receiver's own parser (strict RFC 3339 with a zone), so what is printed is what it accepts.
+      const instant = parseInstant(value);
+      if ("problem" in instant) fail(`--not-after ${instant.problem}`);
+      notAfter = instant.iso;
     } else fail(`unknown argument "${a}"`);
   }
   if (!SYSTEM_ID.test(system)) fail(`--system "${system}" is not a valid system id`);

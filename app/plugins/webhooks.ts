@@ -13,7 +13,7 @@ import type {
 } from "fastify";
 import { UnsupportedBodyError, unsupportedBodyProblem } from "../body";
 import type { CredentialHolder } from "../credentials";
-import { BadDeliveryError, classifyDelivery } from "../events";
+import { classifyDelivery } from "../events";
 import { buildDocuments, storeDocuments } from "../ingest";
 import type { ReceiverMetrics } from "../metrics";
 import type { SystemSetting } from "../settings";
@@ -93,9 +93,6 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOpt
     // issue 16: the events' types and organization for the delivery span and counter.
     const trace = request.hookfleetTrace;
     trace?.noteEvents(events);
-    // Event ids are exact strings (app/events.ts) and message ids follow from them one to one.
-    if (events.length > 1 && new Set(events.map((e) => e.id)).size !== events.length)
-      throw new BadDeliveryError("the array carries the same event `id` more than once");
     const docs = await buildDocuments(
       system,
       delivery.kind === "ado" ? "ado" : "eventgrid",

@@ -1,6 +1,7 @@
 import { ConfigError, LOCAL_DEFAULT_SYSTEM, parseConfig } from "../../app/config";
+import { Credentials } from "../../app/credentials";
 import { receiverSettings } from "../../app/settings";
-import { sha256Hex } from "../../app/tokens";
+import { mintToken, sha256Hex } from "../../app/tokens";
 
 const hash = sha256Hex("x");
 
@@ -121,7 +122,7 @@ describe("receiver configuration", () => {
       /HOOKFLEET_SYSTEMS\[2\]\.retentionDays must be a whole number/,
       /HOOKFLEET_SYSTEMS\[2\]\.requireBoth needs at least one basicPasswords entry/,
       /HOOKFLEET_URL_TOKENS\[0\]\.sha256 must be 64 hex characters \(the SHA-256 of the credential, not the credential\)/,
-      /HOOKFLEET_READ_TOKENS\[0\]\.notAfter must be an ISO date-time/,
+      /HOOKFLEET_READ_TOKENS\[0\]\.notAfter must be an RFC 3339 date-time/,
     ])
       expect(credentialProblems.some((p) => re.test(p))).toBe(true);
   });
@@ -154,6 +155,112 @@ describe("receiver configuration", () => {
     expect(problemsOf({ HOOKFLEET_SYSTEMS: systems(24855) })).toEqual([]);
     expect(problemsOf({ HOOKFLEET_SYSTEMS: systems(24856) })).toEqual([
       "HOOKFLEET_SYSTEMS[0].retentionDays is larger than Cosmos DB's maximum TTL (24855 days)",
+    ]);
+  });
+
+  it("reads notAfter strictly: an impossible day, a bare number or a time without zone is a mistake naming the key", () => {
+    const readTokens = (notAfter: string) =>
+      problemsOf({ HOOKFLEET_READ_TOKENS: JSON.stringify([{ sha256: hash, notAfter }]) });
+    // Date.parse took these as July 1, March 2, 2001-01-01 (expired on arrival) and local time.
+    expect(readTokens("2026-06-31T00:00:00Z")).toEqual([
+      "HOOKFLEET_READ_TOKENS[0].notAfter names a day that does not exist (2026-06-31)",
+    ]);
+    expect(readTokens("2026-02-30T00:00:00Z")).toEqual([
+      "HOOKFLEET_READ_TOKENS[0].notAfter names a day that does not exist (2026-02-30)",
+    ]);
+    for (const loose of ["1", "2026-01-01T00:00:00", "2026-12-31"])
+      expect(readTokens(loose)).toEqual([
+        `HOOKFLEET_READ_TOKENS[0].notAfter must be an RFC 3339 date-time such as 2026-01-31T12:00:00Z (got "${loose}")`,
+      ]);
+    expect(readTokens("2026-12-31T23:59:59.5+01:00")).toEqual([]);
+    const urlTokens = JSON.stringify([
+      { sha256: hash, systemId: "devops", notAfter: "2026-02-30T00:00:00Z" },
+    ]);
+    const systems = JSON.stringify([
+      {
+        id: "devops",
+        storageMode: "full",
+        retentionDays: 1,
+        basicPasswords: [{ sha256: hash, notAfter: 1 }],
+      },
+    ]);
+    expect(problemsOf({ HOOKFLEET_URL_TOKENS: urlTokens, HOOKFLEET_SYSTEMS: systems })).toEqual([
+      "HOOKFLEET_SYSTEMS[0].basicPasswords[0].notAfter must be an RFC 3339 date-time such as 2026-01-31T12:00:00Z",
+      "HOOKFLEET_URL_TOKENS[0].notAfter names a day that does not exist (2026-02-30)",
+    ]);
+  });
+
+  it("refuses, when checking a request, a notAfter that validation would have refused (fails closed)", () => {
+    const token = mintToken();
+    const system = { id: "devops", storageMode: "full" as const, retentionDays: 1 };
+    const credentials = (notAfter: string) =>
+      new Credentials({
+        systems: [system],
+        urlTokens: [{ sha256: sha256Hex(token), systemId: "devops", notAfter }],
+        readTokens: [],
+      });
+    const before2001 = Date.parse("2000-06-01T00:00:00Z");
+    expect(credentials("2001-01-01T00:00:00Z").systemForUrlToken(token, before2001)).toEqual(system);
+    // Date.parse reads "1" as 2001-01-01, so the token was live in 2000.
+    expect(credentials("1").systemForUrlToken(token, before2001)).toBeUndefined();
+  });
+
+  it("bounds SHUTDOWN_GRACE_MS to 10 minutes (Node runs a timer over 2^31-1 ms after 1 ms)", () => {
+    expect(parseConfig({ SHUTDOWN_GRACE_MS: "600000" }).shutdownGraceMs).toBe(600_000);
+    expect(parseConfig({ SHUTDOWN_GRACE_MS: "0" }).shutdownGraceMs).toBe(0);
+    for (const raw of ["600001", "2147483648", "99999999999"])
+      expect(problemsOf({ SHUTDOWN_GRACE_MS: raw })).toEqual([
+        `SHUTDOWN_GRACE_MS must be a whole number of milliseconds from 0 to 600000 (10 minutes) (got "${raw}")`,
+      ]);
+  });
+
+  it("rejects unknown keys in systems and credential entries, naming the key (a typo must not turn a check off)", () => {
+    const problems = problemsOf({
+      HOOKFLEET_SYSTEMS: JSON.stringify([
+        {
+          id: "devops",
+          storageMode: "full",
+          retentionDays: 1,
+          basicPasswords: [{ sha256: hash, notafter: "2026-01-01T00:00:00Z" }],
+          requirBoth: true,
+        },
+      ]),
+      HOOKFLEET_URL_TOKENS: JSON.stringify([{ sha256: hash, systemId: "devops", system: "devops" }]),
+      HOOKFLEET_READ_TOKENS: JSON.stringify([{ sha256: hash, expires: "2026-01-01T00:00:00Z" }]),
+    });
+    expect(problems).toEqual([
+      'HOOKFLEET_SYSTEMS[0] has an unknown key "requirBoth" (known keys: id, storageMode, retentionDays, basicPasswords, basicUsername, requireBoth)',
+      'HOOKFLEET_SYSTEMS[0].basicPasswords[0] has an unknown key "notafter" (known keys: sha256, notAfter)',
+      'HOOKFLEET_URL_TOKENS[0] has an unknown key "system" (known keys: sha256, systemId, notAfter)',
+      'HOOKFLEET_READ_TOKENS[0] has an unknown key "expires" (known keys: sha256, notAfter)',
+    ]);
+  });
+
+  it("never quotes a secret in a message: a key that is a token, JSON that does not parse", () => {
+    const token = mintToken();
+    const keyed = problemsOf({ HOOKFLEET_READ_TOKENS: JSON.stringify([{ sha256: hash, [token]: true }]) });
+    expect(keyed).toEqual([
+      "HOOKFLEET_READ_TOKENS[0] has a key that is none of sha256, notAfter (not shown: it does not look like a field name)",
+    ]);
+    // JSON.parse's own message quotes the text around an unexpected token (here a hash without quotes).
+    const broken = problemsOf({ HOOKFLEET_READ_TOKENS: `[{"sha256":${hash}}]` });
+    expect(broken).toEqual([expect.stringMatching(/^HOOKFLEET_READ_TOKENS is not valid JSON/)]);
+    expect(broken.join("")).not.toContain(hash.slice(0, 8));
+  });
+
+  it("rejects a URL-token hash listed for two systems", () => {
+    const problems = problemsOf({
+      HOOKFLEET_SYSTEMS: JSON.stringify([
+        { id: "devops", storageMode: "full", retentionDays: 1 },
+        { id: "ops", storageMode: "lean", retentionDays: 1 },
+      ]),
+      HOOKFLEET_URL_TOKENS: JSON.stringify([
+        { sha256: hash, systemId: "devops" },
+        { sha256: hash.toUpperCase(), systemId: "ops" },
+      ]),
+    });
+    expect(problems).toEqual([
+      'HOOKFLEET_URL_TOKENS[1].sha256 is also listed for system "devops" (HOOKFLEET_URL_TOKENS[0]): a URL token belongs to one system',
     ]);
   });
 });

@@ -318,3 +318,49 @@ describe("redactPath", () => {
     expect(redactPath(`/x?t=alw_%41%42%43%44%45`)).toBe("/x?t=alw_[redacted]");
   });
 });
+
+describe("requests Node cannot parse, at LOG_LEVEL=trace", () => {
+  const lines: string[] = [];
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ logLevel: "trace", logStream: { write: (line: string) => lines.push(line) } });
+  });
+  afterAll(() => h.close());
+
+  /** The log as text, plus every array of byte values in it decoded (pino prints a Buffer as numbers). */
+  function logText(): string {
+    const all = lines.join("");
+    const buffers = [...all.matchAll(/\[(\d{1,3}(?:,\d{1,3})+)\]/g)].map((m) =>
+      Buffer.from(m[1].split(",").map(Number)).toString("latin1"),
+    );
+    return [all, ...buffers].join("\n");
+  }
+
+  it("logs the client error without the request's bytes (URL token, Authorization header)", async () => {
+    const t = h.secrets.devopsToken;
+    const credential = Buffer.from(`hookfleet:${h.secrets.bothPassword}`).toString("base64");
+    const { hostname, port } = new URL(h.receiver.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), hostname, () =>
+        socket.write(
+          `POST /api/v1/webhooks/${t} x HTTP/1.1\r\nHost: x\r\nAuthorization: Basic ${credential}\r\n` +
+            "Content-Length: 0\r\n\r\n",
+        ),
+      );
+      let data = "";
+      socket.setEncoding("utf8").on("data", (d: string) => (data += d));
+      socket.on("end", () => resolve(data)).on("error", reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
+    expectNoPieceOf(t, answer, "answer");
+    const text = logText();
+    expectNoPieceOf(t, text, "log");
+    expect(text).not.toContain(credential);
+    expect(text).not.toMatch(/authorization/i);
+    // It is still logged at trace, by its code.
+    const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.filter((r) => r.msg === "client error")).toEqual([
+      expect.objectContaining({ code: "HPE_INVALID_CONSTANT" }),
+    ]);
+  });
+});

@@ -86,3 +86,27 @@ describe("npm run token's printed instructions", () => {
 
   it("start a receiver that accepts the Basic password", () => tryPrinted(["--password"], "devops"));
 });
+
+describe("npm run token --not-after", () => {
+  const token = (args: string[]) =>
+    run("npm", ["run", "-s", "token", "--", "--json", ...args], { cwd: root, env: env() });
+
+  it("reads the time as the receiver does (strict RFC 3339) and prints it in UTC", async () => {
+    const { stdout } = await token(["--not-after", "2026-12-31T01:00:00+01:00"]);
+    expect(JSON.parse(stdout).entry.notAfter).toBe("2026-12-31T00:00:00.000Z");
+  });
+
+  it("refuses a day that does not exist and a time without zone (Date.parse rolled them over) with exit 64", async () => {
+    for (const [value, problem] of [
+      ["2026-02-30T00:00:00Z", "--not-after names a day that does not exist (2026-02-30)"],
+      ["2026-12-31T00:00:00", "--not-after must be an RFC 3339 date-time"],
+    ]) {
+      const failed = await token(["--not-after", value]).then(
+        () => undefined,
+        (err: { code: number; stderr: string }) => err,
+      );
+      expect({ value, code: failed?.code }).toEqual({ value, code: 64 });
+      expect(failed?.stderr).toContain(problem);
+    }
+  });
+});
