@@ -32,11 +32,6 @@ export interface ListResult {
 export interface MessageStore {
   /** Creates the document; an existing document with the same id is a duplicate, not an error. */
   create(doc: MessageDocument): Promise<CreateResult>;
-  /**
-   * Best-effort removal of one document. Deliveries never call it (app/ingest.ts keeps what a failed
-   * request stored); kept for the traced store (app/telemetry/store.ts), which wraps every method.
-   */
-  remove(systemId: string, id: string): Promise<void>;
   get(systemId: string, id: string): Promise<MessageDocument | undefined>;
   list(query: ListQuery): Promise<ListResult>;
   /** Throws when the store cannot be reached (readiness). */
@@ -290,14 +285,6 @@ export class CosmosMessageStore implements MessageStore {
     }
   }
 
-  async remove(systemId: string, id: string): Promise<void> {
-    if (!isMessageId(id)) return;
-    try {
-      await this.container.item(id, systemId).delete();
-    } catch {
-      // Best effort: the sender retries and the retry is idempotent anyway.
-    }
-  }
 
   /**
    * The message, or undefined. Only a message id (43 base64url characters, see messageId) reaches
@@ -425,7 +412,6 @@ export class DiscardingStore implements MessageStore {
   async create(doc: MessageDocument): Promise<CreateResult> {
     return { id: doc.id, duplicate: false };
   }
-  async remove(): Promise<void> {}
   async get(): Promise<undefined> {
     return undefined;
   }

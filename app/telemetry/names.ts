@@ -41,7 +41,7 @@ export function storeSpanName(operation: StoreOperation): string {
   return `${spans.store.name}.${operation}`;
 }
 
-export const storeOperations = ["create", "remove", "get", "list", "ping"] as const;
+export const storeOperations = ["create", "get", "list", "ping"] as const;
 export type StoreOperation = (typeof storeOperations)[number];
 
 /** Attribute keys (span and metric attributes). */

@@ -100,10 +100,6 @@ export class TracedStore implements MessageStore {
     return result;
   }
 
-  remove(systemId: string, id: string): Promise<void> {
-    return this.traced("remove", () => this.store.remove(systemId, id));
-  }
-
   get(systemId: string, id: string): Promise<MessageDocument | undefined> {
     return this.traced("get", () => this.store.get(systemId, id));
   }
