@@ -285,7 +285,6 @@ export class CosmosMessageStore implements MessageStore {
     }
   }
 
-
   /**
    * The message, or undefined. Only a message id (43 base64url characters, see messageId) reaches
    * the client: the SDK puts the id into the request path unencoded, so `.` or `..` would read the
