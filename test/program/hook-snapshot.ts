@@ -80,11 +80,20 @@ export function seedSnapshotProjects(emulator: AdoEmulator): void {
     for (const name of SNAPSHOT_PROJECTS) emulator.addProject(name, { org, id: projectId(org, name) });
 }
 
-/** The config a variant's stack has, its organizations pointed at the emulator. */
+/** The image CI hands a stack with `hookfleet:imagePromoted` (as HOOKFLEET_IMAGE; the same to the program). */
+export const PROMOTED_IMAGE = `contosoacr.azurecr.io/hookfleet/receiver@sha256:${"ab".repeat(32)}`;
+
+/**
+ * The config a variant's stack has, its organizations pointed at the emulator; a stack that runs
+ * the image CI promotes is given one, as its deploy is.
+ */
 export function snapshotConfig(variant: (typeof SNAPSHOT_VARIANTS)[number], emulator: AdoEmulator) {
   const raw = stackFile(variant.stack, variant.file);
   const orgs = organizationsOf(raw).map((o) => ({ ...o, url: emulator.orgUrl(orgSegment(o.url)) }));
-  return { ...effectiveConfig({ ...raw, "hookfleet:organizations": orgs }), ...variant.extra };
+  const config = effectiveConfig({ ...raw, "hookfleet:organizations": orgs });
+  if (config["hookfleet:imagePromoted"] === "true" && !config["hookfleet:image"])
+    config["hookfleet:image"] = PROMOTED_IMAGE;
+  return { ...config, ...variant.extra };
 }
 
 /** A fixed value per credential resource, to find in hooks' inputs. */

@@ -15,6 +15,7 @@ import type * as mocksType from "../support/pulumi-mocks";
 import {
   ADO_PAT,
   fakeSecret,
+  PROMOTED_IMAGE,
   ROTATING_SECRET,
   SERVICE_HOOK,
   SNAPSHOT_PROJECTS,
@@ -69,7 +70,6 @@ function configFor(stack: string): Record<string, string> {
 }
 
 /** The image CI promotes, as its deploy hands it over (HOOKFLEET_IMAGE, HOOKFLEET_ACR_RESOURCE_ID). */
-const PROMOTED_IMAGE = `contosoacr.azurecr.io/hookfleet/receiver@sha256:${"ab".repeat(32)}`;
 const CI_ENV: Record<string, string> = {
   HOOKFLEET_IMAGE: PROMOTED_IMAGE,
   HOOKFLEET_ACR_RESOURCE_ID:
