@@ -29,7 +29,7 @@ import {
   type HookStatusName,
 } from "./names";
 import { EXIT } from "../exit-codes";
-import { adoOrgName } from "./org";
+import { adoOrgName, healJobKey } from "./org";
 import { scrubText } from "../scrub";
 import { startTelemetry, TelemetryConfigError, telemetryOff, type Telemetry } from "./sdk";
 import { storeDurationHistogram, TracedStore } from "./store";
@@ -77,7 +77,11 @@ export class HealRunTelemetry {
   private readonly span?: Span;
   private readonly started = Date.now();
 
-  constructor(private readonly telemetry: Telemetry) {
+  /** `job`: healJobKey of the organizations this job heals ("" when not known). */
+  constructor(
+    private readonly telemetry: Telemetry,
+    private readonly job = "",
+  ) {
     this.span = telemetry.tracer?.startSpan(spans.healRun.name, { kind: SpanKind.INTERNAL }, ROOT_CONTEXT);
   }
 
@@ -118,6 +122,7 @@ export class HealRunTelemetry {
       [attrs.healOutcome]: outcome,
       [attrs.healExitCode]: result.code,
       [attrs.healDryRun]: dryRun,
+      [attrs.healJob]: this.job,
     };
     if (report) {
       Object.assign(runAttributes, {
@@ -258,7 +263,11 @@ export async function runHealWithTelemetry(
     io.stderr(`invalid telemetry configuration: ${err.message}`);
     return { code: EXIT.usage };
   }
-  const run = new HealRunTelemetry(telemetry);
+  // The job is named by the organizations it is set to heal (its environment), not by --org.
+  const run = new HealRunTelemetry(
+    telemetry,
+    healJobKey((env.HOOKFLEET_HEAL_ORG_URLS ?? "").split(/[\s,]+/)),
+  );
   // The command's own words for a run that never got to a report (bad configuration, store down).
   const lastErrors: string[] = [];
   const watched: HealCliIo = {

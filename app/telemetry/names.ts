@@ -83,6 +83,8 @@ export const attrs = {
   healExitCode: "hookfleet.heal.exit_code",
   /** The run was a dry run (changed nothing). */
   healDryRun: "hookfleet.heal.dry_run",
+  /** Which heal job ran: its organizations (org.ts healJobKey of HOOKFLEET_HEAL_ORG_URLS); "" when unset. */
+  healJob: "hookfleet.heal.job",
   /** Short, scrubbed reason of a failed run / org / hook. */
   healProblem: "hookfleet.heal.problem",
   /** HookFleet hooks found (run: all orgs; org span: that org). */

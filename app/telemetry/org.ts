@@ -85,3 +85,15 @@ export function orgOfEvent(event: unknown): string {
   }
   return unknownOrg;
 }
+
+/**
+ * Which heal job a run is: the names of the organizations it heals, sorted and comma-joined. The job
+ * (from HOOKFLEET_HEAL_ORG_URLS) and the heal-job alert (from the organizations each job is given,
+ * components/receiver/alerts.ts) compute it the same way, so that the alert can tell a stack's jobs
+ * apart (one per PAT: with managePat, one per organization).
+ */
+export function healJobKey(orgUrls: readonly string[]): string {
+  return [...new Set(orgUrls.filter((u) => u.trim() !== "").map((u) => adoOrgName(u.trim())))]
+    .sort()
+    .join(",");
+}

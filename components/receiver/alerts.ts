@@ -14,7 +14,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as monitor from "@pulumi/azure-native/monitor";
 import type * as app from "@pulumi/azure-native/app";
 import type * as operationalinsights from "@pulumi/azure-native/operationalinsights";
-import type { HealJobArgs } from "./args";
+import { healJobKey } from "../../app/telemetry/org";
+import { healJobGroups, type HealJobArgs } from "./args";
 import { alertWindowAtLeast, cronMaxGapMinutes, isoMinutes, maxAlertLookbackMinutes } from "./schedule";
 import type { ReceiverScope } from "./scope";
 import {
@@ -212,6 +213,10 @@ export function createAlerts(
     const times = data.map((d) => Date.parse(d?.createdAt ?? "")).filter(Number.isFinite);
     return times.length ? new Date(Math.min(...times)).toISOString() : undefined;
   });
+  // Each heal job by the key its runs carry (one job per PAT), so the rule judges them one by one.
+  const healJobKeys = pulumi.all(
+    (args.healJob ? healJobGroups(args.healJob) : []).map((g) => pulumi.all(g.urls).apply(healJobKey)),
+  );
   const heal = args.healJob && healLookbackMinutes(args.healJob);
   const rules = alertRuleSpecs(alerts, args.healJob).map(
     (spec) =>
@@ -232,12 +237,15 @@ export function createAlerts(
           criteria: {
             allOf: [
               {
-                // The heal-job rule's query waits for the jobs' creation time (its grace).
+                // The heal-job rule's query waits for the jobs' creation time (its grace) and names them.
                 query:
                   spec.key === "heal-job" && heal
-                    ? healJobsSince.apply(
-                        (since) => healRunQuery(heal.minutes, heal.detectMissing, since).query,
-                      )
+                    ? pulumi
+                        .all([healJobsSince, healJobKeys])
+                        .apply(
+                          ([since, jobs]) =>
+                            healRunQuery(heal.minutes, heal.detectMissing, since, jobs).query,
+                        )
                     : spec.query.query,
                 // Each query returns only the rows that are a problem: alert on any row.
                 timeAggregation: monitor.TimeAggregation.Count,

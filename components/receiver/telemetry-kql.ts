@@ -121,35 +121,54 @@ export function failedDeliveriesQuery(percent: number, minDeliveries: number): A
 }
 
 /**
- * 4. The heal job failed (its last run did not end ok) or did not run at all in `lookbackMinutes`
+ * 4. A heal job failed (its last run did not end ok) or did not run at all in `lookbackMinutes`
  * (the longest gap its schedule allows, plus its timeout and some slack). Dry runs do not count.
  * `detectMissing` false when the schedule's gap is longer than an alert can look back.
  * `jobsSince`: when the (oldest) heal job was created. A job younger than the lookback may not have
  * reached its first scheduled run, so "did not run" waits until it is older (a fresh deploy, or the
  * job just switched on); a job that never runs is reported once it is. Without it, no such grace.
+ * `jobs`: the stack's jobs by their healJobKey (app/telemetry/org.ts), which each run carries: the
+ * last run is judged per job, and a job without a run is named. Without them (or with one job and
+ * runs that carry no key) the runs are judged together, as one job.
  */
-export function healRunQuery(lookbackMinutes: number, detectMissing = true, jobsSince?: string): AlertQuery {
-  const since = jobsSince === undefined ? NaN : Date.parse(jobsSince);
+export function healRunQuery(
+  lookbackMinutes: number,
+  detectMissing = true,
+  jobsSince?: string,
+  jobs: readonly string[] = [],
+): AlertQuery {
+  const since = Date.parse(jobsSince ?? "");
   // Re-printed from the parsed time, so nothing but an ISO 8601 instant reaches the query text.
   const grace = Number.isFinite(since)
-    ? ` and now() > datetime(${new Date(since).toISOString()}) + ${lookbackMinutes}m`
+    ? `now() > datetime(${new Date(since).toISOString()}) + ${lookbackMinutes}m`
     : "";
-  const missing = detectMissing
-    ? `,
+  const perJob = jobs.length > 1;
+  let missing = "";
+  if (detectMissing && perJob)
+    missing = `,
+    (datatable(job: string) [${jobs.map(q).join(", ")}]
+     | join kind=leftanti (runs | distinct job) on job${
+       grace
+         ? `
+     | where ${grace}`
+         : ""
+     }
+     | project problem = strcat("no heal run of ", job, ${q(` reported in the last ${lookbackMinutes} minutes`)}))`;
+  else if (detectMissing)
+    missing = `,
     (print runs = toscalar(runs | count)
-     | where runs == 0${grace}
-     | project problem = ${q(`no heal run reported in the last ${lookbackMinutes} minutes`)})`
-    : "";
+     | where runs == 0${grace ? ` and ${grace}` : ""}
+     | project problem = ${q(`no heal run reported in the last ${lookbackMinutes} minutes`)})`;
   return {
     query: `let runs = ${named(spans.healRun)}
 | where TimeGenerated > ago(${lookbackMinutes}m)
-| extend outcome = ${str(attrs.healOutcome)}, problem = ${str(attrs.healProblem)}
+| extend outcome = ${str(attrs.healOutcome)}, problem = ${str(attrs.healProblem)}, job = ${str(attrs.healJob)}
 | where ${str(attrs.healDryRun)} != "true";
 union
     (runs
-     | top 1 by TimeGenerated desc
+     | summarize arg_max(TimeGenerated, outcome, problem) by job = ${perJob ? "job" : `""`}
      | where outcome != ${q(healOutcomes.ok)}
-     | project problem = substring(strcat("last heal run: ", outcome, iff(isempty(problem), "", strcat(", ", problem))), 0, 250))${missing}`,
+     | project problem = substring(strcat("last heal run", iff(isempty(job), "", strcat(" of ", job)), ": ", outcome, iff(isempty(problem), "", strcat(", ", problem))), 0, 250))${missing}`,
     dimensions: ["problem"],
   };
 }

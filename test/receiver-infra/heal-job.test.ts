@@ -5,7 +5,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { healReceiverSettingNames, healSettings } from "../../app/heal/settings";
 import { receiverSettings, type SettingSpec } from "../../app/settings";
+import { healJobKey } from "../../app/telemetry/org";
 import { ReceiverInfra, healJobGroups, nameRules, type HealJobArgs } from "../../components/receiver";
+import { analyzeKql } from "../support/kql";
 import { isSecretValue, outputValue, type RecordedResource } from "../support/pulumi-mocks";
 import { deploy, type Deployment } from "./deploy";
 
@@ -169,6 +171,18 @@ it("runs one job per PAT (a managed PAT is scoped to one organization); none mea
   expect(((await outputValue(multi.infra.healJobNames)) as string[]).sort()).toEqual(names.sort());
   for (const secret of [pat, labsPat])
     expect(JSON.stringify(jobs.map((j) => j.inputs))).not.toContain(secret);
+  // The heal-job alert judges each job's last run, and names a job without one, by the key each run
+  // carries: the one the job computes from its own HOOKFLEET_HEAL_ORG_URLS (app/telemetry/heal.ts).
+  const query: string = multi
+    .all("monitor:ScheduledQueryRule")
+    .find((r) => r.name.endsWith("-alert-heal-job"))!.inputs.criteria.allOf[0].query;
+  const keys = jobs
+    .map((j) => healJobKey(valueOf(j, "HOOKFLEET_HEAL_ORG_URLS")!.value!.split(/[\s,]+/)))
+    .sort();
+  expect(keys).toEqual(["contoso", "contoso-labs", "fabrikam"]);
+  expect(query).toContain(`datatable(job: string) [${keys.map((k) => JSON.stringify(k)).join(", ")}]`);
+  expect(query).toContain("summarize arg_max(TimeGenerated, outcome, problem) by job = job");
+  expect(analyzeKql(query).errors).toEqual([]);
 });
 
 it("groups organizations per PAT in first-seen order", () => {

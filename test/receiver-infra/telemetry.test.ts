@@ -203,7 +203,9 @@ describe("the alert rules", () => {
     expect(job.state.systemData).toMatchObject({ createdAt: mockAzure.createdAt });
     expect(query).toContain(`| where runs == 0 and now() > datetime(${mockAzure.createdAt}) + 120m`);
     // The last-run-failed part needs no grace: it reads a run that happened.
-    expect(query.split("union")[1]).toMatch(/top 1 by TimeGenerated desc\n\s+\| where outcome != "ok"/);
+    expect(query.split("union")[1]).toMatch(
+      /summarize arg_max\(TimeGenerated, outcome, problem\) by job = ""\n\s+\| where outcome != "ok"/,
+    );
   });
 
   it("report a missing run at once when the job's creation time is unknown (as before the grace)", () => {
@@ -238,6 +240,7 @@ describe("the alert rules", () => {
         attrs.healOutcome,
         attrs.healProblem,
         attrs.healDryRun,
+        attrs.healJob,
       ].sort(),
     );
     expect(rule("heal-job").inputs.criteria.allOf[0].query).toContain(`Name == "${spans.healRun.name}"`);

@@ -6,7 +6,7 @@
  * reports its failure. The PAT and the URL token never appear in what is exported.
  */
 import { attrs, healOutcomes, metrics, serviceNames, spans } from "../../app/telemetry/names";
-import { adoOrgName } from "../../app/telemetry/org";
+import { adoOrgName, healJobKey } from "../../app/telemetry/org";
 import type { SystemSetting } from "../../app/settings";
 import { mintToken, sha256Hex } from "../../app/tokens";
 import {
@@ -113,7 +113,10 @@ test("a run that re-enables a hook and replays its failed delivery exports it as
     [attrs.hooksReenabled]: 1,
     [attrs.replayed]: 1,
     [attrs.hookNames]: `Alpha/git.push#${hookId.slice(0, 8)}`,
+    // Which job ran, as the heal-job alert names the stack's jobs (components/receiver/alerts.ts).
+    [attrs.healJob]: healJobKey([emu.orgUrl()]),
   });
+  expect(runSpan.attributes[attrs.healJob]).not.toBe("");
   const children = all.filter((s) => s.parentSpanId === runSpan.spanId);
   const orgSpan = children.find((s) => s.name === spans.healOrg.name)!;
   expect(orgSpan.attributes).toMatchObject({
