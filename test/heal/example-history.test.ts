@@ -5,9 +5,6 @@
  * example, so the entries below carry only what the tests need. The real AdoClient over HTTP;
  * every request it sends is checked against the spec.
  */
-import { runHeal, type HealReport } from "../../app/heal/heal";
-import type { SystemSetting } from "../../app/settings";
-import { CosmosMessageStore } from "../../app/store";
 import type { AdoEvent, Notification, Subscription } from "../../ado/types";
 import { eventProjectId } from "../../ado/wire";
 import { sampleEvent } from "../../devkit/ado-events";
@@ -15,11 +12,11 @@ import { startExampleServer, type ExampleServer, type Route } from "../ado/spec/
 import { EX, GUID, patClient } from "../ado/spec/fixtures";
 import { exampleBody, SpecSet } from "../ado/spec/swagger";
 import { startCosmosServer, type CosmosTestServer } from "../support/cosmos-server";
+import { healInto } from "./in-process";
 
 jest.setTimeout(30_000);
 
 const RECEIVER = "https://receiver.example.net";
-const systems: SystemSetting[] = [{ id: "devops", storageMode: "full", retentionDays: 7 }];
 /** The example's disabledBySystem Web Hooks hook (build.complete, projectId 6ce954b1-…). */
 const DISABLED = "a3c0ef7e-610c-4321-9a05-6d74e4930c7d";
 
@@ -111,22 +108,7 @@ function failed(id: number, event: AdoEvent): Notification {
   } as Notification;
 }
 
-async function heal(): Promise<HealReport> {
-  const store = await CosmosMessageStore.open({
-    settings: { endpoint: cosmos.endpoint, key: cosmos.key, database: "hookfleet", container: "messages" },
-    createIfMissing: false,
-  });
-  try {
-    return await runHeal({
-      orgs: [patClient(server.orgUrl)],
-      webhookBaseUrl: RECEIVER,
-      store,
-      credentials: { systems, urlTokens: [] },
-    });
-  } finally {
-    await store.close();
-  }
-}
+const heal = () => healInto(cosmos, [patClient(server.orgUrl)], RECEIVER);
 
 const storedIds = async () => (await cosmos.storedMessages("devops")).map((m) => m.sourceEventId);
 

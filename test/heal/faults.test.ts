@@ -7,19 +7,17 @@
 import { AdoClient } from "../../ado/client";
 import type { AdoEvent } from "../../ado/types";
 import { healFailedLine, runHealCli } from "../../app/heal/cli";
-import { runHeal, type HealOptions, type HealReport } from "../../app/heal/heal";
+import type { HealOptions } from "../../app/heal/heal";
 import { MAX_DOCUMENT_BYTES } from "../../app/messages";
-import type { SystemSetting } from "../../app/settings";
-import { CosmosMessageStore } from "../../app/store";
 import { mintToken, sha256Hex } from "../../app/tokens";
 import { sampleEvent } from "../../devkit/ado-events";
 import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
 import { startReceiver, webhookInput, type Receiver } from "../../devkit/recording-receiver";
 import { startCosmosServer, type CosmosTestServer } from "../support/cosmos-server";
+import { disabledHook as disabledHookIn, healInto, healSystems, storedCopies } from "./in-process";
 
 jest.setTimeout(30_000);
 
-const systems: SystemSetting[] = [{ id: "devops", storageMode: "full", retentionDays: 7 }];
 /** Notifications_Get, as the emulator keys its routes. */
 const NOTIFICATION_GET = "GET /_apis/hooks/subscriptions/{id}/notifications/{id}";
 
@@ -55,41 +53,9 @@ afterEach(async () => {
     await client.deleteSubscription(s.id);
 });
 
-/** A Basic-auth hook to the receiver's system route that ADO disabled after `events` failed. */
-async function disabledHook(events: (AdoEvent | "git.push")[] = ["git.push"]) {
-  const url = `${receiver.url}/api/v1/systems/devops/webhooks`;
-  const sub = await client.createSubscription(webhookInput(url, { projectId: emu.projects()[0].id }));
-  receiver.respond = () => 500;
-  // At once: an event raised after the hook went on probation would be queued, never attempted.
-  const emitted = (await Promise.all(events.map((e) => emu.emit(e, { project: "Alpha" })))).map(
-    (d) => d.event,
-  );
-  await emu.idle();
-  receiver.respond = () => 200;
-  expect(emu.subscription(sub.id)!.status).toBe("disabledBySystem");
-  return { id: sub.id, events: emitted };
-}
-
-async function heal(options: Partial<HealOptions> = {}): Promise<HealReport> {
-  const store = await CosmosMessageStore.open({
-    settings: { endpoint: cosmos.endpoint, key: cosmos.key, database: "hookfleet", container: "messages" },
-    createIfMissing: false,
-  });
-  try {
-    return await runHeal({
-      orgs: [client],
-      webhookBaseUrl: receiver.url,
-      store,
-      credentials: { systems, urlTokens: [] },
-      ...options,
-    });
-  } finally {
-    await store.close();
-  }
-}
-
-const stored = async (event: AdoEvent) =>
-  (await cosmos.storedMessages("devops")).filter((m) => m.sourceEventId === event.id);
+const disabledHook = (events?: (AdoEvent | "git.push")[]) => disabledHookIn(emu, client, receiver, events);
+const heal = (options: Partial<HealOptions> = {}) => healInto(cosmos, [client], receiver.url, options);
+const stored = (event: AdoEvent) => storedCopies(cosmos, event);
 
 test("a failed delivery's details that ADO cannot give now (503): the hook stays disabled, the next run replays the event", async () => {
   const { id, events } = await disabledHook();
@@ -169,7 +135,7 @@ test("ADO error text quoting a hook's token URL: scrubbed in the progress lines,
     AZURE_DEVOPS_EXT_PAT: emu.pat,
     COSMOS_ENDPOINT: cosmos.endpoint,
     COSMOS_KEY: cosmos.key,
-    HOOKFLEET_SYSTEMS: JSON.stringify(systems),
+    HOOKFLEET_SYSTEMS: JSON.stringify(healSystems),
     HOOKFLEET_URL_TOKENS: JSON.stringify([{ sha256: sha256Hex(token), systemId: "devops" }]),
   };
   for (const argv of [[], ["--json"]]) {

@@ -6,16 +6,13 @@
  */
 import { AdoClient } from "../../ado/client";
 import type { AdoEvent } from "../../ado/types";
-import { runHeal, type HealReport } from "../../app/heal/heal";
-import type { SystemSetting } from "../../app/settings";
-import { CosmosMessageStore } from "../../app/store";
-import { startReceiver, webhookInput, type Receiver } from "../../devkit/recording-receiver";
+import { startReceiver, type Receiver } from "../../devkit/recording-receiver";
 import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
 import { startCosmosServer, type CosmosTestServer } from "../support/cosmos-server";
+import { disabledHook as disabledHookIn, healInto, storedCopies } from "./in-process";
 
 jest.setTimeout(30_000);
 
-const systems: SystemSetting[] = [{ id: "devops", storageMode: "full", retentionDays: 7 }];
 let emu: AdoEmulator;
 let receiver: Receiver;
 let cosmos: CosmosTestServer;
@@ -47,37 +44,13 @@ afterEach(async () => {
     await client.deleteSubscription(s.id);
 });
 
-/** A Basic-auth hook to the receiver's system route that ADO disabled after one failed event. */
+/** A hook ADO disabled after one failed event. */
 async function disabledHook(): Promise<{ id: string; event: AdoEvent }> {
-  const url = `${receiver.url}/api/v1/systems/devops/webhooks`;
-  const sub = await client.createSubscription(webhookInput(url, { projectId: emu.projects()[0].id }));
-  receiver.respond = () => 500;
-  const { event } = await emu.emit("git.push", { project: "Alpha" });
-  await emu.idle();
-  receiver.respond = () => 200;
-  expect(emu.subscription(sub.id)!.status).toBe("disabledBySystem");
-  return { id: sub.id, event };
+  const { id, events } = await disabledHookIn(emu, client, receiver);
+  return { id, event: events[0] };
 }
-
-async function heal(): Promise<HealReport> {
-  const store = await CosmosMessageStore.open({
-    settings: { endpoint: cosmos.endpoint, key: cosmos.key, database: "hookfleet", container: "messages" },
-    createIfMissing: false,
-  });
-  try {
-    return await runHeal({
-      orgs: [client],
-      webhookBaseUrl: receiver.url,
-      store,
-      credentials: { systems, urlTokens: [] },
-    });
-  } finally {
-    await store.close();
-  }
-}
-
-const stored = async (event: AdoEvent) =>
-  (await cosmos.storedMessages("devops")).filter((m) => m.sourceEventId === event.id);
+const heal = () => healInto(cosmos, [client], receiver.url);
+const stored = (event: AdoEvent) => storedCopies(cosmos, event);
 
 test("a history list without details: the failed event is fetched with Notifications_Get and replayed", async () => {
   const { id, event } = await disabledHook();

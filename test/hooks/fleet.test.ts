@@ -95,6 +95,13 @@ function program(over: Partial<HookFleetArgs> = {}, name = "hf") {
 const hooks = () => state.filter((r) => r.type === SERVICE_HOOK_TYPE);
 
 const ours = (s: Subscription) => s.consumerInputs.url?.includes(URL_TOKEN);
+/** The ids of our live subscriptions, sorted. */
+const ourIds = () =>
+  emu
+    .subscriptions()
+    .filter(ours)
+    .map((s) => s.id)
+    .sort();
 
 it("creates one hook per project × event type; state holds the tiny stub and secrets as secrets", async () => {
   const run = await pulumi("up");
@@ -228,22 +235,12 @@ it("takes another spelling of the organization URL as the same organization: not
 });
 
 it("renamed resources adopt the live hooks, and deleting the old resources leaves them alone", async () => {
-  const before = emu
-    .subscriptions()
-    .filter(ours)
-    .map((s) => s.id)
-    .sort();
+  const before = ourIds();
   // New names: the engine creates nine resources and deletes the nine old ones. Each create adopts
   // the identical live subscription; the old resource's delete must then not remove it.
   const run = await pulumi("up", {}, "fleet");
   expect(run.changes).toMatchObject({ create: 9, delete: 9 });
-  expect(
-    emu
-      .subscriptions()
-      .filter(ours)
-      .map((s) => s.id)
-      .sort(),
-  ).toEqual(before);
+  expect(ourIds()).toEqual(before);
   expect(hooks().every((r) => r.name.startsWith("fleet-"))).toBe(true);
   expect(hooks().every((r) => r.outputs.adopted === true)).toBe(true);
   const quiet = await pulumi("preview", {}, "fleet");
@@ -251,24 +248,14 @@ it("renamed resources adopt the live hooks, and deleting the old resources leave
 });
 
 it("moves to a new URL of the same organization (a rename) without a moment with no hooks", async () => {
-  const before = emu
-    .subscriptions()
-    .filter(ours)
-    .map((s) => s.id)
-    .sort();
+  const before = ourIds();
   // Another address of the same emulator: to orgIdentity another organization, as a renamed org's
   // new URL is. Each replacement must create first (adopting the live subscription) and then leave it
   // alone when the old resource is deleted; deleting first would drop every hook, then make new ones.
   const renamed = emu.orgUrl().replace("127.0.0.1", "localhost");
   const run = await pulumi("up", { orgUrl: renamed }, "fleet");
   expect(run.changes).toMatchObject({ replace: 9, delete: 0 });
-  expect(
-    emu
-      .subscriptions()
-      .filter(ours)
-      .map((s) => s.id)
-      .sort(),
-  ).toEqual(before);
+  expect(ourIds()).toEqual(before);
   expect(hooks().every((r) => r.outputs.orgUrl === new URL(renamed).href.replace(/\/$/, ""))).toBe(true);
 });
 
