@@ -157,8 +157,10 @@ export function createServiceHookProvider(deps: ServiceHookProviderDeps = {}): S
 
     async configure(req: pulumi.dynamic.ConfigureRequest) {
       // Optional: a PAT from the stack config (`pulumi config set --secret adoPat …`). Read at run
-      // time, never serialized; the environment is used when it is absent.
-      const pat = req.config.get("adoPat");
+      // time, never serialized; the environment is used when it is absent. By its full key: the
+      // host qualifies a bare one with the project name it was started with (PULUMI_NODEJS_PROJECT,
+      // cmd/dynamic-provider/config.js), and an empty one would silently read nothing.
+      const pat = req.config.get("hookfleet:adoPat");
       if (typeof pat === "string" && pat) configuredPat = pat;
     },
 
