@@ -16,13 +16,24 @@ interface UrlTokenEntry extends CredentialHash {
 }
 
 /**
+ * Each hash's `notAfter` as epoch ms, read once per hash object (a credential set is immutable), not
+ * on every request; NaN for one it cannot read.
+ */
+const endOf = new WeakMap<CredentialHash, number>();
+
+/**
  * Accepted until `notAfter`, read as the configuration checks it (parseInstant, strict RFC 3339);
- * one it cannot read (settings that bypassed validation) is over: fail closed.
+ * one it cannot read (settings that bypassed validation) is over: fail closed (NaN > now is false).
  */
 function live(h: CredentialHash, now: number): boolean {
   if (h.notAfter === undefined) return true;
-  const end = parseInstant(h.notAfter);
-  return "iso" in end && Date.parse(end.iso) > now;
+  let end = endOf.get(h);
+  if (end === undefined) {
+    const parsed = parseInstant(h.notAfter);
+    end = "iso" in parsed ? Date.parse(parsed.iso) : NaN;
+    endOf.set(h, end);
+  }
+  return end > now;
 }
 
 /** True when `digest` equals one of the live hashes; every entry is compared (no early exit on a match). */

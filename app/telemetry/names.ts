@@ -36,7 +36,7 @@ export const spans = {
   healHook: { name: "hookfleet.heal.hook", kind: "internal" },
 } as const satisfies Record<string, { name: string; kind: SpanKindName }>;
 
-/** Span name of a store call: `hookfleet.store.create`, `hookfleet.store.remove`, … */
+/** Span name of a store call: `hookfleet.store.create`, `hookfleet.store.get`, … */
 export function storeSpanName(operation: StoreOperation): string {
   return `${spans.store.name}.${operation}`;
 }

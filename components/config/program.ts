@@ -150,17 +150,21 @@ export function readProgramConfig(env: NodeJS.ProcessEnv = process.env): Program
   if (minReplicas > maxReplicas) {
     throw new Error(`hookfleet:minReplicas (${minReplicas}) exceeds hookfleet:maxReplicas (${maxReplicas})`);
   }
-  const fromEnv = (name: string) => env[name]?.trim() || undefined;
-  const acrResourceId = config.get("acrResourceId") || fromEnv(ACR_RESOURCE_ID_ENV);
+  // Only a stack that runs the image CI promotes reads it from the environment, and then over the
+  // stack file, as `--config` did: CI's deploy names what it promotes. Any other stack ignores a
+  // HOOKFLEET_IMAGE left in someone's shell and builds its own.
+  const promoted = config.getBoolean("imagePromoted") ?? false;
+  const fromEnv = (name: string) => (promoted ? env[name]?.trim() || undefined : undefined);
+  const acrResourceId = fromEnv(ACR_RESOURCE_ID_ENV) ?? (config.get("acrResourceId") || undefined);
   if (acrResourceId && !parseRegistryId(acrResourceId)) {
     throw new Error(
       `hookfleet:acrResourceId (or ${ACR_RESOURCE_ID_ENV}) must be a registry's ARM id: /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.ContainerRegistry/registries/<name>`,
     );
   }
-  const image = config.get("image") || fromEnv(IMAGE_ENV);
+  const image = fromEnv(IMAGE_ENV) ?? (config.get("image") || undefined);
   // A stack CI deploys runs the image CI built once; without one, a run from the committed stack
   // file would build and roll out another (and, with no acrResourceId, create a registry).
-  if (config.getBoolean("imagePromoted") && deployReceiver && !image) {
+  if (promoted && deployReceiver && !image) {
     throw new Error(
       `hookfleet:imagePromoted is true: this stack runs the image CI promotes and never builds its own, so ` +
         `${IMAGE_ENV} (or hookfleet:image) must name it. npm run up, drift and rotate set it to the deployed ` +

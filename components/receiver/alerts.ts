@@ -24,6 +24,7 @@ import {
   hooksNotEnabledQuery,
   quietOrgQuery,
   type AlertQuery,
+  type HealJobRef,
 } from "./telemetry-kql";
 
 /** Where alerts go, and their thresholds. */
@@ -213,9 +214,14 @@ export function createAlerts(
     const times = data.map((d) => Date.parse(d?.createdAt ?? "")).filter(Number.isFinite);
     return times.length ? new Date(Math.min(...times)).toISOString() : undefined;
   });
-  // Each heal job by the key its runs carry (one job per PAT), so the rule judges them one by one.
-  const healJobKeys = pulumi.all(
-    (args.healJob ? healJobGroups(args.healJob) : []).map((g) => pulumi.all(g.urls).apply(healJobKey)),
+  // Each heal job by the key its runs carry (one job per PAT) and its own creation time, so the rule
+  // judges them one by one. createHealJobs makes the jobs in healJobGroups' order.
+  const healJobRefs = pulumi.all(
+    (args.healJob ? healJobGroups(args.healJob) : []).map((g, i) =>
+      pulumi
+        .all([pulumi.all(g.urls), args.healJobs?.[i]?.systemData])
+        .apply(([urls, data]): HealJobRef => ({ key: healJobKey(urls), since: data?.createdAt })),
+    ),
   );
   const heal = args.healJob && healLookbackMinutes(args.healJob);
   const rules = alertRuleSpecs(alerts, args.healJob).map(
@@ -241,7 +247,7 @@ export function createAlerts(
                 query:
                   spec.key === "heal-job" && heal
                     ? pulumi
-                        .all([healJobsSince, healJobKeys])
+                        .all([healJobsSince, healJobRefs])
                         .apply(
                           ([since, jobs]) =>
                             healRunQuery(heal.minutes, heal.detectMissing, since, jobs).query,

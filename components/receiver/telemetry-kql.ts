@@ -120,6 +120,12 @@ export function failedDeliveriesQuery(percent: number, minDeliveries: number): A
   };
 }
 
+/** A heal job as the heal-job alert knows it: its healJobKey, and when it was created (ISO 8601). */
+export interface HealJobRef {
+  key: string;
+  since?: string;
+}
+
 /**
  * 4. A heal job failed (its last run did not end ok) or did not run at all in `lookbackMinutes`
  * (the longest gap its schedule allows, plus its timeout and some slack). Dry runs do not count.
@@ -127,37 +133,35 @@ export function failedDeliveriesQuery(percent: number, minDeliveries: number): A
  * `jobsSince`: when the (oldest) heal job was created. A job younger than the lookback may not have
  * reached its first scheduled run, so "did not run" waits until it is older (a fresh deploy, or the
  * job just switched on); a job that never runs is reported once it is. Without it, no such grace.
- * `jobs`: the stack's jobs by their healJobKey (app/telemetry/org.ts), which each run carries: the
- * last run is judged per job, and a job without a run is named. Without them (or with one job and
- * runs that carry no key) the runs are judged together, as one job.
+ * `jobs`: with more than one, the stack's jobs by their healJobKey (app/telemetry/org.ts), which each
+ * run carries, and each job's own creation time: the last run is judged per job (runs of keys no
+ * longer expected are left out), and a job without a run is named once it is older than the
+ * lookback. Otherwise the runs are judged together, as one job, with `jobsSince` as the grace.
  */
 export function healRunQuery(
   lookbackMinutes: number,
   detectMissing = true,
   jobsSince?: string,
-  jobs: readonly string[] = [],
+  jobs: readonly HealJobRef[] = [],
 ): AlertQuery {
-  const since = Date.parse(jobsSince ?? "");
-  // Re-printed from the parsed time, so nothing but an ISO 8601 instant reaches the query text.
-  const grace = Number.isFinite(since)
-    ? `now() > datetime(${new Date(since).toISOString()}) + ${lookbackMinutes}m`
-    : "";
+  const instant = (at: string | undefined) => {
+    const since = Date.parse(at ?? "");
+    // Re-printed from the parsed time, so nothing but an ISO 8601 instant reaches the query text.
+    return Number.isFinite(since) ? `datetime(${new Date(since).toISOString()})` : undefined;
+  };
   const perJob = jobs.length > 1;
+  const since = instant(jobsSince);
   let missing = "";
   if (detectMissing && perJob)
     missing = `,
-    (datatable(job: string) [${jobs.map(q).join(", ")}]
-     | join kind=leftanti (runs | distinct job) on job${
-       grace
-         ? `
-     | where ${grace}`
-         : ""
-     }
+    (datatable(job: string, since: datetime) [${jobs.map((j) => `${q(j.key)}, ${instant(j.since) ?? "datetime(null)"}`).join(", ")}]
+     | join kind=leftanti (runs | distinct job) on job
+     | where isnull(since) or now() > since + ${lookbackMinutes}m
      | project problem = strcat("no heal run of ", job, ${q(` reported in the last ${lookbackMinutes} minutes`)}))`;
   else if (detectMissing)
     missing = `,
     (print runs = toscalar(runs | count)
-     | where runs == 0${grace ? ` and ${grace}` : ""}
+     | where runs == 0${since ? ` and now() > ${since} + ${lookbackMinutes}m` : ""}
      | project problem = ${q(`no heal run reported in the last ${lookbackMinutes} minutes`)})`;
   return {
     query: `let runs = ${named(spans.healRun)}
@@ -165,7 +169,7 @@ export function healRunQuery(
 | extend outcome = ${str(attrs.healOutcome)}, problem = ${str(attrs.healProblem)}, job = ${str(attrs.healJob)}
 | where ${str(attrs.healDryRun)} != "true";
 union
-    (runs
+    (runs${perJob ? `\n     | where job in ${list(jobs.map((j) => j.key))}` : ""}
      | summarize arg_max(TimeGenerated, outcome, problem) by job = ${perJob ? "job" : `""`}
      | where outcome != ${q(healOutcomes.ok)}
      | project problem = substring(strcat("last heal run", iff(isempty(job), "", strcat(" of ", job)), ": ", outcome, iff(isempty(problem), "", strcat(", ", problem))), 0, 250))${missing}`,

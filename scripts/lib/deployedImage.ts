@@ -6,6 +6,7 @@
  */
 import { ACR_RESOURCE_ID_ENV, IMAGE_ENV } from "../../components/config/image-env";
 import { stackFileValue } from "../../components/config/stack-file";
+import { scrubText } from "../../app/scrub";
 import { runToEnd } from "./child-process";
 import { EXIT, ScriptError, type PreparedPulumi } from "./prepare";
 import { progress } from "./progress";
@@ -83,10 +84,18 @@ export async function keepDeployedImage(
       cwd: ctx.cwd,
       env: ctx.env,
     });
+    // A stack that cannot be read (backend, sign-in, network) is not one with nothing deployed:
+    // telling on-call to name an image then would invite deploying the wrong one. Only a preview,
+    // which applies nothing (a stack's first pull request has no stack yet), goes on.
+    if (r.code !== 0 && !options.preview)
+      throw new ScriptError(
+        `could not read stack ${stack}'s outputs for the image it runs (pulumi stack output exited ${r.code}): ${scrubText(r.stderr.trim(), 500)}`,
+        EXIT.failed,
+      );
     try {
       outputs = r.code === 0 ? (JSON.parse(r.stdout) as unknown) : undefined;
     } catch {
-      outputs = undefined;
+      throw new ScriptError(`pulumi stack output --json for stack ${stack} printed no JSON`, EXIT.failed);
     }
   }
   const choice = chooseImage({ stack, promoted, env: ctx.env, outputs });

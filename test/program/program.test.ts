@@ -564,7 +564,11 @@ describe("config mistakes fail before anything is created, naming the key", () =
 
 describe("a stack that runs the image CI promotes (hookfleet:imagePromoted)", () => {
   it("runs the image in HOOKFLEET_IMAGE, pulling from HOOKFLEET_ACR_RESOURCE_ID, and builds none", async () => {
-    const run = await runProgram("staging", configFor("staging"), false, [], CI_ENV);
+    // A registry other than the stack file's: CI's names the one it built into, over the file's.
+    const ciRegistry =
+      "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-ci/providers/Microsoft.ContainerRegistry/registries/ciacr";
+    const env = { ...CI_ENV, HOOKFLEET_ACR_RESOURCE_ID: ciRegistry };
+    const run = await runProgram("staging", configFor("staging"), false, [], env);
     expect(run.mocks.one("azure-native:app:ContainerApp").inputs.template.containers[0].image).toBe(
       PROMOTED_IMAGE,
     );
@@ -572,15 +576,12 @@ describe("a stack that runs the image CI promotes (hookfleet:imagePromoted)", ()
     expect(run.mocks.byType("azure-native:containerregistry:Registry")).toEqual([]);
     const acrPull = run.mocks
       .byType("azure-native:authorization:RoleAssignment")
-      .filter((r) => r.inputs.scope === CI_ENV.HOOKFLEET_ACR_RESOURCE_ID);
+      .filter((r) => r.inputs.scope === ciRegistry);
     expect(acrPull.map((r) => r.inputs.roleDefinitionId)).toEqual([
       expect.stringMatching(new RegExp(`/${azureRoleIds.acrPull}$`)),
     ]);
     // What a later run reads back to keep both (scripts/lib/deployedImage.ts).
-    expect(run.values.receiverInfo.value).toMatchObject({
-      image: PROMOTED_IMAGE,
-      acrResourceId: CI_ENV.HOOKFLEET_ACR_RESOURCE_ID,
-    });
+    expect(run.values.receiverInfo.value).toMatchObject({ image: PROMOTED_IMAGE, acrResourceId: ciRegistry });
   });
 
   it("refuses to run without an image instead of building one, saying how to name it", async () => {
@@ -589,15 +590,23 @@ describe("a stack that runs the image CI promotes (hookfleet:imagePromoted)", ()
     );
   });
 
-  it("takes hookfleet:image from the stack file over HOOKFLEET_IMAGE", async () => {
+  it("takes HOOKFLEET_IMAGE over the stack file's image (CI names what it promotes); a stack that builds its own ignores it", async () => {
     const pinned = "docker.io/contoso/receiver:1.2.3";
-    const run = await runProgram(
+    const promoted = await runProgram(
       "staging",
       { ...configFor("staging"), "hookfleet:image": pinned },
       false,
       [],
       CI_ENV,
     );
-    expect(run.mocks.one("azure-native:app:ContainerApp").inputs.template.containers[0].image).toBe(pinned);
+    expect(promoted.mocks.one("azure-native:app:ContainerApp").inputs.template.containers[0].image).toBe(
+      PROMOTED_IMAGE,
+    );
+    // dev builds its own: a HOOKFLEET_IMAGE left in a shell changes nothing there.
+    const dev = await runProgram("dev", configFor("dev"), false, [], CI_ENV);
+    expect(dev.mocks.byType(CLOUD_IMAGE_BUILD_TYPE)).toHaveLength(1);
+    expect(dev.mocks.one("azure-native:app:ContainerApp").inputs.template.containers[0].image).not.toBe(
+      PROMOTED_IMAGE,
+    );
   });
 });

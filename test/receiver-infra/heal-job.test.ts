@@ -180,7 +180,17 @@ it("runs one job per PAT (a managed PAT is scoped to one organization); none mea
     .map((j) => healJobKey(valueOf(j, "HOOKFLEET_HEAL_ORG_URLS")!.value!.split(/[\s,]+/)))
     .sort();
   expect(keys).toEqual(["contoso", "contoso-labs", "fabrikam"]);
-  expect(query).toContain(`datatable(job: string) [${keys.map((k) => JSON.stringify(k)).join(", ")}]`);
+  // Each job with its own creation time (ARM systemData.createdAt): a job added later gets its own grace.
+  const expected = jobs
+    .map((j) => ({
+      key: healJobKey(valueOf(j, "HOOKFLEET_HEAL_ORG_URLS")!.value!.split(/[\s,]+/)),
+      since: new Date((j.state.systemData as { createdAt: string }).createdAt).toISOString(),
+    }))
+    .sort((a, b) => a.key.localeCompare(b.key));
+  for (const { key, since } of expected) expect(query).toContain(`"${key}", datetime(${since})`);
+  expect(query).toContain("| where isnull(since) or now() > since + 120m");
+  // Only the jobs the stack has are judged by their last run.
+  expect(query).toContain(`| where job in (${keys.map((k) => JSON.stringify(k)).join(", ")})`);
   expect(query).toContain("summarize arg_max(TimeGenerated, outcome, problem) by job = job");
   expect(analyzeKql(query).errors).toEqual([]);
 });

@@ -215,6 +215,21 @@ describe("up.mjs", () => {
   );
 
   it.concurrent(
+    "does not take a stack whose outputs cannot be read for one with nothing deployed (exit 1, pulumi's words)",
+    async () => {
+      const r = await run("drift.mjs", ["--stack", "prod"], {
+        fake: true,
+        env: { ...withPassphrase, HOOKFLEET_IMAGE: undefined, FAKE_PULUMI_OUTPUT_FAIL: "1" },
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("could not read stack prod's outputs for the image it runs");
+      expect(r.stderr).toContain("the backend did not answer");
+      expect(r.stderr).not.toContain("set HOOKFLEET_IMAGE");
+      expect(r.calls.map((c) => c.argv)).toEqual([["stack", "output", "--json", "--stack", "prod"]]);
+    },
+  );
+
+  it.concurrent(
     "refuses a promoted-image stack with no image named and none deployed, before anything runs",
     async () => {
       const r = await run("drift.mjs", ["--stack", "staging"], {
