@@ -3,8 +3,6 @@
  * per request, and the route plugins. Everything it uses is passed in (no module-level state), so
  * several receivers can run in one process (tests, benchmark).
  */
-import { STATUS_CODES } from "node:http";
-import type { Duplex } from "node:stream";
 import Fastify, {
   LogController,
   errorCodes,
@@ -61,32 +59,21 @@ function loggedUrl(route: string | undefined, url: string): string {
 }
 
 /**
- * Node's `clientError` (a request it cannot parse, a receive timeout, headers too large), answered
- * as fastify's default handler answers it (defaultClientErrorHandler in node_modules/fastify/
- * fastify.js: 408, 431 or 400 with a fixed body) but logged by its code only. The error carries
- * `rawPacket`, the request's bytes as received (nodejs.org/api/http.html#event-clienterror): the
- * request line with a URL token and headers such as Authorization. The default handler logs the
- * whole error at trace level, and pino writes a Buffer as a list of numbers, which the text
+ * An error as logged, without `rawPacket`: the bytes of a request Node could not parse (its request
+ * line with a URL token, headers such as Authorization; nodejs.org/api/http.html#event-clienterror),
+ * which fastify's own client-error handler logs at trace level (defaultClientErrorHandler in
+ * node_modules/fastify/fastify.js) and which pino writes as a list of numbers that the text
  * redaction of the log stream cannot recognise.
  */
-function answerClientError(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Duplex): void {
-  // A reset connection has nobody to answer (the default handler does the same).
-  if (err.code === "ECONNRESET" || socket.destroyed) return;
-  const [status, message] =
-    err.code === "ERR_HTTP_REQUEST_TIMEOUT"
-      ? [408, "Client Timeout"]
-      : err.code === "HPE_HEADER_OVERFLOW"
-        ? [431, "Exceeded maximum allowed HTTP header size"]
-        : [400, "Client Error"];
-  this.log.trace({ code: err.code }, "client error");
-  if (socket.writable) {
-    const body = JSON.stringify({ error: STATUS_CODES[status], message, statusCode: status });
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `Content-Type: application/json\r\n\r\n${body}`,
-    );
-  }
-  socket.destroy(err);
+function loggedError(err: FastifyError): {
+  [key: string]: unknown;
+  type: string;
+  message: string;
+  stack: string;
+} {
+  // Own enumerable fields (code, statusCode…), then the three pino's own serializer writes.
+  const { rawPacket: _rawPacket, ...fields } = err as FastifyError & { rawPacket?: unknown };
+  return { ...fields, type: err.name ?? "Error", message: err.message ?? "", stack: err.stack ?? "" };
 }
 
 export function buildServer(deps: ServerDeps): FastifyInstance {
@@ -99,6 +86,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       serializers: {
         req: (req: { method: string; url: string }) => ({ method: req.method, url: redactPath(req.url) }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        err: loggedError,
       },
     },
     // One line per request, written in onResponse below with the path redacted.
@@ -119,7 +107,6 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
         );
       logRequest(request as FastifyRequest, reply as FastifyReply);
     },
-    clientErrorHandler: answerClientError,
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
     return503OnClosing: true,

@@ -6,9 +6,8 @@
 import { AdoClient } from "../../ado/client";
 import { ConfigError, parseConfig, type CredentialSettings, type CosmosSettings } from "../config";
 import { EXIT } from "../exit-codes";
-import { scrubText } from "../scrub";
 import { CosmosMessageStore, type MessageStore } from "../store";
-import { runHeal, type HealPolicy, type HealReport } from "./heal";
+import { errorText, runHeal, type HealPolicy, type HealReport } from "./heal";
 import { formatHealReport } from "./report";
 import { healSettings, type HealSettingName } from "./settings";
 import type { AdoApi } from "../../ado/types";
@@ -42,11 +41,6 @@ Exit codes: 0 every hook found is healthy or was repaired (or, dry run, can be);
 not be repaired (see the report); ${EXIT.usage} bad arguments or configuration.`;
 
 type Env = Record<string, string | undefined>;
-
-/** An error's text for output: scrubbed (app/scrub.ts), as the job's output goes to Log Analytics. */
-function errorText(err: unknown): string {
-  return scrubText(err instanceof Error ? err.message : String(err));
-}
 
 /** The last line of a run that failed unexpectedly (app/heal/main.ts). */
 export function healFailedLine(err: unknown): string {

@@ -334,7 +334,7 @@ export async function fillMissingDetails(
       const full = await client.getNotification(subscriptionId, latest.n.id);
       if (full && notificationEvent(full)) filled[latest.i] = { ...latest.n, ...full };
     } catch (err) {
-      errors.push({ eventId: f.eventId, message: `notification ${latest.n.id}: ${message(err)}` });
+      errors.push({ eventId: f.eventId, message: `notification ${latest.n.id}: ${errorText(err)}` });
     }
   }
   return { notifications: filled, errors };
@@ -359,7 +359,7 @@ export function reenableInput(sub: Subscription): SubscriptionInput {
  * consumer URL, whose path holds our URL token (app/scrub.ts), and the job's output goes to Log
  * Analytics.
  */
-function message(err: unknown): string {
+export function errorText(err: unknown): string {
   return scrubText(err instanceof Error ? err.message : String(err));
 }
 
@@ -393,8 +393,8 @@ export async function runHeal(opts: HealOptions): Promise<HealReport> {
       // One org-wide list call; the prefix filter keeps only HookFleet's subscriptions.
       subs = await client.listSubscriptions({ consumerUrlPrefix: prefix });
     } catch (err) {
-      orgs.push({ orgUrl: client.orgUrl, hooks: 0, notEnabled: 0, error: message(err) });
-      progress(`${client.orgUrl}: could not list subscriptions: ${message(err)}`);
+      orgs.push({ orgUrl: client.orgUrl, hooks: 0, notEnabled: 0, error: errorText(err) });
+      progress(`${client.orgUrl}: could not list subscriptions: ${errorText(err)}`);
       continue;
     }
     total += subs.length;
@@ -410,7 +410,7 @@ export async function runHeal(opts: HealOptions): Promise<HealReport> {
     try {
       for (const p of await client.listProjects()) projectNames.set(p.id.toLowerCase(), p.name);
     } catch (err) {
-      progress(`${client.orgUrl}: project names unavailable (${message(err)}); showing ids`);
+      progress(`${client.orgUrl}: project names unavailable (${errorText(err)}); showing ids`);
     }
 
     await pool(down, opts.concurrency ?? 4, async (sub, i) => {
@@ -529,7 +529,7 @@ async function healHook(
     notifications = await client.listNotifications(sub.id, { maxResults });
   } catch (err) {
     historyOk = false;
-    r.problems.push(`could not read its delivery history: ${message(err)}`);
+    r.problems.push(`could not read its delivery history: ${errorText(err)}`);
   }
   const listed = notifications.length;
   // Events whose details ADO did not give this time: neither replayed nor lost, retried next run.
@@ -590,13 +590,13 @@ async function healHook(
       try {
         // The receiver's own builder and size rule (app/ingest.ts): an event it would refuse with
         // 413 the store would refuse on every run (Cosmos DB's 2 MB item limit, app/messages.ts).
-        const bodyBytes = Buffer.byteLength(JSON.stringify(delivery.event));
-        [doc] = await buildDocuments(system, "ado", [delivery.event], now(), bodyBytes);
+        // No delivery body to size it by: the builder measures the document itself (once).
+        [doc] = await buildDocuments(system, "ado", [delivery.event], now(), Number.POSITIVE_INFINITY);
       } catch (err) {
         if (!(err instanceof DocumentTooLargeError)) throw err;
         // Permanent for this event only: the hook is still re-enabled for the events to come.
         r.notRecoverable++;
-        r.problems.push(`event ${f.eventId} cannot be stored, not recoverable: ${message(err)}`);
+        r.problems.push(`event ${f.eventId} cannot be stored, not recoverable: ${errorText(err)}`);
         continue;
       }
       try {
@@ -612,7 +612,7 @@ async function healHook(
         // The store's trouble (unreachable, throttling, refused credentials…), not this event's:
         // the hook stays as it is and the next run retries.
         replayOk = false;
-        r.problems.push(`replay of event ${f.eventId} failed: ${message(err)}`);
+        r.problems.push(`replay of event ${f.eventId} failed: ${errorText(err)}`);
         break;
       }
     }
@@ -674,7 +674,7 @@ async function healHook(
           r.notes.push("deleted (or replaced) while heal re-enabled it: nothing left to enable");
         } else {
           r.action = "notEnabled";
-          r.problems.push(`re-enable failed: ${message(err)}`);
+          r.problems.push(`re-enable failed: ${errorText(err)}`);
         }
       }
     }

@@ -340,7 +340,7 @@ export function driftFields(olds: ServiceHookOutputs, news: ServiceHookInputs): 
 export function diffServiceHook(
   olds: ServiceHookOutputs,
   news: ServiceHookInputs,
-): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean; drift: DriftField[] } {
+): { changes: boolean; replaces: string[]; deleteBeforeReplace: false; drift: DriftField[] } {
   const drift = driftFields(olds, news);
   const replaces = drift.filter((f) => (REPLACE_FIELDS as readonly string[]).includes(f));
   // testDelivery is a local behaviour switch: a change is recorded without a call to ADO.
