@@ -208,14 +208,10 @@ export function createAlerts(
         )
       : undefined;
 
-  // When the oldest heal job was created (ARM's systemData.createdAt, kept in state: the same on every
-  // `up` until the job is replaced). Azure documents createdAt as optional: without it, no grace.
-  const healJobsSince = pulumi.all((args.healJobs ?? []).map((job) => job.systemData)).apply((data) => {
-    const times = data.map((d) => Date.parse(d?.createdAt ?? "")).filter(Number.isFinite);
-    return times.length ? new Date(Math.min(...times)).toISOString() : undefined;
-  });
-  // Each heal job by the key its runs carry (one job per PAT) and its own creation time, so the rule
-  // judges them one by one. createHealJobs makes the jobs in healJobGroups' order.
+  // Each heal job by the key its runs carry (one job per PAT) and when it was created (ARM's
+  // systemData.createdAt, kept in state: the same on every `up` until the job is replaced; Azure
+  // documents it as optional: without it, no grace), so the rule judges them one by one.
+  // createHealJobs makes the jobs in healJobGroups' order.
   const healJobRefs = pulumi.all(
     (args.healJob ? healJobGroups(args.healJob) : []).map((g, i) =>
       pulumi
@@ -223,6 +219,11 @@ export function createAlerts(
         .apply(([urls, data]): HealJobRef => ({ key: healJobKey(urls), since: data?.createdAt })),
     ),
   );
+  // The oldest of them: the grace when the jobs are judged together (one job).
+  const healJobsSince = healJobRefs.apply((refs) => {
+    const times = refs.map((r) => Date.parse(r.since ?? "")).filter(Number.isFinite);
+    return times.length ? new Date(Math.min(...times)).toISOString() : undefined;
+  });
   const heal = args.healJob && healLookbackMinutes(args.healJob);
   const rules = alertRuleSpecs(alerts, args.healJob).map(
     (spec) =>
