@@ -70,6 +70,12 @@ export const attrs = {
   httpMethod: "http.request.method",
   /** Route template, never the path (the path carries the URL token). Semantic conventions. */
   httpRoute: "http.route",
+  /**
+   * Deliveries a delivery trace stands for (a whole number): 1 while its kind of delivery is not
+   * thinned, k when one in k was kept (sampling.ts); on the delivery span and its store spans.
+   * Absent when sampling is off: count such a span once.
+   */
+  samplingWeight: "hookfleet.sampling.weight",
   /** Store operation: one of StoreOperation. */
   storeOperation: "hookfleet.store.operation",
   /** Store call result: one of `storeOutcomes`. */

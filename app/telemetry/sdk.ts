@@ -20,6 +20,8 @@ import type { MetricReader, PushMetricExporter } from "@opentelemetry/sdk-metric
 import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import { instrumentationScope, maxAttributeLength } from "./names";
 import { scrubText } from "../scrub";
+import { DeliveryTraceSampler } from "./sampling";
+import { DeliverySamplingProcessor } from "./sampling-processor";
 
 type Env = Record<string, string | undefined>;
 
@@ -94,6 +96,26 @@ function positiveCount(env: Env, name: string, fallback: number): number {
   if (!/^\d+$/.test(v) || Number(v) < 1)
     throw new TelemetryConfigError(`${name} must be a whole number >= 1 (got "${v}")`);
   return Number(v);
+}
+
+/** Default of HOOKFLEET_DELIVERY_TRACES_PER_SECOND (settings.ts). */
+export const defaultDeliveryTracesPerSecond = 100;
+
+/**
+ * HOOKFLEET_DELIVERY_TRACES_PER_SECOND: the per-stratum limit of exported delivery traces
+ * (sampling.ts), or undefined for `all` (no sampling).
+ */
+export function deliveryTracesPerSecond(env: Env): number | undefined {
+  const name = "HOOKFLEET_DELIVERY_TRACES_PER_SECOND";
+  const v = value(env, name);
+  if (v === undefined) return defaultDeliveryTracesPerSecond;
+  if (v === "all") return undefined;
+  const n = /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
+  if (!(n > 0))
+    throw new TelemetryConfigError(
+      `${name} must be a number of traces per second above 0, or "all" (got "${v}")`,
+    );
+  return n;
 }
 
 /** Which signals are on, and how, from the environment alone (pure; tested directly). */
@@ -217,12 +239,20 @@ export async function startTelemetry(env: Env, opts: StartTelemetryOptions): Pro
   const flushes: (() => Promise<void>)[] = [];
   let tracer: Tracer | undefined;
   let meter: Meter | undefined;
+  const tracesPerSecond = deliveryTracesPerSecond(env);
   if (plan.traces) {
     const { TracerProvider, BatchSpanProcessor } = await import("@opentelemetry/sdk-trace");
+    const batch = new BatchSpanProcessor({
+      exporter: opts.spanExporter ?? (await spanExporter(plan.traces)),
+      ...bsp,
+    });
+    // The heal job makes no delivery spans: for it the sampling processor only passes spans on.
     const provider = new TracerProvider({
       resource,
       spanProcessors: [
-        new BatchSpanProcessor({ exporter: opts.spanExporter ?? (await spanExporter(plan.traces)), ...bsp }),
+        tracesPerSecond === undefined
+          ? batch
+          : new DeliverySamplingProcessor(batch, new DeliveryTraceSampler(tracesPerSecond)),
       ],
     });
     tracer = provider.getTracer(instrumentationScope);
@@ -251,7 +281,11 @@ export async function startTelemetry(env: Env, opts: StartTelemetryOptions): Pro
     enabled: true,
     tracer,
     meter,
-    description: `telemetry: ${what.join(" and ")} over OTLP to ${scrubText(plan.traces?.url ?? plan.metrics?.url ?? "", maxAttributeLength)}`,
+    description:
+      `telemetry: ${what.join(" and ")} over OTLP to ${scrubText(plan.traces?.url ?? plan.metrics?.url ?? "", maxAttributeLength)}` +
+      (plan.traces && tracesPerSecond !== undefined
+        ? `; delivery traces sampled above ${tracesPerSecond}/s per outcome and organization`
+        : ""),
     forceFlush: async () => {
       await Promise.all(flushes.map((f) => f().catch(() => {})));
     },

@@ -57,6 +57,12 @@ export const telemetrySettings = {
     requiredInProduction: false,
     source: "plain",
   },
+  HOOKFLEET_DELIVERY_TRACES_PER_SECOND: {
+    description:
+      "Receiver: delivery traces (a delivery span with its store spans) exported per second for each outcome × organization, at most; above it one in k is exported, carrying k as `hookfleet.sampling.weight`, which the alerts and the dashboard sum. Default 100; `all` exports every one.",
+    requiredInProduction: false,
+    source: "plain",
+  },
   OTEL_SDK_DISABLED: {
     description: "`true` turns telemetry off even when an endpoint is set.",
     requiredInProduction: false,

@@ -43,9 +43,17 @@ const list = (values: readonly string[]) => `(${values.map(q).join(", ")})`;
 
 const routeKinds = ["token", "basic", "handshake"] as const;
 
-/** Every delivery span (AppRequests rows whose route attribute is a delivery route kind). */
+/**
+ * How many deliveries or store calls a row stands for: the sampling weight the receiver gave its
+ * trace (app/telemetry/sampling.ts; absent: 1), times ItemCount, which Application Insights raises
+ * above 1 when it samples on its own (ingestion sampling; learn.microsoft.com/azure/azure-monitor/
+ * reference/tables/apprequests, ItemCount). A whole number.
+ */
+const weight = `tolong(ItemCount * coalesce(${num(attrs.samplingWeight)}, 1.0))`;
+
+/** Every delivery span (AppRequests rows whose route attribute is a delivery route kind), with its `weight`. */
 export function deliverySpans(): string {
-  return `${tableOf[spans.delivery.kind]}\n| where ${str(attrs.route)} in ${list(routeKinds)}`;
+  return `${tableOf[spans.delivery.kind]}\n| where ${str(attrs.route)} in ${list(routeKinds)}\n| extend weight = ${weight}`;
 }
 
 /** Every span of one of our non-HTTP names (heal, store). */
@@ -96,7 +104,7 @@ let withHooks = ${named(spans.healOrg)}
 let storedFrom = ${deliverySpans()}
 | where TimeGenerated > ago(quiet)
 | where ${str(attrs.outcome)} == ${q(deliveryOutcomes.stored)}
-| summarize stored = sum(ItemCount) by org = ${str(attrs.org)};
+| summarize stored = sum(weight) by org = ${str(attrs.org)};
 withHooks
 | join kind=leftouter storedFrom on org
 | extend stored = coalesce(stored, 0)
@@ -113,7 +121,7 @@ export function failedDeliveriesQuery(percent: number, minDeliveries: number): A
     query: `${deliverySpans()}
 | where TimeGenerated > ago(15m)
 | extend outcome = ${str(attrs.outcome)}
-| summarize deliveries = sum(ItemCount), failed = sumif(ItemCount, outcome in ${failed}), unavailable = sumif(ItemCount, outcome == ${q(deliveryOutcomes.unavailable)})
+| summarize deliveries = sum(weight), failed = sumif(weight, outcome in ${failed}), unavailable = sumif(weight, outcome == ${q(deliveryOutcomes.unavailable)})
 | extend failedPercent = round(100.0 * failed / deliveries, 1)
 | where deliveries >= ${minDeliveries} and failedPercent > ${percent}`,
     dimensions: [],
@@ -189,16 +197,16 @@ export const dashboardQueries = {
 | order by org asc`,
   /** Deliveries per event type over time. */
   deliveriesByEventType: `${deliverySpans()}
-| summarize deliveries = sum(ItemCount) by bin(TimeGenerated, 1h), eventType = ${str(attrs.eventType)}
+| summarize deliveries = sum(weight) by bin(TimeGenerated, 1h), eventType = ${str(attrs.eventType)}
 | render timechart`,
   /** Deliveries per outcome over time (stored, duplicate, rejected, unavailable, …). */
   deliveriesByOutcome: `${deliverySpans()}
-| summarize deliveries = sum(ItemCount) by bin(TimeGenerated, 1h), outcome = ${str(attrs.outcome)}
+| summarize deliveries = sum(weight) by bin(TimeGenerated, 1h), outcome = ${str(attrs.outcome)}
 | render timechart`,
   /** Store call latency percentiles over time. */
   storeLatency: `${tableOf[spans.store.kind]}
 | where Name startswith ${q(`${spans.store.name}.`)}
-| summarize p50 = percentile(DurationMs, 50), p95 = percentile(DurationMs, 95), p99 = percentile(DurationMs, 99) by bin(TimeGenerated, 15m)
+| summarize (p50, p95, p99) = percentilesw(DurationMs, ${weight}, 50, 95, 99) by bin(TimeGenerated, 15m)
 | render timechart`,
   /** The last heal runs and what they found. */
   lastHealRuns: `${named(spans.healRun)}

@@ -233,6 +233,7 @@ describe("the alert rules", () => {
         attrs.route,
         attrs.outcome,
         attrs.org,
+        attrs.samplingWeight,
         attrs.hookName,
         attrs.hookStatusFound,
         attrs.healAction,
