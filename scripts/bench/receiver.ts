@@ -9,7 +9,8 @@
  *   (c) a bare node:http server that reads the body and answers 201
  *   (d) the receiver's whole pipeline with the store write awaited but not performed
  *   (e) row (a) with OpenTelemetry on, as ReceiverInfra deploys it (spans over OTLP/gRPC, which the
- *       Container Apps agent injects, no metrics; OTEL_* variables on the command change that), with
+ *       Container Apps agent injects, no metrics, delivery traces sampled above 100/s per outcome and
+ *       organization; OTEL_* variables and HOOKFLEET_DELIVERY_TRACES_PER_SECOND change that), with
  *       the SDK's default batching, to a local OTLP sink in its own process; e/a is the telemetry's cost
  *   (f) row (d) with OpenTelemetry on, the same way: the cost without the in-process store
  * Each server runs in its own child process; autocannon runs in this one. Rounds are interleaved
@@ -83,10 +84,12 @@ Options:
   --cpu-prof <dir>    write V8 CPU profiles of every server process into <dir>/<server>/, one per
                       thread (node --cpu-prof; rows a, b, e: the embedded store's worker too)
   --help              this text
-OTEL_* variables set on the command apply to rows e and f only, over the deployed defaults
-(OTEL_EXPORTER_OTLP_PROTOCOL=grpc, OTEL_METRICS_EXPORTER=none); the endpoint is always the sink's for
-the protocol in use. E.g. OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_METRICS_EXPORTER=otlp for
-spans and metrics over OTLP/HTTP. Every other server runs without them.`;
+OTEL_* variables and HOOKFLEET_DELIVERY_TRACES_PER_SECOND set on the command apply to rows e and f
+only, over the deployed defaults (OTEL_EXPORTER_OTLP_PROTOCOL=grpc, OTEL_METRICS_EXPORTER=none,
+HOOKFLEET_DELIVERY_TRACES_PER_SECOND=100); the endpoint is always the sink's for the protocol in use.
+E.g. OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_METRICS_EXPORTER=otlp for spans and metrics over
+OTLP/HTTP, or HOOKFLEET_DELIVERY_TRACES_PER_SECOND=all for a span export of every delivery. Every other
+server runs without them.`;
 
 type Row = "a" | "b" | "c" | "d" | "e" | "f";
 const ROWS: readonly Row[] = ["a", "b", "c", "d", "e", "f"];
@@ -259,7 +262,11 @@ interface CpuTime {
 }
 
 function withoutOtel(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith("OTEL_")));
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      ([k]) => !k.startsWith("OTEL_") && k !== "HOOKFLEET_DELIVERY_TRACES_PER_SECOND",
+    ),
+  );
 }
 
 /** Where `--cpu-prof` writes profiles, when asked for (set once by main). */

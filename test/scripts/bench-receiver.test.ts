@@ -12,12 +12,20 @@ jest.setTimeout(120_000);
 const sink = { http: "http://127.0.0.1:4318", grpc: "http://127.0.0.1:4317" };
 
 describe("telemetryEnvironment", () => {
-  it("defaults to what a deployed receiver runs with: gRPC to the sink, no metrics", () => {
+  it("defaults to what a deployed receiver runs with: gRPC to the sink, no metrics, sampled delivery traces", () => {
     expect(telemetryEnvironment({ PATH: "/bin" }, sink)).toEqual({
       OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
       OTEL_METRICS_EXPORTER: "none",
+      HOOKFLEET_DELIVERY_TRACES_PER_SECOND: "100",
       OTEL_EXPORTER_OTLP_ENDPOINT: sink.grpc,
     });
+  });
+
+  it("takes the delivery trace limit from the command (`all`: every trace)", () => {
+    expect(
+      telemetryEnvironment({ HOOKFLEET_DELIVERY_TRACES_PER_SECOND: "all" }, sink)
+        .HOOKFLEET_DELIVERY_TRACES_PER_SECOND,
+    ).toBe("all");
   });
 
   it("takes OTEL_* variables from the command, and always points at the sink's port for the protocol", () => {
@@ -33,6 +41,7 @@ describe("telemetryEnvironment", () => {
     ).toEqual({
       OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
       OTEL_METRICS_EXPORTER: "otlp",
+      HOOKFLEET_DELIVERY_TRACES_PER_SECOND: "100",
       OTEL_EXPORTER_OTLP_ENDPOINT: sink.http,
     });
   });
