@@ -97,7 +97,10 @@ async function main(): Promise<void> {
   // issue 16: OpenTelemetry from the standard OTEL_* variables; off without an endpoint.
   let telemetry: Telemetry;
   try {
-    telemetry = await startTelemetry(process.env, { serviceName: serviceNames.receiver });
+    telemetry = await startTelemetry(process.env, {
+      serviceName: serviceNames.receiver,
+      sampleDeliveryTraces: true,
+    });
   } catch (err) {
     if (err instanceof TelemetryConfigError) {
       console.error(`invalid telemetry configuration: ${err.message}`);

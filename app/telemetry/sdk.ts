@@ -199,6 +199,11 @@ export interface StartTelemetryOptions {
    * benchmark: to measure making spans apart from serializing and sending them). Default: OTLP.
    */
   spanExporter?: SpanExporter;
+  /**
+   * The receiver: sample its delivery traces as HOOKFLEET_DELIVERY_TRACES_PER_SECOND says
+   * (sampling.ts). Others (the heal job) make no delivery spans and leave the variable alone.
+   */
+  sampleDeliveryTraces?: boolean;
 }
 
 /**
@@ -239,14 +244,13 @@ export async function startTelemetry(env: Env, opts: StartTelemetryOptions): Pro
   const flushes: (() => Promise<void>)[] = [];
   let tracer: Tracer | undefined;
   let meter: Meter | undefined;
-  const tracesPerSecond = deliveryTracesPerSecond(env);
+  const tracesPerSecond = opts.sampleDeliveryTraces ? deliveryTracesPerSecond(env) : undefined;
   if (plan.traces) {
     const { TracerProvider, BatchSpanProcessor } = await import("@opentelemetry/sdk-trace");
     const batch = new BatchSpanProcessor({
       exporter: opts.spanExporter ?? (await spanExporter(plan.traces)),
       ...bsp,
     });
-    // The heal job makes no delivery spans: for it the sampling processor only passes spans on.
     const provider = new TracerProvider({
       resource,
       spanProcessors: [

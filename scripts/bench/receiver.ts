@@ -118,7 +118,10 @@ async function serve(row: Row, storeAt?: string): Promise<void> {
   let url: string;
   if (row === "a" || row === "d" || row === "e" || row === "f") {
     // Rows e, f: OTEL_EXPORTER_OTLP_ENDPOINT points at the sink (set by the parent); a and d run without.
-    const telemetry = await startTelemetry(process.env, { serviceName: serviceNames.receiver });
+    const telemetry = await startTelemetry(process.env, {
+      serviceName: serviceNames.receiver,
+      sampleDeliveryTraces: true,
+    });
     if (TELEMETRY_ROWS.includes(row) !== telemetry.enabled)
       throw new Error(`row ${row}: telemetry is ${telemetry.enabled ? "on" : "off"}`);
     const receiver = await startReceiver({

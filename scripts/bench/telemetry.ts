@@ -18,7 +18,7 @@ import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import { startReceiver, type RunningReceiver } from "../../app/receiver";
 import { DiscardingStore } from "../../app/store";
 import { serviceNames } from "../../app/telemetry/names";
-import { startTelemetry } from "../../app/telemetry/sdk";
+import { defaultDeliveryTracesPerSecond, startTelemetry } from "../../app/telemetry/sdk";
 import { receiverInfraTelemetryDefaults } from "../../app/telemetry/settings";
 import { mintToken } from "../../app/tokens";
 import { sampleEvent } from "../../devkit/ado-events";
@@ -89,7 +89,8 @@ const spec: CommandSpec = {
     },
   ],
   epilogue:
-    "OTEL_BSP_* variables apply to the telemetry-on receiver. Needs Node >= 23.9 (process.threadCpuUsage).\n" +
+    "OTEL_BSP_* variables and HOOKFLEET_DELIVERY_TRACES_PER_SECOND (default 100, as deployed; `all`: every\n" +
+    "trace exported) apply to the telemetry-on receiver. Needs Node >= 23.9 (process.threadCpuUsage).\n" +
     "Exit codes: 0 measured, 1 the measurement failed (a delivery, a receiver or the sink), 64 bad arguments\n" +
     "or too old a Node.",
 };
@@ -219,6 +220,11 @@ interface MeasureOptions {
   exporterChoice: ExporterChoice;
 }
 
+/** The delivery trace limit of the "on" receiver: as deployed, unless the command's environment says otherwise. */
+function tracesPerSecondSetting(): string {
+  return process.env.HOOKFLEET_DELIVERY_TRACES_PER_SECOND ?? String(defaultDeliveryTracesPerSecond);
+}
+
 async function measure(sinkProcess: SinkProcess, opts: MeasureOptions): Promise<void> {
   const { deliveries, blocks, sizeKb, concurrency, storeChoice, exporterChoice } = opts;
   const counts = { serializedBytes: 0 };
@@ -227,6 +233,7 @@ async function measure(sinkProcess: SinkProcess, opts: MeasureOptions): Promise<
     ...receiverInfraTelemetryDefaults,
     OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
     OTEL_EXPORTER_OTLP_ENDPOINT: sinkProcess.url,
+    HOOKFLEET_DELIVERY_TRACES_PER_SECOND: tracesPerSecondSetting(),
   };
   const token = mintToken();
   const receiverWith = async (telemetryOn: boolean): Promise<RunningReceiver> =>
@@ -240,6 +247,7 @@ async function measure(sinkProcess: SinkProcess, opts: MeasureOptions): Promise<
             telemetry: await startTelemetry(env, {
               serviceName: serviceNames.receiver,
               spanExporter: exporterFor(exporterChoice, counts),
+              sampleDeliveryTraces: true,
             }),
           }
         : {}),
@@ -309,7 +317,7 @@ async function measure(sinkProcess: SinkProcess, opts: MeasureOptions): Promise<
   console.log(
     [
       `telemetry bench: ${ons.length} blocks of ${deliveries} deliveries per receiver, store ${storeChoice}, ${sizeKb} KB events, ${concurrency} in flight, node ${process.version}`,
-      `exporter: ${exporterSays}`,
+      `exporter: ${exporterSays}; HOOKFLEET_DELIVERY_TRACES_PER_SECOND=${tracesPerSecondSetting()}`,
       `main-thread CPU per delivery, median of blocks: off ${f(median(offs))} µs, on ${f(median(ons))} µs`,
       `telemetry's cost per delivery: ${f(median(costs), 1)} µs, 95 % CI ${f(ci.low, 1)}–${f(ci.high, 1)}${lowCoverage}`,
       `off/on (the fraction of the speed kept): ${f(median(ratios), 2)}, 95 % CI ${f(ratioCi.low, 2)}–${f(ratioCi.high, 2)}${lowCoverage}`,

@@ -11,6 +11,7 @@ import { DeliverySamplingProcessor, maxHeldMs } from "../../app/telemetry/sampli
 import {
   defaultDeliveryTracesPerSecond,
   deliveryTracesPerSecond,
+  startTelemetry,
   TelemetryConfigError,
 } from "../../app/telemetry/sdk";
 import { mintToken, sha256Hex } from "../../app/tokens";
@@ -127,6 +128,27 @@ describe("HOOKFLEET_DELIVERY_TRACES_PER_SECOND", () => {
     expect(deliveryTracesPerSecond({ HOOKFLEET_DELIVERY_TRACES_PER_SECOND: " all " })).toBeUndefined();
     expect(deliveryTracesPerSecond({ HOOKFLEET_DELIVERY_TRACES_PER_SECOND: "0.5" })).toBe(0.5);
     expect(deliveryTracesPerSecond({ HOOKFLEET_DELIVERY_TRACES_PER_SECOND: "250" })).toBe(250);
+  });
+
+  it("is read by the receiver only: the heal job (no delivery spans) neither samples nor minds a bad value", async () => {
+    const env = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:9",
+      HOOKFLEET_DELIVERY_TRACES_PER_SECOND: "lots",
+    };
+    const heal = await startTelemetry(env, { serviceName: "hookfleet-heal" });
+    expect(heal.description).not.toMatch(/sampled/);
+    await heal.shutdown();
+    await expect(
+      startTelemetry(env, { serviceName: "hookfleet-receiver", sampleDeliveryTraces: true }),
+    ).rejects.toThrow(TelemetryConfigError);
+    const receiver = await startTelemetry(
+      { ...env, HOOKFLEET_DELIVERY_TRACES_PER_SECOND: "25" },
+      { serviceName: "hookfleet-receiver", sampleDeliveryTraces: true },
+    );
+    expect(receiver.description).toMatch(
+      /; delivery traces sampled above 25\/s per outcome and organization$/,
+    );
+    await receiver.shutdown();
   });
 
   it.each(["0", "-5", "lots", "1e3", "ALL", "0.0"])("refuses %p, naming the variable", (v) => {
