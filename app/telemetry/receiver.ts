@@ -36,6 +36,7 @@ import {
 } from "./names";
 import { orgOfEvent } from "./org";
 import type { Telemetry } from "./sdk";
+import type { DeliverySampling } from "./sampling";
 import { storeDurationHistogram, TracedStore } from "./store";
 
 export type RouteKind = "token" | "basic" | "handshake";
@@ -85,11 +86,13 @@ export function outcomeOf(status: number, stored: number): DeliveryOutcome {
  */
 export class ReceiverTelemetry {
   readonly tracer?: Tracer;
+  readonly sampling?: DeliverySampling;
   readonly deliveries?: DeliveryCounts;
   readonly storeDuration?: Histogram;
 
   constructor(telemetry: Telemetry) {
     this.tracer = telemetry.tracer;
+    this.sampling = telemetry.tracer && telemetry.deliverySampling;
     this.deliveries = telemetry.meter && new DeliveryCounts(telemetry.meter);
     this.storeDuration = storeDurationHistogram(telemetry);
   }
@@ -102,7 +105,7 @@ export class ReceiverTelemetry {
 
 /** One delivery route's span options, built once at registration rather than per request. */
 export class DeliveryRoute {
-  private readonly spanOptions: SpanOptions;
+  readonly spanOptions: SpanOptions;
 
   constructor(
     readonly telemetry: ReceiverTelemetry,
@@ -116,12 +119,25 @@ export class DeliveryRoute {
     };
   }
 
-  /** A request arrived (onRequest, before authentication, so refusals are seen too). */
+  /**
+   * A request arrived (onRequest, before authentication, so refusals are seen too). With sampling,
+   * its span is made only if the start decision records it (sampling.ts).
+   */
   start(): DeliveryTrace {
-    return new DeliveryTrace(
-      this,
-      this.telemetry.tracer?.startSpan(spans.delivery.name, this.spanOptions, ROOT_CONTEXT),
-    );
+    const { tracer, sampling } = this.telemetry;
+    if (!tracer) return new DeliveryTrace(this, undefined, 0, 0);
+    if (!sampling)
+      return new DeliveryTrace(
+        this,
+        tracer.startSpan(spans.delivery.name, this.spanOptions, ROOT_CONTEXT),
+        1,
+        0,
+      );
+    const startedAt = performance.now();
+    const weight = sampling.atStart(this.kind, startedAt);
+    const span =
+      weight > 0 ? tracer.startSpan(spans.delivery.name, this.spanOptions, ROOT_CONTEXT) : undefined;
+    return new DeliveryTrace(this, span, weight, startedAt);
   }
 }
 
@@ -139,9 +155,16 @@ export class DeliveryTrace {
   /** Context carrying the span, the parent of the store spans (made on first use). */
   private parent?: Context;
 
+  /**
+   * `span`: recorded from the start, or not (telemetry off, or sampled out: then `end` may still
+   * write it). `startWeight`: the start decision's weight (0: not recorded). `startedAt`: when the
+   * request arrived (performance.now()), for a span written at the end; only with sampling.
+   */
   constructor(
     private readonly route: DeliveryRoute,
     private readonly span: Span | undefined,
+    private readonly startWeight: number,
+    private readonly startedAt: number,
   ) {}
 
   /** deliver(): the events the body carries, before they are stored. */
@@ -166,11 +189,19 @@ export class DeliveryTrace {
     this.errorCode = typeof error.code === "string" ? error.code : error.name;
   }
 
-  /** The store as this request should use it: each call a child span of the delivery span. */
+  /**
+   * The store as this request should use it: each call a child span of the delivery span (none
+   * when the delivery is not recorded), and a latency sample.
+   */
   store(store: MessageStore): MessageStore {
     this.parent ??= this.span ? trace.setSpan(ROOT_CONTEXT, this.span) : ROOT_CONTEXT;
-    const { tracer, storeDuration } = this.route.telemetry;
-    return new TracedStore(store, { tracer, histogram: storeDuration, parent: this.parent });
+    const { tracer, storeDuration, sampling } = this.route.telemetry;
+    return new TracedStore(store, {
+      tracer: this.span ? tracer : undefined,
+      histogram: storeDuration,
+      parent: this.parent,
+      weight: sampling && this.startWeight,
+    });
   }
 
   /** onResponse: the outcome, the counts, the span's end. */
@@ -200,7 +231,25 @@ export class DeliveryTrace {
           );
     }
 
-    const span = this.span;
+    let span = this.span;
+    const { sampling, tracer } = this.route.telemetry;
+    let written = false;
+    if (sampling && tracer) {
+      const org = orgs[0] ?? unknownOrg;
+      const now = performance.now();
+      const weight = sampling.atEnd(outcome, org, this.startWeight, now);
+      if (weight === 0) return;
+      if (!span) {
+        // Kept at its end only: written now, from when the request arrived.
+        span = tracer.startSpan(
+          spans.delivery.name,
+          { ...this.route.spanOptions, startTime: this.startedAt },
+          ROOT_CONTEXT,
+        );
+        written = true;
+      }
+      span.setAttribute(attrs.samplingWeight, weight);
+    }
     if (!span) return;
     // One setAttribute each rather than setAttributes({...}): no object built per request.
     span.setAttribute(attrs.outcome, outcome);
@@ -215,7 +264,7 @@ export class DeliveryTrace {
       span.setAttribute(attrs.duplicates, duplicates.length - stored);
     }
     if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
-    span.end();
+    span.end(written ? performance.now() : undefined);
   }
 }
 

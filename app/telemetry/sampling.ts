@@ -1,25 +1,36 @@
 /**
- * Which delivery traces the receiver exports: all of them while a kind of delivery arrives slower
- * than the limit, one in k above it, each kept trace carrying k as its weight (how many deliveries
- * it stands for). Why: serializing and sending the spans is most of telemetry's cost per delivery
- * (docs/receiver.md, "Telemetry overhead"), so a limit on exported traces bounds that cost however
- * fast deliveries come, while the alerts and the dashboard, which count delivery spans, sum the
- * weights and still count every delivery (components/receiver/telemetry-kql.ts).
+ * Which delivery traces the receiver records and exports: all of them while deliveries come slower
+ * than a limit, about the limit's worth above it, each kept trace carrying its weight (how many
+ * deliveries it stands for) so that the alerts and the dashboard, which count delivery spans, sum
+ * the weights and still count every delivery (components/receiver/telemetry-kql.ts). Why: recording
+ * a span in the OpenTelemetry SDK is most of telemetry's cost per delivery (docs/receiver.md,
+ * "Telemetry overhead"), so a limit on recorded traces bounds that cost however fast deliveries come.
  *
- * Pure (no OpenTelemetry import, no clock of its own): the span processor that applies it is
- * sampling-processor.ts.
+ * Two decisions per delivery (DeliverySampling):
+ * - **At its start** (head), per route kind: record it (a real span, with its store spans) or not
+ *   (no span at all, nothing made). One in k is recorded, k from the route's recent rate, so the
+ *   recorded trace stands for k deliveries and each of its store spans for k store calls.
+ * - **At its end**, per outcome × organization (what the alerts split by): a stratum that is under
+ *   the limit keeps every delivery: one recorded at the start gets weight 1, one that was not is
+ *   written then, from its start time (its delivery span only: its store calls were not traced). So
+ *   a quiet organization beside a busy one, and rare outcomes (503s, rejections) beside thousands of
+ *   stored deliveries, are kept whole, and the quiet-organization alert cannot miss an
+ *   organization's only delivery. A delivery of a busy stratum is kept only if recorded at its
+ *   start, with weight k.
+ * Each delivery is thus kept with a known probability (1, or 1/k) and weighted by its inverse: the
+ * weights add up to the true count on average (Horvitz–Thompson).
  *
- * - **Stratified**: each stratum (a delivery's outcome and organization) has its own rate, so a
- *   rare outcome (503s, rejections) or a quiet organization is kept whole while a busy one is
- *   thinned; the quiet-organization alert cannot miss an organization's only delivery.
- * - **Decided from the past only**: k for a 100 ms window comes from the stratum's count in the
- *   window before it (k = ⌈count / budget⌉); a stratum that was idle then has k = 1. A burst's first
- *   window is therefore kept whole.
+ * How k comes about (DeliveryTraceSampler), for each stratum:
+ * - **From the past only**: k for a 100 ms window is the stratum's count in the window before it over
+ *   its share of the limit (k = ⌈count / budget⌉); a stratum idle then has k = 1, so a burst's first
+ *   window is kept whole.
  * - **Systematic, from a random start, with integer weights**: one in k arrivals, counted on across
- *   windows, starting at a random one of the first k whenever k changes. Each delivery is thus kept
- *   with probability exactly 1/k, so the weights add up to the true count on average (a fixed start
- *   would over-count every change of k), and to it exactly on a steady stream; and integer weights
- *   suit KQL's weighted percentiles (`percentilesw` takes integer weights).
+ *   windows, starting at a random one of the first k whenever k changes. Each arrival is thus kept
+ *   with probability exactly 1/k (a fixed start would over-count every change of k), the weights of a
+ *   steady stream add up to its count exactly, and integer weights suit KQL's weighted percentiles
+ *   (`percentilesw` takes integer weights).
+ *
+ * Pure: no OpenTelemetry import, no clock of its own (app/telemetry/receiver.ts applies it).
  */
 
 /** Length of a sampling window, in milliseconds. */
@@ -63,11 +74,23 @@ export class DeliveryTraceSampler {
   }
 
   /**
-   * One delivery of `stratum` ended at `nowMs` (a monotonic clock): 0 if its trace is dropped, else
-   * its weight, the whole number of the stratum's deliveries it stands for.
+   * One arrival of `stratum` at `nowMs` (a monotonic clock): 0 if it is not kept, else its weight,
+   * the whole number of the stratum's arrivals it stands for.
    */
   weight(stratum: string, nowMs: number): number {
-    const s = this.stratum(stratum);
+    const s = this.arrive(stratum, nowMs);
+    const kept = s.phase === 0;
+    s.phase = (s.phase + 1) % s.k;
+    return kept ? s.k : 0;
+  }
+
+  /** One arrival of `stratum` at `nowMs`: is the stratum under its limit (every arrival kept)? */
+  underLimit(stratum: string, nowMs: number): boolean {
+    return this.arrive(stratum, nowMs).k === 1;
+  }
+
+  private arrive(key: string, nowMs: number): Stratum {
+    const s = this.stratum(key);
     const window = Math.floor(nowMs / samplingWindowMs);
     if (window !== s.window) {
       const previous = window === s.window + 1 ? s.count : 0;
@@ -80,9 +103,7 @@ export class DeliveryTraceSampler {
       s.count = 0;
     }
     s.count++;
-    const kept = s.phase === 0;
-    s.phase = (s.phase + 1) % s.k;
-    return kept ? s.k : 0;
+    return s;
   }
 
   private stratum(key: string): Stratum {
@@ -98,7 +119,39 @@ export class DeliveryTraceSampler {
   }
 }
 
-/** The stratum of a delivery: its outcome and organization. */
+/** The stratum of a delivery at its end: its outcome and organization. */
 export function deliveryStratum(outcome: string, org: string): string {
   return `${outcome}\u0000${org}`;
+}
+
+/** The receiver's two decisions per delivery (see the module comment), with one limit. */
+export class DeliverySampling {
+  private readonly head: DeliveryTraceSampler;
+  private readonly tail: DeliveryTraceSampler;
+
+  /** `perSecond`: HOOKFLEET_DELIVERY_TRACES_PER_SECOND. `random` as for DeliveryTraceSampler. */
+  constructor(
+    readonly perSecond: number,
+    random: () => number = Math.random,
+  ) {
+    this.head = new DeliveryTraceSampler(perSecond, random);
+    this.tail = new DeliveryTraceSampler(perSecond, random);
+  }
+
+  /**
+   * A delivery starts on a route of this kind: 0 if it is not to be recorded, else the weight of
+   * its recorded trace (and of each of its store spans).
+   */
+  atStart(routeKind: string, nowMs: number): number {
+    return this.head.weight(routeKind, nowMs);
+  }
+
+  /**
+   * The delivery ended with this outcome, from this organization; `startWeight` is what atStart
+   * said. 0: no trace. Else the weight of its delivery span, which must be recorded (written now if
+   * it was not recorded from the start).
+   */
+  atEnd(outcome: string, org: string, startWeight: number, nowMs: number): number {
+    return this.tail.underLimit(deliveryStratum(outcome, org), nowMs) ? 1 : startWeight;
+  }
 }

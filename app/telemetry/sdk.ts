@@ -20,8 +20,7 @@ import type { MetricReader, PushMetricExporter } from "@opentelemetry/sdk-metric
 import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import { instrumentationScope, maxAttributeLength } from "./names";
 import { scrubText } from "../scrub";
-import { DeliveryTraceSampler } from "./sampling";
-import { DeliverySamplingProcessor } from "./sampling-processor";
+import { DeliverySampling } from "./sampling";
 
 type Env = Record<string, string | undefined>;
 
@@ -32,6 +31,8 @@ export interface Telemetry {
   readonly tracer?: Tracer;
   /** Meter, when metrics are exported. */
   readonly meter?: Meter;
+  /** Which delivery traces to record (the receiver, with the tracer); absent: every one. */
+  readonly deliverySampling?: DeliverySampling;
   /** What is exported where, for one start-up line (no header values). */
   readonly description: string;
   /** Exports everything recorded so far. */
@@ -247,16 +248,10 @@ export async function startTelemetry(env: Env, opts: StartTelemetryOptions): Pro
   const tracesPerSecond = opts.sampleDeliveryTraces ? deliveryTracesPerSecond(env) : undefined;
   if (plan.traces) {
     const { TracerProvider, BatchSpanProcessor } = await import("@opentelemetry/sdk-trace");
-    const batch = new BatchSpanProcessor({
-      exporter: opts.spanExporter ?? (await spanExporter(plan.traces)),
-      ...bsp,
-    });
     const provider = new TracerProvider({
       resource,
       spanProcessors: [
-        tracesPerSecond === undefined
-          ? batch
-          : new DeliverySamplingProcessor(batch, new DeliveryTraceSampler(tracesPerSecond)),
+        new BatchSpanProcessor({ exporter: opts.spanExporter ?? (await spanExporter(plan.traces)), ...bsp }),
       ],
     });
     tracer = provider.getTracer(instrumentationScope);
@@ -285,6 +280,8 @@ export async function startTelemetry(env: Env, opts: StartTelemetryOptions): Pro
     enabled: true,
     tracer,
     meter,
+    deliverySampling:
+      plan.traces && tracesPerSecond !== undefined ? new DeliverySampling(tracesPerSecond) : undefined,
     description:
       `telemetry: ${what.join(" and ")} over OTLP to ${scrubText(plan.traces?.url ?? plan.metrics?.url ?? "", maxAttributeLength)}` +
       (plan.traces && tracesPerSecond !== undefined

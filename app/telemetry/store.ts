@@ -46,6 +46,8 @@ export interface StoreTracing {
   histogram?: Histogram;
   /** Context carrying the parent span (a delivery or a heal run). */
   parent: Context;
+  /** The delivery trace's sampling weight at its start (app/telemetry/sampling.ts), when sampled. */
+  weight?: number;
 }
 
 function outcomeOf(err: unknown): StoreOutcome {
@@ -131,7 +133,9 @@ export class TracedStore implements MessageStore {
   }
 
   private begin(operation: StoreOperation): Span | undefined {
-    return this.t.tracer?.startSpan(storeSpanNames[operation], spanOptions[operation], this.t.parent);
+    const span = this.t.tracer?.startSpan(storeSpanNames[operation], spanOptions[operation], this.t.parent);
+    if (span && this.t.weight !== undefined) span.setAttribute(attrs.samplingWeight, this.t.weight);
+    return span;
   }
 
   private finish(operation: StoreOperation, span: Span | undefined, started: number, outcome: StoreOutcome) {

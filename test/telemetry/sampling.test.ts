@@ -1,18 +1,25 @@
 /**
  * Delivery trace sampling (issue 16's overhead target): the pure sampler against streams whose true
- * counts we know, and its span processor inside the real OpenTelemetry SDK (TracerProvider, the
- * SDK's in-memory exporter), as the receiver runs it.
+ * counts we know; the receiver's start and end decisions; a receiver recording through the real
+ * OpenTelemetry SDK (TracerProvider, the SDK's in-memory exporter); and a receiver process exporting
+ * through the real OTLP exporter.
  */
-import { SpanKind, trace, ROOT_CONTEXT } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { attrs, metrics, spans } from "../../app/telemetry/names";
-import { DeliveryTraceSampler, deliveryStratum, samplingWindowMs } from "../../app/telemetry/sampling";
-import { DeliverySamplingProcessor, maxHeldMs } from "../../app/telemetry/sampling-processor";
+import {
+  DeliverySampling,
+  DeliveryTraceSampler,
+  deliveryStratum,
+  samplingWindowMs,
+} from "../../app/telemetry/sampling";
+import { startReceiver, type RunningReceiver } from "../../app/receiver";
+import { DiscardingStore } from "../../app/store";
 import {
   defaultDeliveryTracesPerSecond,
   deliveryTracesPerSecond,
   startTelemetry,
   TelemetryConfigError,
+  type Telemetry,
 } from "../../app/telemetry/sdk";
 import { mintToken, sha256Hex } from "../../app/tokens";
 import { sampleEvent } from "../../devkit/ado-events";
@@ -160,98 +167,119 @@ describe("HOOKFLEET_DELIVERY_TRACES_PER_SECOND", () => {
   });
 });
 
-describe("the sampling span processor in the OpenTelemetry SDK", () => {
-  let clock: number;
-  let exporter: InMemorySpanExporter;
-  let processor: DeliverySamplingProcessor;
-  let provider: TracerProvider;
-
-  function setUp(perSecond: number) {
-    clock = 0;
-    exporter = new InMemorySpanExporter();
-    processor = new DeliverySamplingProcessor(
-      new SimpleSpanProcessor({ exporter }),
-      new DeliveryTraceSampler(perSecond, seeded(5)),
-      () => clock,
-    );
-    provider = new TracerProvider({ spanProcessors: [processor] });
-  }
-  afterEach(() => provider.shutdown());
-
-  /** One delivery as the receiver traces it: a server span, two store spans ending first. */
-  function delivery(outcome: string, org: string) {
-    const tracer = provider.getTracer("t");
-    const root = tracer.startSpan(spans.delivery.name, { kind: SpanKind.SERVER }, ROOT_CONTEXT);
-    const parent = trace.setSpan(ROOT_CONTEXT, root);
-    for (const op of ["create", "get"])
-      tracer.startSpan(`${spans.store.name}.${op}`, { kind: SpanKind.CLIENT }, parent).end();
-    root.setAttribute(attrs.outcome, outcome);
-    root.setAttribute(attrs.org, org);
-    root.end();
-    return root.spanContext().traceId;
-  }
-
-  const exported = () => exporter.getFinishedSpans();
-
-  it("passes a kept delivery on whole: the delivery span and its store spans, each with the weight", () => {
-    setUp(100);
-    const traceId = delivery("stored", "contoso");
-    expect(
-      exported().map((s) => [s.name, s.spanContext().traceId, s.attributes[attrs.samplingWeight]]),
-    ).toEqual([
-      ["hookfleet.store.create", traceId, 1],
-      ["hookfleet.store.get", traceId, 1],
-      ["hookfleet.delivery", traceId, 1],
-    ]);
-    // The copy keeps what the exporter reads: parent, times, the span's own attributes.
-    const [create, , root] = exported();
-    expect(create.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
-    expect(create.duration).toEqual(expect.any(Array));
-    expect(root.attributes[attrs.org]).toBe("contoso");
-    expect(processor.heldCount).toBe(0);
-  });
-
-  it("drops a thinned delivery whole, and the kept ones stand for the dropped", () => {
-    setUp(10); // one trace per 100 ms window per stratum
-    for (let i = 0; i < 200; i++) {
-      clock = i; // 1000 deliveries a second for 200 ms
-      delivery("stored", "contoso");
+describe("the receiver's two decisions", () => {
+  it("records about the limit at the start, and the end keeps what the start dropped only for a stratum under its limit", () => {
+    const sampling = new DeliverySampling(10, seeded(6));
+    let startKept = 0;
+    let total = 0;
+    const weights: number[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const t = i / 5; // 5000 a second
+      const w = sampling.atStart("token", t);
+      if (w > 0) startKept++;
+      const end = sampling.atEnd("stored", "contoso", w, t);
+      if (end > 0) weights.push(end);
+      total++;
     }
-    const roots = exported().filter((s) => s.name === spans.delivery.name);
-    expect(roots.length).toBeLessThan(200);
-    expect(exported().length).toBe(roots.length * 3);
-    expect(sum(roots.map((s) => Number(s.attributes[attrs.samplingWeight])))).toBe(200);
-    const byTrace = new Map<string, unknown[]>();
-    for (const s of exported())
-      byTrace.set(s.spanContext().traceId, [
-        ...(byTrace.get(s.spanContext().traceId) ?? []),
-        s.attributes[attrs.samplingWeight],
-      ]);
-    for (const weights of byTrace.values()) expect(new Set(weights).size).toBe(1);
+    // About 10 a second over 4 s, after the first 100 ms window (500 deliveries) kept whole.
+    expect(startKept).toBeGreaterThanOrEqual(500);
+    expect(startKept).toBeLessThan(500 + 10 * 4 + 10);
+    // What the start dropped stays dropped for a busy stratum; the kept ones count them all.
+    expect(weights.length).toBe(startKept);
+    expect(sum(weights) / total).toBeGreaterThan(0.9);
+    expect(sum(weights) / total).toBeLessThan(1.1);
   });
 
-  it("passes other spans straight through, without a weight", () => {
-    setUp(1);
-    const tracer = provider.getTracer("t");
-    const run = tracer.startSpan(spans.healRun.name, { kind: SpanKind.INTERNAL }, ROOT_CONTEXT);
-    tracer.startSpan(`${spans.store.name}.create`, {}, trace.setSpan(ROOT_CONTEXT, run)).end();
-    run.end();
-    expect(exported().map((s) => [s.name, s.attributes[attrs.samplingWeight]])).toEqual([
-      ["hookfleet.store.create", undefined],
-      ["hookfleet.heal.run", undefined],
-    ]);
+  it("keeps a quiet stratum's delivery at its end with weight 1, whether or not the start recorded it", () => {
+    const sampling = new DeliverySampling(10, seeded(7));
+    for (let i = 0; i < 5_000; i++) sampling.atStart("token", i / 5);
+    // The route is busy (k > 1), so the start drops most; fabrikam's one delivery is kept anyway.
+    expect(sampling.atEnd("stored", "fabrikam", 0, 1000)).toBe(1);
+    expect(sampling.atEnd("unavailable", "contoso", 0, 1000.5)).toBe(1);
+    expect(sampling.atEnd("stored", "fabrikam", 37, 1001)).toBe(1);
+  });
+});
+
+describe("a receiver recording sampled delivery traces (the real SDK, in memory)", () => {
+  const exporter = new InMemorySpanExporter();
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  const token = mintToken();
+  let receiver: RunningReceiver;
+
+  beforeAll(async () => {
+    const telemetry: Telemetry = {
+      enabled: true,
+      tracer: provider.getTracer("test"),
+      deliverySampling: new DeliverySampling(2, seeded(8)),
+      description: "in memory",
+      forceFlush: async () => {},
+      shutdown: async () => {},
+    };
+    receiver = await startReceiver({
+      credentials: {
+        systems: [{ id: "devops", storageMode: "lean", retentionDays: 1 }],
+        urlTokens: [{ sha256: sha256Hex(token), systemId: "devops" }],
+        readTokens: [],
+      },
+      store: new DiscardingStore(),
+      logLevel: "silent",
+      telemetry,
+    });
+  });
+  afterAll(async () => {
+    await receiver?.close();
+    await provider.shutdown();
   });
 
-  it("gives up a delivery span that never ends, so held spans cannot pile up", () => {
-    setUp(100);
-    const tracer = provider.getTracer("t");
-    const abandoned = tracer.startSpan(spans.delivery.name, { kind: SpanKind.SERVER }, ROOT_CONTEXT);
-    tracer.startSpan(`${spans.store.name}.create`, {}, trace.setSpan(ROOT_CONTEXT, abandoned)).end();
-    expect(processor.heldCount).toBe(1);
-    clock = maxHeldMs + 1;
-    delivery("stored", "contoso");
-    expect(processor.heldCount).toBe(0);
-    expect(exported()).toHaveLength(3);
+  const finished = () => exporter.getFinishedSpans();
+  /** Spans end in onResponse, just after the answer left. */
+  async function settled(test: () => boolean) {
+    for (let i = 0; i < 200 && !test(); i++) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  it("records a busy organization's deliveries in part, whole traces with their weight, and a quiet one's at its end", async () => {
+    const busy = 120;
+    const started = performance.timeOrigin + performance.now();
+    for (let i = 0; i < busy; i += 8, await new Promise((r) => setTimeout(r, 20)))
+      await Promise.all(
+        Array.from({ length: 8 }, async () =>
+          expect(
+            (await postJson(receiver.webhookUrl(token), sampleEvent("git.push", { org: "contoso" }))).status,
+          ).toBe(201),
+        ),
+      );
+    expect(
+      (await postJson(receiver.webhookUrl(token), sampleEvent("git.push", { org: "fabrikam" }))).status,
+    ).toBe(201);
+    const roots = () => finished().filter((s) => s.name === spans.delivery.name);
+    await settled(() => roots().some((s) => s.attributes[attrs.org] === "fabrikam"));
+
+    const [quiet] = roots().filter((s) => s.attributes[attrs.org] === "fabrikam");
+    expect(quiet.attributes[attrs.samplingWeight]).toBe(1);
+    // Written at its end if the start had dropped it: its times are still the request's.
+    const startMs = quiet.startTime[0] * 1000 + quiet.startTime[1] / 1e6;
+    expect(startMs).toBeGreaterThanOrEqual(Math.floor(started));
+    expect(quiet.duration[0] * 1000 + quiet.duration[1] / 1e6).toBeGreaterThan(0);
+
+    const kept = roots().filter((s) => s.attributes[attrs.org] === "contoso");
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(busy / 2);
+    for (const root of kept) {
+      const weight = root.attributes[attrs.samplingWeight];
+      expect(Number.isInteger(weight) && (weight as number) >= 1).toBe(true);
+      const stores = finished().filter(
+        (s) => s.spanContext().traceId === root.spanContext().traceId && s !== root,
+      );
+      // A trace recorded from its start has its store span, weighted by the start's decision; one
+      // written at its end has none (its store call was not traced).
+      for (const store of stores) {
+        expect(store.name).toBe("hookfleet.store.create");
+        expect(Number.isInteger(store.attributes[attrs.samplingWeight])).toBe(true);
+      }
+    }
+    // No store span without its delivery span.
+    const rootTraces = new Set(roots().map((s) => s.spanContext().traceId));
+    expect(finished().filter((s) => !rootTraces.has(s.spanContext().traceId))).toEqual([]);
   });
 });
 
@@ -319,11 +347,13 @@ describe("a receiver process sampling its delivery traces, exporting over OTLP/H
     for (const span of kept) {
       const weight = span.attributes[attrs.samplingWeight];
       expect(Number.isInteger(weight) && (weight as number) >= 1).toBe(true);
-      // Its store span came with it, carrying the same weight.
+      // Recorded from its start, it has its store span, weighted by the start's decision; written
+      // at its end, none.
       const store = capture
         .spans()
         .filter((s) => s.traceId === span.traceId && s.name === "hookfleet.store.create");
-      expect(store.map((s) => s.attributes[attrs.samplingWeight])).toEqual([weight]);
+      expect(store.length).toBeLessThanOrEqual(1);
+      for (const s of store) expect(Number.isInteger(s.attributes[attrs.samplingWeight])).toBe(true);
     }
   });
 });
