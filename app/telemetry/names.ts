@@ -71,8 +71,8 @@ export const attrs = {
   /** Route template, never the path (the path carries the URL token). Semantic conventions. */
   httpRoute: "http.route",
   /**
-   * Deliveries a delivery trace stands for (a whole number): 1 while its kind of delivery is not
-   * thinned, k when one in k was kept (sampling.ts); on the delivery span and its store spans.
+   * How many deliveries (delivery span) or store calls (store span) this span stands for, a whole
+   * number: 1 while its kind of delivery is not thinned, k when one in k was kept (sampling.ts).
    * Absent when sampling is off: count such a span once.
    */
   samplingWeight: "hookfleet.sampling.weight",

@@ -10,6 +10,9 @@
  *
  * Attributes come from the route template, the authenticated system id, the event's type and
  * organization, counts and the status code: never a URL, header, credential or body.
+ *
+ * With HOOKFLEET_DELIVERY_TRACES_PER_SECOND (the default), a delivery's trace is recorded only as
+ * sampling.ts decides at its start and end; the counter counts every event regardless.
  */
 import {
   ROOT_CONTEXT,

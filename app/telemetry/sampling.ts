@@ -22,8 +22,10 @@
  *
  * How k comes about (DeliveryTraceSampler), for each stratum:
  * - **From the past only**: k for a 100 ms window is the stratum's count in the window before it over
- *   its share of the limit (k = ⌈count / budget⌉); a stratum idle then has k = 1, so a burst's first
- *   window is kept whole.
+ *   its share of the limit (k = ⌈count / budget⌉); at the end, a stratum idle then has k = 1, so a
+ *   quiet stratum's burst is kept whole from its first window. At the start, the last busy window
+ *   of the past 5 s counts instead, so that bursts with short pauses between them are thinned from
+ *   their first window and the recorded traces stay near the limit.
  * - **Systematic, from a random start, with integer weights**: one in k arrivals, counted on across
  *   windows, starting at a random one of the first k whenever k changes. Each arrival is thus kept
  *   with probability exactly 1/k (a fixed start would over-count every change of k), the weights of a
@@ -35,6 +37,9 @@
 
 /** Length of a sampling window, in milliseconds. */
 export const samplingWindowMs = 100;
+
+/** How far back (in windows: 5 s) the start decision remembers a burst. */
+export const headMemoryWindows = 50;
 
 /**
  * Strata tracked at most. Outcomes are a handful and organizations few, but an organization name
@@ -61,12 +66,16 @@ export class DeliveryTraceSampler {
   private readonly strata = new Map<string, Stratum>();
 
   /**
-   * `perSecond`: traces per second each stratum exports at most (about; see the module comment).
+   * `perSecond`: arrivals per second each stratum keeps at most (about; see the module comment).
    * `random`: uniform in [0, 1), for the start of each run of one in k (tests pass a seeded one).
+   * `memoryWindows`: how many windows back the last busy one still sets k. 1: only the window just
+   * before (a stratum idle for 100 ms is kept whole again); more: a burst after a short pause is
+   * thinned from its start.
    */
   constructor(
     readonly perSecond: number,
     private readonly random: () => number = Math.random,
+    private readonly memoryWindows = 1,
   ) {
     if (!(perSecond > 0) || !Number.isFinite(perSecond))
       throw new RangeError(`traces per second must be a positive number (got ${perSecond})`);
@@ -93,7 +102,8 @@ export class DeliveryTraceSampler {
     const s = this.stratum(key);
     const window = Math.floor(nowMs / samplingWindowMs);
     if (window !== s.window) {
-      const previous = window === s.window + 1 ? s.count : 0;
+      // s.count is the count of the last window that had arrivals.
+      const previous = window - s.window <= this.memoryWindows ? s.count : 0;
       const k = Math.max(1, Math.ceil(previous / this.budget));
       if (k !== s.k) {
         s.k = k;
@@ -134,7 +144,11 @@ export class DeliverySampling {
     readonly perSecond: number,
     random: () => number = Math.random,
   ) {
-    this.head = new DeliveryTraceSampler(perSecond, random);
+    // The start decision bounds the cost, so it remembers a burst for 5 s: ADO sends in bursts (a
+    // push raises several events; retries come in rounds), and a burst whose first 100 ms were
+    // all recorded, every second, would record more than the limit. The end decision keeps quiet
+    // strata whole, so it looks at the window just before only.
+    this.head = new DeliveryTraceSampler(perSecond, random, headMemoryWindows);
     this.tail = new DeliveryTraceSampler(perSecond, random);
   }
 

@@ -103,7 +103,7 @@ function positiveCount(env: Env, name: string, fallback: number): number {
 export const defaultDeliveryTracesPerSecond = 100;
 
 /**
- * HOOKFLEET_DELIVERY_TRACES_PER_SECOND: the per-stratum limit of exported delivery traces
+ * HOOKFLEET_DELIVERY_TRACES_PER_SECOND: the limit of recorded delivery traces per second
  * (sampling.ts), or undefined for `all` (no sampling).
  */
 export function deliveryTracesPerSecond(env: Env): number | undefined {
@@ -285,7 +285,7 @@ export async function startTelemetry(env: Env, opts: StartTelemetryOptions): Pro
     description:
       `telemetry: ${what.join(" and ")} over OTLP to ${scrubText(plan.traces?.url ?? plan.metrics?.url ?? "", maxAttributeLength)}` +
       (plan.traces && tracesPerSecond !== undefined
-        ? `; delivery traces sampled above ${tracesPerSecond}/s per outcome and organization`
+        ? `; delivery traces sampled above ${tracesPerSecond}/s a route, quieter outcomes and organizations kept whole`
         : ""),
     forceFlush: async () => {
       await Promise.all(flushes.map((f) => f().catch(() => {})));

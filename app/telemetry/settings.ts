@@ -59,7 +59,7 @@ export const telemetrySettings = {
   },
   HOOKFLEET_DELIVERY_TRACES_PER_SECOND: {
     description:
-      "Receiver: delivery traces (a delivery span with its store spans) exported per second for each outcome × organization, at most; above it one in k is exported, carrying k as `hookfleet.sampling.weight`, which the alerts and the dashboard sum. Default 100; `all` exports every one.",
+      "Receiver: delivery traces (a delivery span with its store spans) recorded per second on a route before they are sampled: above it one in k is recorded, carrying k as `hookfleet.sampling.weight`, which the alerts and the dashboard sum; an outcome × organization arriving slower is kept whole. Default 100; `all` records every one.",
     requiredInProduction: false,
     source: "plain",
   },

@@ -9,8 +9,8 @@
  *   (c) a bare node:http server that reads the body and answers 201
  *   (d) the receiver's whole pipeline with the store write awaited but not performed
  *   (e) row (a) with OpenTelemetry on, as ReceiverInfra deploys it (spans over OTLP/gRPC, which the
- *       Container Apps agent injects, no metrics, delivery traces sampled above 100/s per outcome and
- *       organization; OTEL_* variables and HOOKFLEET_DELIVERY_TRACES_PER_SECOND change that), with
+ *       Container Apps agent injects, no metrics, delivery traces sampled above 100/s a route;
+ *       OTEL_* variables and HOOKFLEET_DELIVERY_TRACES_PER_SECOND change that), with
  *       the SDK's default batching, to a local OTLP sink in its own process; e/a is the telemetry's cost
  *   (f) row (d) with OpenTelemetry on, the same way: the cost without the in-process store
  * Each server runs in its own child process; autocannon runs in this one. Rounds are interleaved

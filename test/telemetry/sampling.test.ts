@@ -10,6 +10,7 @@ import {
   DeliverySampling,
   DeliveryTraceSampler,
   deliveryStratum,
+  headMemoryWindows,
   samplingWindowMs,
 } from "../../app/telemetry/sampling";
 import { startReceiver, type RunningReceiver } from "../../app/receiver";
@@ -153,7 +154,7 @@ describe("HOOKFLEET_DELIVERY_TRACES_PER_SECOND", () => {
       { serviceName: "hookfleet-receiver", sampleDeliveryTraces: true },
     );
     expect(receiver.description).toMatch(
-      /; delivery traces sampled above 25\/s per outcome and organization$/,
+      /; delivery traces sampled above 25\/s a route, quieter outcomes and organizations kept whole$/,
     );
     await receiver.shutdown();
   });
@@ -188,6 +189,21 @@ describe("the receiver's two decisions", () => {
     expect(weights.length).toBe(startKept);
     expect(sum(weights) / total).toBeGreaterThan(0.9);
     expect(sum(weights) / total).toBeLessThan(1.1);
+  });
+
+  it("thins a burst from its start when the route was busy within the last 5 s, but not after a longer pause", () => {
+    const sampling = new DeliverySampling(10, seeded(9));
+    const burst = (from: number) => {
+      let recorded = 0;
+      for (let i = 0; i < 2000; i++) if (sampling.atStart("token", from + i / 2) > 0) recorded++;
+      return recorded;
+    };
+    const first = burst(0); // 2000 in 1 s: the first 100 ms (200) recorded whole, then ~10 a second
+    expect(first).toBeGreaterThanOrEqual(200);
+    const soonAfter = burst(2000); // after a 1 s pause: thinned at once
+    expect(soonAfter).toBeLessThan(30);
+    const muchLater = burst(2000 + 1000 + headMemoryWindows * samplingWindowMs + 1000);
+    expect(muchLater).toBeGreaterThanOrEqual(200);
   });
 
   it("keeps a quiet stratum's delivery at its end with weight 1, whether or not the start recorded it", () => {
@@ -315,7 +331,9 @@ describe("a receiver process sampling its delivery traces, exporting over OTLP/H
   });
 
   it("exports fewer traces than deliveries, weighted to count them all, and a quiet org's only one", async () => {
-    expect(receiver.stderr()).toMatch(/delivery traces sampled above 2\/s per outcome and organization/);
+    expect(receiver.stderr()).toMatch(
+      /delivery traces sampled above 2\/s a route, quieter outcomes and organizations kept whole/,
+    );
     const busy = 120;
     // In rounds of 8, at least 20 ms apart: the burst spans several 100 ms sampling windows.
     for (let i = 0; i < busy; i += 8, await new Promise((r) => setTimeout(r, 20)))
