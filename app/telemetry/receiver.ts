@@ -197,8 +197,11 @@ export class DeliveryTrace {
    * when the delivery is not recorded), and a latency sample.
    */
   store(store: MessageStore): MessageStore {
-    this.parent ??= this.span ? trace.setSpan(ROOT_CONTEXT, this.span) : ROOT_CONTEXT;
     const { tracer, storeDuration, sampling } = this.route.telemetry;
+    // Neither a span nor a latency sample to make (a delivery not recorded, metrics off): the store
+    // itself, without a wrapper's extra await per call.
+    if (!this.span && !storeDuration) return store;
+    this.parent ??= this.span ? trace.setSpan(ROOT_CONTEXT, this.span) : ROOT_CONTEXT;
     return new TracedStore(store, {
       tracer: this.span ? tracer : undefined,
       histogram: storeDuration,
