@@ -11,7 +11,8 @@
  *   (no span at all, nothing made). One in k is recorded, k from the route's recent rate, so the
  *   recorded trace stands for k deliveries and each of its store spans for k store calls.
  * - **At its end**, per outcome × organization (what the alerts split by): a stratum that is under
- *   the limit keeps every delivery: one recorded at the start gets weight 1, one that was not is
+ *   the limit (it was in the window before, and this window has not yet had its share; at least
+ *   its first delivery) keeps every delivery: one recorded at the start gets weight 1, one that was not is
  *   written then, from its start time (its delivery span only: its store calls were not traced). So
  *   a quiet organization beside a busy one, and rare outcomes (503s, rejections) beside thousands of
  *   stored deliveries, are kept whole, and the quiet-organization alert cannot miss an
@@ -93,9 +94,14 @@ export class DeliveryTraceSampler {
     return kept ? s.k : 0;
   }
 
-  /** One arrival of `stratum` at `nowMs`: is the stratum under its limit (every arrival kept)? */
+  /**
+   * One arrival of `stratum` at `nowMs`: is the stratum under its limit, i.e. was it under it in
+   * the window before and is this arrival within the window's share (at least the first one)? A
+   * stratum waking up with a burst keeps its first arrivals, not the whole first window.
+   */
   underLimit(stratum: string, nowMs: number): boolean {
-    return this.arrive(stratum, nowMs).k === 1;
+    const s = this.arrive(stratum, nowMs);
+    return s.k === 1 && s.count <= Math.max(1, this.budget);
   }
 
   private arrive(key: string, nowMs: number): Stratum {

@@ -206,13 +206,21 @@ describe("the receiver's two decisions", () => {
     expect(muchLater).toBeGreaterThanOrEqual(200);
   });
 
+  it("at its end keeps a waking stratum's first deliveries whole, not its whole first window", () => {
+    const sampling = new DeliverySampling(100, seeded(10)); // a share of 10 per 100 ms window
+    const kept: number[] = [];
+    for (let i = 0; i < 300; i++) kept.push(sampling.atEnd("stored", "contoso", 0, i / 10)); // 300 in 30 ms
+    expect(kept.slice(0, 10)).toEqual(new Array(10).fill(1));
+    expect(kept.slice(10)).toEqual(new Array(290).fill(0));
+  });
+
   it("keeps a quiet stratum's delivery at its end with weight 1, whether or not the start recorded it", () => {
     const sampling = new DeliverySampling(10, seeded(7));
     for (let i = 0; i < 5_000; i++) sampling.atStart("token", i / 5);
     // The route is busy (k > 1), so the start drops most; fabrikam's one delivery is kept anyway.
     expect(sampling.atEnd("stored", "fabrikam", 0, 1000)).toBe(1);
     expect(sampling.atEnd("unavailable", "contoso", 0, 1000.5)).toBe(1);
-    expect(sampling.atEnd("stored", "fabrikam", 37, 1001)).toBe(1);
+    expect(sampling.atEnd("stored", "fabrikam", 37, 1150)).toBe(1);
   });
 });
 
