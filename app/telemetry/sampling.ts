@@ -4,7 +4,7 @@
  * deliveries it stands for) so that the alerts and the dashboard, which count delivery spans, sum
  * the weights and still count every delivery (components/receiver/telemetry-kql.ts). Why: recording
  * a span in the OpenTelemetry SDK is most of telemetry's cost per delivery (docs/receiver.md,
- * "Telemetry overhead"), so a limit on recorded traces bounds that cost however fast deliveries come.
+ * "Telemetry with sampled delivery traces"), so a limit on recorded traces bounds that cost however fast deliveries come.
  *
  * Two decisions per delivery (DeliverySampling):
  * - **At its start** (head), per route kind: record it (a real span, with its store spans) or not
@@ -24,7 +24,7 @@
  * How k comes about (DeliveryTraceSampler), for each stratum:
  * - **From the past only**: k for a 100 ms window is the stratum's count in the window before it over
  *   its share of the limit (k = ⌈count / budget⌉); at the end, a stratum idle then has k = 1, so a
- *   quiet stratum's burst is kept whole from its first window. At the start, the last busy window
+ *   quiet stratum's first deliveries are kept (up to its share). At the start, the last busy window
  *   of the past 5 s counts instead, so that bursts with short pauses between them are thinned from
  *   their first window and the recorded traces stay near the limit.
  * - **Systematic, from a random start, with integer weights**: one in k arrivals, counted on across
