@@ -7,6 +7,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import path from "node:path";
 import type { SpanKindName } from "../../app/telemetry/names";
+import { sha256Hex } from "../../app/tokens";
 import { tableOf } from "../../components/receiver/telemetry-kql";
 import type { AttrValue, CapturedSpan } from "../support/otlp-capture";
 
@@ -49,6 +50,22 @@ export function startProcess(script: string, args: string[], env: Record<string,
     },
     exited: () => exit,
   };
+}
+
+/**
+ * The receiver's entry point in local mode (embedded store), on a free loopback port, with one lean
+ * system `devops` taking the URL token `token`, and `otel` (its telemetry variables) on top.
+ */
+export function startLeanReceiver(token: string, otel: Record<string, string>): RunningProcess {
+  return startProcess("app/main.ts", [], {
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "warn",
+    HOOKFLEET_SYSTEMS: JSON.stringify([{ id: "devops", storageMode: "lean", retentionDays: 1 }]),
+    HOOKFLEET_URL_TOKENS: JSON.stringify([{ sha256: sha256Hex(token), systemId: "devops" }]),
+    HOOKFLEET_READ_TOKENS: "[]",
+    ...otel,
+  });
 }
 
 const kindNames: Record<number, SpanKindName> = { 1: "internal", 2: "server", 3: "client" };

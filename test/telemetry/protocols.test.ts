@@ -6,11 +6,11 @@
  * them and no secret.
  */
 import { metrics, spans } from "../../app/telemetry/names";
-import { mintToken, sha256Hex } from "../../app/tokens";
+import { mintToken } from "../../app/tokens";
 import { postJson } from "../app/harness";
 import { sampleEvent } from "../../devkit/ado-events";
 import { startOtlpCapture, startOtlpGrpcCapture, type OtlpCapture } from "../support/otlp-capture";
-import { startProcess, type RunningProcess } from "./helpers";
+import { startLeanReceiver, type RunningProcess } from "./helpers";
 
 jest.setTimeout(90_000);
 
@@ -22,13 +22,7 @@ const token = mintToken();
 beforeAll(async () => {
   grpcCapture = await startOtlpGrpcCapture();
   httpCapture = await startOtlpCapture();
-  receiver = startProcess("app/main.ts", [], {
-    PORT: "0",
-    HOST: "127.0.0.1",
-    LOG_LEVEL: "warn",
-    HOOKFLEET_SYSTEMS: JSON.stringify([{ id: "devops", storageMode: "lean", retentionDays: 1 }]),
-    HOOKFLEET_URL_TOKENS: JSON.stringify([{ sha256: sha256Hex(token), systemId: "devops" }]),
-    HOOKFLEET_READ_TOKENS: "[]",
+  receiver = startLeanReceiver(token, {
     // As the managed agent sets them: one endpoint, gRPC…
     OTEL_EXPORTER_OTLP_ENDPOINT: grpcCapture.url,
     OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",

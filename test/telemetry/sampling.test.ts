@@ -26,7 +26,7 @@ import { mintToken, sha256Hex } from "../../app/tokens";
 import { sampleEvent } from "../../devkit/ado-events";
 import { postJson } from "../app/harness";
 import { startOtlpCapture, type OtlpCapture } from "../support/otlp-capture";
-import { startProcess, type RunningProcess } from "./helpers";
+import { startLeanReceiver, type RunningProcess } from "./helpers";
 
 /** A seeded uniform generator (mulberry32), so that a failing case can be replayed. */
 function seeded(seed: number): () => number {
@@ -317,13 +317,7 @@ describe("a receiver process sampling its delivery traces, exporting over OTLP/H
   // jest's module system refuses (test/telemetry/helpers.ts).
   beforeAll(async () => {
     capture = await startOtlpCapture();
-    receiver = startProcess("app/main.ts", [], {
-      PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "warn",
-      HOOKFLEET_SYSTEMS: JSON.stringify([{ id: "devops", storageMode: "lean", retentionDays: 1 }]),
-      HOOKFLEET_URL_TOKENS: JSON.stringify([{ sha256: sha256Hex(token), systemId: "devops" }]),
-      HOOKFLEET_READ_TOKENS: "[]",
+    receiver = startLeanReceiver(token, {
       OTEL_EXPORTER_OTLP_ENDPOINT: capture.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
       OTEL_BSP_SCHEDULE_DELAY: "100",
