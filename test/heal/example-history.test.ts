@@ -8,10 +8,10 @@
 import type { AdoEvent, Notification, Subscription } from "../../ado/types";
 import { eventProjectId } from "../../ado/wire";
 import { sampleEvent } from "../../devkit/ado-events";
-import { startExampleServer, type ExampleServer, type Route } from "../ado/spec/example-server";
+import { type Route } from "../ado/spec/example-server";
+import { exampleOrgSuite } from "../ado/spec/example-suite";
 import { EX, GUID, patClient } from "../ado/spec/fixtures";
-import { exampleBody, SpecSet } from "../ado/spec/swagger";
-import { startCosmosServer, type CosmosTestServer } from "../support/cosmos-server";
+import { exampleBody } from "../ado/spec/swagger";
 import { healInto } from "./in-process";
 
 jest.setTimeout(30_000);
@@ -20,24 +20,7 @@ const RECEIVER = "https://receiver.example.net";
 /** The example's disabledBySystem Web Hooks hook (build.complete, projectId 6ce954b1-…). */
 const DISABLED = "a3c0ef7e-610c-4321-9a05-6d74e4930c7d";
 
-let server: ExampleServer;
-let cosmos: CosmosTestServer;
-const specs = new SpecSet();
-
-beforeAll(async () => {
-  server = await startExampleServer();
-  cosmos = await startCosmosServer();
-});
-afterAll(async () => {
-  await server?.close();
-  await cosmos?.close();
-});
-beforeEach(() => {
-  server.requests.length = 0;
-});
-afterEach(() => {
-  expect(server.requests.flatMap((r) => specs.checkRequest(r))).toEqual([]);
-});
+const world = exampleOrgSuite();
 
 /**
  * The example organization with DISABLED delivering to the receiver: GET and PUT of subscriptions
@@ -91,7 +74,7 @@ function exampleOrg(history: Notification[]): Map<string, Subscription> {
       },
     },
   ];
-  server.routes = routes;
+  world.server.routes = routes;
   return state;
 }
 
@@ -108,9 +91,9 @@ function failed(id: number, event: AdoEvent): Notification {
   } as Notification;
 }
 
-const heal = () => healInto(cosmos, [patClient(server.orgUrl)], RECEIVER);
+const heal = () => healInto(world.cosmos, [patClient(world.server.orgUrl)], RECEIVER);
 
-const storedIds = async () => (await cosmos.storedMessages("devops")).map((m) => m.sourceEventId);
+const storedIds = async () => (await world.cosmos.storedMessages("devops")).map((m) => m.sourceEventId);
 
 test("history entries without `subscriptionId`: the event's details are read under the hook's own id and replayed", async () => {
   const event = sampleEvent("build.complete");
@@ -122,8 +105,10 @@ test("history entries without `subscriptionId`: the event's details are read und
     notRecoverable: 0,
     problems: [],
   });
-  const singles = server.requests.filter((r) => /\/notifications\/\d+$/.test(r.path)).map((r) => r.path);
-  expect(singles).toEqual([`/${server.org}/_apis/hooks/subscriptions/${DISABLED}/notifications/7`]);
+  const singles = world.server.requests
+    .filter((r) => /\/notifications\/\d+$/.test(r.path))
+    .map((r) => r.path);
+  expect(singles).toEqual([`/${world.server.org}/_apis/hooks/subscriptions/${DISABLED}/notifications/7`]);
   expect(await storedIds()).toContain(event.id);
   expect(state.get(DISABLED)!.status).toBe("enabled");
 });

@@ -19,10 +19,10 @@ import {
 } from "../../../components/hooks/mapping";
 import { createServiceHookProvider } from "../../../components/hooks/provider";
 import { sampleEvent } from "../../../devkit/ado-events";
-import { startCosmosServer, type CosmosTestServer } from "../../support/cosmos-server";
-import { startExampleServer, type ExampleServer, type Route } from "./example-server";
+import { type Route } from "./example-server";
+import { exampleOrgSuite } from "./example-suite";
 import { completedNotification, EX, GUID, patClient } from "./fixtures";
-import { exampleBody, SpecSet } from "./swagger";
+import { exampleBody } from "./swagger";
 
 jest.setTimeout(30_000);
 
@@ -128,34 +128,21 @@ function exampleOrg(rewriteUrls: boolean, histories: Record<string, Notification
   return { routes, state };
 }
 
-let server: ExampleServer;
-let cosmos: CosmosTestServer;
-const specs = new SpecSet();
-
-beforeAll(async () => {
-  server = await startExampleServer();
-  cosmos = await startCosmosServer();
-});
-afterAll(async () => {
-  await server?.close();
-  await cosmos?.close();
-});
-beforeEach(() => {
-  server.requests.length = 0;
-});
-afterEach(() => {
-  // Whatever the run did, every request it sent conforms to the spec.
-  expect(server.requests.flatMap((r) => specs.checkRequest(r))).toEqual([]);
-});
+const world = exampleOrgSuite();
 
 async function heal(opts: { webhookBaseUrl: string; dryRun?: boolean }) {
   const store = await CosmosMessageStore.open({
-    settings: { endpoint: cosmos.endpoint, key: cosmos.key, database: "hookfleet", container: "messages" },
+    settings: {
+      endpoint: world.cosmos.endpoint,
+      key: world.cosmos.key,
+      database: "hookfleet",
+      container: "messages",
+    },
     createIfMissing: false,
   });
   try {
     return await runHeal({
-      orgs: [patClient(server.orgUrl)],
+      orgs: [patClient(world.server.orgUrl)],
       store,
       credentials: { systems, urlTokens: [] },
       ...opts,
@@ -167,9 +154,9 @@ async function heal(opts: { webhookBaseUrl: string; dryRun?: boolean }) {
 
 test("heal, the list exactly as published: finds the 7 Web Hooks hooks by URL, touches nothing else, does not crash", async () => {
   const org = exampleOrg(false);
-  server.routes = org.routes;
+  world.server.routes = org.routes;
   const report = await heal({ webhookBaseUrl: "http://requestb.in/" });
-  expect(report.orgs).toEqual([{ orgUrl: server.orgUrl, hooks: 7, notEnabled: 5 }]);
+  expect(report.orgs).toEqual([{ orgUrl: world.server.orgUrl, hooks: 7, notEnabled: 5 }]);
   // The enabled ones (no status field) are not looked at; the others are reported as found.
   expect(report.hooks.map((h) => [h.id.slice(0, 8), h.statusFound])).toEqual([
     ["11c6b191", "disabledBySystem"],
@@ -183,7 +170,7 @@ test("heal, the list exactly as published: finds the 7 Web Hooks hooks by URL, t
     expect(h.action).toBe("notEnabled");
     expect(h.problems).toEqual(["its consumer URL is not a receiver webhook route"]);
   }
-  expect(server.requests.filter((r) => r.method !== "GET")).toEqual([]);
+  expect(world.server.requests.filter((r) => r.method !== "GET")).toEqual([]);
   expect(report.ok).toBe(false);
 });
 
@@ -230,10 +217,10 @@ test("heal, the same list pointing at the receiver: re-enables the disabled hook
     ],
   };
   const org = exampleOrg(true, histories);
-  server.routes = org.routes;
+  world.server.routes = org.routes;
   const report = await heal({ webhookBaseUrl: RECEIVER });
   expect(report.ok).toBe(true);
-  expect(report.orgs).toEqual([{ orgUrl: server.orgUrl, hooks: 7, notEnabled: 5 }]);
+  expect(report.orgs).toEqual([{ orgUrl: world.server.orgUrl, hooks: 7, notEnabled: 5 }]);
   const byId = (id: string) => report.hooks.find((h) => h.id === id)!;
   expect(byId(DISABLED)).toMatchObject({
     statusFound: "disabledBySystem",
@@ -249,18 +236,18 @@ test("heal, the same list pointing at the receiver: re-enables the disabled hook
   // Re-enabled and read back; the enabled hooks now answer with no status, as ADO's do.
   expect(subscriptionStatus(org.state.get(DISABLED)!)).toBe("enabled");
   expect(org.state.get(DISABLED)).not.toHaveProperty("status");
-  expect((await cosmos.storedMessages("devops")).map((m) => m.sourceEventId)).toEqual([event.id]);
+  expect((await world.cosmos.storedMessages("devops")).map((m) => m.sourceEventId)).toEqual([event.id]);
   // One single-notification GET for the event whose details the list left out.
-  const singles = server.requests.filter((r) => /\/notifications\/\d+$/.test(r.path));
+  const singles = world.server.requests.filter((r) => /\/notifications\/\d+$/.test(r.path));
   expect(singles.map((r) => r.path.split("/").pop())).toEqual(["102"]);
   // PUTs only for the three disabled Web Hooks hooks; other consumers' subscriptions untouched.
-  const puts = server.requests.filter((r) => r.method === "PUT").map((r) => r.path.split("/").pop());
+  const puts = world.server.requests.filter((r) => r.method === "PUT").map((r) => r.path.split("/").pop());
   expect(puts.sort()).toEqual([DISABLED_2, "6fd8cd25-6527-4ad5-8729-e0beab730931", DISABLED].sort());
 });
 
 test("the provider: no drift for matching hooks with no status, repairs the disabled one, adopts instead of duplicating", async () => {
   const org = exampleOrg(false);
-  server.routes = org.routes;
+  world.server.routes = org.routes;
   const warnings: string[] = [];
   const provider = createServiceHookProvider({
     clientFor: (orgUrl) => patClient(orgUrl),
@@ -270,7 +257,7 @@ test("the provider: no drift for matching hooks with no status, repairs the disa
     const s = org.state.get(id)!;
     const { projectId, hostId: _h, tfsSubscriptionId: _t, ...filters } = s.publisherInputs;
     const { inputs, failures } = checkServiceHookInputs({
-      orgUrl: server.orgUrl,
+      orgUrl: world.server.orgUrl,
       projectId,
       eventType: s.eventType,
       filters,
@@ -285,7 +272,7 @@ test("the provider: no drift for matching hooks with no status, repairs the disa
   // State as an earlier release recorded it: status spelled out, "all" for what-to-send.
   const stateOf = (id: string): ServiceHookOutputs => ({
     ...outputsFromSubscription(org.state.get(id)!, {
-      orgUrl: server.orgUrl,
+      orgUrl: world.server.orgUrl,
       passwordHash: "",
       testDelivery: false,
       lastTestDelivery: "succeeded",
@@ -304,7 +291,9 @@ test("the provider: no drift for matching hooks with no status, repairs the disa
       changes: false,
     });
   }
-  expect(server.requests.filter((r) => r.method === "GET").map((r) => r.path.split("/_apis/")[1])).toEqual([
+  expect(
+    world.server.requests.filter((r) => r.method === "GET").map((r) => r.path.split("/_apis/")[1]),
+  ).toEqual([
     "hooks/subscriptions", // one org-wide list serves every read
   ]);
 
@@ -319,12 +308,12 @@ test("the provider: no drift for matching hooks with no status, repairs the disa
   expect(warnings).toEqual([]);
 
   // Create of a hook identical to an existing one: adopted (PUT), no POST.
-  server.requests.length = 0;
+  world.server.requests.length = 0;
   const created = await createServiceHookProvider({
     clientFor: (u) => patClient(u),
     warn: (m) => warnings.push(m),
   }).create(desired(COMMENTED));
   expect(created.id).toBe(COMMENTED);
   expect(created.outs).toMatchObject({ adopted: true, status: "enabled" });
-  expect(server.requests.filter((r) => r.method === "POST")).toEqual([]);
+  expect(world.server.requests.filter((r) => r.method === "POST")).toEqual([]);
 });
