@@ -123,6 +123,9 @@ const receiver = cfg.receiver.deploy
       acrResourceId: cfg.receiver.acrResourceId,
       nameSuffix: cfg.receiver.nameSuffix,
       keyVaultPurgeProtection: cfg.receiver.keyVaultPurgeProtection,
+      settings: cfg.receiver.deliveryTracesPerSecond
+        ? { HOOKFLEET_DELIVERY_TRACES_PER_SECOND: cfg.receiver.deliveryTracesPerSecond }
+        : undefined,
       // Hourly by default: well inside ADO's notification history, so failed deliveries are still there.
       healJob: cfg.heal.enabled
         ? {

@@ -21,6 +21,7 @@ import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import { instrumentationScope, maxAttributeLength } from "./names";
 import { scrubText } from "../scrub";
 import { DeliverySampling } from "./sampling";
+import { defaultDeliveryTracesPerSecond, parseDeliveryTraceLimit } from "./settings";
 
 type Env = Record<string, string | undefined>;
 
@@ -99,8 +100,7 @@ function positiveCount(env: Env, name: string, fallback: number): number {
   return Number(v);
 }
 
-/** Default of HOOKFLEET_DELIVERY_TRACES_PER_SECOND (settings.ts). */
-export const defaultDeliveryTracesPerSecond = 100;
+export { defaultDeliveryTracesPerSecond };
 
 /**
  * HOOKFLEET_DELIVERY_TRACES_PER_SECOND: the limit of recorded delivery traces per second
@@ -110,13 +110,12 @@ export function deliveryTracesPerSecond(env: Env): number | undefined {
   const name = "HOOKFLEET_DELIVERY_TRACES_PER_SECOND";
   const v = value(env, name);
   if (v === undefined) return defaultDeliveryTracesPerSecond;
-  if (v === "all") return undefined;
-  const n = /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
-  if (!(n > 0))
+  const limit = parseDeliveryTraceLimit(v);
+  if (limit === undefined)
     throw new TelemetryConfigError(
       `${name} must be a number of traces per second above 0, or "all" (got "${v}")`,
     );
-  return n;
+  return limit === "all" ? undefined : limit;
 }
 
 /** Which signals are on, and how, from the environment alone (pure; tested directly). */

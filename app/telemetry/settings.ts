@@ -72,6 +72,21 @@ export const telemetrySettings = {
 
 export type TelemetrySettingName = keyof typeof telemetrySettings;
 
+/** HOOKFLEET_DELIVERY_TRACES_PER_SECOND when unset. */
+export const defaultDeliveryTracesPerSecond = 100;
+
+/**
+ * A HOOKFLEET_DELIVERY_TRACES_PER_SECOND value (trimmed): a number of traces per second above 0,
+ * `all`, or undefined when it is neither. The receiver (sdk.ts) and the program's stack config
+ * (`hookfleet:deliveryTracesPerSecond`, components/config/program.ts) read it the same way, each
+ * naming its own key in the error.
+ */
+export function parseDeliveryTraceLimit(value: string): number | "all" | undefined {
+  if (value === "all") return "all";
+  const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+  return n > 0 ? n : undefined;
+}
+
 /**
  * The telemetry variables a receiver and heal job deployed by ReceiverInfra run with, besides the
  * endpoint the managed agent injects: no metrics, because the agent's Application Insights

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { healSettings } from "../../app/heal/settings";
+import { parseDeliveryTraceLimit } from "../../app/telemetry/settings";
 import { nameSuffixRule, type CosmosCapacityMode } from "../receiver";
 import { policyProblems } from "../credentials/rotation";
 import { parseRegistryId } from "../receiver/arm";
@@ -47,6 +48,8 @@ export interface ProgramConfig {
     keyVaultPurgeProtection: boolean;
     cosmosCapacity: CosmosCapacityMode;
     cosmosMaxThroughput: number;
+    /** HOOKFLEET_DELIVERY_TRACES_PER_SECOND for the receiver (a number or `all`); unset: its default. */
+    deliveryTracesPerSecond?: string;
   };
   /** The receiver's one system: what it stores and how ADO authenticates to it. */
   system: {
@@ -175,6 +178,17 @@ export function readProgramConfig(env: NodeJS.ProcessEnv = process.env): Program
   if (nameSuffix !== undefined && !nameSuffixRule.test(nameSuffix)) {
     throw new Error(`hookfleet:nameSuffix must be 1–12 lower-case letters and digits; got "${nameSuffix}"`);
   }
+  // Telemetry of the deployed receiver (docs/telemetry.md, "Sampling of delivery traces"), checked
+  // as the receiver itself checks it, so that a bad value fails the preview rather than the revision.
+  const deliveryTracesPerSecond = config.get("deliveryTracesPerSecond")?.trim() || undefined;
+  if (
+    deliveryTracesPerSecond !== undefined &&
+    parseDeliveryTraceLimit(deliveryTracesPerSecond) === undefined
+  ) {
+    throw new Error(
+      `hookfleet:deliveryTracesPerSecond must be a number of traces per second above 0, or "all"; got "${deliveryTracesPerSecond}"`,
+    );
+  }
   const receiver: ProgramConfig["receiver"] = {
     wanted: receiverWanted,
     deploy: deployReceiver,
@@ -191,6 +205,7 @@ export function readProgramConfig(env: NodeJS.ProcessEnv = process.env): Program
     keyVaultPurgeProtection: config.getBoolean("keyVaultPurgeProtection") ?? true,
     cosmosCapacity: oneOf<CosmosCapacityMode>("cosmosCapacity", ["serverless", "autoscale"], "serverless"),
     cosmosMaxThroughput: wholeNumber("cosmosMaxThroughput", 1000, 1000),
+    deliveryTracesPerSecond,
   };
 
   const system: ProgramConfig["system"] = {

@@ -529,6 +529,27 @@ describe("heal job config", () => {
   });
 });
 
+describe("receiver telemetry config", () => {
+  const traceLimit = (run: ProgramRun) =>
+    (run.mocks.one("azure-native:app:ContainerApp").inputs.template.containers[0].env as JobEnv[]).find(
+      (e) => e.name === "HOOKFLEET_DELIVERY_TRACES_PER_SECOND",
+    );
+
+  it("deliveryTracesPerSecond reaches the receiver's environment; unset, the receiver keeps its own default", async () => {
+    expect(traceLimit(await runProgram("staging", configFor("staging")))).toBeUndefined();
+    const all = await runProgram("staging", {
+      ...configFor("staging"),
+      "hookfleet:deliveryTracesPerSecond": "all",
+    });
+    expect(traceLimit(all)).toEqual({ name: "HOOKFLEET_DELIVERY_TRACES_PER_SECOND", value: "all" });
+    const tuned = await runProgram("staging", {
+      ...configFor("staging"),
+      "hookfleet:deliveryTracesPerSecond": " 250 ",
+    });
+    expect(traceLimit(tuned)?.value).toBe("250");
+  });
+});
+
 describe("config mistakes fail before anything is created, naming the key", () => {
   it.each([
     [{ "hookfleet:authMode": "token" }, /hookfleet:authMode must be one of urlToken, basic, both/],
@@ -552,6 +573,10 @@ describe("config mistakes fail before anything is created, naming the key", () =
     ],
     [{ "hookfleet:healSchedule": "@hourly" }, /hookfleet:healSchedule must be a 5-field cron/],
     [{ "hookfleet:healProbation": "yes" }, /hookfleet:healProbation must be one of leave, enable/],
+    [
+      { "hookfleet:deliveryTracesPerSecond": "0" },
+      /hookfleet:deliveryTracesPerSecond must be a number of traces per second above 0, or "all"; got "0"/,
+    ],
     [
       { "hookfleet:acrResourceId": "contosoacr" },
       /hookfleet:acrResourceId \(or HOOKFLEET_ACR_RESOURCE_ID\) must be a registry's ARM id/,
