@@ -215,6 +215,22 @@ export interface CosmosStoreOptions {
   requestTimeoutMs?: number;
 }
 
+/**
+ * A database or container made if missing, even when another receiver makes it at the same moment:
+ * @azure/cosmos's createIfNotExists reads, and creates only after a 404
+ * (client/Database/Databases.js, client/Container/Containers.js), so of two receivers starting
+ * against a new store both read 404 and the slower create answers 409. Asked again, it reads what the
+ * other one made.
+ */
+async function createdOrFound<T>(createIfNotExists: () => Promise<T>): Promise<T> {
+  try {
+    return await createIfNotExists();
+  } catch (err) {
+    if (statusOf(err as CosmosishError) !== 409) throw err;
+    return createIfNotExists();
+  }
+}
+
 export class CosmosMessageStore implements MessageStore {
   private constructor(
     private readonly client: CosmosClient,
@@ -252,21 +268,25 @@ export class CosmosMessageStore implements MessageStore {
       userAgentSuffix: "hookfleet-receiver",
     });
     if (opts.createIfMissing) {
-      const { database } = await client.databases.createIfNotExists({ id: settings.database });
-      await database.containers.createIfNotExists({
-        id: settings.container,
-        partitionKey: { paths: [messageStoreLayout.partitionKeyPath] },
-        defaultTtl: messageStoreLayout.defaultTtl,
-        indexingPolicy: {
-          automatic: true,
-          indexingMode: "consistent",
-          includedPaths: [{ path: "/*" }],
-          excludedPaths: [
-            ...messageStoreLayout.excludedIndexPaths.map((path) => ({ path })),
-            { path: '/"_etag"/?' },
-          ],
-        },
-      });
+      const { database } = await createdOrFound(() =>
+        client.databases.createIfNotExists({ id: settings.database }),
+      );
+      await createdOrFound(() =>
+        database.containers.createIfNotExists({
+          id: settings.container,
+          partitionKey: { paths: [messageStoreLayout.partitionKeyPath] },
+          defaultTtl: messageStoreLayout.defaultTtl,
+          indexingPolicy: {
+            automatic: true,
+            indexingMode: "consistent",
+            includedPaths: [{ path: "/*" }],
+            excludedPaths: [
+              ...messageStoreLayout.excludedIndexPaths.map((path) => ({ path })),
+              { path: '/"_etag"/?' },
+            ],
+          },
+        }),
+      );
     }
     return new CosmosMessageStore(
       client,

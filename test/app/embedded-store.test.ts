@@ -13,7 +13,10 @@ import {
   resolveQueryEngine,
   stripUndefined,
 } from "../../app/embedded-cosmos-worker";
+import { startEmbeddedCosmos } from "../../app/embedded-cosmos";
+import { buildMessage } from "../../app/messages";
 import { startReceiver, type RunningReceiver } from "../../app/receiver";
+import { CosmosMessageStore } from "../../app/store";
 import { sampleEvent } from "../../devkit/ado-events";
 import { credentialsFor, makeSecrets, postJson, send, type Secrets } from "./harness";
 
@@ -82,6 +85,37 @@ const makeQuery = (fromServer("@zeit/cosmosdb-query") as typeof import("@zeit/co
 const engineHelpers = fromServer("@zeit/cosmosdb-query/lib/helpers") as {
   stripUndefined(v: unknown): unknown;
 };
+
+describe("receivers starting together against a new store", () => {
+  it("all open it: the database and container are made once, and each one finds them", async () => {
+    const store = await startEmbeddedCosmos();
+    try {
+      // Several replicas (or the benchmark's servers) coming up at once: each reads 404, all create.
+      const settings = {
+        endpoint: store.endpoint,
+        key: store.key,
+        database: "hookfleet",
+        container: "messages",
+      };
+      const opened = await Promise.allSettled(
+        Array.from({ length: 6 }, () => CosmosMessageStore.open({ settings, createIfMissing: true })),
+      );
+      expect(opened.map((o) => (o.status === "rejected" ? String(o.reason) : o.status))).toEqual(
+        Array(6).fill("fulfilled"),
+      );
+      const stores = opened.map((o) => (o as PromiseFulfilledResult<CosmosMessageStore>).value);
+      // One container, shared: what one stores, another finds.
+      const system = { id: "devops", storageMode: "full" as const, retentionDays: 1 };
+      const event = sampleEvent("git.push") as unknown as Record<string, unknown>;
+      const doc = buildMessage(system, "ado", event, new Date());
+      expect(await stores[0].create(doc)).toEqual({ id: doc.id, duplicate: false });
+      expect(await stores[5].create(doc)).toEqual({ id: doc.id, duplicate: true });
+      await Promise.all(stores.map((s) => s.close()));
+    } finally {
+      await store.close();
+    }
+  });
+});
 
 describe("the query engine made linear (app/embedded-cosmos-worker.ts)", () => {
   // The documents a listing meets: several instants, ties, holes (undefined) and a missing field.
