@@ -48,9 +48,9 @@ import { measureLargeArray, measureList } from "./receiver-scenarios";
 import { coverageNote, median, medianInterval, verdict } from "./statistics";
 import { telemetryEnvironment } from "./telemetry-environment";
 
-const HELP = `Usage: npm run bench:receiver -- [--duration <s>] [--rounds <n>] [--connections <n>] [--rate <req/s>]
-                                  [--rows abcdef] [--sizes 4,18] [--scenarios throughput,large-array,list]
-                                  [--list-messages <n>] [--store-process] [--cpu-prof <dir>]
+const HELP = `Usage: npm run bench:receiver -- [--duration <s>] [--rounds <n>] [--starts <n>] [--connections <n>] [--rate <req/s>]
+                                  [--rows abcdefg] [--sizes 4,18] [--scenarios throughput,large-array,list]
+                                  [--list-messages <n>] [--simultaneous] [--store-process] [--cpu-prof <dir>]
 
 throughput: req/s, p50 and p99 latency and server CPU time per request of (a) receiver + embedded
 store, (b) raw @azure/cosmos creates of the same documents behind a minimal HTTP server, (c) bare
@@ -60,9 +60,12 @@ for realistic 4 KB and 18 KB ADO payloads; prints a/b, a/c, d/c, and e/a and f/d
 cost) by req/s and by CPU per request, which other load on a shared machine disturbs less than
 req/s. e/a and f/d are medians of per-round ratios with a 95 % confidence interval; the target
 (e/a >= 0.9) reads "met" or "not met" only when the whole interval is on one side of it, else
-"undecided": single rounds scatter widely here, so settle it with many short rounds (e.g. --rows ae
---sizes 4 --rounds 120 --duration 1). Rows are measured interleaved; the machine's load average is
-printed with each table.
+"undecided". Rounds of the same processes agree more with one another than with a fresh start, so
+settle it over several starts (e.g. --rows aeg --sizes 4 --starts 8 --rounds 20 --duration 1
+--scenarios throughput --store-process, about 10 minutes). Row (g), only on request, is row (a)
+again: g/a shows what the bench reads between two equal servers, to hold e/a against. Rows are
+measured interleaved (or with --simultaneous, at once); the machine's load average is printed with
+each table.
 large-array: row (a) receiving 5,000-event, 1 MB Event Grid arrays while /healthz is polled every
 10 ms: the array's answer time and /healthz latency (idle and during the array).
 list: row (a) holding --list-messages messages (default 20,000; arrays of 500 share an instant):
@@ -71,14 +74,23 @@ read API latency for limit=1 and limit=200, one system and all, paging through e
 Options:
   --duration <s>      seconds per measurement (default 3; a 1 s warm-up per server precedes them)
   --rounds <n>        interleaved rounds per row; figures are medians (default 3)
+  --starts <n>        measure n times, each with every process started afresh (default 1); the
+                      telemetry ratios are then the median of the starts' medians, with a 95 %
+                      interval over starts: a process keeps for its life what made it a little
+                      faster or slower, which more rounds of the same processes do not average out
   --connections <n>   concurrent connections (default 32)
   --rate <req/s>      offer this many requests per second instead of as many as the server answers:
                       rows then differ only by CPU per request (default: unlimited)
-  --rows <letters>    subset of rows to run (default abcdef; "aedf" for telemetry off/on only)
+  --rows <letters>    rows to run, from abcdefg (default abcdef; "aedf" for telemetry off/on only;
+                      "aeg" adds the control)
   --sizes <list>      payload sizes in KB (default 4,18)
   --scenarios <list>  which measurements to run (default throughput,large-array,list)
   --list-messages <n> messages stored for the list scenario (default 20000)
-  --store-process     rows a and e store in one embedded store running in a process of its own, as
+  --simultaneous      load every row in the same seconds (each with its own connections and --rate)
+                      instead of one after another: the machine's changes of speed, which scatter
+                      ratios of rows measured seconds apart, then hit every row alike. Needs --rate:
+                      rows are then compared by CPU per request
+  --store-process     rows a, e and g store in one embedded store running in a process of its own, as
                       deployed (the receiver's process holds no store), instead of each in a
                       worker thread of its own process; their CPU figures are then the receiver's
   --cpu-prof <dir>    write V8 CPU profiles of every server process into <dir>/<server>/, one per
@@ -91,8 +103,10 @@ E.g. OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_METRICS_EXPORTER=otlp for sp
 OTLP/HTTP, or HOOKFLEET_DELIVERY_TRACES_PER_SECOND=all for a span export of every delivery. Every other
 server runs without them.`;
 
-type Row = "a" | "b" | "c" | "d" | "e" | "f";
-const ROWS: readonly Row[] = ["a", "b", "c", "d", "e", "f"];
+type Row = "a" | "b" | "c" | "d" | "e" | "f" | "g";
+const ROWS: readonly Row[] = ["a", "b", "c", "d", "e", "f", "g"];
+/** Rows run when --rows is not given: g, the control, only on request. */
+const DEFAULT_ROWS: readonly Row[] = ["a", "b", "c", "d", "e", "f"];
 const SCENARIOS = ["throughput", "large-array", "list"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const ROW_NAMES: Record<Row, string> = {
@@ -102,7 +116,10 @@ const ROW_NAMES: Record<Row, string> = {
   d: "(d) receiver, store skipped",
   e: "(e) (a) + telemetry to OTLP sink",
   f: "(f) (d) + telemetry to OTLP sink",
+  g: "(g) (a) again, a control",
 };
+/** Rows that are the receiver with its store (a, e, g): they share the store of --store-process. */
+const STORING_ROWS: readonly Row[] = ["a", "e", "g"];
 const TELEMETRY_ROWS: readonly Row[] = ["e", "f"];
 /** Issue 16's target: telemetry costs at most 10 % of req/s, i.e. e/a >= 0.9. */
 const TELEMETRY_FLOOR = 0.9;
@@ -111,13 +128,13 @@ const ROOT = path.resolve(__dirname, "../..");
 
 // ---------- server side (child processes) ----------
 
-/** `storeAt`: the endpoint of a store process (--store-process) for rows a and e; else their own. */
+/** `storeAt`: the endpoint of a store process (--store-process) for rows a, e, g; else their own. */
 async function serve(row: Row, storeAt?: string): Promise<void> {
   const token = mintToken();
   const readToken = mintToken();
   let url: string;
-  if (row === "a" || row === "d" || row === "e" || row === "f") {
-    // Rows e, f: OTEL_EXPORTER_OTLP_ENDPOINT points at the sink (set by the parent); a and d run without.
+  if (row !== "b" && row !== "c") {
+    // Rows e, f: OTEL_EXPORTER_OTLP_ENDPOINT points at the sink (set by the parent); a, d, g run without.
     const telemetry = await startTelemetry(process.env, {
       serviceName: serviceNames.receiver,
       sampleDeliveryTraces: true,
@@ -126,7 +143,7 @@ async function serve(row: Row, storeAt?: string): Promise<void> {
       throw new Error(`row ${row}: telemetry is ${telemetry.enabled ? "on" : "off"}`);
     const receiver = await startReceiver({
       telemetry,
-      ...(storeAt && (row === "a" || row === "e")
+      ...(storeAt && STORING_ROWS.includes(row)
         ? { cosmos: { endpoint: storeAt, key: EMBEDDED_COSMOS_KEY } }
         : {}),
       credentials: benchCredentials(token, readToken),
@@ -242,8 +259,8 @@ interface Measured {
   cpuUs: number;
   /** The same, the main thread alone. */
   mainCpuUs: number;
-  /** Per round, in round order: req/s and CPU µs per request (for ratios between rows). */
-  rounds: { rps: number; cpuUs: number }[];
+  /** Per round, in round order: req/s, CPU µs per request and which start (for ratios between rows). */
+  rounds: { rps: number; cpuUs: number; start: number }[];
   errors: number;
   non2xx: number;
 }
@@ -372,16 +389,66 @@ function run(url: string, body: string, load: LoadOptions): Promise<autocannon.R
   });
 }
 
+/** What one start of the servers measured for one row: its rounds, in order. */
+interface RowSamples {
+  results: autocannon.Result[];
+  cpu: CpuTime[];
+}
+
 /**
- * Measures every row for one payload size. The rows' servers run side by side and the rounds are
- * interleaved (a b c d, then d c b a, …), so a change in machine load affects every row alike; each
- * figure is the median over the rounds, and each round's figures are kept for per-round ratios.
+ * Measures every row for one payload size, `opts.starts` times, each time with every process
+ * (servers, store, sink) started afresh: a process keeps for its life whatever made it a little
+ * faster or slower (how its code was compiled, where its memory lies), which no number of rounds
+ * of the same processes averages out. Each figure is the median over all rounds; each round's
+ * figures are kept, with their start, for per-round ratios.
  */
 async function measureSize(
   kb: number,
   rows: Row[],
-  opts: LoadOptions & { rounds: number; storeProcess: boolean },
-) {
+  opts: LoadOptions & { rounds: number; starts: number; storeProcess: boolean; simultaneous: boolean },
+): Promise<Measured[]> {
+  const all = new Map<Row, (RowSamples & { start: number })[]>(rows.map((r) => [r, []]));
+  for (let start = 1; start <= opts.starts; start++) {
+    const measured = await measureStart(
+      kb,
+      rows,
+      opts,
+      opts.starts > 1 ? `start ${start}/${opts.starts}, ` : "",
+    );
+    for (const row of rows) all.get(row)!.push({ ...measured.get(row)!, start });
+  }
+  return rows.map((row): Measured => {
+    const perStart = all.get(row)!;
+    const rs = perStart.flatMap((p) => p.results);
+    const cpu = perStart.flatMap((p) => p.cpu);
+    return {
+      row,
+      kb,
+      rps: median(rs.map((r) => r.requests.average)),
+      p50: median(rs.map((r) => r.latency.p50)),
+      p99: median(rs.map((r) => r.latency.p99)),
+      cpuUs: median(cpu.map((c) => c.all)),
+      mainCpuUs: median(cpu.map((c) => c.main)),
+      rounds: perStart.flatMap((p) =>
+        p.results.map((r, i) => ({ rps: r.requests.average, cpuUs: p.cpu[i].all, start: p.start })),
+      ),
+      errors: rs.reduce((n, r) => n + r.errors + r.timeouts, 0),
+      non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
+    };
+  });
+}
+
+/**
+ * One start: the rows' servers run side by side and the rounds are interleaved (a b c d, then
+ * d c b a, …), or with --simultaneous loaded at once, so that a change in machine speed affects
+ * every row alike.
+ */
+async function measureStart(
+  kb: number,
+  rows: Row[],
+  opts: LoadOptions & { rounds: number; storeProcess: boolean; simultaneous: boolean },
+  label: string,
+): Promise<Map<Row, RowSamples>> {
   const otlpSink = rows.some((r) => TELEMETRY_ROWS.includes(r))
     ? await startChild(["--sink"], withoutOtel(process.env), "otlp-sink")
     : undefined;
@@ -394,58 +461,61 @@ async function measureSize(
   try {
     const body = payload(kb);
     for (const s of servers) await run(s.url, body, { ...opts, duration: 1 }); // warm-up: JIT, pools
-    const samples = new Map<Row, autocannon.Result[]>(rows.map((r) => [r, []]));
-    const cpuPerRequest = new Map<Row, CpuTime[]>(rows.map((r) => [r, []]));
+    const samples = new Map<Row, RowSamples>(rows.map((r) => [r, { results: [], cpu: [] }]));
+    const record = (row: Row, result: autocannon.Result, before: CpuTime, after: CpuTime) => {
+      const requests = Math.max(1, result.requests.total);
+      samples.get(row)!.results.push(result);
+      samples.get(row)!.cpu.push({
+        all: (after.all - before.all) / requests,
+        main: (after.main - before.main) / requests,
+      });
+    };
     for (let round = 1; round <= opts.rounds; round++) {
-      process.stderr.write(`  ${kb} KB round ${round}/${opts.rounds}\n`);
+      process.stderr.write(`  ${kb} KB ${label}round ${round}/${opts.rounds}\n`);
+      if (opts.simultaneous) {
+        // Every row under load in the same seconds: a change in the machine's speed hits them alike.
+        const before = await Promise.all(servers.map((s) => s.cpu()));
+        const results = await Promise.all(servers.map((s) => run(s.url, body, opts)));
+        const after = await Promise.all(servers.map((s) => s.cpu()));
+        servers.forEach((s, i) => record(s.row, results[i], before[i], after[i]));
+        continue;
+      }
       // Every other round runs the rows in reverse, so that no row always follows the same one.
       for (const s of round % 2 ? servers : [...servers].reverse()) {
         const before = await s.cpu();
         const result = await run(s.url, body, opts);
-        const after = await s.cpu();
-        const requests = Math.max(1, result.requests.total);
-        samples.get(s.row)!.push(result);
-        cpuPerRequest.get(s.row)!.push({
-          all: (after.all - before.all) / requests,
-          main: (after.main - before.main) / requests,
-        });
+        record(s.row, result, before, await s.cpu());
       }
     }
-    return rows.map((row): Measured => {
-      const rs = samples.get(row)!;
-      const cpu = cpuPerRequest.get(row)!;
-      return {
-        row,
-        kb,
-        rps: median(rs.map((r) => r.requests.average)),
-        p50: median(rs.map((r) => r.latency.p50)),
-        p99: median(rs.map((r) => r.latency.p99)),
-        cpuUs: median(cpu.map((c) => c.all)),
-        mainCpuUs: median(cpu.map((c) => c.main)),
-        rounds: rs.map((r, i) => ({ rps: r.requests.average, cpuUs: cpu[i].all })),
-        errors: rs.reduce((n, r) => n + r.errors + r.timeouts, 0),
-        non2xx: rs.reduce((n, r) => n + r.non2xx, 0),
-      };
-    });
+    return samples;
   } finally {
-    for (const s of servers) s.child.kill("SIGTERM");
-    otlpSink?.child.kill("SIGTERM");
-    store?.child.kill("SIGTERM");
+    // Gone before the next start's processes come up, so that they never share the machine.
+    await Promise.all([...servers, otlpSink, store].map((c) => c && stopChild(c.child)));
   }
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
+  });
 }
 
 function parseArgs(argv: string[]) {
   const opts = {
     duration: 3,
     rounds: 3,
+    starts: 1,
     connections: 32,
     rate: 0,
-    rows: [...ROWS],
+    rows: [...DEFAULT_ROWS],
     sizes: [4, 18],
     scenarios: [...SCENARIOS] as Scenario[],
     listMessages: 20_000,
     cpuProf: undefined as string | undefined,
     storeProcess: false,
+    simultaneous: false,
   };
   const fail = (m: string): never => {
     console.error(`bench:receiver: ${m}\n\n${HELP}`);
@@ -464,6 +534,9 @@ function parseArgs(argv: string[]) {
     } else if (a === "--rounds") {
       opts.rounds = Number(next());
       if (!Number.isInteger(opts.rounds) || opts.rounds < 1) fail("--rounds must be a whole number >= 1");
+    } else if (a === "--starts") {
+      opts.starts = Number(next());
+      if (!Number.isInteger(opts.starts) || opts.starts < 1) fail("--starts must be a whole number >= 1");
     } else if (a === "--connections") {
       opts.connections = Number(next());
       if (!Number.isInteger(opts.connections) || opts.connections < 1)
@@ -490,12 +563,18 @@ function parseArgs(argv: string[]) {
       opts.sizes = next().split(",").map(Number);
       if (opts.sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 1000))
         fail("--sizes takes KB values like 4,18");
+    } else if (a === "--simultaneous") {
+      opts.simultaneous = true;
     } else if (a === "--store-process") {
       opts.storeProcess = true;
     } else if (a === "--cpu-prof") {
       opts.cpuProf = path.resolve(next());
     } else fail(`unknown argument "${a}"`);
   }
+  // Loaded at once as fast as they answer, the rows would share the machine (and with
+  // --store-process the one store) rather than each show its own speed: only CPU per request at a
+  // fixed load compares them then.
+  if (opts.simultaneous && !opts.rate) fail("--simultaneous needs --rate (rows compared by CPU per request)");
   return opts;
 }
 
@@ -525,6 +604,11 @@ async function main(): Promise<void> {
   if (cpuProfileDir) console.error(`CPU profiles in ${cpuProfileDir}`);
 }
 
+/** ["a"] → "a"; ["a", "e"] → "a and e"; ["a", "e", "g"] → "a, e and g". */
+function wordList(words: readonly string[]): string {
+  return words.length < 2 ? words.join("") : `${words.slice(0, -1).join(", ")} and ${words.at(-1)}`;
+}
+
 function loadAverage(): string {
   return os
     .loadavg()
@@ -537,24 +621,28 @@ async function throughput(opts: ReturnType<typeof parseArgs>): Promise<void> {
   for (const kb of opts.sizes) {
     const bytes = Buffer.byteLength(payload(kb));
     process.stderr.write(
-      `measuring rows ${opts.rows.join("")} with ${kb} KB payloads (${bytes} bytes): ${opts.rounds} interleaved rounds of ${opts.duration} s…\n`,
+      `measuring rows ${opts.rows.join("")} with ${kb} KB payloads (${bytes} bytes): ${opts.rounds} ${opts.simultaneous ? "simultaneous" : "interleaved"} rounds of ${opts.duration} s…\n`,
     );
     results.push(...(await measureSize(kb, opts.rows, opts)));
   }
   const pad = (s: string, n: number) => s.padEnd(n);
   const num = (n: number) => n.toFixed(0).padStart(8);
   const telemetryRows = opts.rows.filter((r) => TELEMETRY_ROWS.includes(r));
+  const storingRows = opts.rows.filter((r) => STORING_ROWS.includes(r));
   const telemetrySetting = Object.entries(telemetryEnvironment(process.env, { http: "-", grpc: "-" }))
     .filter(([k]) => !k.endsWith("_ENDPOINT"))
     .map(([k, v]) => `${k}=${v}`)
     .join(" ");
   const load = opts.rate
-    ? `offered load ${opts.rate} req/s over ${opts.connections} connections`
+    ? `offered load ${opts.rate} req/s to each row over ${opts.connections} connections`
     : `${opts.connections} connections`;
+  const schedule = opts.simultaneous ? "all rows loaded at once" : "rows interleaved";
   console.log(
-    `\nreceiver benchmark: ${load}, median of ${opts.rounds} × ${opts.duration} s per row, node ${process.version}, ` +
+    `\nreceiver benchmark: ${load}, median of ${opts.starts > 1 ? `${opts.starts} starts × ` : ""}${opts.rounds} × ${opts.duration} s per row (${schedule}), node ${process.version}, ` +
       `${os.cpus().length} CPUs, load average ${loadAverage()}` +
-      (opts.storeProcess ? ", rows a and e storing in a store process of their own" : "") +
+      (opts.storeProcess && storingRows.length
+        ? `, rows ${wordList(storingRows)} storing in a store process of their own`
+        : "") +
       (telemetryRows.length ? `\nrows ${telemetryRows.join(", ")}: ${telemetrySetting}` : "") +
       "\n",
   );
@@ -586,13 +674,21 @@ async function throughput(opts: ReturnType<typeof parseArgs>): Promise<void> {
       // shape's ratio only: f/d, without a store, is there to explain e/a.
       const judged = (unit: "by req/s" | "by CPU per request") =>
         on === "e" && (unit === "by req/s") !== Boolean(opts.rate);
-      const show = (rs: number[], unit: "by req/s" | "by CPU per request") => {
-        const ci = medianInterval(rs);
-        const f = (n: number) => n.toFixed(2);
-        const coverage = coverageNote(ci, "rounds");
+      const f = (n: number) => n.toFixed(2);
+      // One start: the rounds are the samples. Several: each start's median is one sample, since
+      // rounds of the same processes share whatever made those processes faster or slower.
+      const show = (ratios: number[], unit: "by req/s" | "by CPU per request") => {
+        const perStart = Array.from({ length: opts.starts }, (_, i) =>
+          median(ratios.filter((_r, j) => x[j].start === i + 1)),
+        );
+        const samples = opts.starts > 1 ? perStart : ratios;
+        const ci = medianInterval(samples);
+        const coverage = coverageNote(ci, opts.starts > 1 ? "starts" : "rounds");
         return (
-          `${on}/${off} ${unit} ${f(median(rs))}, 95 % CI ${f(ci.low)}–${f(ci.high)}${coverage}, ` +
-          `range ${f(Math.min(...rs))}–${f(Math.max(...rs))}` +
+          `${on}/${off} ${unit} ${f(median(samples))}, 95 % CI ${f(ci.low)}–${f(ci.high)}${coverage}, ` +
+          (opts.starts > 1
+            ? `starts' medians ${perStart.map(f).join(" ")}`
+            : `range ${f(Math.min(...ratios))}–${f(Math.max(...ratios))}`) +
           (judged(unit) ? `: target ${verdict(ci, TELEMETRY_FLOOR)}` : "")
         );
       };
@@ -610,12 +706,18 @@ async function throughput(opts: ReturnType<typeof parseArgs>): Promise<void> {
         byCpu,
       ];
     };
-    if (at("e") || at("f"))
+    if (at("e") || at("f") || at("g"))
       console.log(
         [
-          `${kb} KB telemetry on/off (target e/a >= ${TELEMETRY_FLOOR}), median of ${opts.rounds} per-round ratios:`,
+          `${kb} KB telemetry on/off (target e/a >= ${TELEMETRY_FLOOR}), ` +
+            (opts.starts > 1
+              ? `median over ${opts.starts} starts of each start's median of ${opts.rounds} per-round ratios:`
+              : `median of ${opts.rounds} per-round ratios:`),
           ...(at("e") ? paired("e", "a") : []),
           ...(at("f") ? paired("f", "d") : []),
+          // Two identical receivers: what the bench itself reads between equal servers (its bias and
+          // scatter), to hold e/a against.
+          ...(at("g") ? paired("g", "a").map((line) => `control, no telemetry: ${line}`) : []),
         ].join("\n  "),
       );
   }

@@ -1,7 +1,8 @@
 /**
  * bench:receiver's telemetry rows measure telemetry as ReceiverInfra deploys it (spans over
  * OTLP/gRPC, no metrics), unless OTEL_* variables on the command say otherwise; and a short run of
- * rows a and e really exports to the sink over gRPC and prints the per-round telemetry ratio.
+ * rows a and e really exports to the sink over gRPC and prints the per-round telemetry ratio; the
+ * control row, loaded in the same seconds as row a over fresh starts, prints g/a per start.
  */
 import { execFile } from "node:child_process";
 import path from "node:path";
@@ -10,6 +11,22 @@ import { telemetryEnvironment } from "../../scripts/bench/telemetry-environment"
 jest.setTimeout(120_000);
 
 const sink = { http: "http://127.0.0.1:4318", grpc: "http://127.0.0.1:4317" };
+
+/** `npm run bench:receiver -- <args>`, with a clean environment (no OTEL_* from the caller). */
+function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) =>
+    execFile(
+      "npm",
+      ["run", "-s", "bench:receiver", "--", ...args],
+      {
+        cwd: path.resolve(__dirname, "../.."),
+        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
+      },
+      (err, out, errOut) =>
+        resolve({ code: err ? Number((err as { code?: number }).code) : 0, stdout: out, stderr: errOut }),
+    ),
+  );
+}
 
 describe("telemetryEnvironment", () => {
   it("defaults to what a deployed receiver runs with: gRPC to the sink, no metrics, sampled delivery traces", () => {
@@ -62,26 +79,12 @@ describe("telemetryEnvironment", () => {
 });
 
 test("a short run of rows a and e, storing in a store process, exports spans over gRPC and prints the telemetry ratio", async () => {
-  const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>(
-    (resolve) =>
-      execFile(
-        "npm",
-        ["run", "-s", "bench:receiver", "--", "--rows", "ae", "--sizes", "4", "--rounds", "2"].concat([
-          "--duration",
-          "1",
-          "--connections",
-          "4",
-          "--scenarios",
-          "throughput",
-          "--store-process",
-        ]),
-        {
-          cwd: path.resolve(__dirname, "../.."),
-          env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
-        },
-        (err, out, errOut) =>
-          resolve({ code: err ? Number((err as { code?: number }).code) : 0, stdout: out, stderr: errOut }),
-      ),
+  const { code, stdout, stderr } = await bench(
+    ["--rows", "ae", "--sizes", "4", "--rounds", "2", "--duration", "1", "--connections", "4"].concat([
+      "--scenarios",
+      "throughput",
+      "--store-process",
+    ]),
   );
   expect({ code, stderr: code ? stderr : "" }).toEqual({ code: 0, stderr: "" });
   expect(stdout).toContain("rows e: OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_METRICS_EXPORTER=none");
@@ -110,4 +113,44 @@ test("a short run of rows a and e, storing in a store process, exports spans ove
   // The sink counts what reached it: the spans were exported, not just made.
   const exports = Number(/otlp sink: (\d+) exports/.exec(stderr + stdout)?.[1] ?? 0);
   expect(exports).toBeGreaterThan(0);
+});
+
+test("the control row (a again) measured in the same seconds as (a), over two fresh starts, prints g/a per start", async () => {
+  const { code, stdout, stderr } = await bench(
+    ["--rows", "ag", "--sizes", "4", "--starts", "2", "--rounds", "2", "--duration", "1"].concat([
+      "--connections",
+      "4",
+      "--rate",
+      "50",
+      "--simultaneous",
+      "--scenarios",
+      "throughput",
+    ]),
+  );
+  expect({ code, stderr: code ? stderr : "" }).toEqual({ code: 0, stderr: "" });
+  // Both starts ran: progress names them.
+  expect(stderr).toContain("4 KB start 2/2, round 2/2");
+  expect(stdout).toContain("median of 2 starts × 2 × 1 s per row (all rows loaded at once)");
+  expect(stdout).toMatch(/\(g\) \(a\) again, a control\s+4 KB\s+\d+/);
+  // At a fixed offered load only CPU per request tells rows apart; two starts are too few for 95 %.
+  const line =
+    /control, no telemetry: g\/a by CPU per request (\d\.\d\d), 95 % CI (\d\.\d\d)–(\d\.\d\d) \(only 50 %: too few starts\), starts' medians (\d\.\d\d) (\d\.\d\d)\n/.exec(
+      stdout,
+    );
+  expect(line).not.toBeNull();
+  const [, med, low, high, first, second] = line!.map(Number);
+  // With two starts the interval is their two medians, and the median their mean.
+  expect([low, high]).toEqual([Math.min(first, second), Math.max(first, second)]);
+  expect(med).toBeCloseTo((first + second) / 2, 1);
+  // No telemetry row: no target is judged on the control.
+  expect(stdout).not.toMatch(/g\/a.*target/);
+});
+
+test("refuses a bad --starts, and --simultaneous without --rate, before starting anything", async () => {
+  const starts = await bench(["--starts", "0"]);
+  expect(starts.code).toBe(64);
+  expect(starts.stderr).toContain("--starts must be a whole number >= 1");
+  const simultaneous = await bench(["--simultaneous", "--rows", "ae"]);
+  expect(simultaneous.code).toBe(64);
+  expect(simultaneous.stderr).toContain("--simultaneous needs --rate");
 });
