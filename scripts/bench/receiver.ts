@@ -9,7 +9,7 @@
  *   (c) a bare node:http server that reads the body and answers 201
  *   (d) the receiver's whole pipeline with the store write awaited but not performed
  *   (e) row (a) with OpenTelemetry on, as ReceiverInfra deploys it (spans over OTLP/gRPC, which the
- *       Container Apps agent injects, no metrics, delivery traces sampled above 100/s a route;
+ *       Container Apps agent injects, no metrics, delivery traces sampled above the default limit;
  *       OTEL_* variables and HOOKFLEET_DELIVERY_TRACES_PER_SECOND change that), with
  *       the SDK's default batching, to a local OTLP sink in its own process; e/a is the telemetry's cost
  *   (f) row (d) with OpenTelemetry on, the same way: the cost without the in-process store
@@ -39,6 +39,7 @@ import { messageStoreLayout } from "../../app/settings";
 import { DiscardingStore } from "../../app/store";
 import { serviceNames } from "../../app/telemetry/names";
 import { startTelemetry } from "../../app/telemetry/sdk";
+import { defaultDeliveryTracesPerSecond } from "../../app/telemetry/settings";
 import { mintToken } from "../../app/tokens";
 import { sampleEvent } from "../../devkit/ado-events";
 import { startOtlpGrpcServer } from "../../devkit/otlp-grpc";
@@ -98,7 +99,7 @@ Options:
   --help              this text
 OTEL_* variables and HOOKFLEET_DELIVERY_TRACES_PER_SECOND set on the command apply to rows e and f
 only, over the deployed defaults (OTEL_EXPORTER_OTLP_PROTOCOL=grpc, OTEL_METRICS_EXPORTER=none,
-HOOKFLEET_DELIVERY_TRACES_PER_SECOND=100); the endpoint is always the sink's for the protocol in use.
+HOOKFLEET_DELIVERY_TRACES_PER_SECOND=${defaultDeliveryTracesPerSecond}); the endpoint is always the sink's for the protocol in use.
 E.g. OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_METRICS_EXPORTER=otlp for spans and metrics over
 OTLP/HTTP, or HOOKFLEET_DELIVERY_TRACES_PER_SECOND=all for a span export of every delivery. Every other
 server runs without them.`;
@@ -133,6 +134,8 @@ async function serve(row: Row, storeAt?: string): Promise<void> {
   const token = mintToken();
   const readToken = mintToken();
   let url: string;
+  // Rows e, f: their last spans are exported as they stop, as a deployed receiver's are.
+  let stopTelemetry: (() => Promise<void>) | undefined;
   if (row !== "b" && row !== "c") {
     // Rows e, f: OTEL_EXPORTER_OTLP_ENDPOINT points at the sink (set by the parent); a, d, g run without.
     const telemetry = await startTelemetry(process.env, {
@@ -141,6 +144,7 @@ async function serve(row: Row, storeAt?: string): Promise<void> {
     });
     if (TELEMETRY_ROWS.includes(row) !== telemetry.enabled)
       throw new Error(`row ${row}: telemetry is ${telemetry.enabled ? "on" : "off"}`);
+    stopTelemetry = () => telemetry.shutdown();
     const receiver = await startReceiver({
       telemetry,
       ...(storeAt && STORING_ROWS.includes(row)
@@ -196,7 +200,7 @@ async function serve(row: Row, storeAt?: string): Promise<void> {
       });
     })}/hook`;
   }
-  ready(`${url} ${readToken}`);
+  ready(`${url} ${readToken}`, stopTelemetry);
 }
 
 /**
@@ -231,10 +235,17 @@ async function listen(handler: http.RequestListener): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-/** Every child: exit on a signal, answer CPU-time requests, then say it is ready. */
-function ready(what: string): void {
+/**
+ * Every child: exit on a signal (after `beforeExit`, at most 5 s of it), answer CPU-time requests,
+ * then say it is ready.
+ */
+function ready(what: string, beforeExit?: () => Promise<unknown>): void {
   // Exit on a signal through process.exit so that `node --cpu-prof` writes its profile.
-  for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => process.exit(0));
+  const exit = () =>
+    void Promise.race([beforeExit?.(), new Promise((r) => setTimeout(r, 5000).unref())]).finally(() =>
+      process.exit(0),
+    );
+  for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, exit);
   // The parent asks for this process's CPU time around each measurement (a line on stdin): CPU per
   // request is what a row costs, whatever else the shared machine is running meanwhile. All of the
   // process's threads count (the embedded store's worker included).
@@ -489,8 +500,10 @@ async function measureStart(
     }
     return samples;
   } finally {
-    // Gone before the next start's processes come up, so that they never share the machine.
-    await Promise.all([...servers, otlpSink, store].map((c) => c && stopChild(c.child)));
+    // The servers first: they export their last spans as they stop, which the sink must still be
+    // there to take (and count). All gone before the next start's processes come up.
+    await Promise.all(servers.map((s) => stopChild(s.child)));
+    await Promise.all([otlpSink, store].map((c) => c && stopChild(c.child)));
   }
 }
 
