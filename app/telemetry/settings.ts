@@ -59,7 +59,7 @@ export const telemetrySettings = {
   },
   HOOKFLEET_DELIVERY_TRACES_PER_SECOND: {
     description:
-      "Receiver: delivery traces (a delivery span with its store spans) recorded per second on a route before they are sampled: above it one in k is recorded, carrying k as `hookfleet.sampling.weight`, which the alerts and the dashboard sum; an outcome × organization arriving slower is kept whole. Default 100; `all` records every one.",
+      "Receiver: delivery traces (a delivery span with its store spans) recorded per second on a route before they are sampled: above it one in k is recorded, carrying k as `hookfleet.sampling.weight`, which the alerts and the dashboard sum; an outcome × organization arriving slower is kept whole. Default 20; `all` records every one.",
     requiredInProduction: false,
     source: "plain",
   },
@@ -73,7 +73,7 @@ export const telemetrySettings = {
 export type TelemetrySettingName = keyof typeof telemetrySettings;
 
 /** HOOKFLEET_DELIVERY_TRACES_PER_SECOND when unset. */
-export const defaultDeliveryTracesPerSecond = 100;
+export const defaultDeliveryTracesPerSecond = 20;
 
 /**
  * A HOOKFLEET_DELIVERY_TRACES_PER_SECOND value (trimmed): a number of traces per second above 0,

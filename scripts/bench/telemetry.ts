@@ -89,7 +89,7 @@ const spec: CommandSpec = {
     },
   ],
   epilogue:
-    "OTEL_BSP_* variables and HOOKFLEET_DELIVERY_TRACES_PER_SECOND (default 100, as deployed; `all`: every\n" +
+    `OTEL_BSP_* variables and HOOKFLEET_DELIVERY_TRACES_PER_SECOND (default ${defaultDeliveryTracesPerSecond}, as deployed; \`all\`: every\n` +
     "trace exported) apply to the telemetry-on receiver. Needs Node >= 23.9 (process.threadCpuUsage).\n" +
     "Exit codes: 0 measured, 1 the measurement failed (a delivery, a receiver or the sink), 64 bad arguments\n" +
     "or too old a Node.",

@@ -33,7 +33,7 @@ describe("telemetryEnvironment", () => {
     expect(telemetryEnvironment({ PATH: "/bin" }, sink)).toEqual({
       OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
       OTEL_METRICS_EXPORTER: "none",
-      HOOKFLEET_DELIVERY_TRACES_PER_SECOND: "100",
+      HOOKFLEET_DELIVERY_TRACES_PER_SECOND: "20",
       OTEL_EXPORTER_OTLP_ENDPOINT: sink.grpc,
     });
   });
@@ -58,7 +58,7 @@ describe("telemetryEnvironment", () => {
     ).toEqual({
       OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
       OTEL_METRICS_EXPORTER: "otlp",
-      HOOKFLEET_DELIVERY_TRACES_PER_SECOND: "100",
+      HOOKFLEET_DELIVERY_TRACES_PER_SECOND: "20",
       OTEL_EXPORTER_OTLP_ENDPOINT: sink.http,
     });
   });

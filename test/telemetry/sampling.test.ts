@@ -130,9 +130,9 @@ describe("the delivery trace sampler", () => {
 });
 
 describe("HOOKFLEET_DELIVERY_TRACES_PER_SECOND", () => {
-  it("defaults to 100 per second; `all` turns sampling off; decimals are allowed", () => {
-    expect(defaultDeliveryTracesPerSecond).toBe(100);
-    expect(deliveryTracesPerSecond({})).toBe(100);
+  it("defaults to 20 per second; `all` turns sampling off; decimals are allowed", () => {
+    expect(defaultDeliveryTracesPerSecond).toBe(20);
+    expect(deliveryTracesPerSecond({})).toBe(20);
     expect(deliveryTracesPerSecond({ HOOKFLEET_DELIVERY_TRACES_PER_SECOND: " all " })).toBeUndefined();
     expect(deliveryTracesPerSecond({ HOOKFLEET_DELIVERY_TRACES_PER_SECOND: "0.5" })).toBe(0.5);
     expect(deliveryTracesPerSecond({ HOOKFLEET_DELIVERY_TRACES_PER_SECOND: "250" })).toBe(250);
