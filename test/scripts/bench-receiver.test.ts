@@ -12,12 +12,12 @@ jest.setTimeout(120_000);
 
 const sink = { http: "http://127.0.0.1:4318", grpc: "http://127.0.0.1:4317" };
 
-/** `npm run bench:receiver -- <args>`, with a clean environment (no OTEL_* from the caller). */
-function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** `npm run bench:receiver -- <args>` (space-separated), with a clean environment (no OTEL_* from the caller). */
+function bench(args: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) =>
     execFile(
       "npm",
-      ["run", "-s", "bench:receiver", "--", ...args],
+      ["run", "-s", "bench:receiver", "--", ...args.split(" ")],
       {
         cwd: path.resolve(__dirname, "../.."),
         env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
@@ -80,11 +80,7 @@ describe("telemetryEnvironment", () => {
 
 test("a short run of rows a and e, storing in a store process, exports spans over gRPC and prints the telemetry ratio", async () => {
   const { code, stdout, stderr } = await bench(
-    ["--rows", "ae", "--sizes", "4", "--rounds", "2", "--duration", "1", "--connections", "4"].concat([
-      "--scenarios",
-      "throughput",
-      "--store-process",
-    ]),
+    "--rows ae --sizes 4 --rounds 2 --duration 1 --connections 4 --scenarios throughput --store-process",
   );
   expect({ code, stderr: code ? stderr : "" }).toEqual({ code: 0, stderr: "" });
   expect(stdout).toContain("rows e: OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_METRICS_EXPORTER=none");
@@ -117,15 +113,7 @@ test("a short run of rows a and e, storing in a store process, exports spans ove
 
 test("the control row (a again) measured in the same seconds as (a), over two fresh starts, prints g/a per start", async () => {
   const { code, stdout, stderr } = await bench(
-    ["--rows", "ag", "--sizes", "4", "--starts", "2", "--rounds", "2", "--duration", "1"].concat([
-      "--connections",
-      "4",
-      "--rate",
-      "50",
-      "--simultaneous",
-      "--scenarios",
-      "throughput",
-    ]),
+    "--rows ag --sizes 4 --starts 2 --rounds 2 --duration 1 --connections 4 --rate 50 --simultaneous --scenarios throughput",
   );
   expect({ code, stderr: code ? stderr : "" }).toEqual({ code: 0, stderr: "" });
   // Both starts ran: progress names them.
@@ -147,10 +135,10 @@ test("the control row (a again) measured in the same seconds as (a), over two fr
 });
 
 test("refuses a bad --starts, and --simultaneous without --rate, before starting anything", async () => {
-  const starts = await bench(["--starts", "0"]);
+  const starts = await bench("--starts 0");
   expect(starts.code).toBe(64);
   expect(starts.stderr).toContain("--starts must be a whole number >= 1");
-  const simultaneous = await bench(["--simultaneous", "--rows", "ae"]);
+  const simultaneous = await bench("--simultaneous --rows ae");
   expect(simultaneous.code).toBe(64);
   expect(simultaneous.stderr).toContain("--simultaneous needs --rate");
 });
