@@ -100,8 +100,6 @@ function positiveCount(env: Env, name: string, fallback: number): number {
   return Number(v);
 }
 
-export { defaultDeliveryTracesPerSecond };
-
 /**
  * HOOKFLEET_DELIVERY_TRACES_PER_SECOND: the limit of recorded delivery traces per second
  * (sampling.ts), or undefined for `all` (no sampling).

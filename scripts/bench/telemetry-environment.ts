@@ -2,8 +2,11 @@
  * The OTEL_* variables of bench:receiver's telemetry rows (e, f): by default what a receiver deployed
  * by ReceiverInfra runs with, so that the benchmark measures the telemetry users get.
  */
-import { defaultDeliveryTracesPerSecond } from "../../app/telemetry/sdk";
-import { managedAgentProtocol, receiverInfraTelemetryDefaults } from "../../app/telemetry/settings";
+import {
+  defaultDeliveryTracesPerSecond,
+  managedAgentProtocol,
+  receiverInfraTelemetryDefaults,
+} from "../../app/telemetry/settings";
 
 /**
  * Rows e and f's telemetry variables: as a receiver deployed by ReceiverInfra runs (gRPC, which the

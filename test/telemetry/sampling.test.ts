@@ -15,8 +15,8 @@ import {
 } from "../../app/telemetry/sampling";
 import { startReceiver, type RunningReceiver } from "../../app/receiver";
 import { DiscardingStore } from "../../app/store";
+import { defaultDeliveryTracesPerSecond } from "../../app/telemetry/settings";
 import {
-  defaultDeliveryTracesPerSecond,
   deliveryTracesPerSecond,
   startTelemetry,
   TelemetryConfigError,
