@@ -111,32 +111,44 @@ async function runProgramWithEnv(
   let outputs!: Record<string, unknown>;
   let helpers!: typeof mocksType;
   let pulumi!: typeof pulumiType;
-  // require() inside isolateModules: a fresh module registry per run (its own @pulumi/pulumi and program).
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  jest.isolateModules(() => {
-    pulumi = require("@pulumi/pulumi");
-    helpers = require("../support/pulumi-mocks");
-    mocks = helpers.setupPulumiMocks({
-      project: "hookfleet",
-      stack,
-      preview,
-      id: helpers.azureNativeId,
-      call: helpers.azureNativeCall,
-      // What the providers store (components/credentials, components/hooks): every output present.
-      outputs: snapshotMockOutputs,
-    });
-    pulumi.runtime.setAllConfig(config, secretKeys);
-    outputs = require("../../index");
-  });
-  /* eslint-enable @typescript-eslint/no-require-imports */
-  await mocks.settled();
-  const values: ProgramRun["values"] = {};
-  for (const [key, out] of Object.entries(outputs)) {
-    if (out === undefined) continue;
-    const o = pulumi.output(out);
-    values[key] = { value: await helpers.outputValue(o), secret: await pulumi.isSecret(o) };
+  // Each fresh @pulumi/pulumi adds a process "exit" listener (its promise-leak report,
+  // runtime/debuggable.js); the run is over when we return, so its listener goes with it (as in
+  // devkit/provider-host/isolated.ts), rather than piling up past Node's warning limit.
+  const exitListeners = new Set(process.listeners("exit"));
+  try {
+    return await runIsolated();
+  } finally {
+    for (const l of process.listeners("exit")) if (!exitListeners.has(l)) process.off("exit", l);
   }
-  return { mocks, outputs, values, helpers };
+
+  async function runIsolated(): Promise<ProgramRun> {
+    // require() inside isolateModules: a fresh module registry per run (its own @pulumi/pulumi and program).
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    jest.isolateModules(() => {
+      pulumi = require("@pulumi/pulumi");
+      helpers = require("../support/pulumi-mocks");
+      mocks = helpers.setupPulumiMocks({
+        project: "hookfleet",
+        stack,
+        preview,
+        id: helpers.azureNativeId,
+        call: helpers.azureNativeCall,
+        // What the providers store (components/credentials, components/hooks): every output present.
+        outputs: snapshotMockOutputs,
+      });
+      pulumi.runtime.setAllConfig(config, secretKeys);
+      outputs = require("../../index");
+    });
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    await mocks.settled();
+    const values: ProgramRun["values"] = {};
+    for (const [key, out] of Object.entries(outputs)) {
+      if (out === undefined) continue;
+      const o = pulumi.output(out);
+      values[key] = { value: await helpers.outputValue(o), secret: await pulumi.isSecret(o) };
+    }
+    return { mocks, outputs, values, helpers };
+  }
 }
 
 /** Every string in a value, walking objects and arrays but not into secret-wrapped parts. */
