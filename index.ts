@@ -138,6 +138,10 @@ const receiver = cfg.receiver.deploy
               HOOKFLEET_HEAL_PROBATION: cfg.heal.probation,
               HOOKFLEET_HEAL_DISABLED_BY_USER: cfg.heal.disabledByUser,
               HOOKFLEET_HEAL_INCLUDE_ENABLED: String(cfg.heal.includeEnabled),
+              // Unset: ReceiverInfra derives it from the schedule (components/receiver/schedule.ts).
+              ...(cfg.heal.recentHours !== undefined && {
+                HOOKFLEET_HEAL_RECENT_HOURS: String(cfg.heal.recentHours),
+              }),
             },
           }
         : undefined,

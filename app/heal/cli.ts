@@ -9,16 +9,20 @@ import { EXIT } from "../exit-codes";
 import { CosmosMessageStore, type MessageStore } from "../store";
 import { errorText, runHeal, type HealPolicy, type HealReport } from "./heal";
 import { formatHealReport } from "./report";
+import { maxRecentHours, parseRecentHours } from "./selection";
 import { healSettings, type HealSettingName } from "./settings";
 import type { AdoApi } from "../../ado/types";
 
 export const HEAL_HELP = `Usage: npm run heal -- [--dry-run] [--json] [--org URL]... [--base-url URL]
-       [--probation leave|enable] [--disabled-by-user leave|enable] [--include-enabled]
+       [--probation leave|enable] [--disabled-by-user leave|enable] [--recent-hours H]
+       [--include-enabled]
        (in the container: node dist/app/heal/main.js)
 
 Finds HookFleet's service hooks that Azure DevOps has disabled or put on probation, replays the
 events whose delivery failed (from ADO's notification history) into the receiver's message store,
-and puts the hooks back to enabled. Events already stored are recognised and not stored twice.
+and puts the hooks back to enabled. Hooks put back to enabled by others (\`pulumi up\`, a person)
+since a run last looked have their failed deliveries replayed too. Events already stored are
+recognised and not stored twice.
 
 Options:
   --dry-run            report what would be done; change nothing in ADO or in the store
@@ -27,15 +31,18 @@ Options:
   --base-url URL       the receiver's base URL (default HOOKFLEET_WEBHOOK_BASE_URL)
   --probation P        hooks on probation: leave (default) or enable
   --disabled-by-user P hooks a person disabled: leave (default) or enable
-  --include-enabled    also replay failed deliveries of hooks that are enabled (re-enabled by
-                       \`pulumi up\` or a person before heal saw them); one ADO call per hook
+  --recent-hours H      also replay failed deliveries of enabled hooks changed (after their
+                       creation) in the last H hours: re-enabled by \`pulumi up\` or a person
+                       before a run saw them; one ADO call per such hook; 0: off (default 6)
+  --include-enabled    the same for every enabled hook, however long ago it changed; one ADO
+                       call per hook
   -h, --help           this text
 
 Environment: HOOKFLEET_HEAL_ORG_URLS, HOOKFLEET_WEBHOOK_BASE_URL, AZURE_DEVOPS_EXT_PAT (else
 Microsoft Entra via DefaultAzureCredential / managed identity, AZURE_CLIENT_ID), COSMOS_ENDPOINT,
 COSMOS_KEY, COSMOS_DATABASE, COSMOS_CONTAINER, HOOKFLEET_SYSTEMS, HOOKFLEET_URL_TOKENS,
-HOOKFLEET_HEAL_PROBATION, HOOKFLEET_HEAL_DISABLED_BY_USER, HOOKFLEET_HEAL_INCLUDE_ENABLED,
-HOOKFLEET_HEAL_HISTORY_MAX, HOOKFLEET_HEAL_CONCURRENCY. See docs/heal.md.
+HOOKFLEET_HEAL_PROBATION, HOOKFLEET_HEAL_DISABLED_BY_USER, HOOKFLEET_HEAL_RECENT_HOURS,
+HOOKFLEET_HEAL_INCLUDE_ENABLED, HOOKFLEET_HEAL_HISTORY_MAX, HOOKFLEET_HEAL_CONCURRENCY. See docs/heal.md.
 
 Exit codes: 0 every hook found is healthy or was repaired (or, dry run, can be); 1 something could
 not be repaired (see the report); ${EXIT.usage} bad arguments or configuration.`;
@@ -55,6 +62,8 @@ export interface HealArgs {
   baseUrl?: string;
   probation?: HealPolicy;
   disabledByUser?: HealPolicy;
+  /** --recent-hours as given (checked with the environment's value in loadHealConfig). */
+  recentHours?: string;
   includeEnabled: boolean;
 }
 
@@ -98,6 +107,9 @@ export function parseHealArgs(argv: readonly string[]): HealArgs {
       case "--include-enabled":
         args.includeEnabled = true;
         break;
+      case "--recent-hours":
+        args.recentHours = value();
+        break;
       case "--org": {
         const v = value();
         if (v) args.orgs.push(v);
@@ -130,6 +142,7 @@ export interface HealConfig {
   disabledByUser: HealPolicy;
   historyMaxResults: number;
   concurrency: number;
+  recentHours: number;
   includeEnabled: boolean;
 }
 
@@ -207,6 +220,11 @@ export function loadHealConfig(env: Env, args: HealArgs = parseHealArgs([])): He
   if (includeRaw !== "true" && includeRaw !== "false")
     problems.push(`HOOKFLEET_HEAL_INCLUDE_ENABLED must be "true" or "false" (got "${includeRaw}")`);
   const includeEnabled = args.includeEnabled || includeRaw === "true";
+  const recentHours = recentHoursSetting(
+    args.recentHours !== undefined ? "--recent-hours" : "HOOKFLEET_HEAL_RECENT_HOURS",
+    args.recentHours ?? healSetting(env, "HOOKFLEET_HEAL_RECENT_HOURS") ?? "",
+    problems,
+  );
   const concurrency = positive("HOOKFLEET_HEAL_CONCURRENCY", 64);
 
   if (receiver && !receiver.cosmos.endpoint)
@@ -227,8 +245,18 @@ export function loadHealConfig(env: Env, args: HealArgs = parseHealArgs([])): He
     disabledByUser,
     historyMaxResults,
     concurrency,
+    recentHours,
     includeEnabled,
   };
+}
+
+function recentHoursSetting(name: string, raw: string, problems: string[]): number {
+  const hours = parseRecentHours(raw);
+  if (hours === undefined)
+    problems.push(
+      `${name} must be a number of hours from 0 to ${maxRecentHours}, e.g. 6 or 0.5 (got "${raw}")`,
+    );
+  return hours ?? 0;
 }
 
 export interface HealCliIo {
@@ -297,6 +325,7 @@ export async function runHealCli(
       probation: config.probation,
       disabledByUser: config.disabledByUser,
       includeEnabled: config.includeEnabled,
+      recentHours: config.recentHours,
       historyMaxResults: config.historyMaxResults,
       concurrency: config.concurrency,
       onProgress: (line) => io.stderr(line),

@@ -2,10 +2,11 @@
  * The heal run: finds HookFleet's service hooks that ADO has taken out of service, replays the
  * events whose delivery failed into the message store, and puts the hooks back to `enabled`.
  *
- * Order per hook: history and replay first, PUT second. Once a hook is enabled again a later run no
- * longer looks at it, so if the replay failed (store down) and the hook were enabled anyway, the
- * failed events would be forgotten. With the store down the receiver would fail ADO's deliveries
- * too, so keeping such a hook disabled until the next run loses nothing that enabling would save.
+ * Order per hook: history and replay first, PUT second. Once a hook is enabled again, later runs
+ * look at it only while it counts as changed recently (selection.ts), so if the replay failed
+ * (store down) and the hook were enabled anyway, the failed events could be forgotten. With the
+ * store down the receiver would fail ADO's deliveries too, so keeping such a hook disabled until
+ * the next run loses nothing that enabling would save.
  */
 import type { CredentialSettings } from "../config";
 import { classifyDelivery, type Delivery } from "../events";
@@ -15,6 +16,7 @@ import { scrubText } from "../scrub";
 import type { SystemSetting } from "../settings";
 import type { MessageStore } from "../store";
 import { digestEquals, sha256Hex } from "../tokens";
+import { defaultRecentHours, selectHooks } from "./selection";
 import { AdoError } from "../../ado/errors";
 import { replaceAndVerify } from "../../ado/replace";
 import type {
@@ -59,11 +61,16 @@ export interface HealOptions {
   /** maxResults of each notification-history read. Default 1000. */
   historyMaxResults?: number;
   /**
-   * Also read the history of hooks that are enabled and replay their failed deliveries (no PUT):
-   * for hooks that `pulumi up` (or a person) re-enabled before a heal run saw them. Costs one ADO
-   * call per hook. Default false.
+   * Also read the history of every enabled hook and replay its failed deliveries (no PUT). Costs
+   * one ADO call per hook. Default false: only the enabled hooks of `recentHours` are read.
    */
   includeEnabled?: boolean;
+  /**
+   * Also read the history of enabled hooks changed (modifiedDate after createdDate) within this
+   * many hours before the run, and replay their failed deliveries (no PUT): hooks that `pulumi up`
+   * or a person re-enabled before a run saw them (selection.ts). 0: none. Default 6.
+   */
+  recentHours?: number;
   /** Hooks healed at once. Default 4. */
   concurrency?: number;
   /** One line per step, for progress output. */
@@ -129,6 +136,8 @@ export interface OrgHealResult {
   hooks: number;
   /** Of those, not enabled when listed. */
   notEnabled: number;
+  /** Of those, enabled and read for failed deliveries (changed recently, or every one with includeEnabled). */
+  enabledRead: number;
   error?: string;
 }
 
@@ -383,6 +392,7 @@ export async function runHeal(opts: HealOptions): Promise<HealReport> {
   const prefix = consumerPrefix(opts.webhookBaseUrl);
   const progress = opts.onProgress ?? (() => {});
   const dryRun = opts.dryRun ?? false;
+  const recentHours = opts.recentHours ?? defaultRecentHours;
   const orgs: OrgHealResult[] = [];
   const hooks: HookHealResult[] = [];
   let total = 0;
@@ -393,17 +403,29 @@ export async function runHeal(opts: HealOptions): Promise<HealReport> {
       // One org-wide list call; the prefix filter keeps only HookFleet's subscriptions.
       subs = await client.listSubscriptions({ consumerUrlPrefix: prefix });
     } catch (err) {
-      orgs.push({ orgUrl: client.orgUrl, hooks: 0, notEnabled: 0, error: errorText(err) });
+      orgs.push({ orgUrl: client.orgUrl, hooks: 0, notEnabled: 0, enabledRead: 0, error: errorText(err) });
       progress(`${client.orgUrl}: could not list subscriptions: ${errorText(err)}`);
       continue;
     }
     total += subs.length;
-    // Enabled subscriptions carry no `status` at all in ADO's own example (ado/wire.ts).
-    const isDown = (s: Subscription) => subscriptionStatus(s) !== "enabled";
-    const notEnabled = subs.filter(isDown).length;
-    const down = opts.includeEnabled ? subs : subs.filter(isDown);
-    orgs.push({ orgUrl: client.orgUrl, hooks: subs.length, notEnabled });
-    progress(`${client.orgUrl}: ${subs.length} HookFleet hooks, ${notEnabled} not enabled`);
+    const { notEnabled, enabledToRead } = selectHooks(subs, {
+      includeEnabled: opts.includeEnabled ?? false,
+      recentMs: recentHours * 3_600_000,
+      now: now().getTime(),
+    });
+    const down = [...notEnabled, ...enabledToRead];
+    orgs.push({
+      orgUrl: client.orgUrl,
+      hooks: subs.length,
+      notEnabled: notEnabled.length,
+      enabledRead: enabledToRead.length,
+    });
+    progress(
+      `${client.orgUrl}: ${subs.length} HookFleet hooks, ${notEnabled.length} not enabled` +
+        (enabledToRead.length
+          ? `, ${enabledToRead.length} enabled ${opts.includeEnabled ? "" : `and changed in the last ${recentHours} h `}(read for failed deliveries)`
+          : ""),
+    );
     if (down.length === 0) continue;
 
     const projectNames = new Map<string, string>();
@@ -415,7 +437,7 @@ export async function runHeal(opts: HealOptions): Promise<HealReport> {
 
     await pool(down, opts.concurrency ?? 4, async (sub, i) => {
       const result = await healHook(client, sub, projectNames, opts, now);
-      // An enabled hook (includeEnabled) is worth a line only when something was (or would be) replayed.
+      // An enabled hook is worth a line only when something was (or would be) replayed.
       const quiet = result.statusFound === "enabled" && !result.replayed && !result.problems.length;
       if (quiet) return;
       hooks.push(result);
@@ -507,7 +529,7 @@ async function healHook(
       );
       break;
     default:
-      // enabled (includeEnabled): replay only.
+      // enabled (changed recently, or includeEnabled): replay only.
       wantEnable = false;
   }
   // A hook a person disabled and that we leave alone is not ours to fix: its troubles are notes.

@@ -51,7 +51,8 @@ export function formatHealReport(report: HealReport): string {
     lines.push(
       o.error
         ? `  ${o.orgUrl}: NOT LISTED: ${o.error}`
-        : `  ${o.orgUrl}: ${count(o.hooks, "hook")}, ${o.notEnabled} not enabled`,
+        : `  ${o.orgUrl}: ${count(o.hooks, "hook")}, ${o.notEnabled} not enabled` +
+            (o.enabledRead ? `, ${o.enabledRead} enabled read for failed deliveries` : ""),
     );
   if (report.hooks.length) {
     const replayedHead = report.dryRun ? "TO REPLAY" : "REPLAYED";

@@ -40,9 +40,16 @@ export const healSettings = {
     source: "plain",
     default: "leave",
   },
+  HOOKFLEET_HEAL_RECENT_HOURS: {
+    description:
+      "Also replay failed deliveries of enabled hooks that ADO says were changed after creation within this many hours (re-enabled by `pulumi up` or a person before a run saw them); one ADO call per such hook. 0: off. Keep it above the schedule's longest gap.",
+    requiredInProduction: false,
+    source: "plain",
+    default: "6",
+  },
   HOOKFLEET_HEAL_INCLUDE_ENABLED: {
     description:
-      "`true`: also replay failed deliveries of enabled hooks (re-enabled by `pulumi up` before heal saw them); one ADO call per hook. Default `false`.",
+      "`true`: also replay failed deliveries of every enabled hook, however long ago it changed; one ADO call per hook. Default `false`.",
     requiredInProduction: false,
     source: "plain",
     default: "false",

@@ -4,6 +4,7 @@
  * a mistake fails the preview with the key's name. index.ts only composes what this returns.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { maxRecentHours, parseRecentHours } from "../../app/heal/selection";
 import { healSettings } from "../../app/heal/settings";
 import { parseDeliveryTraceLimit } from "../../app/telemetry/settings";
 import { nameSuffixRule, type CosmosCapacityMode } from "../receiver";
@@ -78,6 +79,8 @@ export interface ProgramConfig {
     schedule: string;
     probation: "leave" | "enable";
     disabledByUser: "leave" | "enable";
+    /** HOOKFLEET_HEAL_RECENT_HOURS; unset: ReceiverInfra derives it from the schedule. */
+    recentHours?: number;
     includeEnabled: boolean;
   };
   alerts: { emails: string[]; webhookUrl?: pulumi.Output<string>; quietHours: number };
@@ -102,6 +105,19 @@ export function readProgramConfig(env: NodeJS.ProcessEnv = process.env): Program
       throw new Error(`hookfleet:${key} must be a whole number ≥ ${min}; got ${value}`);
     }
     return value;
+  }
+
+  /** hookfleet:healRecentHours, checked as the heal command checks HOOKFLEET_HEAL_RECENT_HOURS. */
+  function healRecentHours(): number | undefined {
+    const text = config.get("healRecentHours")?.trim() || undefined;
+    if (text === undefined) return undefined;
+    const hours = parseRecentHours(text);
+    if (hours === undefined) {
+      throw new Error(
+        `hookfleet:healRecentHours must be a number of hours from 0 to ${maxRecentHours}, e.g. 6 or 0.5; got "${text}"`,
+      );
+    }
+    return hours;
   }
 
   /** Schedule of one rotating credential: `<prefix>RotateEveryDays`, `…OverlapHours`, `…RotationNonce`. */
@@ -255,6 +271,7 @@ export function readProgramConfig(env: NodeJS.ProcessEnv = process.env): Program
       leaveOrEnable,
       healSettings.HOOKFLEET_HEAL_DISABLED_BY_USER.default,
     ),
+    recentHours: healRecentHours(),
     includeEnabled: config.getBoolean("healIncludeEnabled") ?? false,
   };
 

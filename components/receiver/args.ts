@@ -33,7 +33,10 @@ export interface HealJobArgs {
   cronExpression: string;
   /** Organizations to heal (HOOKFLEET_HEAL_ORG_URLS), each with its PAT if any; at least one. */
   organizations: HealOrganization[];
-  /** Heal options (HOOKFLEET_HEAL_PROBATION…); default: the schema defaults. */
+  /**
+   * Heal options (HOOKFLEET_HEAL_PROBATION…); default: the schema defaults, but
+   * HOOKFLEET_HEAL_RECENT_HOURS twice the schedule's longest gap, at least 6 (schedule.ts).
+   */
   settings?: Partial<Record<HealOptionName, pulumi.Input<string>>>;
   /** Command run in the receiver image; default `["node", "dist/app/heal/main.js"]`. */
   command?: string[];

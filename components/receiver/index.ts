@@ -33,6 +33,7 @@ import { receiverResourceNames, secretNameFor, subscriptionSuffix } from "./name
 import { PropagationWait } from "./propagation";
 import { createReceiverImage } from "./registry";
 import { nameOf, namedChild, type ReceiverScope } from "./scope";
+import { healRecentHoursFor } from "./schedule";
 import { createStore } from "./store";
 import { createVault, type VaultSecretSpec } from "./vault";
 
@@ -149,6 +150,9 @@ export class ReceiverInfra extends pulumi.ComponentResource {
         plain: {
           ...telemetryDefaults,
           ...Object.fromEntries(Object.entries(args.settings ?? {}).filter(([k]) => k in healJobSettings)),
+          ...(args.healJob && {
+            HOOKFLEET_HEAL_RECENT_HOURS: String(healRecentHoursFor(args.healJob.cronExpression)),
+          }),
           ...args.healJob?.settings,
           ...plain,
         },

@@ -1,8 +1,10 @@
 /**
  * The longest wait between two runs of a 5-field cron schedule (minute hour day-of-month month
  * day-of-week, UTC, as Container Apps jobs take it), so the "heal did not run" alert knows how long
- * silence is normal. Pure functions, tested directly.
+ * silence is normal, and how far back the job looks for re-enabled hooks. Pure functions, tested
+ * directly.
  */
+import { defaultRecentHours, maxRecentHours } from "../../app/heal/selection";
 
 const FIELDS = [
   { name: "minute", min: 0, max: 59 },
@@ -55,6 +57,18 @@ export function cronMaxGapMinutes(cron: string): number {
   let gap = runs[0] + span - runs[runs.length - 1];
   for (let i = 1; i < runs.length; i++) gap = Math.max(gap, runs[i] - runs[i - 1]);
   return gap;
+}
+
+/**
+ * The heal job's HOOKFLEET_HEAL_RECENT_HOURS for a schedule: at least two of its longest gaps, so a
+ * hook re-enabled just after a run is still "changed recently" at the next run even when one run
+ * is missed (app/heal/selection.ts), and never below the heal command's own default.
+ */
+export function healRecentHoursFor(cron: string): number {
+  const gap = cronMaxGapMinutes(cron);
+  // A schedule that runs once in five weeks or less: as far back as the heal command takes.
+  if (!Number.isFinite(gap)) return maxRecentHours;
+  return Math.min(maxRecentHours, Math.max(defaultRecentHours, Math.ceil((2 * gap) / 60)));
 }
 
 /**

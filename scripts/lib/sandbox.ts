@@ -601,7 +601,7 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
     // ---- 7: heal --------------------------------------------------------------------------------
     const replayed = await step(
       7,
-      "heal: npm run heal -- --include-enabled replays the failed deliveries into the receiver's store",
+      "heal: npm run heal replays the failed deliveries of the hooks `up` re-enabled into the receiver's store",
       async () => {
         const report = await runHeal(receiver, emulator!, log);
         const expected = failedEvents.events.length;
@@ -744,7 +744,11 @@ export async function runSandbox(options: SandboxOptions): Promise<SandboxSummar
   }
 }
 
-/** `npm run heal -- --include-enabled --json` against the receiver's own store, as a process. */
+/**
+ * `npm run heal -- --json` against the receiver's own store, as a process: as the scheduled job runs
+ * it, so the hooks `up` re-enabled in step 6 are read because they changed recently
+ * (app/heal/selection.ts), with no --include-enabled.
+ */
 async function runHeal(
   local: LocalReceiver,
   emulator: AdoEmulator,
@@ -752,12 +756,10 @@ async function runHeal(
 ): Promise<HealReport> {
   const root = path.resolve(__dirname, "../..");
   const env = healEnvironment(local, emulator);
-  log(
-    `    COSMOS_ENDPOINT=${env.COSMOS_ENDPOINT} (the receiver's embedded store) npm run heal -- --include-enabled`,
-  );
+  log(`    COSMOS_ENDPOINT=${env.COSMOS_ENDPOINT} (the receiver's embedded store) npm run heal`);
   const { code, stdout, stderr } = await runToEnd(
     path.join(root, "node_modules", ".bin", "tsx"),
-    ["scripts/heal.ts", "--include-enabled", "--json"],
+    ["scripts/heal.ts", "--json"],
     { cwd: root, env: { ...process.env, ...env } },
   );
   try {
@@ -846,7 +848,7 @@ async function keepRunning(options: {
     `npm run emulator -- --emulator "$ADO_EMULATOR" --raise all --project ${project}`,
     `npm run emulator -- --emulator "$ADO_EMULATOR" --advance 36h      # probation runs out: hooks disabledBySystem`,
     `npm run emulator -- --emulator "$ADO_EMULATOR" --clear-failures`,
-    `npm run heal -- --include-enabled                                  # replays into the receiver's store`,
+    `npm run heal                                                       # replays into the receiver's store`,
     ...(options.pulumi
       ? [
           `npm run drift -- --stack ${SANDBOX_STACK}; npm run up -- --stack ${SANDBOX_STACK} --yes --skip-preflight`,

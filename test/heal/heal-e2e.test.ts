@@ -270,9 +270,10 @@ describe("heal: disabled hooks back, failed deliveries replayed", () => {
     // X is not HookFleet's.
     expect(hookIn(report, ids.X)).toBeUndefined();
     expect(emu.subscription(ids.X)!.status).toBe("disabledBySystem");
+    // fabrikam's hooks are enabled and were never changed after creation: not read.
     expect(report.orgs).toEqual([
-      { orgUrl: emu.orgUrl("contoso"), hooks: 4, notEnabled: 4 },
-      { orgUrl: emu.orgUrl("fabrikam"), hooks: 3, notEnabled: 0 },
+      { orgUrl: emu.orgUrl("contoso"), hooks: 4, notEnabled: 4, enabledRead: 0 },
+      { orgUrl: emu.orgUrl("fabrikam"), hooks: 3, notEnabled: 0, enabledRead: 0 },
     ]);
     // Cost: one org-wide list per organization; history for each hook found down; a fresh GET, a
     // PUT and a read-back GET only for the hooks re-enabled; nothing per healthy hook.
@@ -315,7 +316,7 @@ describe("heal: disabled hooks back, failed deliveries replayed", () => {
     expect(report.ok).toBe(true);
   });
 
-  test("a hook `pulumi up` re-enabled before heal saw it: only --include-enabled replays its failed events", async () => {
+  test("a hook `pulumi up` re-enabled before heal saw it: the next run replays its failed events, as it changed recently", async () => {
     const tokF = mintToken();
     const alpha = emu.projects("contoso").find((p) => p.name === "Alpha")!.id;
     const f = await client.createSubscription(
@@ -333,13 +334,16 @@ describe("heal: disabled hooks back, failed deliveries replayed", () => {
     const current = (await client.getSubscription(f.id))!;
     await client.replaceSubscription(f.id, { ...current, status: "enabled" });
     const fEnv = { HOOKFLEET_URL_TOKENS: JSON.stringify(receiver.credentials().urlTokens) };
+    const history = "GET /_apis/hooks/subscriptions/{id}/notifications";
 
-    const plain = await run([], fEnv);
-    expect(hookIn(plain.report, f.id)).toBeUndefined();
+    // Looking back 0 hours, as before this was built: F is enabled, so it is not read.
+    const blind = await run(["--recent-hours", "0"], fEnv);
+    expect(hookIn(blind.report, f.id)).toBeUndefined();
     expect(await stored("devops", failed)).toHaveLength(0);
 
-    const wide = await run(["--include-enabled"], fEnv);
-    const fr = hookIn(wide.report, f.id)!;
+    emu.counters.reset();
+    const next = await run([], fEnv);
+    const fr = hookIn(next.report, f.id)!;
     expect(fr).toMatchObject({
       statusFound: "enabled",
       action: "left",
@@ -349,9 +353,25 @@ describe("heal: disabled hooks back, failed deliveries replayed", () => {
     });
     expect(fr.downtimeMs).toBeGreaterThanOrEqual(0);
     expect(await stored("devops", failed)).toHaveLength(1);
-    // Enabled hooks with nothing (left) to replay are not listed: A and B were replayed earlier.
-    expect(wide.report.hooks.map((h) => h.id)).not.toContain(ids.A);
-    expect(wide.report.hooks.filter((h) => h.statusFound === "enabled").map((h) => h.id)).toEqual([f.id]);
     expect(emu.subscription(f.id)!.status).toBe("enabled");
+    // Read: every contoso hook, each PUT since its creation (A, B by the first heal, C by the
+    // last, F by `up`; D is gone); none of fabrikam's, only ever created. Listed: F alone, the
+    // others having nothing left to replay.
+    expect(next.report.orgs).toEqual([
+      { orgUrl: emu.orgUrl("contoso"), hooks: 4, notEnabled: 0, enabledRead: 4 },
+      { orgUrl: emu.orgUrl("fabrikam"), hooks: 3, notEnabled: 0, enabledRead: 0 },
+    ]);
+    expect(emu.counters.byRoute[history]).toBe(4);
+    expect(next.report.hooks.map((h) => h.id)).toEqual([f.id]);
+    expect(next.stderr).toContain("4 enabled and changed in the last 6 h (read for failed deliveries)");
+    expect(next.stdout).toContain("4 enabled read for failed deliveries");
+
+    // --include-enabled reads fabrikam's too, and finds nothing left to replay: F's event is stored once.
+    emu.counters.reset();
+    const wide = await run(["--include-enabled"], fEnv);
+    expect(wide.report.orgs.map((o) => o.enabledRead)).toEqual([4, 3]);
+    expect(emu.counters.byRoute[history]).toBe(7);
+    expect(wide.report.hooks).toEqual([]);
+    expect(await stored("devops", failed)).toHaveLength(1);
   });
 });

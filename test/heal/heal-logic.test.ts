@@ -1,6 +1,6 @@
 /** The heal job's pure parts: history analysis, URL → system, arguments and configuration. */
 import type { Notification } from "../../ado/types";
-import { runHealCli } from "../../app/heal/cli";
+import { loadHealConfig, parseHealArgs, runHealCli } from "../../app/heal/cli";
 import { analyzeHistory, consumerPrefix, reenableInput, targetOf } from "../../app/heal/heal";
 import { formatDuration } from "../../app/heal/report";
 import { healReceiverSettingNames, healSettings } from "../../app/heal/settings";
@@ -195,6 +195,31 @@ describe("the heal command's input", () => {
     expect((await run(["--frobnicate"])).stderr).toMatch(/unknown argument "--frobnicate"/);
     expect((await run(["--probation", "always"])).code).toBe(64);
     expect((await run(["--org"])).stderr).toMatch(/--org needs a value/);
+  });
+
+  test("how far back to look for re-enabled hooks: the flag over the environment, each checked by name", async () => {
+    const env = {
+      HOOKFLEET_HEAL_ORG_URLS: "https://dev.azure.com/contoso",
+      HOOKFLEET_WEBHOOK_BASE_URL: "https://r.example",
+      COSMOS_ENDPOINT: "https://c.example:443/",
+      HOOKFLEET_SYSTEMS: JSON.stringify([{ id: "devops", storageMode: "full", retentionDays: 30 }]),
+    };
+    expect(loadHealConfig(env).recentHours).toBe(6);
+    expect(loadHealConfig({ ...env, HOOKFLEET_HEAL_RECENT_HOURS: "0" }).recentHours).toBe(0);
+    expect(
+      loadHealConfig({ ...env, HOOKFLEET_HEAL_RECENT_HOURS: "48" }, parseHealArgs(["--recent-hours=1.5"]))
+        .recentHours,
+    ).toBe(1.5);
+    const flag = await run(["--recent-hours", "-2"], env);
+    expect(flag.code).toBe(64);
+    expect(flag.stderr).toMatch(
+      /--recent-hours must be a number of hours from 0 to 8760, e\.g\. 6 or 0\.5 \(got "-2"\)/,
+    );
+    const fromEnv = await run([], { ...env, HOOKFLEET_HEAL_RECENT_HOURS: "a day" });
+    expect(fromEnv.code).toBe(64);
+    expect(fromEnv.stderr).toMatch(
+      /HOOKFLEET_HEAL_RECENT_HOURS must be a number of hours .* \(got "a day"\)/,
+    );
   });
 
   test("bad receiver settings are reported by the receiver's own parser", async () => {

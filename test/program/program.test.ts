@@ -189,6 +189,7 @@ function healJobsOf(run: ProgramRun) {
       pat: get("AZURE_DEVOPS_EXT_PAT"),
       probation: get("HOOKFLEET_HEAL_PROBATION")?.value,
       includeEnabled: get("HOOKFLEET_HEAL_INCLUDE_ENABLED")?.value,
+      recentHours: get("HOOKFLEET_HEAL_RECENT_HOURS")?.value,
     };
   });
 }
@@ -248,6 +249,8 @@ describe("Pulumi.yaml", () => {
     expect(String(decls.healIncludeEnabled.default)).toBe(
       healSettings.HOOKFLEET_HEAL_INCLUDE_ENABLED.default,
     );
+    // Empty: ReceiverInfra derives it from the schedule (at least heal's own default).
+    expect(decls.healRecentHours.default).toBe("");
   });
 
   it("keeps secrets out of the stack files: none holds a credential-looking plain value", () => {
@@ -350,6 +353,8 @@ describe("program under each stack file", () => {
         pat: undefined,
         probation: "leave",
         includeEnabled: "false",
+        // Twice the hourly schedule's gap is below heal's own default, 6 hours.
+        recentHours: "6",
       },
     ]);
     expectNoPlainSecrets(run);
@@ -536,8 +541,19 @@ describe("heal job config", () => {
       "hookfleet:healIncludeEnabled": "true",
     });
     expect(healJobsOf(tuned)).toEqual([
-      expect.objectContaining({ schedule: "30 2 * * *", probation: "enable", includeEnabled: "true" }),
+      expect.objectContaining({
+        schedule: "30 2 * * *",
+        probation: "enable",
+        includeEnabled: "true",
+        // Daily: a hook re-enabled just after a run is still "changed recently" if the next run is missed.
+        recentHours: "48",
+      }),
     ]);
+    const blind = await runProgram("staging", {
+      ...configFor("staging"),
+      "hookfleet:healRecentHours": "0",
+    });
+    expect(healJobsOf(blind)).toEqual([expect.objectContaining({ schedule: "0 * * * *", recentHours: "0" })]);
   });
 });
 
@@ -585,6 +601,10 @@ describe("config mistakes fail before anything is created, naming the key", () =
     ],
     [{ "hookfleet:healSchedule": "@hourly" }, /hookfleet:healSchedule must be a 5-field cron/],
     [{ "hookfleet:healProbation": "yes" }, /hookfleet:healProbation must be one of leave, enable/],
+    [
+      { "hookfleet:healRecentHours": "-1" },
+      /hookfleet:healRecentHours must be a number of hours from 0 to 8760, e\.g\. 6 or 0\.5; got "-1"/,
+    ],
     [
       { "hookfleet:deliveryTracesPerSecond": "0" },
       /hookfleet:deliveryTracesPerSecond must be a number of traces per second above 0, or "all"; got "0"/,

@@ -119,6 +119,8 @@ it("points heal at the app's own host, its organizations and options, as the rec
   expect(valueOf(job, "HOOKFLEET_MODE")?.value).toBe("production");
   expect(valueOf(job, "HOOKFLEET_HEAL_PROBATION")?.value).toBe("enable");
   expect(valueOf(job, "HOOKFLEET_HEAL_DISABLED_BY_USER")?.value).toBe("leave");
+  // Every 15 minutes: two gaps are half an hour, so heal's own 6 hours stand.
+  expect(valueOf(job, "HOOKFLEET_HEAL_RECENT_HOURS")?.value).toBe("6");
   expect(job.inputs.identity).toEqual({ type: "UserAssigned", userAssignedIdentities: [identity.id] });
   expect(valueOf(job, "AZURE_CLIENT_ID")?.value).toBe(identity.state.clientId);
   expect(valueOf(job, "COSMOS_ENDPOINT")?.value).toBe(

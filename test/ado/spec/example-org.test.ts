@@ -156,7 +156,8 @@ test("heal, the list exactly as published: finds the 7 Web Hooks hooks by URL, t
   const org = exampleOrg(false);
   world.server.routes = org.routes;
   const report = await heal({ webhookBaseUrl: "http://requestb.in/" });
-  expect(report.orgs).toEqual([{ orgUrl: world.server.orgUrl, hooks: 7, notEnabled: 5 }]);
+  // The example's enabled hooks were never changed after creation (modifiedDate = createdDate): not read.
+  expect(report.orgs).toEqual([{ orgUrl: world.server.orgUrl, hooks: 7, notEnabled: 5, enabledRead: 0 }]);
   // The enabled ones (no status field) are not looked at; the others are reported as found.
   expect(report.hooks.map((h) => [h.id.slice(0, 8), h.statusFound])).toEqual([
     ["11c6b191", "disabledBySystem"],
@@ -220,7 +221,8 @@ test("heal, the same list pointing at the receiver: re-enables the disabled hook
   world.server.routes = org.routes;
   const report = await heal({ webhookBaseUrl: RECEIVER });
   expect(report.ok).toBe(true);
-  expect(report.orgs).toEqual([{ orgUrl: world.server.orgUrl, hooks: 7, notEnabled: 5 }]);
+  // The example's enabled hooks were never changed after creation (modifiedDate = createdDate): not read.
+  expect(report.orgs).toEqual([{ orgUrl: world.server.orgUrl, hooks: 7, notEnabled: 5, enabledRead: 0 }]);
   const byId = (id: string) => report.hooks.find((h) => h.id === id)!;
   expect(byId(DISABLED)).toMatchObject({
     statusFound: "disabledBySystem",
