@@ -31,7 +31,7 @@ Options:
   --base-url URL       the receiver's base URL (default HOOKFLEET_WEBHOOK_BASE_URL)
   --probation P        hooks on probation: leave (default) or enable
   --disabled-by-user P hooks a person disabled: leave (default) or enable
-  --recent-hours H      also replay failed deliveries of enabled hooks changed (after their
+  --recent-hours H     also replay failed deliveries of enabled hooks changed (after their
                        creation) in the last H hours: re-enabled by \`pulumi up\` or a person
                        before a run saw them; one ADO call per such hook; 0: off (default 6)
   --include-enabled    the same for every enabled hook, however long ago it changed; one ADO
@@ -42,7 +42,8 @@ Environment: HOOKFLEET_HEAL_ORG_URLS, HOOKFLEET_WEBHOOK_BASE_URL, AZURE_DEVOPS_E
 Microsoft Entra via DefaultAzureCredential / managed identity, AZURE_CLIENT_ID), COSMOS_ENDPOINT,
 COSMOS_KEY, COSMOS_DATABASE, COSMOS_CONTAINER, HOOKFLEET_SYSTEMS, HOOKFLEET_URL_TOKENS,
 HOOKFLEET_HEAL_PROBATION, HOOKFLEET_HEAL_DISABLED_BY_USER, HOOKFLEET_HEAL_RECENT_HOURS,
-HOOKFLEET_HEAL_INCLUDE_ENABLED, HOOKFLEET_HEAL_HISTORY_MAX, HOOKFLEET_HEAL_CONCURRENCY. See docs/heal.md.
+HOOKFLEET_HEAL_INCLUDE_ENABLED, HOOKFLEET_HEAL_HISTORY_MAX, HOOKFLEET_HEAL_CONCURRENCY.
+See docs/heal.md.
 
 Exit codes: 0 every hook found is healthy or was repaired (or, dry run, can be); 1 something could
 not be repaired (see the report); ${EXIT.usage} bad arguments or configuration.`;
