@@ -11,8 +11,8 @@
  * equal, PUT__hooks_subscriptions__newSubscriptionId_.json a later modifiedDate, and the enabled
  * hooks of GET__hooks_subscriptions_.json equal ones; live ADO doing otherwise is *unconfirmed*: a
  * re-enabled hook read as unchanged would need --include-enabled, an enabled hook whose date ADO
- * moved on its own costs one read). A fresh `pulumi up` of many hooks thus costs
- * no history reads; a rotation that PUTs every hook costs one read per hook per run for the window.
+ * moved on its own costs one read). A fresh `pulumi up` of many hooks thus costs no history reads;
+ * a rotation that PUTs every hook costs one read per hook per run for the window.
  *
  * Pure: no I/O.
  */
