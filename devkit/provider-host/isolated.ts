@@ -20,20 +20,27 @@ export interface IsolatedResult<T> {
   state: engineModule.ResourceState[];
 }
 
+/**
+ * Runs `work` and then removes the process "exit" listeners it added. Each fresh @pulumi/pulumi
+ * adds one (its promise-leak report, runtime/debuggable.js); a run in a fresh registry is over when
+ * `work` settles, so its listener goes with it rather than piling up past Node's warning limit.
+ */
+export async function withoutAddedExitListeners<T>(work: () => Promise<T>): Promise<T> {
+  const before = new Set(process.listeners("exit"));
+  try {
+    return await work();
+  } finally {
+    for (const l of process.listeners("exit")) if (!before.has(l)) process.off("exit", l);
+  }
+}
+
 export async function isolatedCommand<T = Record<string, unknown>>(
   command: "up" | "preview" | "refresh" | "destroy",
   options: engineModule.EngineOptions & { refresh?: boolean },
   program: () => unknown = () => ({}),
 ): Promise<IsolatedResult<T>> {
   let result!: IsolatedResult<T>;
-  // Each fresh @pulumi/pulumi adds a process "exit" listener (its promise-leak report,
-  // runtime/debuggable.js); the command is over when we return, so its listener goes with it.
-  const exitListeners = new Set(process.listeners("exit"));
-  try {
-    await runIn();
-  } finally {
-    for (const l of process.listeners("exit")) if (!exitListeners.has(l)) process.off("exit", l);
-  }
+  await withoutAddedExitListeners(runIn);
   return result;
 
   async function runIn(): Promise<void> {

@@ -5,9 +5,7 @@
  * hooks per destination and per organization, checks names, parents and secrecy, and the outputs a
  * user reads (docs/destinations.md). Projects come from the ADO emulator.
  */
-import type * as pulumiType from "@pulumi/pulumi";
 import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
-import type * as mocksType from "../support/pulumi-mocks";
 import {
   ADO_PAT,
   fakeSecret,
@@ -20,6 +18,7 @@ import {
   snapshotOrganizations,
   SNAPSHOT_VARIANTS,
 } from "./hook-snapshot";
+import { plainStrings, runProgramUnderMocks, type ProgramRun } from "./program-run";
 
 jest.setTimeout(120_000);
 
@@ -78,65 +77,25 @@ afterAll(async () => {
   await emulator.close();
 });
 
-interface Run {
-  mocks: mocksType.PulumiMocks;
-  helpers: typeof mocksType;
-  values: Record<string, { value: unknown; secret: boolean }>;
-}
-
 /** index.ts under mocks (a fresh registry) with prod's config plus `extra`; `hookfleet:destinations` secret. */
 async function runProgram(
   extra: Record<string, string>,
   opts: { secretKeys?: string[]; outputs?: typeof snapshotMockOutputs; preview?: boolean } = {},
-): Promise<Run> {
+): Promise<ProgramRun> {
   const prod = SNAPSHOT_VARIANTS.find((v) => v.label === "prod")!;
-  let mocks!: mocksType.PulumiMocks;
-  let helpers!: typeof mocksType;
-  let pulumi!: typeof pulumiType;
-  let outputs!: Record<string, unknown>;
-  /* eslint-disable @typescript-eslint/no-require-imports -- a fresh registry: its own @pulumi/pulumi and program */
-  jest.isolateModules(() => {
-    pulumi = require("@pulumi/pulumi");
-    helpers = require("../support/pulumi-mocks");
-    mocks = helpers.setupPulumiMocks({
-      project: "hookfleet",
-      stack: "prod",
-      preview: opts.preview,
-      id: helpers.azureNativeId,
-      call: helpers.azureNativeCall,
-      outputs: opts.outputs ?? snapshotMockOutputs,
-    });
-    pulumi.runtime.setAllConfig(
-      { ...snapshotConfig(prod, emulator), ...extra },
-      opts.secretKeys ?? ["hookfleet:destinations"],
-    );
-    outputs = require("../../index");
+  return runProgramUnderMocks({
+    stack: "prod",
+    config: { ...snapshotConfig(prod, emulator), ...extra },
+    secretKeys: opts.secretKeys ?? ["hookfleet:destinations"],
+    preview: opts.preview,
+    outputs: opts.outputs ?? snapshotMockOutputs,
   });
-  /* eslint-enable @typescript-eslint/no-require-imports */
-  await mocks.settled();
-  const values: Run["values"] = {};
-  for (const [key, out] of Object.entries(outputs)) {
-    if (out === undefined) continue;
-    const o = pulumi.output(out);
-    values[key] = { value: await helpers.outputValue(o), secret: await pulumi.isSecret(o) };
-  }
-  return { mocks, helpers, values };
 }
 
 const withDestinations = (list: unknown[]) => ({ "hookfleet:destinations": JSON.stringify(list) });
 
-/** Every plain string in a value (secret-wrapped parts skipped). */
-function plainStrings(value: unknown, helpers: typeof mocksType, out: string[] = []): string[] {
-  if (helpers.isSecretValue(value)) return out;
-  if (typeof value === "string") out.push(value);
-  else if (Array.isArray(value)) value.forEach((v) => plainStrings(v, helpers, out));
-  else if (value && typeof value === "object")
-    Object.values(value).forEach((v) => plainStrings(v, helpers, out));
-  return out;
-}
-
 describe("two hosted products beside the receiver, across two organizations", () => {
-  let run: Run;
+  let run: ProgramRun;
   beforeAll(async () => {
     emulator.counters.reset();
     run = await runProgram(withDestinations(destinations));
@@ -209,7 +168,7 @@ describe("two hosted products beside the receiver, across two organizations", ()
     // No resource holds a product's URL, password or PAT in plain text.
     const secrets = [TOKEN_URL, PASSWORD, fakeSecret("productb-pat")];
     for (const r of run.mocks.resources) {
-      const leaks = plainStrings(r.rawInputs, run.helpers).filter((s) => secrets.some((x) => s.includes(x)));
+      const leaks = plainStrings(r.rawInputs).filter((s) => secrets.some((x) => s.includes(x)));
       expect({ resource: r.name, leaks }).toEqual({ resource: r.name, leaks: [] });
     }
   });

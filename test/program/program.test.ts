@@ -6,12 +6,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type * as pulumiType from "@pulumi/pulumi";
 import { healSettings } from "../../app/heal/settings";
 import { CLOUD_IMAGE_BUILD_TYPE } from "../../components/receiver/image";
 import { azureRoleIds } from "../../components/receiver/roles";
 import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
-import type * as mocksType from "../support/pulumi-mocks";
 import {
   ADO_PAT,
   fakeSecret,
@@ -21,6 +19,7 @@ import {
   SNAPSHOT_PROJECTS,
   snapshotMockOutputs,
 } from "./hook-snapshot";
+import { plainStrings, runProgramUnderMocks, type ProgramRun } from "./program-run";
 import {
   effectiveConfig,
   orgSegment,
@@ -32,14 +31,6 @@ import {
 
 // Generous: the other suites of `npm test` load this 2-core machine while these run.
 jest.setTimeout(120_000);
-
-interface ProgramRun {
-  mocks: mocksType.PulumiMocks;
-  outputs: Record<string, unknown>;
-  /** Resolved outputs and whether each is secret. */
-  values: Record<string, { value: unknown; secret: boolean }>;
-  helpers: typeof mocksType;
-}
 
 let emulator: AdoEmulator;
 const savedPat = process.env.AZURE_DEVOPS_EXT_PAT;
@@ -107,58 +98,8 @@ async function runProgramWithEnv(
   preview: boolean,
   secretKeys: string[],
 ): Promise<ProgramRun> {
-  let mocks!: mocksType.PulumiMocks;
-  let outputs!: Record<string, unknown>;
-  let helpers!: typeof mocksType;
-  let pulumi!: typeof pulumiType;
-  // Each fresh @pulumi/pulumi adds a process "exit" listener (its promise-leak report,
-  // runtime/debuggable.js); the run is over when we return, so its listener goes with it (as in
-  // devkit/provider-host/isolated.ts), rather than piling up past Node's warning limit.
-  const exitListeners = new Set(process.listeners("exit"));
-  try {
-    return await runIsolated();
-  } finally {
-    for (const l of process.listeners("exit")) if (!exitListeners.has(l)) process.off("exit", l);
-  }
-
-  async function runIsolated(): Promise<ProgramRun> {
-    // require() inside isolateModules: a fresh module registry per run (its own @pulumi/pulumi and program).
-    /* eslint-disable @typescript-eslint/no-require-imports */
-    jest.isolateModules(() => {
-      pulumi = require("@pulumi/pulumi");
-      helpers = require("../support/pulumi-mocks");
-      mocks = helpers.setupPulumiMocks({
-        project: "hookfleet",
-        stack,
-        preview,
-        id: helpers.azureNativeId,
-        call: helpers.azureNativeCall,
-        // What the providers store (components/credentials, components/hooks): every output present.
-        outputs: snapshotMockOutputs,
-      });
-      pulumi.runtime.setAllConfig(config, secretKeys);
-      outputs = require("../../index");
-    });
-    /* eslint-enable @typescript-eslint/no-require-imports */
-    await mocks.settled();
-    const values: ProgramRun["values"] = {};
-    for (const [key, out] of Object.entries(outputs)) {
-      if (out === undefined) continue;
-      const o = pulumi.output(out);
-      values[key] = { value: await helpers.outputValue(o), secret: await pulumi.isSecret(o) };
-    }
-    return { mocks, outputs, values, helpers };
-  }
-}
-
-/** Every string in a value, walking objects and arrays but not into secret-wrapped parts. */
-function plainStrings(value: unknown, helpers: typeof mocksType, out: string[] = []): string[] {
-  if (helpers.isSecretValue(value)) return out;
-  if (typeof value === "string") out.push(value);
-  else if (Array.isArray(value)) value.forEach((v) => plainStrings(v, helpers, out));
-  else if (value && typeof value === "object")
-    Object.values(value).forEach((v) => plainStrings(v, helpers, out));
-  return out;
+  // What the providers store (components/credentials, components/hooks): every output present.
+  return runProgramUnderMocks({ stack, config, preview, secretKeys, outputs: snapshotMockOutputs });
 }
 
 function hooksOf(run: ProgramRun) {
@@ -201,9 +142,7 @@ function expectNoPlainSecrets(run: ProgramRun) {
   expect(secrets.length).toBeGreaterThan(0);
   for (const r of run.mocks.resources) {
     if (r.type === ROTATING_SECRET || r.type === ADO_PAT) continue;
-    const leaks = plainStrings(r.rawInputs, run.helpers).filter((s) =>
-      secrets.some((secret) => s.includes(secret)),
-    );
+    const leaks = plainStrings(r.rawInputs).filter((s) => secrets.some((secret) => s.includes(secret)));
     expect({ resource: `${r.type}::${r.name}`, leaks }).toEqual({
       resource: `${r.type}::${r.name}`,
       leaks: [],

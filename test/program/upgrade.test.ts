@@ -12,7 +12,6 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type * as pulumiType from "@pulumi/pulumi";
 import { startReceiver, type Receiver } from "../../devkit/recording-receiver";
 import {
   loadProgramFixture,
@@ -22,7 +21,6 @@ import {
 import { startAdoEmulator, type AdoEmulator } from "../../devkit/ado-emulator";
 import { fromStored } from "../../devkit/provider-host/engine";
 import { isolatedCommand } from "../../devkit/provider-host/isolated";
-import type * as mocksType from "../support/pulumi-mocks";
 import {
   hookSnapshot,
   seedSnapshotProjects,
@@ -32,6 +30,7 @@ import {
   SNAPSHOT_VARIANTS,
   type SnapshotEntry,
 } from "./hook-snapshot";
+import { runProgramUnderMocks } from "./program-run";
 
 jest.setTimeout(180_000);
 
@@ -162,23 +161,11 @@ describe("hooks and credentials registered for each stack file, against the rele
 
   /** index.ts under plain mocks (a fresh module registry), the variant's config plus `extra`. */
   async function snapshot(variant: (typeof SNAPSHOT_VARIANTS)[number], extra: Record<string, string> = {}) {
-    let mocks!: mocksType.PulumiMocks;
-    jest.isolateModules(() => {
-      /* eslint-disable @typescript-eslint/no-require-imports -- a fresh registry: its own @pulumi/pulumi and program */
-      const pulumi = require("@pulumi/pulumi") as typeof pulumiType;
-      const helpers = require("../support/pulumi-mocks") as typeof mocksType;
-      mocks = helpers.setupPulumiMocks({
-        project: "hookfleet",
-        stack: variant.stack,
-        id: helpers.azureNativeId,
-        call: helpers.azureNativeCall,
-        outputs: snapshotMockOutputs,
-      });
-      pulumi.runtime.setAllConfig({ ...snapshotConfig(variant, emulator), ...extra });
-      require("../../index");
-      /* eslint-enable @typescript-eslint/no-require-imports */
+    const { mocks } = await runProgramUnderMocks({
+      stack: variant.stack,
+      config: { ...snapshotConfig(variant, emulator), ...extra },
+      outputs: snapshotMockOutputs,
     });
-    await mocks.settled();
     return hookSnapshot(mocks.resources, emulator.baseUrl);
   }
 
