@@ -9,8 +9,13 @@ import { EXIT } from "../exit-codes";
 import { CosmosMessageStore, type MessageStore } from "../store";
 import { errorText, runHeal, type HealPolicy, type HealReport } from "./heal";
 import { formatHealReport } from "./report";
-import { maxRecentHours, parseRecentHours } from "./selection";
-import { healSettings, type HealSettingName } from "./settings";
+import {
+  defaultRecentHours,
+  healSettings,
+  maxRecentHours,
+  parseRecentHours,
+  type HealSettingName,
+} from "./settings";
 import type { AdoApi } from "../../ado/types";
 
 export const HEAL_HELP = `Usage: npm run heal -- [--dry-run] [--json] [--org URL]... [--base-url URL]
@@ -33,7 +38,7 @@ Options:
   --disabled-by-user P hooks a person disabled: leave (default) or enable
   --recent-hours H     also replay failed deliveries of enabled hooks changed (after their
                        creation) in the last H hours: re-enabled by \`pulumi up\` or a person
-                       before a run saw them; one ADO call per such hook; 0: off (default 6)
+                       before a run saw them; one ADO call per such hook; 0: off (default ${defaultRecentHours})
   --include-enabled    the same for every enabled hook, however long ago it changed; one ADO
                        call per hook
   -h, --help           this text

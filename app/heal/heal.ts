@@ -16,7 +16,8 @@ import { scrubText } from "../scrub";
 import type { SystemSetting } from "../settings";
 import type { MessageStore } from "../store";
 import { digestEquals, sha256Hex } from "../tokens";
-import { defaultRecentHours, selectHooks } from "./selection";
+import { selectHooks } from "./selection";
+import { defaultRecentHours } from "./settings";
 import { AdoError } from "../../ado/errors";
 import { replaceAndVerify } from "../../ado/replace";
 import type {

@@ -18,23 +18,6 @@
  */
 import type { Subscription } from "../../ado/types";
 import { instant, subscriptionStatus } from "../../ado/wire";
-import { healSettings } from "./settings";
-
-/** How far back an enabled hook's change makes a run read it, by default (HOOKFLEET_HEAL_RECENT_HOURS). */
-export const defaultRecentHours = Number(healSettings.HOOKFLEET_HEAL_RECENT_HOURS.default);
-
-/** The most it takes: a year (ADO keeps far less delivery history anyway). */
-export const maxRecentHours = 8760;
-
-/**
- * A number of hours from 0 to maxRecentHours, decimals allowed ("6", "0.5"), or undefined when the
- * text is not one. Shared by the heal command and the stack config (components/config/program.ts).
- */
-export function parseRecentHours(text: string): number | undefined {
-  const n = Number(text);
-  return /^\d+(\.\d+)?$/.test(text) && n <= maxRecentHours ? n : undefined;
-}
-
 export interface SelectionOptions {
   /** Read every enabled hook too (`--include-enabled`). */
   includeEnabled: boolean;

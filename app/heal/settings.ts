@@ -71,6 +71,22 @@ export const healSettings = {
 
 export type HealSettingName = keyof typeof healSettings;
 
+/** How far back a changed enabled hook makes a run read it, by default (HOOKFLEET_HEAL_RECENT_HOURS; selection.ts). */
+export const defaultRecentHours = Number(healSettings.HOOKFLEET_HEAL_RECENT_HOURS.default);
+
+/** The most HOOKFLEET_HEAL_RECENT_HOURS takes: a year (ADO keeps far less delivery history anyway). */
+export const maxRecentHours = 8760;
+
+/**
+ * A HOOKFLEET_HEAL_RECENT_HOURS value: a number of hours from 0 to maxRecentHours, decimals allowed
+ * ("6", "0.5"), or undefined when the text is not one. Shared by the heal command and the stack
+ * config (components/config/program.ts).
+ */
+export function parseRecentHours(text: string): number | undefined {
+  const n = Number(text);
+  return /^\d+(\.\d+)?$/.test(text) && n <= maxRecentHours ? n : undefined;
+}
+
 /** Receiver settings the heal job reads too (set them on the job exactly as on the receiver). */
 export const healReceiverSettingNames = [
   "HOOKFLEET_MODE",

@@ -12,6 +12,9 @@
  */
 import type { SettingSpec } from "../settings";
 
+/** HOOKFLEET_DELIVERY_TRACES_PER_SECOND when unset. */
+export const defaultDeliveryTracesPerSecond = 20;
+
 export const telemetrySettings = {
   OTEL_EXPORTER_OTLP_ENDPOINT: {
     description:
@@ -58,8 +61,7 @@ export const telemetrySettings = {
     source: "plain",
   },
   HOOKFLEET_DELIVERY_TRACES_PER_SECOND: {
-    description:
-      "Receiver: delivery traces (a delivery span with its store spans) recorded per second on a route before they are sampled: above it one in k is recorded, carrying k as `hookfleet.sampling.weight`, which the alerts and the dashboard sum; an outcome × organization arriving slower is kept whole. Default 20; `all` records every one.",
+    description: `Receiver: delivery traces (a delivery span with its store spans) recorded per second on a route before they are sampled: above it one in k is recorded, carrying k as \`hookfleet.sampling.weight\`, which the alerts and the dashboard sum; an outcome × organization arriving slower is kept whole. Default ${defaultDeliveryTracesPerSecond}; \`all\` records every one.`,
     requiredInProduction: false,
     source: "plain",
   },
@@ -71,9 +73,6 @@ export const telemetrySettings = {
 } as const satisfies Record<string, SettingSpec>;
 
 export type TelemetrySettingName = keyof typeof telemetrySettings;
-
-/** HOOKFLEET_DELIVERY_TRACES_PER_SECOND when unset. */
-export const defaultDeliveryTracesPerSecond = 20;
 
 /**
  * A HOOKFLEET_DELIVERY_TRACES_PER_SECOND value (trimmed): a number of traces per second above 0,

@@ -4,8 +4,7 @@
  * a mistake fails the preview with the key's name. index.ts only composes what this returns.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { maxRecentHours, parseRecentHours } from "../../app/heal/selection";
-import { healSettings } from "../../app/heal/settings";
+import { healSettings, maxRecentHours, parseRecentHours } from "../../app/heal/settings";
 import { parseDeliveryTraceLimit } from "../../app/telemetry/settings";
 import { nameSuffixRule, type CosmosCapacityMode } from "../receiver";
 import { policyProblems } from "../credentials/rotation";

@@ -4,7 +4,7 @@
  * silence is normal, and how far back the job looks for re-enabled hooks. Pure functions, tested
  * directly.
  */
-import { defaultRecentHours, maxRecentHours } from "../../app/heal/selection";
+import { defaultRecentHours, maxRecentHours } from "../../app/heal/settings";
 
 const FIELDS = [
   { name: "minute", min: 0, max: 59 },

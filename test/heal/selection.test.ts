@@ -4,7 +4,8 @@
  * or disabled), and the bodies a POST (create) and a PUT (replace) answer with.
  */
 import type { Subscription } from "../../ado/types";
-import { changedRecently, parseRecentHours, selectHooks } from "../../app/heal/selection";
+import { changedRecently, selectHooks } from "../../app/heal/selection";
+import { parseRecentHours } from "../../app/heal/settings";
 import { healRecentHoursFor } from "../../components/receiver/schedule";
 import { EX } from "../ado/spec/fixtures";
 import { exampleBody } from "../ado/spec/swagger";
